@@ -1,0 +1,1 @@
+"""Accounts: users and their identities, tokens, roles and permissions."""

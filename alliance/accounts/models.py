@@ -1,0 +1,55 @@
+"""Tables of people and their sign-in state."""
+from __future__ import annotations
+
+from peewee import AutoField, BooleanField, CharField, ForeignKeyField
+
+from alliance.db import BaseModel, UTCDateTimeField, utcnow
+
+
+class User(BaseModel):
+    """A consumer (and possibly merchant staff): one person, one account."""
+
+    id = AutoField()
+    nickname = CharField(max_length=64, default="")
+    avatar_url = CharField(max_length=512, default="")
+    phone = CharField(max_length=20, null=True, unique=True)
+    status = CharField(max_length=16, default="active", index=True)  # active | disabled | deleted
+    created_at = UTCDateTimeField(default=utcnow)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+
+class WechatIdentity(BaseModel):
+    """A WeChat openid of one of our apps (mini-program or official account), tied to a user."""
+
+    id = AutoField()
+    appid = CharField(max_length=32)
+    openid = CharField(max_length=64)
+    unionid = CharField(max_length=64, null=True, index=True)
+    user = ForeignKeyField(User, backref="wechat_identities", on_delete="CASCADE")
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("appid", "openid"), True),)
+
+
+class RefreshFamily(BaseModel):
+    """A chain of rotated refresh tokens from one login; revoked whole on reuse."""
+
+    id = CharField(max_length=32, primary_key=True)
+    subject_kind = CharField(max_length=16)  # user | operator
+    subject_id = CharField(max_length=32, index=True)
+    created_at = UTCDateTimeField(default=utcnow)
+    revoked_at = UTCDateTimeField(null=True)
+    revoked_reason = CharField(max_length=32, null=True)
+
+
+class RefreshToken(BaseModel):
+    """One refresh token of a family; ``used_at`` is set when it is rotated."""
+
+    jti = CharField(max_length=32, primary_key=True)
+    family = ForeignKeyField(RefreshFamily, backref="tokens", on_delete="CASCADE")
+    issued_at = UTCDateTimeField(default=utcnow)
+    expires_at = UTCDateTimeField()
+    used_at = UTCDateTimeField(null=True)
+    replaced_by = CharField(max_length=32, null=True)
+    revoked = BooleanField(default=False)

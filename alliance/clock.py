@@ -1,0 +1,29 @@
+"""Time: stored as naive UTC, shown in Asia/Shanghai with its offset."""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from alliance.db import utcnow
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def to_local_iso(value: dt.datetime | None) -> str | None:
+    """ISO 8601 in Asia/Shanghai with offset, from a stored naive-UTC datetime."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(SHANGHAI).isoformat(timespec="seconds")
+
+
+def parse_iso(text: str) -> dt.datetime:
+    """A naive-UTC datetime from ISO 8601 text (no offset means Asia/Shanghai)."""
+    value = dt.datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=SHANGHAI)
+    return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+__all__ = ["utcnow", "to_local_iso", "parse_iso", "SHANGHAI"]

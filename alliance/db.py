@@ -1,0 +1,112 @@
+"""One database for the whole domain, chosen by a URL.
+
+``sqlite:///path`` (the embedded default: WAL, busy timeout, ``BEGIN IMMEDIATE`` so that
+writers queue instead of failing) or ``mysql://user:pass@host:3306/name`` (PyMySQL through a
+connection pool, utf8mb4). Services write inside ``transaction()``; callers that serve a
+request check the connection out once with ``connection()``.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from pathlib import Path
+from urllib.parse import urlencode, urlparse, parse_qsl, urlunparse
+
+from peewee import (DatabaseProxy, DateTimeField, IntegrityError, Model, MySQLDatabase,
+                    SqliteDatabase)
+from playhouse.db_url import connect as url_connect
+
+db = DatabaseProxy()
+
+SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 15000,
+                  "synchronous": "normal", "cache_size": -32000}
+
+
+def utcnow() -> dt.datetime:
+    """The current time, naive UTC (how every time is stored)."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+class UTCDateTimeField(DateTimeField):
+    """A naive-UTC datetime column; aware values are converted to UTC on the way in."""
+
+    def db_value(self, value):
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return super().db_value(value)
+
+
+def _mysql_url(url: str, max_connections: int) -> str:
+    parsed = urlparse(url)
+    query = dict(parse_qsl(parsed.query))
+    query.setdefault("max_connections", str(max_connections))
+    query.setdefault("stale_timeout", "300")
+    query.setdefault("timeout", "10")
+    query.setdefault("charset", "utf8mb4")
+    return urlunparse(parsed._replace(scheme="mysql+pool", query=urlencode(query)))
+
+
+def make_database(url: str, max_connections: int = 16):
+    """A peewee Database for ``url`` (not yet connected)."""
+    scheme = urlparse(url).scheme
+    if scheme in ("sqlite", "sqlite+pool"):
+        path = url.split("://", 1)[1]
+        path = path[1:] if path.startswith("/") else path
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return url_connect(f"sqlite+pool:///{path}", pragmas=SQLITE_PRAGMAS,
+                           lock_type="IMMEDIATE", max_connections=max_connections * 2,
+                           stale_timeout=600, check_same_thread=False, timeout=15)
+    if scheme in ("mysql", "mysql+pool"):
+        return url_connect(_mysql_url(url, max_connections), unquote_password=True,
+                           sql_mode="STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION",
+                           init_command="SET time_zone = '+00:00'")
+    raise ValueError(f"unsupported DATABASE_URL scheme: {scheme!r}")
+
+
+def init_db(url: str, max_connections: int = 16):
+    """Bind the domain's models to the database at ``url`` and return it."""
+    database = make_database(url, max_connections)
+    previous = db.obj
+    db.initialize(database)
+    if previous is not None and hasattr(previous, "close_all"):
+        previous.close_all()
+    return database
+
+
+def is_mysql() -> bool:
+    return isinstance(db.obj, MySQLDatabase)
+
+
+def is_sqlite() -> bool:
+    return isinstance(db.obj, SqliteDatabase)
+
+
+@contextlib.contextmanager
+def connection():
+    """Hold one connection for the enclosed work (nests; closes with the outermost)."""
+    with db.connection_context():
+        yield
+
+
+@contextlib.contextmanager
+def transaction():
+    """One atomic unit of work on a held (or newly opened) connection."""
+    with db.connection_context():
+        with db.atomic():
+            yield
+
+
+def after_commit(fn) -> None:
+    """Run ``fn`` once the current transaction commits (at once outside a transaction)."""
+    db.after_commit(fn)
+
+
+__all__ = ["db", "BaseModel", "UTCDateTimeField", "IntegrityError", "init_db", "make_database",
+           "connection", "transaction", "after_commit", "utcnow", "is_mysql", "is_sqlite"]

@@ -1,0 +1,1 @@
+"""Shared machinery of the domain: idempotency records, counters, a key-value store."""

@@ -1,0 +1,32 @@
+"""A small shared key-value store with expiry, in the database."""
+from __future__ import annotations
+
+import datetime as dt
+
+from alliance.db import is_mysql, transaction, utcnow
+from alliance.infra.models import KeyValue
+
+
+def get(key: str) -> str | None:
+    row = KeyValue.get_or_none(KeyValue.key == key)
+    if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):
+        return None
+    return row.value
+
+
+def put(key: str, value: str, ttl_s: int | None = None) -> None:
+    expires = utcnow() + dt.timedelta(seconds=ttl_s) if ttl_s else None
+    with transaction():
+        query = KeyValue.insert(key=key, value=value, expires_at=expires)
+        if is_mysql():
+            query = query.on_conflict(update={KeyValue.value: value, KeyValue.expires_at: expires})
+        else:
+            query = query.on_conflict(conflict_target=[KeyValue.key],
+                                      update={KeyValue.value: value,
+                                              KeyValue.expires_at: expires})
+        query.execute()
+
+
+def delete(key: str) -> None:
+    with transaction():
+        KeyValue.delete().where(KeyValue.key == key).execute()

@@ -1,0 +1,43 @@
+"""Tables of the shared machinery."""
+from __future__ import annotations
+
+from peewee import AutoField, BigIntegerField, CharField, IntegerField, TextField
+
+from alliance.db import BaseModel, UTCDateTimeField, utcnow
+
+
+class IdempotencyRecord(BaseModel):
+    """The first answer to a creating request, replayed for 24 h to the same key."""
+
+    id = AutoField()
+    principal = CharField(max_length=48)
+    key = CharField(max_length=128)
+    fingerprint = CharField(max_length=64)
+    state = CharField(max_length=16, default="running")  # running | done
+    response_status = IntegerField(null=True)
+    response_body = TextField(null=True)
+    created_at = UTCDateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        indexes = ((("principal", "key"), True),)
+
+
+class RateCounter(BaseModel):
+    """A fixed-window counter for rate limits when Redis is not configured."""
+
+    id = AutoField()
+    bucket = CharField(max_length=191)
+    window = BigIntegerField()
+    hits = IntegerField(default=0)
+    expires_at = BigIntegerField(index=True)  # epoch seconds at the window's end
+
+    class Meta:
+        indexes = ((("bucket", "window"), True),)
+
+
+class KeyValue(BaseModel):
+    """Small shared values with an expiry (WeChat access tokens and the like)."""
+
+    key = CharField(max_length=191, primary_key=True)
+    value = TextField()
+    expires_at = UTCDateTimeField(null=True, index=True)

@@ -1,0 +1,1 @@
+"""Configuration: one frozen Settings object built from the environment."""

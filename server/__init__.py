@@ -1,0 +1,1 @@
+"""The Tornado server: application wiring, the base handler, the command line."""

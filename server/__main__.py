@@ -1,0 +1,141 @@
+"""The command line: serve (default), migrate, load-demo, makemigration.
+
+    python -m server [--host H] [--port P] [--processes N]
+    python -m server migrate
+    python -m server load-demo [--if-empty]
+    python -m server makemigration NAME
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import sys
+
+
+def _settings(overrides: dict[str, str]):
+    from config.settings import ConfigurationError, load_settings
+
+    try:
+        return load_settings({**os.environ, **overrides})
+    except ConfigurationError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m server", description="异业联盟 backend")
+    parser.add_argument("--host", help="listen address (HOST)")
+    parser.add_argument("--port", type=int, help="listen port (PORT)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="server processes (0: one per core)")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="serve HTTP (the default)")
+    sub.add_parser("migrate", help="apply pending schema migrations")
+    demo = sub.add_parser("load-demo", help="load the demo data")
+    demo.add_argument("--if-empty", action="store_true", help="only into an empty database")
+    make = sub.add_parser("makemigration", help="write a migration for the models' changes")
+    make.add_argument("name")
+    return parser
+
+
+def cmd_migrate(settings) -> int:
+    from alliance.db import init_db
+    from alliance.migrate import migrate
+
+    init_db(settings.database_url)
+    applied = migrate()
+    print("applied: " + ", ".join(applied) if applied else "schema is up to date")
+    return 0
+
+
+def cmd_makemigration(settings, name: str) -> int:
+    from alliance.db import init_db
+    from alliance.migrate import make_migration, migrate
+
+    init_db(settings.database_url)
+    migrate()
+    path = make_migration(name)
+    print(path or "models and migrations agree: nothing to write")
+    return 0
+
+
+def cmd_load_demo(settings, if_empty: bool) -> int:
+    from alliance.db import init_db
+    from sandbox.demo import load
+
+    if not settings.is_sandbox:
+        print("demo data is for sandbox mode only", file=sys.stderr)
+        return 2
+    init_db(settings.database_url)
+    print("demo data loaded" if load(settings, if_empty) else "database not empty: demo skipped")
+    return 0
+
+
+def cmd_serve(settings, processes: int) -> int:
+    from tornado.netutil import bind_sockets
+    from tornado.process import fork_processes
+
+    if processes != 1:
+        # Each process keeps its own metric files here; /metrics adds them up.
+        metrics_dir = settings.var_dir / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    from server import logs
+
+    logs.configure()
+    if settings.is_sandbox:
+        from alliance.db import db, init_db
+        from sandbox.models import install
+
+        init_db(settings.database_url)
+        install()
+        db.obj.close_all()
+    sockets = bind_sockets(settings.port, settings.host, reuse_port=False)
+    print(f"serving on http://{settings.host}:{settings.port} ({settings.env} mode)\n"
+          f"  API docs: {settings.local_origin}/docs", flush=True)
+    if processes != 1:
+        fork_processes(processes or None)
+    asyncio.run(_serve(settings, sockets))
+    return 0
+
+
+async def _serve(settings, sockets) -> None:
+    from tornado.httpserver import HTTPServer
+
+    from server.app import make_app
+
+    app = make_app(settings)
+    server = HTTPServer(app, xheaders=True,
+                        max_body_size=settings.max_upload_bytes + 1024 * 1024,
+                        idle_connection_timeout=75)
+    server.add_sockets(sockets)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    server.stop()
+    await asyncio.wait_for(server.close_all_connections(), timeout=10)
+    app.settings["ctx"].executor.shutdown(wait=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    overrides = {name: str(value) for name, value in (("HOST", args.host), ("PORT", args.port))
+                 if value}
+    settings = _settings(overrides)
+    if args.command == "migrate":
+        return cmd_migrate(settings)
+    if args.command == "makemigration":
+        return cmd_makemigration(settings, args.name)
+    if args.command == "load-demo":
+        return cmd_load_demo(settings, args.if_empty)
+    return cmd_serve(settings, args.processes)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,20 @@
+"""What the handlers share: settings, the thread pool and the adapters chosen at start-up."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from alliance.accounts.tokens import TokenService
+from alliance.ports import WeChatAuth
+from config.settings import Settings
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    executor: ThreadPoolExecutor
+    tokens: TokenService
+    wechat_auth: WeChatAuth
+    rate_limiter: Any
+    extras: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,26 @@
+"""Every URL the server answers, and the OpenAPI fragments that document them."""
+from __future__ import annotations
+
+import miniprogram_api.auth
+import server.ops
+
+# Modules that serve the public surface; each has routes() and OPENAPI (and maybe SCHEMAS).
+API_MODULES = [
+    server.ops,
+    miniprogram_api.auth,
+]
+
+
+def api_routes() -> list:
+    routes: list = []
+    for module in API_MODULES:
+        routes.extend(module.routes())
+    return routes
+
+
+def openapi_fragments() -> tuple[list[dict], dict]:
+    fragments, schemas = [], {}
+    for module in API_MODULES:
+        fragments.append(module.OPENAPI)
+        schemas.update(getattr(module, "SCHEMAS", {}))
+    return fragments, schemas

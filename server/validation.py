@@ -1,0 +1,61 @@
+"""Small, explicit checks of request fields; each failure names the field."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from alliance.errors import ValidationFailed
+
+
+def _fail(field: str, issue: str, message: str = "请求参数有误", **extra) -> ValidationFailed:
+    return ValidationFailed(message, details={"field": field, "issue": issue, **extra})
+
+
+def string(body: dict, field: str, *, required: bool = True, max_length: int = 255,
+           min_length: int = 1, pattern: str | None = None, default: str | None = None) -> str | None:
+    value = body.get(field)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise _fail(field, "required", f"缺少参数 {field}")
+        return default
+    if not isinstance(value, str):
+        raise _fail(field, "must be a string", f"参数 {field} 必须是字符串")
+    value = value.strip()
+    if not min_length <= len(value) <= max_length:
+        raise _fail(field, "length", f"参数 {field} 长度不合法", min_length=min_length,
+                    max_length=max_length)
+    if pattern is not None and not re.fullmatch(pattern, value):
+        raise _fail(field, "format", f"参数 {field} 格式不正确")
+    return value
+
+
+def integer(body: dict, field: str, *, required: bool = True, minimum: int | None = None,
+            maximum: int | None = None, default: int | None = None) -> int | None:
+    value = body.get(field)
+    if value is None:
+        if required:
+            raise _fail(field, "required", f"缺少参数 {field}")
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(field, "must be an integer", f"参数 {field} 必须是整数")
+    if minimum is not None and value < minimum or maximum is not None and value > maximum:
+        raise _fail(field, "range", f"参数 {field} 超出范围", minimum=minimum, maximum=maximum)
+    return value
+
+
+def query_int(raw: str | None, field: str, *, default: int, minimum: int, maximum: int) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise _fail(field, "must be an integer", f"参数 {field} 必须是整数") from None
+    if not minimum <= value <= maximum:
+        raise _fail(field, "range", f"参数 {field} 超出范围", minimum=minimum, maximum=maximum)
+    return value
+
+
+def one_of(value: Any, field: str, choices: tuple) -> Any:
+    if value not in choices:
+        raise _fail(field, "choice", f"参数 {field} 取值不合法", choices=list(choices))
+    return value

@@ -1,0 +1,150 @@
+"""What every request gets: the envelope, request ids, limits, health, metrics, the document."""
+import re
+
+from openapi_spec_validator import validate
+
+from server.base import BaseHandler, authenticated, idempotent
+from tests.support import ApiTestCase, make_settings
+
+
+class EnvelopeTest(ApiTestCase):
+    def test_malformed_json_is_a_400_envelope(self):
+        response = self.api("POST", "/api/v1/auth/wechat", body=b'{"code": ',
+                            headers={"Content-Type": "application/json"})
+        self.assert_error(response, 400, "MALFORMED_JSON")
+
+    def test_json_that_is_not_an_object_is_rejected(self):
+        self.assert_error(self.api("POST", "/api/v1/auth/wechat", body=b'["x"]'),
+                          400, "VALIDATION_FAILED")
+
+    def test_oversized_body_is_a_413_envelope(self):
+        body = b'{"code": "' + b"x" * (1024 * 1024 + 10) + b'"}'
+        response = self.api("POST", "/api/v1/auth/wechat", body=body)
+        self.assert_error(response, 413, "PAYLOAD_TOO_LARGE")
+        assert response.json["error"]["details"]["limit_bytes"] == 1024 * 1024
+
+    def test_unknown_path_is_a_404_envelope(self):
+        self.assert_error(self.api("GET", "/api/v1/no-such-thing"), 404, "NOT_FOUND")
+
+    def test_wrong_method_is_a_405_envelope(self):
+        self.assert_error(self.api("DELETE", "/api/v1/auth/wechat"), 405, "METHOD_NOT_ALLOWED")
+
+    def test_request_id_is_echoed_or_generated(self):
+        response = self.api("GET", "/healthz", headers={"X-Request-Id": "abc123-request-id"})
+        assert response.headers["X-Request-Id"] == "abc123-request-id"
+        generated = self.api("GET", "/healthz", headers={"X-Request-Id": "bad id!"})
+        assert re.fullmatch(r"[0-9a-f]{32}", generated.headers["X-Request-Id"])
+
+    def test_errors_never_carry_a_stack_trace(self):
+        response = self.api("POST", "/api/v1/auth/wechat", body=b"\xff\xfe")
+        assert response.status == 400 and b"Traceback" not in response.body
+
+
+class OperationsTest(ApiTestCase):
+    def test_healthz_answers_ok_when_the_database_answers(self):
+        response = self.api("GET", "/healthz")
+        assert response.status == 200
+        assert response.json == {"status": "ok", "database": "ok"}
+
+    def test_metrics_are_prometheus_text(self):
+        self.api("GET", "/healthz")
+        response = self.api("GET", "/metrics")
+        assert response.status == 200
+        assert b"alliance_http_requests_total" in response.body
+
+    def test_openapi_document_is_valid_and_documents_every_route(self):
+        response = self.api("GET", "/openapi.json")
+        assert response.status == 200
+        document = response.json
+        validate(document)
+        documented = {re.sub(r"\{[^}]+\}", "{}", path) for path in document["paths"]}
+        for rule in self.app.default_router.rules[0].target.rules:
+            pattern = rule.matcher.regex.pattern.rstrip("$")
+            if pattern.startswith(("/_sandbox", "/docs/static", "/console")):
+                continue
+            path = re.sub(r"\([^)]*\)", "{}", pattern).replace("/?", "")
+            assert path in documented, f"{path} is served but not in the OpenAPI document"
+
+    def test_docs_page_renders_the_document(self):
+        response = self.api("GET", "/docs")
+        assert response.status == 200 and b"/openapi.json" in response.body
+        assert self.api("GET", "/docs/static/swagger-ui-bundle.js").status == 200
+
+
+class HealthWithoutDatabaseTest(ApiTestCase):
+    def get_app(self):
+        from server.app import make_app
+
+        self.settings = make_settings("mysql://nobody@127.0.0.1:1/none", self.get_http_port())
+        self.app = make_app(self.settings)
+        return self.app
+
+    def test_healthz_is_503_when_the_database_is_down(self):
+        response = self.api("GET", "/healthz")
+        assert response.status == 503
+        assert response.json["database"] == "unavailable"
+
+
+class ProductionAppTest(ApiTestCase):
+    def get_app(self):
+        from server.app import make_app
+        from tests.support import fresh_database_url
+        from tests.unit.test_settings import production_env
+
+        self.settings = make_settings(fresh_database_url(), self.get_http_port(),
+                                      **production_env())
+        self.app = make_app(self.settings)
+        return self.app
+
+    def test_sandbox_is_absent_in_production(self):
+        assert not self.settings.is_sandbox
+        self.assert_error(self.api("GET", "/_sandbox/wechat/cgi-bin/token"), 404, "NOT_FOUND")
+        self.assert_error(self.api("POST", "/_sandbox/wechat/_control/login-codes", {}),
+                          404, "NOT_FOUND")
+
+
+class _EchoCreate(BaseHandler):
+    """A creating endpoint used to exercise the real idempotency decorator."""
+
+    calls = 0
+
+    @authenticated()
+    @idempotent
+    async def post(self):
+        type(self).calls += 1
+        body = self.json_body()
+        self.write_json({"n": type(self).calls, "echo": body}, 201)
+
+
+class IdempotencyKeyTest(ApiTestCase):
+    def setUp(self):
+        super().setUp()
+        _EchoCreate.calls = 0
+        self.app.add_handlers(r".*", [(r"/test/create", _EchoCreate)])
+        self.access = self.token("alice")
+
+    def post(self, body, key, token=None):
+        return self.api("POST", "/test/create", body, token=token or self.access,
+                        headers={"Idempotency-Key": key})
+
+    def test_repeat_with_same_key_returns_the_first_answer_and_runs_nothing(self):
+        first = self.post({"a": 1}, "key-1")
+        second = self.post({"a": 1}, "key-1")
+        assert first.status == second.status == 201
+        assert first.json == second.json == {"n": 1, "echo": {"a": 1}}
+        assert second.headers.get("Idempotent-Replayed") == "true"
+        assert _EchoCreate.calls == 1
+
+    def test_same_key_with_a_different_body_is_refused(self):
+        self.post({"a": 1}, "key-2")
+        self.assert_error(self.post({"a": 2}, "key-2"), 422, "IDEMPOTENCY_KEY_REUSED")
+
+    def test_keys_belong_to_one_user(self):
+        self.post({"a": 1}, "key-3")
+        other = self.post({"a": 1}, "key-3", token=self.token("bob"))
+        assert other.json["n"] == 2
+
+    def test_without_key_every_request_runs(self):
+        self.api("POST", "/test/create", {"a": 1}, token=self.access)
+        self.api("POST", "/test/create", {"a": 1}, token=self.access)
+        assert _EchoCreate.calls == 2

@@ -1,0 +1,165 @@
+"""Test support: fresh databases (SQLite or the MySQL of TEST_DATABASE_URL), settings, and
+an HTTP test case that talks to the real application and its sandbox over loopback."""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from tornado.testing import AsyncHTTPTestCase
+
+from alliance.db import db, init_db
+from config.settings import Settings, load_settings
+
+MYSQL_URL = os.environ.get("TEST_DATABASE_URL") or None
+_ROOT = Path(tempfile.mkdtemp(prefix="alliance-tests-"))
+VAR_DIR = _ROOT / "var"
+_counter = itertools.count()
+_template: Path | None = None
+_mysql_ready = False
+
+
+def _prepare_schema() -> None:
+    from alliance.migrate import migrate
+    from sandbox.models import install
+
+    migrate()
+    install()
+
+
+def _mysql_reset_database() -> None:
+    import pymysql
+
+    parsed = urlparse(MYSQL_URL)
+    name = parsed.path.lstrip("/")
+    conn = pymysql.connect(host=parsed.hostname, port=parsed.port or 3306,
+                           user=parsed.username, password=parsed.password or "")
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    conn.close()
+
+
+def fresh_database_url() -> str:
+    """A migrated, empty database for one test."""
+    global _template, _mysql_ready
+    if MYSQL_URL:
+        if not _mysql_ready:
+            _mysql_reset_database()
+            init_db(MYSQL_URL)
+            with db.connection_context():
+                _prepare_schema()
+            _mysql_ready = True
+        else:
+            init_db(MYSQL_URL)
+        empty_all_tables()
+        return MYSQL_URL
+    if _template is None:
+        path = _ROOT / "template.sqlite3"
+        init_db(f"sqlite:///{path}")
+        with db.connection_context():
+            _prepare_schema()
+            db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.obj.close_all()
+        _template = path
+    target = _ROOT / f"test-{next(_counter)}.sqlite3"
+    shutil.copyfile(_template, target)
+    return f"sqlite:///{target}"
+
+
+def empty_all_tables() -> None:
+    with db.connection_context():
+        tables = [t for t in db.get_tables() if t != "schema_migration"]
+        db.execute_sql("SET FOREIGN_KEY_CHECKS = 0")
+        try:
+            for table in tables:
+                db.execute_sql(f"DELETE FROM `{table}`")
+        finally:
+            db.execute_sql("SET FOREIGN_KEY_CHECKS = 1")
+
+
+def use_fresh_database() -> str:
+    """Bind the domain to a fresh database (unit tests) and return its URL."""
+    url = fresh_database_url()
+    init_db(url)
+    return url
+
+
+def make_settings(database_url: str, port: int = 8000, **env: str) -> Settings:
+    environ = {"ALLIANCE_ENV": "sandbox", "ALLIANCE_VAR_DIR": str(VAR_DIR),
+               "DATABASE_URL": database_url, "PORT": str(port), **env}
+    return load_settings(environ, use_dotenv=False)
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict
+    body: bytes
+
+    @property
+    def json(self):
+        return json.loads(self.body) if self.body else None
+
+    @property
+    def error_code(self) -> str | None:
+        data = self.json
+        return data.get("error", {}).get("code") if isinstance(data, dict) else None
+
+
+class ApiTestCase(AsyncHTTPTestCase):
+    """The real application on a loopback port, its sandbox included, on a fresh database."""
+
+    env: dict[str, str] = {}
+
+    def get_app(self):
+        from server.app import make_app
+
+        self.database_url = fresh_database_url()
+        self.settings = make_settings(self.database_url, self.get_http_port(), **self.env)
+        self.app = make_app(self.settings)
+        return self.app
+
+    def tearDown(self):
+        super().tearDown()
+        ctx = self.app.settings["ctx"]
+        ctx.executor.shutdown(wait=True)
+        if "sandbox_executor" in ctx.extras:
+            ctx.extras["sandbox_executor"].shutdown(wait=True)
+        if hasattr(db.obj, "close_all"):
+            db.obj.close_all()
+
+    def api(self, method: str, path: str, json_body=None, *, token: str | None = None,
+            headers: dict | None = None, body: bytes | None = None) -> Response:
+        headers = dict(headers or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        if body is None and method in ("POST", "PUT", "PATCH"):
+            body = b""
+        response = self.fetch(path, method=method, body=body, headers=headers,
+                              raise_error=False, allow_nonstandard_methods=True)
+        return Response(response.code, dict(response.headers), response.body or b"")
+
+    def login(self, name: str = "alice") -> dict:
+        """Log in as the sandbox stand-in ``name``; the login answer."""
+        response = self.api("POST", "/api/v1/auth/wechat", {"code": f"sandbox-{name}"})
+        assert response.status == 200, response.body
+        return response.json
+
+    def token(self, name: str = "alice") -> str:
+        return self.login(name)["access_token"]
+
+    def assert_error(self, response: Response, status: int, code: str) -> None:
+        assert response.status == status, (response.status, response.body)
+        assert response.error_code == code, response.body
+        envelope = response.json["error"]
+        assert envelope["message"] and envelope["request_id"] == response.headers.get("X-Request-Id")
+        assert isinstance(envelope["details"], dict)

@@ -1,0 +1,44 @@
+import pytest
+
+from alliance.infra import idempotency
+from alliance.infra.idempotency import (IdempotencyInProgress, IdempotencyKeyReused, Replay,
+                                        fingerprint)
+
+
+def test_begin_claims_a_new_key(database):
+    assert isinstance(idempotency.begin("user:1", "k", "fp"), int)
+
+
+def test_begin_while_first_runs_is_in_progress(database):
+    idempotency.begin("user:1", "k", "fp")
+    with pytest.raises(IdempotencyInProgress):
+        idempotency.begin("user:1", "k", "fp")
+
+
+def test_completed_key_replays(database):
+    record = idempotency.begin("user:1", "k", "fp")
+    idempotency.complete(record, 201, '{"id": 7}')
+    assert idempotency.begin("user:1", "k", "fp") == Replay(201, '{"id": 7}')
+
+
+def test_abandoned_key_can_run_again(database):
+    idempotency.abandon(idempotency.begin("user:1", "k", "fp"))
+    assert isinstance(idempotency.begin("user:1", "k", "fp"), int)
+
+
+def test_different_request_with_same_key_is_refused(database):
+    idempotency.begin("user:1", "k", "fp")
+    with pytest.raises(IdempotencyKeyReused):
+        idempotency.begin("user:1", "k", "other")
+
+
+def test_fingerprint_ignores_json_formatting():
+    assert fingerprint("POST", "/x", b'{"a":1,"b":2}') == fingerprint("POST", "/x", b'{ "b": 2, "a": 1 }')
+    assert fingerprint("POST", "/x", b'{"a":1}') != fingerprint("POST", "/y", b'{"a":1}')
+
+
+def test_overlong_key_is_a_validation_error(database):
+    from alliance.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed):
+        idempotency.begin("user:1", "k" * 129, "fp")

@@ -1,0 +1,71 @@
+"""Configuration: sandbox defaults, environment overrides, production's refusal."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config.settings import PRODUCTION_REQUIRED, ConfigurationError, load_settings
+from tests.support import VAR_DIR
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def production_env() -> dict:
+    keys = VAR_DIR / "sandbox"
+    load_settings({"ALLIANCE_VAR_DIR": str(VAR_DIR)}, use_dotenv=False)  # makes the key files
+    values = {name: f"value-of-{name.lower()}" for name in PRODUCTION_REQUIRED}
+    values.update({
+        "ALLIANCE_ENV": "production", "SECRET_KEY": "p" * 48,
+        "WECHATPAY_PRIVATE_KEY_FILE": str(keys / "merchant_private_key.pem"),
+        "WECHATPAY_PUBLIC_KEY_FILE": str(keys / "wechatpay_public_key.pem"),
+        "WECHATPAY_PUBLIC_KEY_ID": "PUB_KEY_ID_0000",
+        "ALIPAY_APP_PRIVATE_KEY_FILE": str(keys / "alipay_app_private_key.pem"),
+        "ALIPAY_PUBLIC_KEY_FILE": str(keys / "alipay_public_key.pem"),
+    })
+    return values
+
+
+def test_sandbox_fills_every_credential():
+    settings = load_settings({"ALLIANCE_VAR_DIR": str(VAR_DIR), "PORT": "8123"}, use_dotenv=False)
+    assert settings.is_sandbox and len(settings.secret_key) >= 32
+    assert settings.wechat_api_base == "http://127.0.0.1:8123/_sandbox/wechat/"
+    assert Path(settings.wechatpay_private_key_file).exists()
+    assert settings.database_url.endswith("alliance.sqlite3")
+
+
+def test_credential_in_environment_overrides_the_sandbox_value():
+    settings = load_settings({"ALLIANCE_VAR_DIR": str(VAR_DIR), "WECHAT_MINIAPP_APPID": "wxmine",
+                              "WECHATPAY_PUBLIC_KEY_FILE": "/keys/pub.pem"}, use_dotenv=False)
+    assert settings.wechat_miniapp_appid == "wxmine"
+    assert settings.wechatpay_public_key_file == "/keys/pub.pem"
+
+
+def test_production_names_each_missing_setting():
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings({"ALLIANCE_ENV": "production", "WECHAT_MINIAPP_APPID": "wx1"},
+                      use_dotenv=False)
+    assert "WECHAT_MINIAPP_APPID" not in caught.value.missing
+    assert {"SECRET_KEY", "WECHATPAY_MCH_ID", "ALIPAY_APP_ID"} <= set(caught.value.missing)
+
+
+def test_production_with_every_credential_loads():
+    settings = load_settings(production_env(), use_dotenv=False)
+    assert not settings.is_sandbox and settings.wechat_api_base == "https://api.weixin.qq.com/"
+
+
+def test_server_in_production_without_credentials_exits_nonzero_naming_them(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WECHAT", "ALIPAY", "SECRET"))}
+    env.update(ALLIANCE_ENV="production", ALLIANCE_VAR_DIR=str(tmp_path))
+    result = subprocess.run([sys.executable, "-m", "server", "--port", "0"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    for name in ("SECRET_KEY", "WECHAT_MINIAPP_SECRET", "WECHATPAY_APIV3_KEY", "ALIPAY_SELLER_ID"):
+        assert name in result.stderr
+
+
+def test_malformed_aes_key_is_refused():
+    with pytest.raises(ConfigurationError):
+        load_settings({"ALLIANCE_VAR_DIR": str(VAR_DIR), "WECHAT_OA_AES_KEY": "short"},
+                      use_dotenv=False)

@@ -1,0 +1,1 @@
+"""Everything that speaks WeChat: API clients (mini-program, official account) and callbacks."""
