@@ -80,6 +80,23 @@ def init_db(url: str, max_connections: int = 16):
     return database
 
 
+def recreate_mysql_database(url: str) -> None:
+    """Drop the MySQL database named by ``url`` and create it empty (utf8mb4); tests, bench."""
+    import pymysql
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    conn = pymysql.connect(host=parsed.hostname, port=parsed.port or 3306,
+                           user=parsed.username, password=parsed.password or "")
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+            cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 "
+                        "COLLATE utf8mb4_unicode_ci")
+    finally:
+        conn.close()
+
+
 def is_mysql() -> bool:
     return isinstance(db.obj, MySQLDatabase)
 
@@ -109,4 +126,4 @@ def after_commit(fn) -> None:
 
 
 __all__ = ["db", "BaseModel", "UTCDateTimeField", "IntegrityError", "init_db", "make_database",
-           "connection", "transaction", "after_commit", "utcnow", "is_mysql", "is_sqlite"]
+           "recreate_mysql_database", "connection", "transaction", "after_commit", "utcnow", "is_mysql", "is_sqlite"]

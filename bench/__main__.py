@@ -1,0 +1,218 @@
+"""The load benchmark: ``make bench`` (full) and ``make bench-smoke`` (CI's tiny run).
+
+    python -m bench [--smoke] [--databases sqlite,mysql] [--processes 1,2]
+                    [--connections 16] [--scenarios baseline,me,...] [--duration S]
+
+For each database and process count: a fresh database, migrated and bulk-loaded; the server
+(``python -m server``) and the bare Tornado baseline (``python -m bench.baseline``) as
+subprocesses; every scenario driven by the load generator's client processes on loopback.
+Writes ``results.json`` and the report; exits 1 when a post-check failed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from alliance.db import db, init_db, is_sqlite, recreate_mysql_database
+from bench import data, loadgen, report
+from bench.scenarios import SCENARIOS, Bench, Measurement, Scenario, Workload
+from bench.servers import ROOT, app_server, baseline_server, free_port
+from config.settings import load_settings
+
+DEFAULT_MYSQL_URL = "mysql://root@127.0.0.1:3306/alliance_bench"
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Plan:
+    databases: tuple[str, ...]
+    processes: tuple[int, ...]
+    connections: tuple[int, ...]
+    scenarios: tuple[Scenario, ...]
+    duration_s: float
+    warmup_s: float
+    clients: int  # 0: as many client processes as server processes
+    scale: data.Scale
+    out_dir: Path
+    report_path: Path
+    mysql_url: str
+    port_base: int
+
+
+def _csv(text: str, cast=str) -> tuple:
+    return tuple(cast(part.strip()) for part in text.split(",") if part.strip())
+
+
+def parse_args(argv: list[str] | None) -> Plan:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true",
+                        help="CI's tiny run: SQLite, 1 process, 4 connections, small data")
+    parser.add_argument("--databases", help="sqlite,mysql (default both; smoke: sqlite)")
+    parser.add_argument("--processes", help="server process counts (default 1,2; smoke: 1)")
+    parser.add_argument("--connections", help="connection counts (default 16; smoke: 4)")
+    parser.add_argument("--scenarios", help=f"subset of {','.join(SCENARIOS)} (default all)")
+    parser.add_argument("--duration", type=float, help="measured seconds per scenario")
+    parser.add_argument("--warmup", type=float, help="unmeasured seconds before each")
+    parser.add_argument("--clients", type=int, default=0,
+                        help="load generator processes (0: one per server process)")
+    parser.add_argument("--users", type=int, help="users to load (default 100000; smoke: 200)")
+    parser.add_argument("--out", help="results directory (default bench/results[/smoke])")
+    parser.add_argument("--report", help="report path (default bench/REPORT.md; smoke: in --out)")
+    parser.add_argument("--mysql-url", default=os.environ.get("BENCH_MYSQL_URL", DEFAULT_MYSQL_URL),
+                        help="the MySQL/MariaDB database to drop and fill (BENCH_MYSQL_URL)")
+    parser.add_argument("--port-base", type=int, default=int(os.environ.get("BENCH_PORT_BASE", 0)),
+                        help="first port to try for the servers (BENCH_PORT_BASE; 0: any)")
+    args = parser.parse_args(argv)
+    smoke = args.smoke
+    out_dir = Path(args.out or ROOT / "bench" / "results" / ("smoke" if smoke else "")).resolve()
+    names = _csv(args.scenarios) if args.scenarios else tuple(SCENARIOS)
+    unknown = [name for name in names if name not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown scenarios: {', '.join(unknown)}")
+    if "baseline" not in names:
+        names = ("baseline",) + names  # every ratio needs it
+    scale = data.SMOKE_SCALE if smoke else data.Scale()
+    if args.users:
+        scale = replace(scale, users=args.users)
+    return Plan(
+        databases=_csv(args.databases or ("sqlite" if smoke else "sqlite,mysql")),
+        processes=_csv(args.processes or ("1" if smoke else "1,2"), int),
+        connections=_csv(args.connections or ("4" if smoke else "16"), int),
+        scenarios=tuple(SCENARIOS[name] for name in names),
+        duration_s=args.duration or (1.5 if smoke else 10.0),
+        warmup_s=args.warmup if args.warmup is not None else (0.5 if smoke else 2.0),
+        clients=args.clients, scale=scale, out_dir=out_dir,
+        report_path=Path(args.report).resolve() if args.report else
+        (out_dir / "REPORT.md" if smoke else ROOT / "bench" / "REPORT.md"),
+        mysql_url=args.mysql_url, port_base=args.port_base)
+
+
+def server_env(plan: Plan, database_url: str, port: int) -> dict[str, str]:
+    """The environment the server runs with: sandbox mode, this database, no login limit."""
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "TEST_DATABASE_URL")}
+    env.update(ALLIANCE_ENV="sandbox", ALLIANCE_VAR_DIR=str(plan.out_dir / "var"),
+               DATABASE_URL=database_url, PORT=str(port),
+               # The scenarios log in thousands of times a minute from few addresses.
+               ALLIANCE_LOGIN_RATE_LIMIT_PER_MIN="1000000000")
+    return env
+
+
+def database_url(plan: Plan, database: str) -> str:
+    """The URL of a fresh, empty database of kind ``database``."""
+    if database == "sqlite":
+        path = plan.out_dir / "db" / "bench.sqlite3"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for leftover in path.parent.glob("bench.sqlite3*"):
+            leftover.unlink()
+        return f"sqlite:///{path}"
+    if database == "mysql":
+        recreate_mysql_database(plan.mysql_url)
+        return plan.mysql_url
+    raise SystemExit(f"unknown database {database!r}: sqlite or mysql")
+
+
+def prepare_database(plan: Plan, env: dict[str, str]) -> str:
+    """Migrate the database of ``env`` and load what the scenarios need; its version."""
+    from alliance.migrate import migrate
+
+    settings = load_settings(env, use_dotenv=False)
+    init_db(settings.database_url)
+    migrate()
+    needed = {name for s in plan.scenarios for name in s.data}
+    started = time.monotonic()
+    loaded = data.load(settings, plan.scale, needed)
+    print(f"[{settings.database_url.split(':', 1)[0]}] loaded {loaded} "
+          f"in {time.monotonic() - started:.1f} s", flush=True)
+    with db.connection_context():
+        return db.execute_sql("SELECT sqlite_version()" if is_sqlite() else
+                              "SELECT VERSION()").fetchone()[0]
+
+
+def status_problems(workload: Workload, result: Measurement) -> list[str]:
+    problems = []
+    unexpected = {s: n for s, n in result.statuses.items() if s not in workload.ok}
+    if unexpected:
+        problems.append(f"unexpected answers {unexpected}: {result.error_samples[:1]}")
+    if result.transport_errors:
+        problems.append(f"{result.transport_errors} transport errors: {result.error_samples[:1]}")
+    if not result.requests:
+        problems.append("no request completed in the measuring window")
+    return problems
+
+
+def run_table(plan: Plan, database: str, processes: int, settings_env: dict[str, str],
+              ports: tuple[int, int]) -> list[report.Row]:
+    """Every scenario at every connection count against one database and process count."""
+    label = f"{database}-{processes}p"
+    app_port, baseline_port = ports
+    env = {**settings_env, "PORT": str(app_port)}
+    rows = []
+    with app_server(app_port, processes, env, plan.out_dir / f"{label}-server.log"), \
+            baseline_server(baseline_port, processes, plan.out_dir / f"{label}-baseline.log"):
+        for connections in plan.connections:
+            for scenario in plan.scenarios:
+                port = baseline_port if scenario.target == "baseline" else app_port
+                bench = Bench(HOST, port, connections, plan.scale)
+                workload = scenario.build(bench)
+                result = loadgen.run(HOST, port, workload.requests, duration_s=plan.duration_s,
+                                     warmup_s=plan.warmup_s, clients=plan.clients or processes)
+                problems = status_problems(workload, result)
+                if workload.check is not None:
+                    problems += workload.check(result)
+                row = report.Row(database, processes, scenario.name, connections, result.rps,
+                                 result.p50_ms, result.p99_ms, result.statuses, problems)
+                rows.append(row)
+                print(f"[{label}] {scenario.name:<10} c={connections:<3} {result.rps:>8,.0f} req/s"
+                      f"  p50 {result.p50_ms:6.1f} ms  p99 {result.p99_ms:6.1f} ms"
+                      f"  {'ok' if not problems else 'FAILED: ' + '; '.join(problems)}",
+                      flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    plan = parse_args(argv)
+    shutil.rmtree(plan.out_dir, ignore_errors=True)
+    plan.out_dir.mkdir(parents=True)
+    command = shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
+    if os.environ.get("BENCH_COMMAND"):  # how make ran it
+        command = f"{os.environ['BENCH_COMMAND'].strip()}    # runs: {command}"
+    facts = report.machine_facts()
+    app_port = free_port(plan.port_base or None)
+    baseline_port = free_port(plan.port_base + 1 if plan.port_base else None)
+    rows: list[report.Row] = []
+    for database in plan.databases:
+        env = server_env(plan, database_url(plan, database), app_port)
+        version = prepare_database(plan, env)
+        if database == "mysql":
+            facts["MariaDB/MySQL"] = version
+        for processes in plan.processes:
+            rows += run_table(plan, database, processes, env, (app_port, baseline_port))
+        if hasattr(db.obj, "close_all"):
+            db.obj.close_all()
+    report.with_ratios(rows)
+    run_settings = {
+        "measured per scenario": f"{plan.duration_s:g} s after {plan.warmup_s:g} s of warm-up",
+        "load generator": "bench/loadgen.py: asyncio, raw HTTP/1.1 keep-alive, one request in "
+                          f"flight per connection, {plan.clients or 'one'} client process"
+                          f"{'es' if plan.clients > 1 else ''}{'' if plan.clients else ' per server process'}",
+        "data": f"{plan.scale.users:,} users with WeChat identities",
+        "server": "python -m server, sandbox mode, JSON access log to a file, no Redis",
+    }
+    summaries = {s.name: s.summary for s in plan.scenarios}
+    (plan.out_dir / "results.json").write_text(json.dumps(
+        {"command": command, "facts": facts, "settings": run_settings,
+         "rows": [row.as_dict() for row in rows]}, ensure_ascii=False, indent=1))
+    plan.report_path.write_text(report.render(rows, facts, command, run_settings, summaries))
+    print(f"report: {plan.report_path}")
+    return 1 if any(row.problems for row in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""CI's run of the load benchmark: the whole harness, tiny, as `make bench-smoke` runs it."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_bench_smoke_measures_every_scenario_and_passes_its_checks(tmp_path):
+    report = tmp_path / "REPORT.md"
+    env = {k: v for k, v in os.environ.items() if k != "BENCH_COMMAND"}
+    done = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--out", str(tmp_path),
+                           "--report", str(report), "--duration", "1", "--warmup", "0.3"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=100)
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads((tmp_path / "results.json").read_text())
+    rows = {row["scenario"]: row for row in results["rows"]}
+    assert set(rows) == {"baseline", "healthz", "me", "login"}
+    for row in rows.values():
+        assert row["database"] == "sqlite" and row["processes"] == 1
+        assert row["rps"] > 0 and 0 < row["p50_ms"] <= row["p99_ms"], row
+        assert row["problems"] == [], row
+        assert set(row["statuses"]) == {"200"}, row
+        assert row["ratio"] > 0
+    assert rows["baseline"]["ratio"] == 1.0
+    text = report.read_text()
+    assert "## sqlite, 1 process" in text and "| login | 4 |" in text
+    assert "python -m bench --smoke" in text and results["facts"]["cores"]
