@@ -12,8 +12,10 @@ import datetime as dt
 from pathlib import Path
 from urllib.parse import urlencode, urlparse, parse_qsl, urlunparse
 
-from peewee import (DatabaseProxy, DateTimeField, IntegrityError, Model, MySQLDatabase,
-                    SqliteDatabase)
+from typing import Callable
+
+from peewee import (ColumnBase, DatabaseProxy, DateTimeField, IntegrityError, Model,
+                    MySQLDatabase, SqliteDatabase)
 from playhouse.db_url import connect as url_connect
 
 db = DatabaseProxy()
@@ -120,10 +122,69 @@ def transaction():
             yield
 
 
+class _Slot:
+    """Where argument ``index`` goes among a compiled statement's parameters."""
+
+    __slots__ = ("index", "convert")
+
+    def __init__(self, index: int, convert):
+        self.index, self.convert = index, convert
+
+    def bind(self, args: tuple):
+        value = args[self.index]
+        return self.convert(value) if self.convert else value
+
+
+class Arg(ColumnBase):
+    """The ``index``-th argument of a ``Prepared`` query, converted as its column converts."""
+
+    def __init__(self, index: int):
+        super().__init__()
+        self.index = index
+
+    def __sql__(self, ctx):
+        return ctx.value(_Slot(self.index, ctx.state.converter), converter=False)
+
+
+class Prepared:
+    """A read of fixed shape whose SQL is built once per dialect instead of on every call.
+
+    peewee turns a query into SQL on every execution, and for a primary-key lookup that costs
+    several times what SQLite or MariaDB take to answer it (about 100 us against 10 us here).
+    Hot per-request reads therefore keep their SQL:
+
+        USER_BY_ID = Prepared(lambda: User.select().where(User.id == Arg(0)).limit(1))
+        user = USER_BY_ID.first(user_id)
+
+    Rows come back as ``Model.raw`` gives them: instances of the query's model, one table.
+    """
+
+    def __init__(self, build: Callable[[], object]):
+        self._build = build
+        self._compiled: dict[type, tuple] = {}
+
+    def rows(self, *args) -> list:
+        """The rows for ``args`` on the bound database."""
+        dialect = type(db.obj)
+        compiled = self._compiled.get(dialect)
+        if compiled is None:
+            query = self._build()
+            compiled = self._compiled[dialect] = (query.model, *query.sql())
+        model, sql, template = compiled
+        params = [p.bind(args) if isinstance(p, _Slot) else p for p in template]
+        return list(model.raw(sql, *params))
+
+    def first(self, *args):
+        """The first row for ``args``, or None."""
+        rows = self.rows(*args)
+        return rows[0] if rows else None
+
+
 def after_commit(fn) -> None:
     """Run ``fn`` once the current transaction commits (at once outside a transaction)."""
     db.after_commit(fn)
 
 
 __all__ = ["db", "BaseModel", "UTCDateTimeField", "IntegrityError", "init_db", "make_database",
-           "recreate_mysql_database", "connection", "transaction", "after_commit", "utcnow", "is_mysql", "is_sqlite"]
+           "recreate_mysql_database", "Arg", "Prepared", "connection", "transaction",
+           "after_commit", "utcnow", "is_mysql", "is_sqlite"]

@@ -154,23 +154,29 @@ def run_table(plan: Plan, database: str, processes: int, settings_env: dict[str,
     app_port, baseline_port = ports
     env = {**settings_env, "PORT": str(app_port)}
     rows = []
-    with app_server(app_port, processes, env, plan.out_dir / f"{label}-server.log"), \
-            baseline_server(baseline_port, processes, plan.out_dir / f"{label}-baseline.log"):
+    app = app_server(app_port, processes, env, plan.out_dir / f"{label}-server.log")
+    baseline = baseline_server(baseline_port, processes, plan.out_dir / f"{label}-baseline.log")
+    with app, baseline:
         for connections in plan.connections:
             for scenario in plan.scenarios:
-                port = baseline_port if scenario.target == "baseline" else app_port
-                bench = Bench(HOST, port, connections, plan.scale)
+                server = baseline if scenario.target == "baseline" else app
+                bench = Bench(HOST, server.port, connections, plan.scale)
                 workload = scenario.build(bench)
-                result = loadgen.run(HOST, port, workload.requests, duration_s=plan.duration_s,
-                                     warmup_s=plan.warmup_s, clients=plan.clients or processes)
+                cpu_before = server.cpu_seconds()
+                result = loadgen.run(HOST, server.port, workload.requests,
+                                     duration_s=plan.duration_s, warmup_s=plan.warmup_s,
+                                     clients=plan.clients or processes)
+                answered = sum(result.statuses.values())
+                cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / max(answered, 1)
                 problems = status_problems(workload, result)
                 if workload.check is not None:
                     problems += workload.check(result)
-                row = report.Row(database, processes, scenario.name, connections, result.rps,
-                                 result.p50_ms, result.p99_ms, result.statuses, problems)
-                rows.append(row)
+                rows.append(report.Row(database, processes, scenario.name, connections,
+                                       result.rps, result.p50_ms, result.p99_ms, cpu_ms,
+                                       os.getloadavg()[0], result.statuses, problems))
                 print(f"[{label}] {scenario.name:<10} c={connections:<3} {result.rps:>8,.0f} req/s"
                       f"  p50 {result.p50_ms:6.1f} ms  p99 {result.p99_ms:6.1f} ms"
+                      f"  cpu {cpu_ms:5.2f} ms/req"
                       f"  {'ok' if not problems else 'FAILED: ' + '; '.join(problems)}",
                       flush=True)
     return rows

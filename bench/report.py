@@ -25,6 +25,8 @@ class Row:
     rps: float
     p50_ms: float
     p99_ms: float
+    cpu_ms: float  # server CPU time per answered request (all its processes; not the database)
+    load_1m: float  # the machine's 1-minute load average when the scenario ended
     statuses: dict[int, int]
     problems: list[str] = field(default_factory=list)
     ratio: float | None = None
@@ -98,13 +100,15 @@ def render(rows: list[Row], facts: dict[str, str], command: str, settings: dict[
         tables.setdefault((row.database, row.processes), []).append(row)
     for (database, processes), table in tables.items():
         out += ["", f"## {database}, {processes} process{'es' if processes > 1 else ''}", "",
-                "| scenario | connections | req/s | p50 ms | p99 ms | × baseline | answers (whole run) | post-check |",
-                "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+                "| scenario | connections | req/s | p50 ms | p99 ms | × baseline "
+                "| server CPU ms/req | load | answers (whole run) | post-check |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
         for r in table:
             ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
             check = "ok" if not r.problems else "FAILED: " + "; ".join(r.problems)
             out.append(f"| {r.scenario} | {r.connections} | {r.rps:,.0f} | {r.p50_ms:.1f} | "
-                       f"{r.p99_ms:.1f} | {ratio} | {_answers(r.statuses)} | {check} |")
+                       f"{r.p99_ms:.1f} | {ratio} | {r.cpu_ms:.2f} | {r.load_1m:.1f} | "
+                       f"{_answers(r.statuses)} | {check} |")
     if FINDINGS.is_file():
         out += ["", FINDINGS.read_text().rstrip()]
     return "\n".join(out) + "\n"

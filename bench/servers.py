@@ -55,6 +55,18 @@ class ServerProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by every process of the server's session (forked ones too)."""
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # exited while we looked
+            if int(fields[3]) == self.process.pid:  # the session id
+                ticks += int(fields[11]) + int(fields[12])  # utime + stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def __enter__(self) -> "ServerProcess":
         return self.start()
 
@@ -93,6 +105,7 @@ def call(host: str, port: int, method: str, path: str, body: dict | None = None,
 def free_port(preferred: int | None = None) -> int:
     """``preferred`` when it is free, else a port the kernel picks."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
         try:
             sock.bind(("127.0.0.1", preferred or 0))
         except OSError:

@@ -5,7 +5,7 @@ from peewee import IntegrityError
 
 from alliance.accounts.models import User, WechatIdentity
 from alliance.clock import to_local_iso
-from alliance.db import transaction, utcnow
+from alliance.db import Arg, Prepared, transaction, utcnow
 from alliance.errors import AllianceError, NotFound
 from alliance.ports import WeChatAuth, WeChatSession
 
@@ -22,19 +22,27 @@ class AccountDisabled(AllianceError):
     message = "账号已被停用，请联系客服"
 
 
+def _identity_of(session: WeChatSession) -> WechatIdentity | None:
+    return (WechatIdentity.select(WechatIdentity, User).join(User)
+            .where(WechatIdentity.appid == session.appid,
+                   WechatIdentity.openid == session.openid)
+            .first())
+
+
 def user_for_wechat_session(session: WeChatSession, nickname: str = "") -> tuple[User, bool]:
     """The user behind a WeChat identity, created on first sight; (user, created).
 
     A known unionid links a new app's openid to the same person. Two first logins racing
     for one openid end on the same user: the unique (appid, openid) index decides.
     """
+    known = _identity_of(session)
+    if known is not None and (not session.unionid or known.unionid == session.unionid):
+        # A returning user: nothing to write, so no write transaction (a lock on SQLite).
+        return known.user, False
     for attempt in range(2):
         try:
             with transaction():
-                identity = (WechatIdentity.select(WechatIdentity, User).join(User)
-                            .where(WechatIdentity.appid == session.appid,
-                                   WechatIdentity.openid == session.openid)
-                            .first())
+                identity = _identity_of(session)
                 if identity is not None:
                     if session.unionid and identity.unionid != session.unionid:
                         identity.unionid = session.unionid
@@ -84,8 +92,12 @@ def bind_phone_from_wechat(auth: WeChatAuth, user_id: int, code: str) -> User:
     return get_user(user_id)
 
 
+_USER_BY_ID = Prepared(lambda: User.select().where(User.id == Arg(0)).limit(1))
+
+
 def get_user(user_id: int) -> User:
-    user = User.get_or_none(User.id == user_id)
+    """The user ``user_id`` (USER_NOT_FOUND when absent or deleted); every request's read."""
+    user = _USER_BY_ID.first(user_id)
     if user is None or user.status == "deleted":
         raise NotFound("用户不存在", code="USER_NOT_FOUND")
     return user

@@ -47,11 +47,11 @@ def test_status_problems_flags_unexpected_answers_and_transport_errors():
 
 
 def test_with_ratios_divides_by_the_baseline_of_the_same_table():
-    rows = with_ratios([Row("sqlite", 1, "baseline", 16, 1000, 1, 2, {}),
-                        Row("sqlite", 1, "me", 16, 400, 1, 2, {}),
-                        Row("sqlite", 2, "baseline", 16, 2000, 1, 2, {}),
-                        Row("sqlite", 2, "me", 16, 500, 1, 2, {}),
-                        Row("mysql", 1, "me", 16, 300, 1, 2, {})])
+    rows = with_ratios([Row("sqlite", 1, "baseline", 16, 1000, 1, 2, 0.5, 1.0, {}),
+                        Row("sqlite", 1, "me", 16, 400, 1, 2, 0.5, 1.0, {}),
+                        Row("sqlite", 2, "baseline", 16, 2000, 1, 2, 0.5, 1.0, {}),
+                        Row("sqlite", 2, "me", 16, 500, 1, 2, 0.5, 1.0, {}),
+                        Row("mysql", 1, "me", 16, 300, 1, 2, 0.5, 1.0, {})])
     assert [r.ratio for r in rows] == [1.0, 0.4, 1.0, 0.25, None]
 
 
