@@ -16,7 +16,9 @@ from typing import Callable
 
 from peewee import (ColumnBase, DatabaseProxy, DateTimeField, IntegrityError, Model,
                     MySQLDatabase, SqliteDatabase)
-from playhouse.db_url import connect as url_connect
+from playhouse.db_url import connect as url_connect, parse as parse_url
+from playhouse.pool import PooledMySQLDatabase
+from pymysql.constants.SERVER_STATUS import SERVER_STATUS_IN_TRANS
 
 db = DatabaseProxy()
 
@@ -44,6 +46,21 @@ class UTCDateTimeField(DateTimeField):
         return super().db_value(value)
 
 
+class _PooledMySQLDatabase(PooledMySQLDatabase):
+    """peewee's MySQL pool without a ROLLBACK round trip on every check-in.
+
+    peewee asks the driver whether a transaction is open through ``in_transaction``, which
+    PyMySQL lacks, so it rolls back on every check-in; the server reports that state in the
+    status flags of every answer, so roll back only when they say a transaction is open.
+    """
+
+    def _can_reuse(self, conn) -> bool:
+        status = getattr(conn, "server_status", None)
+        if status is not None and not status & SERVER_STATUS_IN_TRANS:
+            return True
+        return super()._can_reuse(conn)
+
+
 def _mysql_url(url: str, max_connections: int) -> str:
     parsed = urlparse(url)
     query = dict(parse_qsl(parsed.query))
@@ -66,9 +83,10 @@ def make_database(url: str, max_connections: int = 16):
                            lock_type="IMMEDIATE", max_connections=max_connections * 2,
                            stale_timeout=600, check_same_thread=False, timeout=15)
     if scheme in ("mysql", "mysql+pool"):
-        return url_connect(_mysql_url(url, max_connections), unquote_password=True,
-                           sql_mode="STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION",
-                           init_command="SET time_zone = '+00:00'")
+        return _PooledMySQLDatabase(**parse_url(_mysql_url(url, max_connections),
+                                                unquote_password=True),
+                                    sql_mode="STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION",
+                                    init_command="SET time_zone = '+00:00'")
     raise ValueError(f"unsupported DATABASE_URL scheme: {scheme!r}")
 
 

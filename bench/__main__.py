@@ -128,7 +128,7 @@ def prepare_database(plan: Plan, env: dict[str, str]) -> str:
     needed = {name for s in plan.scenarios for name in s.data}
     started = time.monotonic()
     loaded = data.load(settings, plan.scale, needed)
-    print(f"[{settings.database_url.split(':', 1)[0]}] loaded {loaded} "
+    print(f"[{settings.database_url.split(':', 1)[0]}] bulk-loaded rows {loaded} "
           f"in {time.monotonic() - started:.1f} s", flush=True)
     with db.connection_context():
         return db.execute_sql("SELECT sqlite_version()" if is_sqlite() else
