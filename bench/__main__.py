@@ -76,8 +76,7 @@ def parse_args(argv: list[str] | None) -> Plan:
     unknown = [name for name in names if name not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(unknown)}")
-    if "baseline" not in names:
-        names = ("baseline",) + names  # every ratio needs it
+    names = ("baseline",) + tuple(name for name in names if name != "baseline")  # first
     scale = data.SMOKE_SCALE if smoke else data.Scale()
     if args.users:
         scale = replace(scale, users=args.users)
@@ -147,6 +146,28 @@ def status_problems(workload: Workload, result: Measurement) -> list[str]:
     return problems
 
 
+def measure(plan: Plan, scenario: Scenario, server, connections: int, database: str,
+            processes: int) -> report.Row:
+    """Prepare ``scenario``, drive it, check it: its row."""
+    bench = Bench(HOST, server.port, connections, plan.scale)
+    workload = scenario.build(bench)
+    cpu_before = server.cpu_seconds()
+    result = loadgen.run(HOST, server.port, workload.requests, duration_s=plan.duration_s,
+                         warmup_s=plan.warmup_s, clients=plan.clients or processes)
+    answered = sum(result.statuses.values())
+    cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / max(answered, 1)
+    problems = status_problems(workload, result)
+    if workload.check is not None:
+        problems += workload.check(result)
+    print(f"[{database}-{processes}p] {scenario.name:<10} c={connections:<3} "
+          f"{result.rps:>8,.0f} req/s  p50 {result.p50_ms:6.1f} ms  p99 {result.p99_ms:6.1f} ms"
+          f"  cpu {cpu_ms:5.2f} ms/req  {'ok' if not problems else 'FAILED: ' + '; '.join(problems)}",
+          flush=True)
+    return report.Row(database, processes, scenario.name, connections, result.rps,
+                      result.p50_ms, result.p99_ms, cpu_ms, os.getloadavg()[0], result.statuses,
+                      problems)
+
+
 def run_table(plan: Plan, database: str, processes: int, settings_env: dict[str, str],
               ports: tuple[int, int]) -> list[report.Row]:
     """Every scenario at every connection count against one database and process count."""
@@ -158,27 +179,11 @@ def run_table(plan: Plan, database: str, processes: int, settings_env: dict[str,
     baseline = baseline_server(baseline_port, processes, plan.out_dir / f"{label}-baseline.log")
     with app, baseline:
         for connections in plan.connections:
-            for scenario in plan.scenarios:
+            # The baseline first and again last: the ratios divide by the mean of both, so
+            # that a machine that got busier or quieter meanwhile shows, and counts less.
+            for scenario in plan.scenarios + plan.scenarios[:1]:
                 server = baseline if scenario.target == "baseline" else app
-                bench = Bench(HOST, server.port, connections, plan.scale)
-                workload = scenario.build(bench)
-                cpu_before = server.cpu_seconds()
-                result = loadgen.run(HOST, server.port, workload.requests,
-                                     duration_s=plan.duration_s, warmup_s=plan.warmup_s,
-                                     clients=plan.clients or processes)
-                answered = sum(result.statuses.values())
-                cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / max(answered, 1)
-                problems = status_problems(workload, result)
-                if workload.check is not None:
-                    problems += workload.check(result)
-                rows.append(report.Row(database, processes, scenario.name, connections,
-                                       result.rps, result.p50_ms, result.p99_ms, cpu_ms,
-                                       os.getloadavg()[0], result.statuses, problems))
-                print(f"[{label}] {scenario.name:<10} c={connections:<3} {result.rps:>8,.0f} req/s"
-                      f"  p50 {result.p50_ms:6.1f} ms  p99 {result.p99_ms:6.1f} ms"
-                      f"  cpu {cpu_ms:5.2f} ms/req"
-                      f"  {'ok' if not problems else 'FAILED: ' + '; '.join(problems)}",
-                      flush=True)
+                rows.append(measure(plan, scenario, server, connections, database, processes))
     return rows
 
 

@@ -15,7 +15,7 @@ scenario also fails on an answer whose status is not in ``ok`` and on transport 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from alliance.accounts.models import RefreshFamily, User

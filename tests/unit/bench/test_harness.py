@@ -46,13 +46,14 @@ def test_status_problems_flags_unexpected_answers_and_transport_errors():
     assert status_problems(workload, _measurement({200: 1}, requests=0))
 
 
-def test_with_ratios_divides_by_the_baseline_of_the_same_table():
-    rows = with_ratios([Row("sqlite", 1, "baseline", 16, 1000, 1, 2, 0.5, 1.0, {}),
-                        Row("sqlite", 1, "me", 16, 400, 1, 2, 0.5, 1.0, {}),
-                        Row("sqlite", 2, "baseline", 16, 2000, 1, 2, 0.5, 1.0, {}),
-                        Row("sqlite", 2, "me", 16, 500, 1, 2, 0.5, 1.0, {}),
-                        Row("mysql", 1, "me", 16, 300, 1, 2, 0.5, 1.0, {})])
-    assert [r.ratio for r in rows] == [1.0, 0.4, 1.0, 0.25, None]
+def test_with_ratios_divides_by_the_mean_baseline_of_the_same_table():
+    def row(database, processes, scenario, rps):
+        return Row(database, processes, scenario, 16, rps, 1, 2, 0.5, 1.0, {})
+
+    rows = with_ratios([row("sqlite", 1, "baseline", 900), row("sqlite", 1, "me", 400),
+                        row("sqlite", 1, "baseline", 1100), row("sqlite", 2, "baseline", 2000),
+                        row("sqlite", 2, "me", 500), row("mysql", 1, "me", 300)])
+    assert [r.ratio for r in rows] == [0.9, 0.4, 1.1, 1.0, 0.25, None]
 
 
 def test_http_request_frames_a_keep_alive_request():
