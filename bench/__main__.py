@@ -44,6 +44,7 @@ class Plan:
     report_path: Path
     mysql_url: str
     port_base: int
+    render_only: bool
 
 
 def _csv(text: str, cast=str) -> tuple:
@@ -69,6 +70,8 @@ def parse_args(argv: list[str] | None) -> Plan:
                         help="the MySQL/MariaDB database to drop and fill (BENCH_MYSQL_URL)")
     parser.add_argument("--port-base", type=int, default=int(os.environ.get("BENCH_PORT_BASE", 0)),
                         help="first port to try for the servers (BENCH_PORT_BASE; 0: any)")
+    parser.add_argument("--render-only", action="store_true",
+                        help="rewrite the report from the results.json of --out (no run)")
     args = parser.parse_args(argv)
     smoke = args.smoke
     out_dir = Path(args.out or ROOT / "bench" / "results" / ("smoke" if smoke else "")).resolve()
@@ -90,13 +93,13 @@ def parse_args(argv: list[str] | None) -> Plan:
         clients=args.clients, scale=scale, out_dir=out_dir,
         report_path=Path(args.report).resolve() if args.report else
         (out_dir / "REPORT.md" if smoke else ROOT / "bench" / "REPORT.md"),
-        mysql_url=args.mysql_url, port_base=args.port_base)
+        mysql_url=args.mysql_url, port_base=args.port_base, render_only=args.render_only)
 
 
 def server_env(plan: Plan, database_url: str, port: int) -> dict[str, str]:
     """The environment the server runs with: sandbox mode, this database, no login limit."""
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "TEST_DATABASE_URL")}
-    env.update(ALLIANCE_ENV="sandbox", ALLIANCE_VAR_DIR=str(plan.out_dir / "var"),
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
+    env.update(ALLIANCE_ENV="sandbox", REDIS_URL="",  # empty: not even from a .env file ALLIANCE_VAR_DIR=str(plan.out_dir / "var"),
                DATABASE_URL=database_url, PORT=str(port),
                # The scenarios log in thousands of times a minute from few addresses.
                ALLIANCE_LOGIN_RATE_LIMIT_PER_MIN="1000000000")
@@ -187,8 +190,20 @@ def run_table(plan: Plan, database: str, processes: int, settings_env: dict[str,
     return rows
 
 
+def write_report(plan: Plan, results: dict) -> None:
+    """REPORT.md from ``results`` (what results.json holds), ratios recomputed."""
+    rows = report.with_ratios([report.Row.from_dict(row) for row in results["rows"]])
+    plan.report_path.write_text(report.render(rows, results["facts"], results["command"],
+                                              results["settings"], results["summaries"]))
+    print(f"report: {plan.report_path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     plan = parse_args(argv)
+    results_path = plan.out_dir / "results.json"
+    if plan.render_only:
+        write_report(plan, json.loads(results_path.read_text()))
+        return 0
     shutil.rmtree(plan.out_dir, ignore_errors=True)
     plan.out_dir.mkdir(parents=True)
     command = shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
@@ -207,21 +222,22 @@ def main(argv: list[str] | None = None) -> int:
             rows += run_table(plan, database, processes, env, (app_port, baseline_port))
         if hasattr(db.obj, "close_all"):
             db.obj.close_all()
-    report.with_ratios(rows)
-    run_settings = {
-        "measured per scenario": f"{plan.duration_s:g} s after {plan.warmup_s:g} s of warm-up",
-        "load generator": "bench/loadgen.py: asyncio, raw HTTP/1.1 keep-alive, one request in "
-                          f"flight per connection, {plan.clients or 'one'} client process"
-                          f"{'es' if plan.clients > 1 else ''}{'' if plan.clients else ' per server process'}",
-        "data": f"{plan.scale.users:,} users with WeChat identities",
-        "server": "python -m server, sandbox mode, JSON access log to a file, no Redis",
+    clients = (f"{plan.clients} client process{'es' if plan.clients > 1 else ''}"
+               if plan.clients else "one client process per server process")
+    results = {
+        "command": command, "facts": facts,
+        "settings": {
+            "measured per scenario": f"{plan.duration_s:g} s after {plan.warmup_s:g} s of warm-up",
+            "load generator": "bench/loadgen.py: asyncio, raw HTTP/1.1 keep-alive, one request "
+                              f"in flight per connection, {clients}",
+            "data": f"{plan.scale.users:,} users with WeChat identities",
+            "server": "python -m server, sandbox mode, JSON access log to a file, no Redis",
+        },
+        "summaries": {s.name: s.summary for s in plan.scenarios},
+        "rows": [row.as_dict() for row in report.with_ratios(rows)],
     }
-    summaries = {s.name: s.summary for s in plan.scenarios}
-    (plan.out_dir / "results.json").write_text(json.dumps(
-        {"command": command, "facts": facts, "settings": run_settings,
-         "rows": [row.as_dict() for row in rows]}, ensure_ascii=False, indent=1))
-    plan.report_path.write_text(report.render(rows, facts, command, run_settings, summaries))
-    print(f"report: {plan.report_path}")
+    results_path.write_text(json.dumps(results, ensure_ascii=False, indent=1))
+    write_report(plan, results)
     return 1 if any(row.problems for row in rows) else 0
 
 

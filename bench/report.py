@@ -29,10 +29,16 @@ class Row:
     load_1m: float  # the machine's 1-minute load average when the scenario ended
     statuses: dict[int, int]
     problems: list[str] = field(default_factory=list)
-    ratio: float | None = None
+    ratio: float | None = None  # req/s over the baseline's
+    cpu_ratio: float | None = None  # the baseline's CPU per request over this one's
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "Row":
+        """A row as ``as_dict`` wrote it (through JSON: status codes became strings)."""
+        return cls(**{**values, "statuses": {int(k): v for k, v in values["statuses"].items()}})
 
 
 def _read(path: str) -> str:
@@ -68,13 +74,16 @@ def machine_facts() -> dict[str, str]:
 
 def with_ratios(rows: list[Row]) -> list[Row]:
     """Each row's req/s over the mean baseline of the same database, processes, connections."""
-    runs: dict[tuple, list[float]] = {}
+    runs: dict[tuple, list[Row]] = {}
     for r in rows:
         if r.scenario == "baseline":
-            runs.setdefault((r.database, r.processes, r.connections), []).append(r.rps)
+            runs.setdefault((r.database, r.processes, r.connections), []).append(r)
     for row in rows:
         base = runs.get((row.database, row.processes, row.connections))
-        row.ratio = row.rps / (sum(base) / len(base)) if base else None
+        if base:
+            row.ratio = row.rps / (sum(b.rps for b in base) / len(base))
+            row.cpu_ratio = (sum(b.cpu_ms for b in base) / len(base)) / row.cpu_ms \
+                if row.cpu_ms else None
     return rows
 
 
@@ -90,7 +99,9 @@ def render(rows: list[Row], facts: dict[str, str], command: str, settings: dict[
            "tables are kept in `bench/findings.md`). Every ratio is the scenario's req/s "
            "over the bare Tornado baseline measured in the same run, with the same process "
            "count, connections and load generator, first and again last in each table: the "
-           "mean of the two is the denominator.", "",
+           "mean of the two is the denominator. `× baseline by CPU` is the baseline's server CPU "
+           "time per request over the scenario's: the ratio the scenario would reach if both "
+           "had a core to themselves, steadier than req/s on a busy machine.", "",
            "Command:", "", "```sh", command, "```", "",
            "## Machine", "", "| | |", "| --- | --- |"]
     out += [f"| {name} | {value} |" for name, value in facts.items()]
@@ -104,13 +115,14 @@ def render(rows: list[Row], facts: dict[str, str], command: str, settings: dict[
     for (database, processes), table in tables.items():
         out += ["", f"## {database}, {processes} process{'es' if processes > 1 else ''}", "",
                 "| scenario | connections | req/s | p50 ms | p99 ms | × baseline "
-                "| server CPU ms/req | load | answers (whole run) | post-check |",
-                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+                "| server CPU ms/req | × baseline by CPU | load | answers (whole run) | post-check |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
         for r in table:
             ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
+            cpu_ratio = f"{r.cpu_ratio:.2f}" if r.cpu_ratio is not None else "-"
             check = "ok" if not r.problems else "FAILED: " + "; ".join(r.problems)
             out.append(f"| {r.scenario} | {r.connections} | {r.rps:,.0f} | {r.p50_ms:.1f} | "
-                       f"{r.p99_ms:.1f} | {ratio} | {r.cpu_ms:.2f} | {r.load_1m:.1f} | "
+                       f"{r.p99_ms:.1f} | {ratio} | {r.cpu_ms:.2f} | {cpu_ratio} | {r.load_1m:.1f} | "
                        f"{_answers(r.statuses)} | {check} |")
     if FINDINGS.is_file():
         out += ["", FINDINGS.read_text().rstrip()]

@@ -23,7 +23,7 @@ def test_bench_smoke_measures_every_scenario_and_passes_its_checks(tmp_path):
         assert row["rps"] > 0 and 0 < row["p50_ms"] <= row["p99_ms"], row
         assert row["problems"] == [], row
         assert set(row["statuses"]) == {"200"}, row
-        assert row["ratio"] > 0
+        assert row["ratio"] > 0 and row["cpu_ms"] > 0 and row["cpu_ratio"] > 0
     first, last = results["rows"][0]["ratio"], results["rows"][-1]["ratio"]
     assert abs(first + last - 2.0) < 1e-9  # the mean of the two baselines is the unit
     text = report.read_text()

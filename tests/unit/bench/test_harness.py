@@ -47,13 +47,14 @@ def test_status_problems_flags_unexpected_answers_and_transport_errors():
 
 
 def test_with_ratios_divides_by_the_mean_baseline_of_the_same_table():
-    def row(database, processes, scenario, rps):
-        return Row(database, processes, scenario, 16, rps, 1, 2, 0.5, 1.0, {})
+    def row(database, processes, scenario, rps, cpu_ms=0.5):
+        return Row(database, processes, scenario, 16, rps, 1, 2, cpu_ms, 1.0, {})
 
-    rows = with_ratios([row("sqlite", 1, "baseline", 900), row("sqlite", 1, "me", 400),
+    rows = with_ratios([row("sqlite", 1, "baseline", 900), row("sqlite", 1, "me", 400, cpu_ms=2.0),
                         row("sqlite", 1, "baseline", 1100), row("sqlite", 2, "baseline", 2000),
                         row("sqlite", 2, "me", 500), row("mysql", 1, "me", 300)])
     assert [r.ratio for r in rows] == [0.9, 0.4, 1.1, 1.0, 0.25, None]
+    assert rows[1].cpu_ratio == 0.25 and rows[5].cpu_ratio is None
 
 
 def test_http_request_frames_a_keep_alive_request():
