@@ -1,10 +1,13 @@
 """Every table of the domain, in one list: migrations are generated and checked against it."""
 from __future__ import annotations
 
-from alliance.accounts.models import RefreshFamily, RefreshToken, User, WechatIdentity
+from alliance.accounts.models import (Operator, OperatorAuditLog, RefreshFamily, RefreshToken,
+                                      User, WechatIdentity)
 from alliance.infra.models import IdempotencyRecord, KeyValue, RateCounter
+from alliance.notifications.models import OutboxMessage
 
 ALL_MODELS = [
-    User, WechatIdentity, RefreshFamily, RefreshToken,
+    User, WechatIdentity, RefreshFamily, RefreshToken, Operator, OperatorAuditLog,
     IdempotencyRecord, RateCounter, KeyValue,
+    OutboxMessage,
 ]

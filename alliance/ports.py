@@ -37,3 +37,16 @@ class WeChatAuth(Protocol):
 
     def phone_number(self, code: str) -> PhoneNumber:
         """Exchange a ``getPhoneNumber`` button code for the user's phone number."""
+
+
+class Notifier(Protocol):
+    """Tells a person about something that happened (WeChat subscribe/template messages).
+
+    ``notify`` is called inside the caller's transaction: the notification is recorded
+    durably with it and delivered after commit, retried until delivered or permanently
+    refused. ``dedupe_key`` makes a repeated call for the same business event a no-op.
+    """
+
+    def notify(self, event: str, *, user_id: int, data: dict,
+               dedupe_key: str | None = None) -> None:
+        """Queue ``event`` (e.g. ``order.paid``) with ``data`` for ``user_id``."""

@@ -1,8 +1,9 @@
-"""The command line: serve (default), migrate, load-demo, makemigration.
+"""The command line: serve (default), migrate, load-demo, create-operator, makemigration.
 
     python -m server [--host H] [--port P] [--processes N]
     python -m server migrate
     python -m server load-demo [--if-empty]
+    python -m server create-operator NAME --role ROLE
     python -m server makemigration NAME
 """
 from __future__ import annotations
@@ -36,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply pending schema migrations")
     demo = sub.add_parser("load-demo", help="load the demo data")
     demo.add_argument("--if-empty", action="store_true", help="only into an empty database")
+    create = sub.add_parser("create-operator", help="create a console account")
+    create.add_argument("name", help="the login name")
+    create.add_argument("--role", required=True,
+                        choices=["administrator", "operator", "customer_service"])
+    create.add_argument("--display-name", default="")
     make = sub.add_parser("makemigration", help="write a migration for the models' changes")
     make.add_argument("name")
     return parser
@@ -71,6 +77,27 @@ def cmd_load_demo(settings, if_empty: bool) -> int:
         return 2
     init_db(settings.database_url)
     print("demo data loaded" if load(settings, if_empty) else "database not empty: demo skipped")
+    return 0
+
+
+def cmd_create_operator(settings, name: str, role: str, display_name: str) -> int:
+    import getpass
+
+    from alliance.db import init_db
+    from alliance.accounts.operators import create_operator
+    from alliance.errors import AllianceError
+
+    password = getpass.getpass("Password: ")
+    if password != getpass.getpass("Password (again): "):
+        print("the passwords differ", file=sys.stderr)
+        return 2
+    init_db(settings.database_url)
+    try:
+        operator = create_operator(name, password, role, display_name)
+    except AllianceError as exc:
+        print(f"{exc.code}: {exc.message} {exc.details or ''}", file=sys.stderr)
+        return 2
+    print(f"created operator {operator.username} (id {operator.id}, role {operator.role})")
     return 0
 
 
@@ -132,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_migrate(settings)
     if args.command == "makemigration":
         return cmd_makemigration(settings, args.name)
+    if args.command == "create-operator":
+        return cmd_create_operator(settings, args.name, args.role, args.display_name)
     if args.command == "load-demo":
         return cmd_load_demo(settings, args.if_empty)
     return cmd_serve(settings, args.processes)

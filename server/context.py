@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alliance.accounts.tokens import TokenService
-from alliance.ports import WeChatAuth
+from alliance.ports import Notifier, WeChatAuth
 from config.settings import Settings
 
 
@@ -17,4 +17,5 @@ class AppContext:
     tokens: TokenService
     wechat_auth: WeChatAuth
     rate_limiter: Any
+    notifier: Notifier
     extras: dict[str, Any] = field(default_factory=dict)

@@ -1,6 +1,7 @@
 """Every URL the server answers, and the OpenAPI fragments that document them."""
 from __future__ import annotations
 
+import admin_api.auth
 import miniprogram_api.auth
 import server.ops
 
@@ -8,6 +9,7 @@ import server.ops
 API_MODULES = [
     server.ops,
     miniprogram_api.auth,
+    admin_api.auth,
 ]
 
 

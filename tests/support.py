@@ -22,6 +22,7 @@ VAR_DIR = _ROOT / "var"
 _counter = itertools.count()
 _template: Path | None = None
 _mysql_ready = False
+OPERATOR_PASSWORD = "correct-horse-42"
 
 
 def _prepare_schema() -> None:
@@ -156,6 +157,18 @@ class ApiTestCase(AsyncHTTPTestCase):
 
     def token(self, name: str = "alice") -> str:
         return self.login(name)["access_token"]
+
+    def operator_token(self, role: str = "administrator", username: str | None = None) -> str:
+        """Create a console account with ``role`` and log it in; its access token."""
+        from alliance.accounts.operators import create_operator
+
+        username = username or f"{role}-{next(_counter)}"
+        with db.connection_context():
+            create_operator(username, OPERATOR_PASSWORD, role)
+        response = self.api("POST", "/api/admin/v1/auth/login",
+                            {"username": username, "password": OPERATOR_PASSWORD})
+        assert response.status == 200, response.body
+        return response.json["access_token"]
 
     def assert_error(self, response: Response, status: int, code: str) -> None:
         assert response.status == status, (response.status, response.body)

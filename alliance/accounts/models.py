@@ -1,7 +1,7 @@
 """Tables of people and their sign-in state."""
 from __future__ import annotations
 
-from peewee import AutoField, BooleanField, CharField, ForeignKeyField
+from peewee import AutoField, BooleanField, CharField, ForeignKeyField, IntegerField, TextField
 
 from alliance.db import BaseModel, UTCDateTimeField, utcnow
 
@@ -53,3 +53,34 @@ class RefreshToken(BaseModel):
     used_at = UTCDateTimeField(null=True)
     replaced_by = CharField(max_length=32, null=True)
     revoked = BooleanField(default=False)
+
+
+class Operator(BaseModel):
+    """A console account of the platform's staff (administrator, operator, customer service)."""
+
+    id = AutoField()
+    username = CharField(max_length=64, unique=True)
+    display_name = CharField(max_length=64, default="")
+    password_hash = CharField(max_length=255)
+    role = CharField(max_length=32)
+    status = CharField(max_length=16, default="active")  # active | disabled
+    failed_attempts = IntegerField(default=0)
+    locked_until = UTCDateTimeField(null=True)
+    last_login_at = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField(default=utcnow)
+
+
+class OperatorAuditLog(BaseModel):
+    """What an operator did, to what, when and why (append-only)."""
+
+    id = AutoField()
+    operator = ForeignKeyField(Operator, backref="audit_entries", on_delete="RESTRICT")
+    action = CharField(max_length=64, index=True)
+    target_type = CharField(max_length=32)
+    target_id = CharField(max_length=64)
+    reason = CharField(max_length=500, default="")
+    details = TextField(default="{}")
+    created_at = UTCDateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        indexes = ((("target_type", "target_id"), False),)

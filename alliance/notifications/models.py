@@ -1,0 +1,25 @@
+"""The outbox table."""
+from __future__ import annotations
+
+from peewee import AutoField, CharField, IntegerField, TextField
+
+from alliance.db import BaseModel, UTCDateTimeField, utcnow
+
+
+class OutboxMessage(BaseModel):
+    """One notification to deliver; ``status`` pending -> sent | failed (permanent)."""
+
+    id = AutoField()
+    event = CharField(max_length=64, index=True)
+    user_id = IntegerField(index=True)
+    payload = TextField()  # JSON
+    dedupe_key = CharField(max_length=191, null=True, unique=True)
+    status = CharField(max_length=16, default="pending")
+    attempts = IntegerField(default=0)
+    next_attempt_at = UTCDateTimeField(default=utcnow)
+    last_error = CharField(max_length=255, null=True)
+    created_at = UTCDateTimeField(default=utcnow)
+    sent_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("status", "next_attempt_at"), False),)
