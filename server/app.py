@@ -7,6 +7,7 @@ import tornado.web
 
 from alliance.accounts.tokens import TokenService
 from alliance.db import init_db
+from alliance.members.member_code import MemberCodeSigner
 from alliance.notifications.outbox import OutboxNotifier
 from config.settings import Settings
 from server import logs
@@ -36,6 +37,7 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
         wechat_auth=WechatMiniAppAuth(miniapp_client, settings.wechat_miniapp_appid),
         rate_limiter=make_rate_limiter(settings.redis_url),
         notifier=OutboxNotifier(),
+        member_codes=MemberCodeSigner(settings.secret_key),
     )
     ctx.extras["wechat_client"] = miniapp_client
     return ctx

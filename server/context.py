@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alliance.accounts.tokens import TokenService
+from alliance.members.member_code import MemberCodeSigner
 from alliance.ports import Notifier, WeChatAuth
 from config.settings import Settings
 
@@ -18,4 +19,5 @@ class AppContext:
     wechat_auth: WeChatAuth
     rate_limiter: Any
     notifier: Notifier
+    member_codes: MemberCodeSigner
     extras: dict[str, Any] = field(default_factory=dict)
