@@ -5,6 +5,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import tornado.web
 
+import console
+
 from alliance.accounts.tokens import TokenService
 from alliance.db import init_db
 from alliance.members.member_code import MemberCodeSigner
@@ -48,7 +50,7 @@ def make_app(settings: Settings, executor: ThreadPoolExecutor | None = None,
     """The application for ``settings``; binds the domain to ``settings.database_url``."""
     init_db(settings.database_url, settings.worker_threads + SANDBOX_THREADS)
     ctx = build_context(settings, executor)
-    routes = api_routes()
+    routes = api_routes() + console.routes()
     if settings.is_sandbox:
         from sandbox.app import sandbox_routes, sandbox_extras
 
