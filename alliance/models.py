@@ -5,6 +5,7 @@ from alliance.accounts.models import (Operator, OperatorAuditLog, RefreshFamily,
                                       User, WechatIdentity)
 from alliance.infra.models import IdempotencyRecord, KeyValue, RateCounter
 from alliance.members.member_code import UsedMemberCode
+from alliance.jobs.models import JobLease, JobRun
 from alliance.notifications.models import OutboxMessage
 from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
 
@@ -13,4 +14,5 @@ ALL_MODELS = [
     IdempotencyRecord, RateCounter, KeyValue,
     OutboxMessage,
     PointsAccount, PointsEntry, PointsAllocation, UsedMemberCode,
+    JobLease, JobRun,
 ]

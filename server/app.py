@@ -18,7 +18,7 @@ from server.context import AppContext
 from server.openapi import build_document
 from server.ratelimit import make_rate_limiter
 from server.routes import api_routes, openapi_fragments
-from wechat_handlers.api import make_client, make_session_storage
+from wechat_handlers.api import make_wechat_clients
 from wechat_handlers.miniapp import WechatMiniAppAuth
 
 VERSION = "0.1.0"
@@ -27,9 +27,8 @@ SANDBOX_THREADS = 8
 
 def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None) -> AppContext:
     """The adapters and services the handlers use, for these settings."""
-    storage = make_session_storage(settings.redis_url)
-    miniapp_client = make_client(settings.wechat_miniapp_appid, settings.wechat_miniapp_secret,
-                                 settings.wechat_api_base, settings.upstream_timeout_s, storage)
+    wechat_clients = make_wechat_clients(settings)
+    miniapp_client = wechat_clients["miniapp"]
     ctx = AppContext(
         settings=settings,
         executor=executor or ThreadPoolExecutor(settings.worker_threads,
@@ -42,6 +41,7 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
         member_codes=MemberCodeSigner(settings.secret_key),
     )
     ctx.extras["wechat_client"] = miniapp_client
+    ctx.extras["wechat_clients"] = wechat_clients
     return ctx
 
 

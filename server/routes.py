@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import admin_api.auth
+import admin_api.jobs
 import miniprogram_api.auth
 import miniprogram_api.members
 import server.ops
@@ -12,6 +13,7 @@ API_MODULES = [
     miniprogram_api.auth,
     miniprogram_api.members,
     admin_api.auth,
+    admin_api.jobs,
 ]
 
 
