@@ -34,6 +34,7 @@ def runs_page(name: str, cursor: str | None, limit: int) -> tuple[list[JobRun], 
 
 
 def run_view(run: JobRun) -> dict:
+    """A run as the console shows it (times in Asia/Shanghai, counts as an object)."""
     return {
         "id": run.id, "job": run.job, "slot": to_local_iso(run.slot), "holder": run.holder,
         "outcome": run.outcome, "counts": json.loads(run.counts or "{}"), "error": run.error,

@@ -1,7 +1,6 @@
 """Scheduler instances over one database: each slot once, failures leave nothing, catch-up."""
 import datetime as dt
 import json
-import threading
 import time
 import uuid
 
@@ -14,6 +13,7 @@ from scheduler.jobs import JOBS
 from scheduler.registry import Registry
 from scheduler.runner import Scheduler
 from server.app import build_context
+from tests.scheduling import fire_together, scheduler_instances
 from tests.support import make_settings
 
 HOUR = dt.timedelta(hours=1)
@@ -61,25 +61,13 @@ def test_concurrent_schedulers_run_each_slot_exactly_once(database):
     ctx = _context(database)
     registry = _effect_registry(HOUR)
     clock = {"now": dt.datetime(2026, 11, 28, 3, 0, 1)}
-    instances = [Scheduler(ctx, registry, holder=f"instance-{i}", clock=lambda: clock["now"])
-                 for i in range(3)]
+    instances = scheduler_instances(ctx, registry, 3, lambda: clock["now"])
     for hour in range(5):
         clock["now"] = dt.datetime(2026, 11, 28, 3, 0, 1) + hour * HOUR
         _seed_expired_idempotency(7)
         for name in ("test.effect", "infra.purge_idempotency"):
-            barrier, outcomes = threading.Barrier(len(instances)), []
-
-            def fire(instance):
-                spec = next(s for s in instance.specs if s.name == name)
-                barrier.wait()
-                outcomes.append(instance.run_slot(spec))
-
-            threads = [threading.Thread(target=fire, args=(i,)) for i in instances]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            assert len(outcomes) == len(instances) and outcomes.count(OK) == 1, outcomes
+            outcomes = fire_together(instances, name)
+            assert outcomes.count(OK) == 1, outcomes
             assert set(outcomes) <= {OK, services.DONE, services.ELSEWHERE}, outcomes
 
     with connection():
