@@ -29,7 +29,7 @@ DEFAULT_LEASE = dt.timedelta(minutes=10)
 # Windows searched backwards for a cron schedule's latest slot, smallest first.
 _CRON_LOOKBACK = tuple(dt.timedelta(days=d) for d in (1 / 1440, 1 / 24, 1, 32, 367, 367 * 8))
 
-JobFunction = Callable[..., "Mapping[str, int] | None"]
+JobFunction = Callable[..., Mapping[str, int] | None]
 
 
 @dataclass(frozen=True)
