@@ -4,8 +4,8 @@ from __future__ import annotations
 from alliance.accounts.models import (Operator, OperatorAuditLog, RefreshFamily, RefreshToken,
                                       User, WechatIdentity)
 from alliance.infra.models import IdempotencyRecord, KeyValue, RateCounter
-from alliance.members.member_code import UsedMemberCode
 from alliance.jobs.models import JobLease, JobRun
+from alliance.members.member_code import UsedMemberCode
 from alliance.notifications.models import OutboxMessage
 from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
 

@@ -12,11 +12,15 @@ import datetime as dt
 
 from alliance.infra import idempotency, kv, ratelimit
 from alliance.jobs import services as job_services
+from alliance.members import member_code
+from alliance.points import services as points
 from scheduler.registry import JOBS, job
 from server.context import AppContext
 from wechat_handlers import api as wechat_api
 
 __all__ = ["JOBS"]
+
+POINTS_EXPIRY_BATCH = 500
 
 
 @job("infra.purge_idempotency", every=dt.timedelta(hours=1))
@@ -35,6 +39,22 @@ def purge_rate_counters(ctx: AppContext) -> dict:
 def purge_key_values(ctx: AppContext) -> dict:
     """Delete shared key-values whose expiry has passed."""
     return {"deleted": kv.purge_expired()}
+
+
+@job("members.purge_used_codes", every=dt.timedelta(hours=1))
+def purge_used_member_codes(ctx: AppContext) -> dict:
+    """Forget the nonces of scanned member codes that have expired."""
+    return {"deleted": member_code.purge_used()}
+
+
+@job("points.expire", every=dt.timedelta(minutes=10))
+def expire_points(ctx: AppContext) -> dict:
+    """Expire what is left of points lots past their date (each lot in its own transaction)."""
+    expired = batch = points.expire_due(batch=POINTS_EXPIRY_BATCH)
+    while batch == POINTS_EXPIRY_BATCH:
+        batch = points.expire_due(batch=POINTS_EXPIRY_BATCH)
+        expired += batch
+    return {"expired": expired}
 
 
 @job("jobs.purge_runs", cron="15 3 * * *")

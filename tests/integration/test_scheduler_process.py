@@ -14,15 +14,18 @@ from alliance.infra.models import IdempotencyRecord, KeyValue
 from alliance.jobs.models import JobRun
 
 ROOT = Path(__file__).resolve().parents[2]
-PURGES = {"infra.purge_idempotency", "infra.purge_key_values", "infra.purge_rate_counters",
-          "jobs.purge_runs"}
+from scheduler.jobs import JOBS
+
+WECHAT = "wechat.refresh_access_token"
+LOCAL_JOBS = set(JOBS.names()) - {WECHAT}
 
 
-def _env(database, tmp_path, schedules=""):
+def _env(database, tmp_path, **schedules):
     # No WeChat here: the token job is turned off, and the sandbox port is one nobody serves.
+    schedules = {WECHAT: "off", **schedules}
     return {**os.environ, "DATABASE_URL": database, "ALLIANCE_VAR_DIR": str(tmp_path),
             "PORT": "19398",
-            "SCHEDULER_SCHEDULES": f"wechat.refresh_access_token=off;{schedules}"}
+            "SCHEDULER_SCHEDULES": ";".join(f"{name}={value}" for name, value in schedules.items())}
 
 
 def _seed_expired():
@@ -46,23 +49,23 @@ def test_scheduler_process_catches_up_at_start_and_stops_on_sigterm(database, tm
                                stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
-        while _ok_jobs() != PURGES and time.monotonic() < deadline:
+        while _ok_jobs() != LOCAL_JOBS and time.monotonic() < deadline:
             assert process.poll() is None, process.communicate()
             time.sleep(0.2)
-        assert _ok_jobs() == PURGES
+        assert _ok_jobs() == LOCAL_JOBS
     finally:
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
-    assert "running 4 jobs" in out
+    assert f"running {len(LOCAL_JOBS)} jobs" in out
     with connection():
         assert IdempotencyRecord.select().count() == 0 and KeyValue.select().count() == 0
 
 
 def test_two_scheduler_processes_run_each_slot_once(database, tmp_path):
     _seed_expired()
-    env = _env(database, tmp_path, "infra.purge_key_values=1;infra.purge_idempotency=off;"
-               "infra.purge_rate_counters=off;jobs.purge_runs=off")
+    only_purge_key_values = {name: "off" for name in LOCAL_JOBS}
+    env = _env(database, tmp_path, **{**only_purge_key_values, "infra.purge_key_values": "1"})
     processes = [subprocess.Popen([sys.executable, "-m", "scheduler"], cwd=ROOT, env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for _ in range(2)]
@@ -91,12 +94,12 @@ def test_scheduler_once_runs_what_is_due_then_nothing(database, tmp_path):
     _seed_expired()
     command = [sys.executable, "-m", "scheduler", "--once"]
     # Daily slots, so that no new slot falls due between the two runs.
-    env = _env(database, tmp_path, "infra.purge_rate_counters=86400;"
-               "infra.purge_key_values=86400;infra.purge_idempotency=86400")
+    env = _env(database, tmp_path, **{name: "86400" for name in LOCAL_JOBS
+                                      if JOBS.get(name).schedule.every is not None})
     first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
                            timeout=60)
     assert first.returncode == 0, first.stderr
-    assert sorted(first.stdout.split()) == sorted(f"{name}:" for name in PURGES) + ["ok"] * 4
+    assert dict(line.split(": ") for line in first.stdout.splitlines()) == dict.fromkeys(LOCAL_JOBS, "ok")
     second = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=60)
     assert second.returncode == 0 and second.stdout == ""

@@ -190,3 +190,33 @@ def test_failed_run_error_never_shows_a_secret(database):
     assert instance.run_slot(instance.specs[0]) == FAILED
     [run] = _runs("test.leaky")
     assert ctx.settings.wechat_miniapp_secret not in run.error and "secret=***" in run.error
+
+
+def test_points_expiry_job_expires_each_lot_once_across_instances(database):
+    from alliance.points import services as points
+    from alliance.points.models import PointsEntry
+
+    long_ago = utcnow() - dt.timedelta(days=400)
+    for user_id in (1, 2, 3):
+        points.earn(user_id, 100, merchant_id=None, idempotency_key=f"earn:{user_id}",
+                    lifetime=dt.timedelta(days=1), now=long_ago)
+    instances = scheduler_instances(_context(database), JOBS, 2)
+    outcomes = fire_together(instances, "points.expire")
+    assert outcomes.count(OK) == 1
+    with connection():
+        expiries = PointsEntry.select().where(PointsEntry.kind == "expire").count()
+    assert expiries == 3
+    assert [json.loads(run.counts) for run in _runs("points.expire")] == [{"expired": 3}]
+
+
+def test_member_code_purge_job_forgets_expired_nonces(database):
+    from alliance.members.member_code import UsedMemberCode
+
+    with transaction():
+        UsedMemberCode.create(nonce="old", expires_at=utcnow() - HOUR)
+        UsedMemberCode.create(nonce="live", expires_at=utcnow() + HOUR)
+    outcomes = fire_together(scheduler_instances(_context(database), JOBS, 2),
+                             "members.purge_used_codes")
+    assert outcomes.count(OK) == 1
+    with connection():
+        assert [row.nonce for row in UsedMemberCode.select()] == ["live"]
