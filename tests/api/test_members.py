@@ -17,8 +17,14 @@ class MyPointsTest(ApiTestCase):
         assert len(rest.json["items"]) == 1 and rest.json["next_cursor"] is None
 
     def test_points_with_bad_cursor_is_a_400(self):
-        self.assert_error(self.api("GET", "/api/v1/me/points?cursor=%%%",
-                                   token=self.token()), 400, "VALIDATION_FAILED")
+        from alliance.paging import encode_cursor
+
+        token = self.token()
+        self.assert_error(self.api("GET", "/api/v1/me/points?cursor=%%%", token=token),
+                          400, "VALIDATION_FAILED")
+        forged = encode_cursor("not-a-number")
+        self.assert_error(self.api("GET", f"/api/v1/me/points?cursor={forged}", token=token),
+                          400, "VALIDATION_FAILED")
 
     def test_member_code_is_short_lived_and_signed(self):
         login = self.login("alice")
