@@ -5,9 +5,13 @@ from alliance.accounts.models import (Operator, OperatorAuditLog, RefreshFamily,
                                       User, WechatIdentity)
 from alliance.infra.models import IdempotencyRecord, KeyValue, RateCounter
 from alliance.notifications.models import OutboxMessage
+from alliance.officialaccount.models import OaAutoReply, OaFollower, OaInboundMessage
+from alliance.referrals.models import QrImage, ReferralAttribution, ReferralCode, ReferralReward
 
 ALL_MODELS = [
     User, WechatIdentity, RefreshFamily, RefreshToken, Operator, OperatorAuditLog,
     IdempotencyRecord, RateCounter, KeyValue,
     OutboxMessage,
+    ReferralCode, ReferralAttribution, ReferralReward, QrImage,
+    OaFollower, OaInboundMessage, OaAutoReply,
 ]

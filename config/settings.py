@@ -109,6 +109,15 @@ class Settings:
     upstream_timeout_s: float = 5.0
     login_rate_limit_per_min: int = 30
 
+    # Referrals, QR codes and notifications.
+    referral_window_days: int = 7
+    referral_reward_points: int = 100
+    poster_font_file: str | None = None
+    # JSON objects: event -> template (see alliance/notifications/templates.py); None: the
+    # sandbox defaults in sandbox mode, no such channel in production.
+    wechat_subscribe_templates: str | None = None
+    wechat_oa_templates: str | None = None
+
     @property
     def is_sandbox(self) -> bool:
         return self.env == SANDBOX
@@ -184,12 +193,21 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
     for name, attr in (("ALLIANCE_MAX_BODY_BYTES", "max_body_bytes"),
                        ("ALLIANCE_DB_MAX_CONNECTIONS", "db_max_connections"),
                        ("ALLIANCE_WORKER_THREADS", "worker_threads"),
-                       ("ALLIANCE_LOGIN_RATE_LIMIT_PER_MIN", "login_rate_limit_per_min")):
+                       ("ALLIANCE_LOGIN_RATE_LIMIT_PER_MIN", "login_rate_limit_per_min"),
+                       ("REFERRAL_WINDOW_DAYS", "referral_window_days"),
+                       ("REFERRAL_REWARD_POINTS", "referral_reward_points")):
         if get(name):
             try:
                 values[attr] = int(get(name))
             except ValueError:
                 raise ConfigurationError(f"{name} must be a number") from None
+
+    for name in ("POSTER_FONT_FILE", "WECHAT_SUBSCRIBE_TEMPLATES", "WECHAT_OA_TEMPLATES"):
+        if get(name):
+            values[name.lower()] = get(name)
+    for name in ("WECHAT_SUBSCRIBE_TEMPLATES", "WECHAT_OA_TEMPLATES"):
+        if get(name) and not _is_json_object(get(name)):
+            raise ConfigurationError(f"{name} must be a JSON object (event -> template)")
 
     if mode == SANDBOX:
         values = _fill_sandbox_values(values, var_dir)
@@ -234,6 +252,15 @@ def _fill_sandbox_values(values: dict, var_dir: Path) -> dict:
     for name, value in defaults.items():
         values.setdefault(name, value)
     return values
+
+
+def _is_json_object(text: str) -> bool:
+    import json
+
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
 
 
 def new_secret(nbytes: int = 32) -> str:

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alliance.accounts.tokens import TokenService
-from alliance.ports import Notifier, WeChatAuth
+from alliance.notifications.delivery import Channels
+from alliance.ports import Notifier, OaProfiles, QrCodeProvider, WeChatAuth
 from config.settings import Settings
 
 
@@ -18,4 +19,7 @@ class AppContext:
     wechat_auth: WeChatAuth
     rate_limiter: Any
     notifier: Notifier
+    qr_codes: QrCodeProvider | None = None
+    oa_profiles: OaProfiles | None = None
+    outbox_channels: Channels | None = None
     extras: dict[str, Any] = field(default_factory=dict)
