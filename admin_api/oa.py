@@ -11,7 +11,7 @@ def _fields(body: dict, partial: bool) -> dict:
     changes: dict = {}
     if not partial or "match" in body:
         changes["match"] = v.one_of(body.get("match"), "match", autoreplies.MATCHES)
-    if "keyword" in body:
+    if not partial or "keyword" in body:
         changes["keyword"] = v.string(body, "keyword", required=False, max_length=64,
                                       default="")
     if not partial or "reply_text" in body:
