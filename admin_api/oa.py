@@ -64,6 +64,8 @@ class AutoReplyHandler(BaseHandler):
 class CounterPosterHandler(BaseHandler):
     @authenticated("admin:merchants", kind="operator")
     async def get(self):
+        if self.query("merchant_id") is None:
+            raise ValidationFailed("缺少参数 merchant_id", details={"field": "merchant_id"})
         merchant_id = v.query_int(self.query("merchant_id"), "merchant_id", default=0,
                                   minimum=1, maximum=2 ** 62)
         shop_name = v.string({"shop_name": self.query("shop_name")}, "shop_name", max_length=40)

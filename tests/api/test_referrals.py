@@ -188,6 +188,12 @@ class CounterPosterTest(ApiTestCase):
                             token=self.operator_token("operator"))
         self.assert_error(response, 400, "VALIDATION_FAILED")
 
+    def test_poster_needs_a_merchant(self):
+        response = self.api("GET", "/api/admin/v1/referrals/counter-poster?shop_name=x",
+                            token=self.operator_token("operator"))
+        self.assert_error(response, 400, "VALIDATION_FAILED")
+        assert response.json["error"]["details"]["field"] == "merchant_id"
+
     def test_customer_service_cannot_make_posters(self):
         response = self.api("GET", "/api/admin/v1/referrals/counter-poster?merchant_id=1&shop_name=x",
                             token=self.operator_token("customer_service"))

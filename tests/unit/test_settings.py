@@ -69,3 +69,21 @@ def test_malformed_aes_key_is_refused():
     with pytest.raises(ConfigurationError):
         load_settings({"ALLIANCE_VAR_DIR": str(VAR_DIR), "WECHAT_OA_AES_KEY": "short"},
                       use_dotenv=False)
+
+
+def test_message_templates_must_be_json_objects():
+    with pytest.raises(ConfigurationError, match="WECHAT_SUBSCRIBE_TEMPLATES"):
+        load_settings({"ALLIANCE_VAR_DIR": str(VAR_DIR), "WECHAT_SUBSCRIBE_TEMPLATES": "[1]"},
+                      use_dotenv=False)
+    settings = load_settings({"ALLIANCE_VAR_DIR": str(VAR_DIR), "REFERRAL_WINDOW_DAYS": "3",
+                              "WECHAT_OA_TEMPLATES": '{"order.paid": {"template_id": "t"}}'},
+                             use_dotenv=False)
+    assert settings.referral_window_days == 3 and "order.paid" in settings.wechat_oa_templates
+
+
+def test_production_without_message_templates_has_no_such_channel():
+    from alliance.notifications.templates import TemplateBook
+
+    settings = load_settings(production_env(), use_dotenv=False)
+    book = TemplateBook.from_settings(settings)
+    assert book.subscribe == {} and book.oa == {}
