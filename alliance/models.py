@@ -4,14 +4,17 @@ from __future__ import annotations
 from alliance.accounts.models import (Operator, OperatorAuditLog, RefreshFamily, RefreshToken,
                                       User, WechatIdentity)
 from alliance.infra.models import IdempotencyRecord, KeyValue, RateCounter
+from alliance.members.member_code import UsedMemberCode
 from alliance.notifications.models import OutboxMessage
 from alliance.officialaccount.models import OaAutoReply, OaFollower, OaInboundMessage
+from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
 from alliance.referrals.models import QrImage, ReferralAttribution, ReferralCode, ReferralReward
 
 ALL_MODELS = [
     User, WechatIdentity, RefreshFamily, RefreshToken, Operator, OperatorAuditLog,
     IdempotencyRecord, RateCounter, KeyValue,
     OutboxMessage,
+    PointsAccount, PointsEntry, PointsAllocation, UsedMemberCode,
     ReferralCode, ReferralAttribution, ReferralReward, QrImage,
     OaFollower, OaInboundMessage, OaAutoReply,
 ]

@@ -104,10 +104,8 @@ def up(migrator, db):
         order_ref = CharField(max_length=64)
         kind = CharField(max_length=16)
         points = IntegerField(default=0)
-        status = CharField(max_length=16, default='pending')
         credit_ref = CharField(null=True, max_length=64)
         created_at = UTCDateTimeField()
-        credited_at = UTCDateTimeField(null=True)
         class Meta:
             database = db
             table_name = 'referral_reward'

@@ -88,8 +88,7 @@ SCHEMAS = {
         "converted_at": {"type": "string", "format": "date-time", "nullable": True},
         "reward": {"type": "object", "nullable": True, "properties": {
             "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["points"]},
-            "points": {"type": "integer"},
-            "status": {"type": "string", "enum": ["pending", "credited"]},
+            "points": {"type": "integer", "description": "credited to my points at once"},
             "created_at": {"type": "string", "format": "date-time"}}}}},
 }
 

@@ -5,9 +5,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import tornado.web
 
+import console
+
 from alliance.accounts.tokens import TokenService
 from alliance.db import init_db
 from alliance.notifications.delivery import Channels, deliver_soon
+from alliance.members.member_code import MemberCodeSigner
 from alliance.notifications.outbox import OutboxNotifier
 from alliance.notifications.templates import TemplateBook
 from config.settings import Settings
@@ -52,6 +55,7 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
         qr_codes=WechatQrCodes(miniapp_client, oa_client),
         oa_profiles=WechatOaProfiles(oa_client),
         outbox_channels=channels,
+        member_codes=MemberCodeSigner(settings.secret_key),
     )
     ctx.extras["wechat_client"] = miniapp_client
     return ctx
@@ -62,7 +66,7 @@ def make_app(settings: Settings, executor: ThreadPoolExecutor | None = None,
     """The application for ``settings``; binds the domain to ``settings.database_url``."""
     init_db(settings.database_url, settings.worker_threads + SANDBOX_THREADS)
     ctx = build_context(settings, executor)
-    routes = api_routes()
+    routes = api_routes() + console.routes()
     if settings.is_sandbox:
         from sandbox.app import sandbox_routes, sandbox_extras
 

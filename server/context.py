@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alliance.accounts.tokens import TokenService
+from alliance.members.member_code import MemberCodeSigner
 from alliance.notifications.delivery import Channels
 from alliance.ports import Notifier, OaProfiles, QrCodeProvider, WeChatAuth
 from config.settings import Settings
@@ -19,7 +20,8 @@ class AppContext:
     wechat_auth: WeChatAuth
     rate_limiter: Any
     notifier: Notifier
-    qr_codes: QrCodeProvider | None = None
-    oa_profiles: OaProfiles | None = None
-    outbox_channels: Channels | None = None
+    member_codes: MemberCodeSigner
+    qr_codes: QrCodeProvider
+    oa_profiles: OaProfiles
+    outbox_channels: Channels
     extras: dict[str, Any] = field(default_factory=dict)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import admin_api.auth
 import admin_api.oa
 import miniprogram_api.auth
+import miniprogram_api.members
 import miniprogram_api.referrals
 import server.ops
 import wechat_handlers.oa
@@ -12,6 +13,7 @@ import wechat_handlers.oa
 API_MODULES = [
     server.ops,
     miniprogram_api.auth,
+    miniprogram_api.members,
     miniprogram_api.referrals,
     admin_api.auth,
     admin_api.oa,

@@ -62,10 +62,8 @@ class ReferralReward(BaseModel):
     order_ref = CharField(max_length=64)
     kind = CharField(max_length=16)  # points | coupon
     points = IntegerField(default=0)
-    status = CharField(max_length=16, default="pending")  # pending | credited
-    credit_ref = CharField(max_length=64, null=True)
+    credit_ref = CharField(max_length=64, null=True)  # points:<ledger entry id>
     created_at = UTCDateTimeField(default=utcnow)
-    credited_at = UTCDateTimeField(null=True)
 
 
 class QrImage(BaseModel):

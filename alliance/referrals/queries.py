@@ -46,7 +46,7 @@ def _view(row: ReferralAttribution, now) -> dict:
         "converted_at": to_local_iso(row.converted_at) if row.status == "converted" else None,
         "reward": None if reward is None or reward.id is None else {
             "id": reward.id, "kind": reward.kind, "points": reward.points,
-            "status": reward.status, "created_at": to_local_iso(reward.created_at)},
+            "created_at": to_local_iso(reward.created_at)},
     }
 
 

@@ -5,7 +5,8 @@ first source that touches a consumer holds them until the window ends; a touch w
 holds changes nothing; a touch after it lapsed, before any paid order, binds afresh. The
 invitee's first paid order closes the attribution for good (converted inside the window,
 lapsed after it, organic without a source) and, for a consumer referrer inside the window,
-records one reward. Every step is a guarded write on the one row per invitee.
+records one reward, credited at once as alliance points. Every step is a guarded write on
+the one row per invitee, or an insert under a unique index.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from peewee import IntegrityError
 
 from alliance.accounts.models import User
 from alliance.db import db, transaction, utcnow
+from alliance.points import services as points
 from alliance.ports import Notifier
 from alliance.referrals import scenes
 from alliance.referrals.models import ReferralAttribution, ReferralCode, ReferralReward
@@ -108,10 +110,10 @@ def grant_first_order_reward(invitee_user_id: int, order_ref: str, *, reward_poi
     """Close the invitee's attribution at their first paid order; the new reward, if any.
 
     Call it inside the transaction that marks an order paid, for every paid order: only
-    the first call per invitee does anything (later ones, and retries, answer None). A
-    reward (status ``pending``) is recorded when a consumer referred the invitee and the
-    order falls inside the window; the caller credits it (points ledger or coupon) in the
-    same transaction and then calls ``mark_reward_credited``. The referrer is notified
+    the first call per invitee does anything (later ones, and retries, answer None). When a
+    consumer referred the invitee and the order falls inside the window, the referrer is
+    credited ``reward_points`` alliance points (platform-funded, idempotency key
+    ``referral-reward:<reward id>``), the reward recorded and the referrer notified
     (event ``referral.rewarded``) through ``notifier``.
     """
     now = now or utcnow()
@@ -135,31 +137,31 @@ def grant_first_order_reward(invitee_user_id: int, order_ref: str, *, reward_poi
                   .execute())
         if not closed or not inside or current.source_kind != USER or current.referrer_id is None:
             return None
-        try:
-            with db.atomic():
-                reward = ReferralReward.create(invitee=invitee_user_id,
-                                               referrer=current.referrer_id,
-                                               attribution=current.id, order_ref=order_ref,
-                                               kind="points", points=reward_points)
-        except IntegrityError:
-            return None
-        if notifier is not None:
-            invitee = User.get_by_id(invitee_user_id)
-            notifier.notify("referral.rewarded", user_id=current.referrer_id,
-                            data={"invitee_nickname": invitee.nickname or "好友",
-                                  "points": reward_points, "order_ref": order_ref},
-                            dedupe_key=f"referral.rewarded:{reward.id}")
-        return reward
+        return _reward(current, invitee_user_id, order_ref, reward_points, notifier, now)
 
 
-def mark_reward_credited(reward_id: int, credit_ref: str) -> bool:
-    """Record that a reward reached the referrer (``credit_ref``: the ledger entry or coupon).
-
-    Idempotent: True the first time, False when it was already credited.
-    """
-    with transaction():
-        return bool(ReferralReward.update(status="credited", credit_ref=credit_ref,
-                                          credited_at=utcnow())
-                    .where(ReferralReward.id == reward_id,
-                           ReferralReward.status == "pending")
-                    .execute())
+def _reward(attribution: ReferralAttribution, invitee_user_id: int, order_ref: str,
+            reward_points: int, notifier: Notifier | None, now: dt.datetime) -> ReferralReward | None:
+    try:
+        with db.atomic():
+            reward = ReferralReward.create(invitee=invitee_user_id,
+                                           referrer=attribution.referrer_id,
+                                           attribution=attribution.id, order_ref=order_ref,
+                                           kind="points", points=reward_points,
+                                           created_at=now)
+    except IntegrityError:
+        return None
+    if reward_points > 0:
+        posted = points.earn(attribution.referrer_id, reward_points, merchant_id=None,
+                             idempotency_key=f"referral-reward:{reward.id}",
+                             ref_type="referral_reward", ref_id=str(reward.id),
+                             memo="邀请好友首单奖励", now=now)
+        reward.credit_ref = f"points:{posted.entry.id}"
+        reward.save(only=[ReferralReward.credit_ref])
+    if notifier is not None:
+        invitee = User.get_by_id(invitee_user_id)
+        notifier.notify("referral.rewarded", user_id=attribution.referrer_id,
+                        data={"invitee_nickname": invitee.nickname or "好友",
+                              "points": reward_points, "order_ref": order_ref},
+                        dedupe_key=f"referral.rewarded:{reward.id}")
+    return reward

@@ -117,6 +117,24 @@ class AttributionTest(ApiTestCase):
         assert listing["items"][0]["status"] == "bound" and listing["items"][0]["reward"] is None
         assert listing["summary"] == {"invitees": 1, "rewards": 0, "reward_points": 0}
 
+    def test_invitee_first_paid_order_shows_the_reward_and_credits_points(self):
+        from alliance.referrals.services import grant_first_order_reward
+
+        referrer = self.login("ref")
+        scene = self.scene_of(referrer["access_token"])
+        invitee = self.login("newbie")
+        self.api("POST", "/api/v1/me/attribution", {"scene": scene}, token=invitee["access_token"])
+        with db.connection_context():
+            grant_first_order_reward(invitee["user"]["id"], "ORDER-9", reward_points=100,
+                                     notifier=self.app.settings["ctx"].notifier)
+        listing = self.api("GET", "/api/v1/me/invitees", token=referrer["access_token"]).json
+        item = listing["items"][0]
+        assert item["status"] == "converted" and item["converted_at"]
+        assert (item["reward"]["kind"], item["reward"]["points"]) == ("points", 100)
+        assert listing["summary"] == {"invitees": 1, "rewards": 1, "reward_points": 100}
+        points = self.api("GET", "/api/v1/me/points", token=referrer["access_token"]).json
+        assert points["balance"] == 100
+
     def test_url_encoded_scene_is_understood(self):
         scene = self.scene_of(self.token("ref"))
         response = self.api("POST", "/api/v1/me/attribution",

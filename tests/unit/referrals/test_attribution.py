@@ -8,8 +8,9 @@ from alliance.notifications.models import OutboxMessage
 from alliance.notifications.outbox import OutboxNotifier
 from alliance.referrals.models import ReferralAttribution, ReferralReward
 from alliance.referrals.scenes import referral_code_of, validate_scene
+from alliance.points.services import balance_of
 from alliance.referrals.services import (MERCHANT, USER, code_for, grant_first_order_reward,
-                                         mark_reward_credited, record_touch)
+                                         record_touch)
 
 WINDOW = 7
 
@@ -81,8 +82,8 @@ def test_first_paid_order_in_the_window_rewards_the_referrer_once(database):
     message = OutboxMessage.get()
     assert (message.event, message.user_id) == ("referral.rewarded", ref)
     assert ReferralAttribution.get(ReferralAttribution.invitee == new).status == "converted"
-    assert mark_reward_credited(reward.id, "points-ledger-9") is True
-    assert mark_reward_credited(reward.id, "points-ledger-9") is False
+    assert balance_of(ref) == 100 and balance_of(new) == 0
+    assert ReferralReward.get().credit_ref.startswith("points:")
 
 
 def test_first_paid_order_after_the_window_gives_no_reward(database):
@@ -126,7 +127,7 @@ def test_concurrent_paid_orders_reward_once(database):
     for thread in threads:
         thread.join()
     assert sum(result is not None for result in results) == 1
-    assert ReferralReward.select().count() == 1
+    assert ReferralReward.select().count() == 1 and balance_of(ref) == 50
 
 
 def test_concurrent_first_touches_bind_one_source(database):

@@ -1,0 +1,26 @@
+"""Opaque cursors for keyset pagination: a base64url JSON list of the last row's sort keys."""
+from __future__ import annotations
+
+import base64
+import json
+
+from alliance.errors import ValidationFailed
+
+
+def encode_cursor(*keys) -> str:
+    raw = json.dumps(list(keys), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> list | None:
+    """The keys of ``cursor`` (None for the first page); a bad cursor is a 400."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        keys = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed("分页游标无效", details={"field": "cursor"}) from None
+    if not isinstance(keys, list) or not keys:
+        raise ValidationFailed("分页游标无效", details={"field": "cursor"})
+    return keys
