@@ -29,9 +29,8 @@ class AutoRepliesHandler(BaseHandler):
     @authenticated("admin:oa", kind="operator")
     async def get(self):
         limit = v.query_int(self.query("limit"), "limit", default=50, minimum=1, maximum=100)
-        cursor = v.query_int(self.query("cursor"), "cursor", default=0, minimum=0,
-                             maximum=2 ** 62) or None
-        self.write_json(await self.run_sync(autoreplies.list_auto_replies, cursor, limit))
+        self.write_json(await self.run_sync(autoreplies.list_auto_replies,
+                                            self.query("cursor"), limit))
 
     @authenticated("admin:oa", kind="operator")
     @idempotent
@@ -97,7 +96,8 @@ SCHEMAS = {
 
 
 def _openapi() -> dict:
-    from server.openapi import BOOL, INT, PAGING, STR, list_of, obj, op, path_param, query_param, ref
+    from server.openapi import (BOOL, INT, PAGING, STR, list_of, obj, op, path_param,
+                                query_param, ref)
 
     tags = ["admin official account"]
     fields = {"match": {"type": "string", "enum": list(autoreplies.MATCHES)},

@@ -43,9 +43,8 @@ class InviteesHandler(BaseHandler):
     @authenticated("self:read")
     async def get(self):
         limit = v.query_int(self.query("limit"), "limit", default=20, minimum=1, maximum=100)
-        cursor = v.query_int(self.query("cursor"), "cursor", default=0, minimum=0,
-                             maximum=2 ** 62) or None
-        self.write_json(await self.run_sync(queries.invitees, self.principal.id, cursor, limit))
+        self.write_json(await self.run_sync(queries.invitees, self.principal.id,
+                                            self.query("cursor"), limit))
 
 
 class ReferralLinkHandler(BaseHandler):

@@ -56,8 +56,8 @@ def sign_callback(settings: Settings, xml: str, timestamp: int | None = None,
     timestamp_s = str(timestamp if timestamp is not None else int(time.time()))
     nonce = nonce or str(secrets.randbelow(10 ** 10))
     token = settings.wechat_oa_token
-    params = {"signature": hashlib.sha1("".join(sorted([token, timestamp_s, nonce])).encode()).hexdigest(),
-              "timestamp": timestamp_s, "nonce": nonce, "openid": openid}
+    signature = hashlib.sha1("".join(sorted([token, timestamp_s, nonce])).encode()).hexdigest()
+    params = {"signature": signature, "timestamp": timestamp_s, "nonce": nonce, "openid": openid}
     if not settings.wechat_oa_aes_key:
         return params, xml
     crypto = WeChatCrypto(token, settings.wechat_oa_aes_key, settings.wechat_oa_appid)

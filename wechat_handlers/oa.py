@@ -138,13 +138,15 @@ def _openapi() -> dict:
     query = [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
              for name in ("signature", "timestamp", "nonce", "echostr", "openid",
                           "encrypt_type", "msg_signature")]
+    error = {"schema": {"$ref": "#/components/schemas/Error"}}
+    text = {"schema": {"type": "string"}}
     forbidden = {"description": "bad signature or stale timestamp (OA_SIGNATURE_INVALID)",
-                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+                 "content": {"application/json": error}}
     return {"/wechat/oa": {
         "get": {"summary": "WeChat's callback URL check: answers echostr verbatim",
                 "tags": ["wechat"], "parameters": query,
                 "responses": {"200": {"description": "the echostr",
-                                      "content": {"text/plain": {"schema": {"type": "string"}}}},
+                                      "content": {"text/plain": text}},
                               "403": forbidden}},
         "post": {"summary": "Messages and events of the official account",
                  "description": "Plaintext or safe mode (encrypt_type=aes). Handles subscribe "
@@ -153,12 +155,11 @@ def _openapi() -> dict:
                                 "message takes effect once; WeChat's retries get the same "
                                 "reply.",
                  "tags": ["wechat"], "parameters": query,
-                 "requestBody": {"required": True, "content": {"application/xml": {
-                     "schema": {"type": "string"}}}},
+                 "requestBody": {"required": True, "content": {"application/xml": text}},
                  "responses": {"200": {"description": "a passive reply (XML, encrypted in safe "
                                                       "mode) or `success`",
-                                       "content": {"application/xml": {"schema": {"type": "string"}},
-                                                   "text/plain": {"schema": {"type": "string"}}}},
+                                       "content": {"application/xml": text,
+                                                   "text/plain": text}},
                                "400": {"$ref": "#/components/responses/Error"},
                                "403": forbidden}},
     }}

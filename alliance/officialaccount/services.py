@@ -109,8 +109,9 @@ def _follow(inbound: Inbound, profile: OaUserInfo | None, appid: str) -> OaFollo
     now = utcnow()
     follower = OaFollower.get_or_none(OaFollower.openid == inbound.openid)
     if follower is None:
+        scene = inbound.event_key[:64] if inbound.event_key else None
         follower = OaFollower.create(openid=inbound.openid, subscribed=True, subscribed_at=now,
-                                     first_scene=inbound.event_key[:64] if inbound.event_key else None)
+                                     first_scene=scene)
     elif inbound.event == SUBSCRIBE or not follower.subscribed:
         follower.subscribed, follower.subscribed_at = True, now
         follower.save(only=[OaFollower.subscribed, OaFollower.subscribed_at])

@@ -6,11 +6,12 @@ from peewee import JOIN, fn
 from alliance.accounts.models import User
 from alliance.clock import to_local_iso
 from alliance.db import utcnow
+from alliance.paging import decode_cursor, encode_cursor
 from alliance.referrals.models import ReferralAttribution, ReferralReward
 from alliance.referrals.services import BOUND, USER
 
 
-def invitees(referrer_user_id: int, cursor: int | None, limit: int) -> dict:
+def invitees(referrer_user_id: int, cursor: str | None, limit: int) -> dict:
     """The consumers this user referred, newest first, with their rewards and a summary."""
     query = (ReferralAttribution
              .select(ReferralAttribution, User, ReferralReward)
@@ -22,12 +23,13 @@ def invitees(referrer_user_id: int, cursor: int | None, limit: int) -> dict:
                     ReferralAttribution.source_kind == USER)
              .order_by(ReferralAttribution.id.desc())
              .limit(limit + 1))
-    if cursor is not None:
-        query = query.where(ReferralAttribution.id < cursor)
+    after = decode_cursor(cursor)
+    if after is not None:
+        query = query.where(ReferralAttribution.id < int(after[0]))
     rows = list(query)
     now = utcnow()
     items = [_view(row, now) for row in rows[:limit]]
-    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return {"items": items, "next_cursor": next_cursor, "summary": _summary(referrer_user_id)}
 
 

@@ -141,7 +141,8 @@ def grant_first_order_reward(invitee_user_id: int, order_ref: str, *, reward_poi
 
 
 def _reward(attribution: ReferralAttribution, invitee_user_id: int, order_ref: str,
-            reward_points: int, notifier: Notifier | None, now: dt.datetime) -> ReferralReward | None:
+            reward_points: int, notifier: Notifier | None,
+            now: dt.datetime) -> ReferralReward | None:
     try:
         with db.atomic():
             reward = ReferralReward.create(invitee=invitee_user_id,

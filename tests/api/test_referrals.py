@@ -216,3 +216,9 @@ class CounterPosterTest(ApiTestCase):
         response = self.api("GET", "/api/admin/v1/referrals/counter-poster?merchant_id=1&shop_name=x",
                             token=self.operator_token("customer_service"))
         self.assert_error(response, 403, "FORBIDDEN")
+
+
+class InviteesCursorTest(ApiTestCase):
+    def test_bad_cursor_is_a_validation_error(self):
+        response = self.api("GET", "/api/v1/me/invitees?cursor=%%%", token=self.token("alice"))
+        self.assert_error(response, 400, "VALIDATION_FAILED")
