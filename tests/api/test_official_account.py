@@ -189,3 +189,30 @@ class SafeModeTest(OaCase):
         second = read_reply(self.settings, self.callback(xml).body.decode())
         assert first["Content"] == second["Content"] == "hello"
         assert self.count(OaInboundMessage) == 1
+
+
+class SlowWechatTest(OaCase):
+    def test_reply_leaves_within_the_budget_and_the_retry_gets_the_stored_reply(self):
+        import wechat_handlers.oa as oa_module
+        from alliance.ports import OaUserInfo
+
+        class SlowProfiles:
+            def user_info(self, openid):
+                time.sleep(1.0)
+                return OaUserInfo(openid=openid, unionid=None, subscribed=True)
+
+        self.add_rule("subscribe", "", "欢迎")
+        self.app.settings["ctx"].oa_profiles = SlowProfiles()
+        budget, oa_module.REPLY_BUDGET_S = oa_module.REPLY_BUDGET_S, 0.3
+        try:
+            xml = message_xml(self.follower("slow"), int(time.time()), event="subscribe",
+                              event_key="")
+            started = time.monotonic()
+            first = self.callback(xml)
+            assert first.body == b"success" and time.monotonic() - started < 0.9
+            time.sleep(2.0)  # the work goes on and commits
+            retry = self.callback(xml)
+            assert read_reply(self.settings, retry.body.decode())["Content"] == "欢迎"
+            assert self.count(OaInboundMessage) == 1
+        finally:
+            oa_module.REPLY_BUDGET_S = budget
