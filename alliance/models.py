@@ -7,7 +7,9 @@ from alliance.infra.models import IdempotencyRecord, KeyValue, RateCounter
 from alliance.jobs.models import JobLease, JobRun
 from alliance.members.member_code import UsedMemberCode
 from alliance.notifications.models import OutboxMessage
+from alliance.officialaccount.models import OaAutoReply, OaFollower, OaInboundMessage
 from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
+from alliance.referrals.models import QrImage, ReferralAttribution, ReferralCode, ReferralReward
 
 ALL_MODELS = [
     User, WechatIdentity, RefreshFamily, RefreshToken, Operator, OperatorAuditLog,
@@ -15,4 +17,6 @@ ALL_MODELS = [
     OutboxMessage,
     PointsAccount, PointsEntry, PointsAllocation, UsedMemberCode,
     JobLease, JobRun,
+    ReferralCode, ReferralAttribution, ReferralReward, QrImage,
+    OaFollower, OaInboundMessage, OaAutoReply,
 ]

@@ -116,6 +116,14 @@ class Settings:
     scheduler_run_retention_days: int = 30
     wechat_token_refresh_margin_s: int = 900
     order_payment_deadline_minutes: int = 30
+    # Referrals, QR codes and notifications.
+    referral_window_days: int = 7
+    referral_reward_points: int = 100
+    poster_font_file: str | None = None
+    # JSON objects: event -> template (see alliance/notifications/templates.py); None: the
+    # sandbox defaults in sandbox mode, no such channel in production.
+    wechat_subscribe_templates: str | None = None
+    wechat_oa_templates: str | None = None
 
     @property
     def is_sandbox(self) -> bool:
@@ -204,7 +212,9 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
                        ("SCHEDULER_MISFIRE_GRACE_S", "scheduler_misfire_grace_s"),
                        ("SCHEDULER_RUN_RETENTION_DAYS", "scheduler_run_retention_days"),
                        ("WECHAT_TOKEN_REFRESH_MARGIN_S", "wechat_token_refresh_margin_s"),
-                       ("ORDER_PAYMENT_DEADLINE_MINUTES", "order_payment_deadline_minutes")):
+                       ("ORDER_PAYMENT_DEADLINE_MINUTES", "order_payment_deadline_minutes"),
+                       ("REFERRAL_WINDOW_DAYS", "referral_window_days"),
+                       ("REFERRAL_REWARD_POINTS", "referral_reward_points")):
         if get(name):
             try:
                 values[attr] = int(get(name))
@@ -212,6 +222,13 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
                 raise ConfigurationError(f"{name} must be a number") from None
     if get("SCHEDULER_SCHEDULES"):
         values["scheduler_schedules"] = parse_schedules(get("SCHEDULER_SCHEDULES"))
+
+    for name in ("POSTER_FONT_FILE", "WECHAT_SUBSCRIBE_TEMPLATES", "WECHAT_OA_TEMPLATES"):
+        if get(name):
+            values[name.lower()] = get(name)
+    for name in ("WECHAT_SUBSCRIBE_TEMPLATES", "WECHAT_OA_TEMPLATES"):
+        if get(name) and not _is_json_object(get(name)):
+            raise ConfigurationError(f"{name} must be a JSON object (event -> template)")
 
     if mode == SANDBOX:
         values = _fill_sandbox_values(values, var_dir)
@@ -274,6 +291,15 @@ def _fill_sandbox_values(values: dict, var_dir: Path) -> dict:
     for name, value in defaults.items():
         values.setdefault(name, value)
     return values
+
+
+def _is_json_object(text: str) -> bool:
+    import json
+
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
 
 
 def new_secret(nbytes: int = 32) -> str:

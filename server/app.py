@@ -9,8 +9,10 @@ import console
 
 from alliance.accounts.tokens import TokenService
 from alliance.db import init_db
+from alliance.notifications.delivery import Channels, deliver_soon
 from alliance.members.member_code import MemberCodeSigner
 from alliance.notifications.outbox import OutboxNotifier
+from alliance.notifications.templates import TemplateBook
 from config.settings import Settings
 from server import logs
 from server.base import NotFoundHandler, dumps
@@ -19,7 +21,9 @@ from server.openapi import build_document
 from server.ratelimit import make_rate_limiter
 from server.routes import api_routes, openapi_fragments
 from wechat_handlers.api import make_wechat_clients
+from wechat_handlers.messages import WechatMessageSender
 from wechat_handlers.miniapp import WechatMiniAppAuth
+from wechat_handlers.qrcodes import WechatOaProfiles, WechatQrCodes
 
 VERSION = "0.1.0"
 SANDBOX_THREADS = 8
@@ -29,15 +33,26 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
     """The adapters and services the handlers use, for these settings."""
     wechat_clients = make_wechat_clients(settings)
     miniapp_client = wechat_clients["miniapp"]
+    oa_client = wechat_clients["official_account"]
+    executor = executor or ThreadPoolExecutor(settings.worker_threads, thread_name_prefix="worker")
+    channels = Channels(
+        sender=WechatMessageSender(miniapp_client, oa_client, settings.wechat_miniapp_appid),
+        templates=TemplateBook.from_settings(settings),
+        miniapp_appid=settings.wechat_miniapp_appid)
     ctx = AppContext(
         settings=settings,
-        executor=executor or ThreadPoolExecutor(settings.worker_threads,
-                                                thread_name_prefix="worker"),
+        executor=executor,
         tokens=TokenService(settings.secret_key, settings.access_token_ttl_s,
                             settings.refresh_token_ttl_s),
         wechat_auth=WechatMiniAppAuth(miniapp_client, settings.wechat_miniapp_appid),
         rate_limiter=make_rate_limiter(settings.redis_url),
-        notifier=OutboxNotifier(),
+        # After the commit that wrote a notification, a worker delivers it at once; the
+        # scheduler's deliver_due picks up whatever that attempt did not finish.
+        notifier=OutboxNotifier(dispatch=lambda message_id: executor.submit(
+            deliver_soon, channels, message_id)),
+        qr_codes=WechatQrCodes(miniapp_client, oa_client),
+        oa_profiles=WechatOaProfiles(oa_client),
+        outbox_channels=channels,
         member_codes=MemberCodeSigner(settings.secret_key),
     )
     ctx.extras["wechat_client"] = miniapp_client

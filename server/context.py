@@ -7,7 +7,8 @@ from typing import Any
 
 from alliance.accounts.tokens import TokenService
 from alliance.members.member_code import MemberCodeSigner
-from alliance.ports import Notifier, WeChatAuth
+from alliance.notifications.delivery import Channels
+from alliance.ports import Notifier, OaProfiles, QrCodeProvider, WeChatAuth
 from config.settings import Settings
 
 
@@ -20,4 +21,7 @@ class AppContext:
     rate_limiter: Any
     notifier: Notifier
     member_codes: MemberCodeSigner
+    qr_codes: QrCodeProvider
+    oa_profiles: OaProfiles
+    outbox_channels: Channels
     extras: dict[str, Any] = field(default_factory=dict)

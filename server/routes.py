@@ -3,17 +3,23 @@ from __future__ import annotations
 
 import admin_api.auth
 import admin_api.jobs
+import admin_api.oa
 import miniprogram_api.auth
 import miniprogram_api.members
+import miniprogram_api.referrals
 import server.ops
+import wechat_handlers.oa
 
 # Modules that serve the public surface; each has routes() and OPENAPI (and maybe SCHEMAS).
 API_MODULES = [
     server.ops,
     miniprogram_api.auth,
     miniprogram_api.members,
+    miniprogram_api.referrals,
     admin_api.auth,
     admin_api.jobs,
+    admin_api.oa,
+    wechat_handlers.oa,
 ]
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
+import logging
+from typing import Callable, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -16,8 +18,12 @@ from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session import SessionStorage
 
+from alliance.errors import AllianceError, RateLimited, UpstreamError, UpstreamUnavailable
 from alliance.infra import kv
 from config.settings import Settings
+
+log = logging.getLogger("alliance.wechat")
+T = TypeVar("T")
 
 WECHAT_ORIGIN = "https://api.weixin.qq.com/"
 STABLE_TOKEN_URL = WECHAT_ORIGIN + "cgi-bin/stable_token"
@@ -172,3 +178,31 @@ def refresh_tokens(clients: dict[str, SharedTokenClient], margin_s: int) -> int:
     if failures:
         raise TokenRefreshFailed(f"refreshed {refreshed}; failed: " + "; ".join(failures))
     return refreshed
+def call_wechat(what: str, fn: Callable[[], T],
+                errors: dict[int, type[AllianceError]] | None = None) -> T:
+    """Run a wechatpy call; retry once on "system busy" (-1); errcodes become AllianceErrors.
+
+    ``errors`` maps the API's own errcodes to errors; quota codes (45009, 45011) are
+    RATE_LIMITED, -1 and no answer UPSTREAM_UNAVAILABLE, anything else UPSTREAM_ERROR.
+    """
+    for attempt in range(2):
+        try:
+            return fn()
+        except WeChatClientException as exc:
+            if exc.errcode == -1 and attempt == 0:
+                continue  # WeChat asks for one retry
+            errcode = exc.errcode
+            details = {"wechat_errcode": errcode, "api": what}
+            if errors and errcode in errors:
+                raise errors[errcode](details=details) from None
+            if errcode in (45011, 45009):
+                raise RateLimited(60, message="微信接口调用太频繁，请稍后再试",
+                                  details=details) from None
+            if errcode in (-1, None):
+                raise UpstreamUnavailable(details=details) from None
+            log.warning("wechat %s failed: errcode=%s errmsg=%s", what, errcode, exc.errmsg)
+            raise UpstreamError(details=details) from None
+        except requests.RequestException as exc:
+            log.warning("wechat %s unreachable: %s", what, type(exc).__name__)
+            raise UpstreamUnavailable(details={"api": what}) from None
+    raise AssertionError("unreachable")
