@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from alliance.accounts.models import RefreshFamily, RefreshToken, User, WechatIdentity
 from alliance.infra.models import IdempotencyRecord, KeyValue, RateCounter
+from alliance.payments.models import PaymentNotification
 
 ALL_MODELS = [
     User, WechatIdentity, RefreshFamily, RefreshToken,
     IdempotencyRecord, RateCounter, KeyValue,
+    PaymentNotification,
 ]
