@@ -8,6 +8,7 @@ import tornado.web
 from alliance.accounts.tokens import TokenService
 from alliance.db import init_db
 from config.settings import Settings
+from payments import make_gateways
 from server import logs
 from server.base import NotFoundHandler, dumps
 from server.context import AppContext
@@ -36,6 +37,7 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
         rate_limiter=make_rate_limiter(settings.redis_url),
     )
     ctx.extras["wechat_client"] = miniapp_client
+    ctx.extras["payment_gateways"] = make_gateways(settings)
     return ctx
 
 

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import miniprogram_api.auth
+import payments.notify_handlers
 import server.ops
 
 # Modules that serve the public surface; each has routes() and OPENAPI (and maybe SCHEMAS).
 API_MODULES = [
     server.ops,
     miniprogram_api.auth,
+    payments.notify_handlers,
 ]
 
 
