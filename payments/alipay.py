@@ -38,7 +38,8 @@ from alliance.payments.errors import (NotificationRejected, PaymentAlreadyPaid,
 from alliance.ports import (PaymentNotice, PrepayRequest, PrepayResult, RefundNotice,
                             RefundRequest, RefundResult, TradeQueryResult)
 from payments.common import (fen_to_yuan, format_beijing, load_private_key, load_public_key,
-                             parse_beijing, pkcs1_pem, spki_pem, yuan_to_fen)
+                             parse_beijing, pkcs1_pem, retry_when_unavailable, spki_pem,
+                             yuan_to_fen)
 
 log = logging.getLogger("alliance.payments.alipay")
 
@@ -170,31 +171,23 @@ class AlipayGateway:
                             status, _optional_time(data.get("gmt_refund_pay")))
 
     def _execute(self, request) -> dict:
-        """The verified ``<method>_response`` of a call; its failure as a domain error.
+        """The verified ``<method>_response`` of a call; its failure as a domain error."""
+        return retry_when_unavailable(lambda: self._execute_once(request))
 
-        A busy gateway (20000, ACQ.SYSTEM_ERROR, no answer) is retried once with the same
-        parameters, as Alipay asks.
-        """
+    def _execute_once(self, request) -> dict:
         method = request.get_params()["method"]
-        for attempt in range(2):
-            try:
-                data = json.loads(self._client.execute(request))
-            except requests.RequestException as exc:
-                log.warning("alipay %s unreachable: %s", method, type(exc).__name__)
-                error: Exception = PaymentUnavailable(details={"channel": self.channel})
-            except (RequestException, ResponseException) as exc:
-                log.error("alipay %s not verified: %s", method, str(exc)[:200])
-                raise PaymentProviderError(details={"channel": self.channel,
-                                                    "reason": "answer not verified"}) from None
-            except PaymentUnavailable as exc:
-                error = exc
-            else:
-                if data.get("code") == "10000":
-                    return data
-                error = _error_for(data, method)
-            if not (isinstance(error, PaymentUnavailable) and attempt == 0):
-                raise error
-        raise AssertionError("unreachable")
+        try:
+            data = json.loads(self._client.execute(request))
+        except requests.RequestException as exc:
+            log.warning("alipay %s unreachable: %s", method, type(exc).__name__)
+            raise PaymentUnavailable(details={"channel": self.channel}) from None
+        except (RequestException, ResponseException) as exc:
+            log.error("alipay %s not verified: %s", method, str(exc)[:200])
+            raise PaymentProviderError(details={"channel": self.channel,
+                                                "reason": "answer not verified"}) from None
+        if data.get("code") == "10000":
+            return data
+        raise _error_for(data, method)
 
     # -- notifications ----------------------------------------------------------------
     def parse_notification(self, headers: Mapping[str, str],

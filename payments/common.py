@@ -8,11 +8,16 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
+from typing import Callable, TypeVar
+
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
 from alliance.clock import SHANGHAI
+from alliance.payments.errors import PaymentUnavailable
+
+T = TypeVar("T")
 
 _YUAN = re.compile(r"^(0|[1-9]\d{0,11})(\.\d{1,2})?$")
 
@@ -47,6 +52,16 @@ def pkcs1_pem(key: RSAPrivateKey) -> str:
 def spki_pem(key: RSAPublicKey) -> str:
     return key.public_bytes(serialization.Encoding.PEM,
                             serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def retry_when_unavailable(attempt: Callable[[], T]) -> T:
+    """Run ``attempt``, and once more if the provider was busy or unreachable: WeChat Pay and
+    Alipay ask for a retry with the same parameters (every call here is idempotent for
+    them)."""
+    try:
+        return attempt()
+    except PaymentUnavailable:
+        return attempt()
 
 
 # -- money ----------------------------------------------------------------------------

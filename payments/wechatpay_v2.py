@@ -23,13 +23,11 @@ from alliance.payments.errors import (NotificationRejected, PaymentAlreadyPaid,
                                       PaymentTradeNotFound, PaymentUnavailable, RefundRejected)
 from alliance.ports import (PaymentNotice, PrepayRequest, PrepayResult, RefundNotice,
                             RefundRequest, RefundResult, TradeQueryResult)
-from payments.common import parse_beijing, parse_compact, to_beijing
+from payments.common import parse_beijing, parse_compact, retry_when_unavailable, to_beijing
+from payments.wechatpay_v3 import TRADE_STATES
 
 log = logging.getLogger("alliance.payments.wechatpay_v2")
 
-TRADE_STATES = {"SUCCESS": "paid", "REFUND": "refunded", "NOTPAY": "unpaid",
-                "USERPAYING": "unpaid", "CLOSED": "closed", "REVOKED": "closed",
-                "PAYERROR": "closed"}
 REFUND_STATUSES = {"SUCCESS": "succeeded", "REFUNDCLOSE": "closed", "PROCESSING": "processing",
                    "CHANGE": "abnormal"}
 ERRORS = {"ORDERPAID": PaymentAlreadyPaid, "ORDERCLOSED": PaymentTradeClosed,
@@ -109,23 +107,21 @@ class WechatPayV2Gateway:
                                             "out_refund_no": out_refund_no})
 
     def _call(self, what: str, fn: Callable[[], dict]) -> dict:
-        """A verified v2 answer; errors as domain errors. A busy answer is retried once."""
-        for attempt in range(2):
-            try:
-                data = fn()
-            except requests.RequestException as exc:
-                log.warning("wechatpay v2 %s unreachable: %s", what, type(exc).__name__)
-                error: Exception = PaymentUnavailable(details={"channel": self.channel})
-            except WeChatPayException as exc:
-                error = self._error_for(exc, refund=what == "refund")
-            else:
-                if not isinstance(data, dict) or not self._pay.check_signature(data):
-                    raise PaymentProviderError(details={"channel": self.channel,
-                                                        "reason": "answer not verified"})
-                return data
-            if not (isinstance(error, PaymentUnavailable) and attempt == 0):
-                raise error
-        raise AssertionError("unreachable")
+        """A verified v2 answer; provider errors as domain errors."""
+        return retry_when_unavailable(lambda: self._call_once(what, fn))
+
+    def _call_once(self, what: str, fn: Callable[[], dict]) -> dict:
+        try:
+            data = fn()
+        except requests.RequestException as exc:
+            log.warning("wechatpay v2 %s unreachable: %s", what, type(exc).__name__)
+            raise PaymentUnavailable(details={"channel": self.channel}) from None
+        except WeChatPayException as exc:
+            raise self._error_for(exc, refund=what == "refund") from None
+        if not isinstance(data, dict) or not self._pay.check_signature(data):
+            raise PaymentProviderError(details={"channel": self.channel,
+                                                "reason": "answer not verified"})
+        return data
 
     def _error_for(self, exc: WeChatPayException, refund: bool) -> Exception:
         details = {"channel": self.channel, "return_code": exc.return_code,

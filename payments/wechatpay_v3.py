@@ -25,7 +25,7 @@ from alliance.payments.errors import (NotificationRejected, PaymentAlreadyPaid,
 from alliance.ports import (PaymentNotice, PrepayRequest, PrepayResult, RefundNotice,
                             RefundRequest, RefundResult, TradeQueryResult)
 from payments.common import (format_rfc3339, load_private_key, load_public_key,
-                             parse_rfc3339, spki_pem)
+                             parse_rfc3339, retry_when_unavailable, spki_pem)
 
 log = logging.getLogger("alliance.payments.wechatpay")
 
@@ -121,33 +121,26 @@ class WechatPayV3Gateway:
                             _provider_time(data.get("success_time")))
 
     def _call(self, what: str, fn: Callable[[], tuple[int, Any]]) -> dict:
-        """The answer of a wechatpayv3 call as a dict; provider errors as domain errors.
+        """The answer of a wechatpayv3 call as a dict; provider errors as domain errors."""
+        return retry_when_unavailable(lambda: self._call_once(what, fn))
 
-        A 5xx or an unreachable host is retried once with the same parameters, as WeChat
-        Pay asks; every call here is idempotent for the same parameters.
-        """
-        for attempt in range(2):
-            try:
-                status, text = fn()
-            except requests.RequestException as exc:
-                log.warning("wechatpay %s unreachable: %s", what, type(exc).__name__)
-                if attempt == 0:
-                    continue
-                raise PaymentUnavailable(details={"channel": self.channel}) from None
-            except Exception as exc:  # wechatpayv3 signals an unverifiable answer this way
-                log.error("wechatpay %s answer refused: %s", what, exc)
-                raise PaymentProviderError(details={"channel": self.channel,
-                                                    "reason": "answer not verified"}) from None
-            if status >= 500 and attempt == 0:
-                continue
-            try:
-                data = json.loads(text) if text else {}
-            except ValueError:  # an error page instead of WeChat Pay's JSON
-                data = {}
-            if 200 <= status < 300:
-                return data
-            raise _error_for(status, data, refund=what == "refund")
-        raise AssertionError("unreachable")
+    def _call_once(self, what: str, fn: Callable[[], tuple[int, Any]]) -> dict:
+        try:
+            status, text = fn()
+        except requests.RequestException as exc:
+            log.warning("wechatpay %s unreachable: %s", what, type(exc).__name__)
+            raise PaymentUnavailable(details={"channel": self.channel}) from None
+        except Exception as exc:  # wechatpayv3 signals an unverifiable answer this way
+            log.error("wechatpay %s answer refused: %s", what, exc)
+            raise PaymentProviderError(details={"channel": self.channel,
+                                                "reason": "answer not verified"}) from None
+        try:
+            data = json.loads(text) if text else {}
+        except ValueError:  # an error page instead of WeChat Pay's JSON
+            data = {}
+        if 200 <= status < 300:
+            return data
+        raise _error_for(status, data, refund=what == "refund")
 
     # -- notifications ----------------------------------------------------------------
     def parse_notification(self, headers: Mapping[str, str],
@@ -170,6 +163,8 @@ class WechatPayV3Gateway:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise NotificationRejected("MALFORMED") from None
+        # Checked here to tell a forged notification from a bad resource: callback() below
+        # answers None for both (it checks the signature again, then decrypts).
         if not rsa_verify(timestamp, nonce, text, signature, self._public_key):
             raise NotificationRejected("BAD_SIGNATURE")
         canonical = {"Wechatpay-Signature": signature, "Wechatpay-Timestamp": timestamp,

@@ -114,10 +114,10 @@ class AlipaySandbox:
         if not buyer:
             return failure("40001", "Missing Required Arguments", "isv.missing-buyer-id",
                            "缺少买家ID"), None
-        trade = self.open(biz, params, buyer)
+        trade = self.open_trade(biz, params, buyer)
         return self.success(out_trade_no=trade.out_trade_no, trade_no=trade.prepay_id), None
 
-    def open(self, biz: dict, params: dict, buyer: str | None) -> SandboxTrade:
+    def open_trade(self, biz: dict, params: dict, buyer: str | None) -> SandboxTrade:
         amount = yuan_to_fen(biz["total_amount"])
         if amount < 1:
             raise ValueError("total_amount must be at least 0.01")
@@ -189,9 +189,9 @@ class AlipaySandbox:
         if isinstance(order_string, str) and order_string:
             params = dict(parse_qsl(order_string, keep_blank_values=True))
             if params.get("app_id") != self.app_id or not self.verify_request(params):
-                raise trades.TradeError("NOT_FOUND")
+                raise trades.TradeError("INVALID_ORDER_STRING")
             biz = json.loads(params["biz_content"])
-            out_trade_no = self.open(biz, params, None).out_trade_no
+            out_trade_no = self.open_trade(biz, params, None).out_trade_no
         else:
             out_trade_no = str(body.get("out_trade_no") or "")
         trade = trades.pay_trade(self.provider, out_trade_no, payer="2088" + trades.digits(12))

@@ -55,7 +55,7 @@ class PayControlHandler(SandboxHandler):
         try:
             trade, notification = await self.run_sync(stand_in.pay, body)
         except trades.TradeError as exc:
-            status = 404 if exc.reason == "NOT_FOUND" else 409
+            status = {"NOT_FOUND": 404, "INVALID_ORDER_STRING": 400}.get(exc.reason, 409)
             self.write_json({"code": exc.reason, "message": "trade cannot be paid"}, status)
             return
         wait = bool(body.get("wait"))

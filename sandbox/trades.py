@@ -15,7 +15,7 @@ PAID_STATES = (SUCCESS, REFUND)
 
 class TradeError(Exception):
     """A provider's refusal, in the stand-ins' shared words: EXISTS, NOT_FOUND, CLOSED,
-    PAID, NOT_PAID, REFUND_EXCEEDS."""
+    PAID, NOT_PAID, REFUND_EXCEEDS (and INVALID_ORDER_STRING from the Alipay app)."""
 
     def __init__(self, reason: str):
         super().__init__(reason)

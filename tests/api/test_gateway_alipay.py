@@ -53,7 +53,8 @@ class AlipayGatewayTest(AlipayCase):
     def test_order_string_altered_by_the_client_is_not_paid(self):
         order_string = self.prepay().client_params["order_string"].replace("12.34", "0.01")
         response = self.api("POST", CONTROL, {"order_string": order_string})
-        assert response.status == 404 and self.notifications() == []
+        assert response.status == 400 and response.json["code"] == "INVALID_ORDER_STRING"
+        assert self.notifications() == []
 
     def test_prepay_for_a_mini_program_buyer_opens_the_trade(self):
         result = self.prepay(buyer_id="2088102177846875")

@@ -1,10 +1,13 @@
-"""Money, time and signature formats the providers fix (vectors from PROTOCOLS.md)."""
+"""Money, time and signature formats the providers fix (vectors from PROTOCOLS.md), and the
+retry they ask for."""
 import datetime as dt
 
 import pytest
 
+from alliance.payments.errors import PaymentTradeExists, PaymentUnavailable
 from payments.common import (fen_to_yuan, format_beijing, format_compact, format_rfc3339,
-                             parse_beijing, parse_compact, parse_rfc3339, yuan_to_fen)
+                             parse_beijing, parse_compact, parse_rfc3339, retry_when_unavailable,
+                             yuan_to_fen)
 from sandbox.wechatpay_v2 import WechatPayV2Sandbox
 from tests.support import make_settings
 
@@ -52,3 +55,29 @@ def test_v2_pay_sign_matches_the_published_vector():
               "package": "prepay_id=wx2017033010242291fcfe0db70013231072", "signType": "MD5",
               "timeStamp": "1490840662"}
     assert stand_in.sign(fields) == "22D9B4E54AB1950F51E0649E8810ACD6"
+
+
+def test_a_busy_provider_is_asked_once_more():
+    answers = iter([PaymentUnavailable(), "answer"])
+
+    def attempt():
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert retry_when_unavailable(attempt) == "answer"
+
+
+def test_a_provider_busy_twice_is_unavailable_and_other_errors_are_not_retried():
+    calls = []
+
+    def attempt(error):
+        calls.append(error)
+        raise error
+
+    with pytest.raises(PaymentUnavailable):
+        retry_when_unavailable(lambda: attempt(PaymentUnavailable()))
+    with pytest.raises(PaymentTradeExists):
+        retry_when_unavailable(lambda: attempt(PaymentTradeExists()))
+    assert [type(c) for c in calls] == [PaymentUnavailable, PaymentUnavailable, PaymentTradeExists]
