@@ -34,6 +34,17 @@ def write_key_pair(directory: Path, name: str) -> tuple[Path, Path]:
     return private, public
 
 
+def failing_once(calls: list) -> Callable:
+    """A notice handler that records each call and fails the first (as a locked order would)."""
+
+    def handle(notice):
+        calls.append(notice)
+        if len(calls) == 1:
+            raise RuntimeError("order locked")
+
+    return handle
+
+
 class PaymentTestCase(ApiTestCase):
     def setUp(self):
         super().setUp()

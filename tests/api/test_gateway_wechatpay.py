@@ -12,7 +12,7 @@ from alliance.payments.errors import (PaymentAlreadyPaid, PaymentProviderError, 
                                       PaymentTradeExists, PaymentUnavailable, RefundRejected)
 from alliance.ports import PrepayRequest, RefundRequest
 from payments.common import load_private_key
-from tests.payments_support import KEYS, PaymentTestCase, write_key_pair
+from tests.payments_support import KEYS, PaymentTestCase, failing_once, write_key_pair
 from tests.support import VAR_DIR
 
 OTHER_PRIVATE, OTHER_PUBLIC = write_key_pair(VAR_DIR / "test-keys", "wechatpay-other")
@@ -93,17 +93,11 @@ class WechatPayGatewayTest(WechatPayCase):
 
     def test_pay_control_retries_until_the_merchant_accepts(self):
         calls = []
-
-        def flaky(notice):
-            calls.append(notice)
-            if len(calls) == 1:
-                raise RuntimeError("order locked")
-
-        notices.register_payment_handler(flaky)
+        notices.register_payment_handler(failing_once(calls))
         self.prepay()
         paid = self.pay(wait=True)
         assert paid["deliveries"][0]["attempts"] == 2 and paid["deliveries"][0]["accepted"]
-        assert self.notifications()[0].status == "processed"
+        assert self.notifications()[0].status == "processed" and len(calls) == 2
 
     def test_pay_control_can_notify_another_amount(self):
         self.prepay()

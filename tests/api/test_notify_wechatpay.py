@@ -10,7 +10,7 @@ from wechatpayv3.utils import rsa_sign
 from alliance.db import connection, transaction
 from alliance.infra.models import KeyValue
 from alliance.payments import notices
-from tests.payments_support import PaymentTestCase
+from tests.payments_support import PaymentTestCase, failing_once
 
 PATH = "/payments/wechatpay/notify"
 FAIL = {"code": "FAIL", "message": "失败"}
@@ -88,13 +88,7 @@ class WechatPayNotifyTest(PaymentTestCase):
 
     def test_notify_handler_failure_answers_fail_and_the_retry_applies_it(self):
         calls = []
-
-        def flaky(notice):
-            calls.append(notice)
-            if len(calls) == 1:
-                raise RuntimeError("database busy")
-
-        notices.register_payment_handler(flaky)
+        notices.register_payment_handler(failing_once(calls))
         body = self.body()
         failed = self.post(body)
         assert failed.status == 500 and failed.json == FAIL
