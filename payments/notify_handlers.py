@@ -92,13 +92,13 @@ def routes() -> list:
                                    (ALIPAY, alipay_reply))]
 
 
-def _operation(summary: str, content_type: str, ok: dict, failure: dict,
-               description: str) -> dict:
+def _operation(summary: str, content_type: str, ok: dict, failure: dict, description: str,
+               failures: tuple[int, ...] = (400, 401, 500)) -> dict:
     return {"post": {
         "summary": summary, "tags": ["payments"], "description": description,
         "requestBody": {"required": True,
                         "content": {content_type: {"schema": {"type": "string"}}}},
-        "responses": {**ok, "400": failure, "401": failure, "500": failure}}}
+        "responses": {**ok, **{str(status): failure for status in failures}}}}
 
 
 def _openapi() -> dict:
@@ -126,7 +126,8 @@ def _openapi() -> dict:
             {"200": {"description": "handled", **xml(V2_SUCCESS.decode())}},
             {"description": "not handled", **xml(V2_FAIL.decode())},
             "Payment results signed with the API key (MD5 or HMAC-SHA256); refund results "
-            "with an AES-256-ECB req_info. 404 when WECHATPAY_API_KEY is not set. " + checks),
+            "with an AES-256-ECB req_info. 404 when WECHATPAY_API_KEY is not set. " + checks,
+            failures=(400, 401, 404, 500)),
         NOTIFY_PATHS[ALIPAY]: _operation(
             "Alipay asynchronous notifications (form, RSA2)", "application/x-www-form-urlencoded",
             {"200": {"description": "handled", **text("success")}},
