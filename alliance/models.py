@@ -10,6 +10,7 @@ from alliance.notifications.models import OutboxMessage
 from alliance.officialaccount.models import OaAutoReply, OaFollower, OaInboundMessage
 from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
 from alliance.referrals.models import QrImage, ReferralAttribution, ReferralCode, ReferralReward
+from alliance.payments.models import PaymentNotification
 
 ALL_MODELS = [
     User, WechatIdentity, RefreshFamily, RefreshToken, Operator, OperatorAuditLog,
@@ -19,4 +20,5 @@ ALL_MODELS = [
     JobLease, JobRun,
     ReferralCode, ReferralAttribution, ReferralReward, QrImage,
     OaFollower, OaInboundMessage, OaAutoReply,
+    PaymentNotification,
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from config.settings import Settings
-from sandbox import oa_push, wechat, wechat_oa
+from sandbox import alipay, oa_push, wechat, wechat_oa, wechatpay, wechatpay_v2
 
 
 def sandbox_extras(settings: Settings) -> dict:
@@ -13,8 +13,12 @@ def sandbox_extras(settings: Settings) -> dict:
     core = wechat.WechatSandbox(settings)
     return {"sandbox_executor": ThreadPoolExecutor(8, thread_name_prefix="sandbox"),
             "wechat_sandbox": core,
-            "wechat_oa_sandbox": wechat_oa.WechatOaSandbox(core, settings.wechat_oa_appid)}
+            "wechat_oa_sandbox": wechat_oa.WechatOaSandbox(core, settings.wechat_oa_appid),
+            "wechatpay_sandbox": wechatpay.WechatPaySandbox(settings),
+            "wechatpay_v2_sandbox": wechatpay_v2.WechatPayV2Sandbox(settings),
+            "alipay_sandbox": alipay.AlipaySandbox(settings)}
 
 
 def sandbox_routes() -> list:
-    return wechat.routes() + wechat_oa.routes() + oa_push.routes()
+    return (wechat.routes() + wechat_oa.routes() + oa_push.routes() + wechatpay.routes()
+            + wechatpay_v2.routes() + alipay.routes())

@@ -14,6 +14,7 @@ from alliance.members.member_code import MemberCodeSigner
 from alliance.notifications.outbox import OutboxNotifier
 from alliance.notifications.templates import TemplateBook
 from config.settings import Settings
+from payments import make_gateways
 from server import logs
 from server.base import NotFoundHandler, dumps
 from server.context import AppContext
@@ -57,6 +58,7 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
     )
     ctx.extras["wechat_client"] = miniapp_client
     ctx.extras["wechat_clients"] = wechat_clients
+    ctx.extras["payment_gateways"] = make_gateways(settings)
     return ctx
 
 

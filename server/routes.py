@@ -7,6 +7,7 @@ import admin_api.oa
 import miniprogram_api.auth
 import miniprogram_api.members
 import miniprogram_api.referrals
+import payments.notify_handlers
 import server.ops
 import wechat_handlers.oa
 
@@ -20,6 +21,7 @@ API_MODULES = [
     admin_api.jobs,
     admin_api.oa,
     wechat_handlers.oa,
+    payments.notify_handlers,
 ]
 
 
