@@ -7,7 +7,10 @@ import tornado.web
 
 from alliance.accounts.tokens import TokenService
 from alliance.db import init_db
+from alliance.accounts.codes import CodeLimits
 from config.settings import Settings
+from integrations.mail_smtp import SmtpMailer
+from integrations.sms_aliyun import AliyunSms
 from server import logs
 from server.base import NotFoundHandler, dumps
 from server.context import AppContext
@@ -34,6 +37,14 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
                             settings.refresh_token_ttl_s),
         wechat_auth=WechatMiniAppAuth(miniapp_client, settings.wechat_miniapp_appid),
         rate_limiter=make_rate_limiter(settings.redis_url),
+        sms=AliyunSms(settings.aliyun_sms_access_key_id, settings.aliyun_sms_access_key_secret,
+                      settings.aliyun_sms_sign_name, settings.aliyun_sms_template_code,
+                      settings.aliyun_sms_endpoint, settings.upstream_timeout_s),
+        mailer=SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_security,
+                          settings.smtp_user, settings.smtp_password, settings.smtp_from,
+                          settings.upstream_timeout_s),
+        code_limits=CodeLimits(settings.code_daily_limit_per_address,
+                               settings.code_daily_limit_per_ip),
     )
     ctx.extras["wechat_client"] = miniapp_client
     return ctx
@@ -43,13 +54,17 @@ def make_app(settings: Settings, executor: ThreadPoolExecutor | None = None,
              **tornado_settings) -> tornado.web.Application:
     """The application for ``settings``; binds the domain to ``settings.database_url``."""
     init_db(settings.database_url, settings.worker_threads + SANDBOX_THREADS)
-    ctx = build_context(settings, executor)
     routes = api_routes()
+    extras: dict = {}
     if settings.is_sandbox:
         from sandbox.app import sandbox_routes, sandbox_extras
 
-        ctx.extras.update(sandbox_extras(settings))
+        extras = sandbox_extras(settings)
         routes += sandbox_routes()
+        if settings.smtp_port == 0:  # mail goes to the sandbox's SMTP server, on its port
+            settings = settings.replace(smtp_port=extras["mail_sandbox"].port)
+    ctx = build_context(settings, executor)
+    ctx.extras.update(extras)
     fragments, schemas = openapi_fragments()
     document = build_document(fragments, schemas, VERSION)
     return tornado.web.Application(

@@ -5,8 +5,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from alliance.accounts.codes import CodeLimits
 from alliance.accounts.tokens import TokenService
-from alliance.ports import WeChatAuth
+from alliance.ports import MailSender, SmsSender, WeChatAuth
 from config.settings import Settings
 
 
@@ -17,4 +18,7 @@ class AppContext:
     tokens: TokenService
     wechat_auth: WeChatAuth
     rate_limiter: Any
+    sms: SmsSender
+    mailer: MailSender
+    code_limits: CodeLimits
     extras: dict[str, Any] = field(default_factory=dict)

@@ -1,6 +1,7 @@
 """Every URL the server answers, and the OpenAPI fragments that document them."""
 from __future__ import annotations
 
+import miniprogram_api.account
 import miniprogram_api.auth
 import server.ops
 
@@ -8,6 +9,7 @@ import server.ops
 API_MODULES = [
     server.ops,
     miniprogram_api.auth,
+    miniprogram_api.account,
 ]
 
 
