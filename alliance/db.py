@@ -35,11 +35,17 @@ class BaseModel(Model):
 
 
 class UTCDateTimeField(DateTimeField):
-    """A naive-UTC datetime column; aware values are converted to UTC on the way in."""
+    """A naive-UTC datetime column, to the second; aware values are converted to UTC.
+
+    Whole seconds because MySQL's DATETIME keeps no more: SQLite then stores exactly what
+    MySQL would, so the two behave alike and a backup moves between them unchanged.
+    """
 
     def db_value(self, value):
-        if isinstance(value, dt.datetime) and value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is not None:
+                value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            value = value.replace(microsecond=0)
         return super().db_value(value)
 
 

@@ -1,9 +1,11 @@
-"""The command line: serve (default), migrate, load-demo, makemigration.
+"""The command line: serve (default), migrate, load-demo, makemigration, backup, restore.
 
     python -m server [--host H] [--port P] [--processes N]
     python -m server migrate
     python -m server load-demo [--if-empty]
     python -m server makemigration NAME
+    python -m server backup FILE
+    python -m server restore FILE [--force]
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import os
 import shutil
 import signal
 import sys
+from pathlib import Path
 
 
 def _settings(overrides: dict[str, str]):
@@ -38,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--if-empty", action="store_true", help="only into an empty database")
     make = sub.add_parser("makemigration", help="write a migration for the models' changes")
     make.add_argument("name")
+    dump = sub.add_parser("backup", help="write a consistent backup of all data and uploads")
+    dump.add_argument("file")
+    load = sub.add_parser("restore", help="restore a backup into an empty database")
+    load.add_argument("file")
+    load.add_argument("--force", action="store_true",
+                      help="replace a database that holds data (and the uploaded files)")
     return parser
 
 
@@ -71,6 +80,39 @@ def cmd_load_demo(settings, if_empty: bool) -> int:
         return 2
     init_db(settings.database_url)
     print("demo data loaded" if load(settings, if_empty) else "database not empty: demo skipped")
+    return 0
+
+
+def cmd_backup(settings, file: str) -> int:
+    from alliance.db import init_db
+    from alliance.infra.backup import BackupError, backup
+
+    init_db(settings.database_url)
+    try:
+        summary = backup(Path(file), settings.var_dir / "uploads")
+    except BackupError as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup written to {file}: schema {summary.migrations[-1]}, "
+          f"{sum(summary.tables.values())} rows in {len(summary.tables)} tables, "
+          f"{len(summary.files)} files")
+    return 0
+
+
+def cmd_restore(settings, file: str, force: bool) -> int:
+    from alliance.db import init_db
+    from alliance.infra.backup import BackupError, restore
+
+    init_db(settings.database_url)
+    try:
+        summary = restore(Path(file), settings.var_dir / "uploads", force=force)
+    except BackupError as exc:
+        print(f"restore refused: {exc}", file=sys.stderr)
+        return 1
+    for table, count in summary.tables.items():
+        print(f"  {table}: {count} rows")
+    print(f"restored {file}: schema {summary.migrations[-1]}, counts verified, "
+          f"{len(summary.files)} files")
     return 0
 
 
@@ -134,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_makemigration(settings, args.name)
     if args.command == "load-demo":
         return cmd_load_demo(settings, args.if_empty)
+    if args.command == "backup":
+        return cmd_backup(settings, args.file)
+    if args.command == "restore":
+        return cmd_restore(settings, args.file, args.force)
     return cmd_serve(settings, args.processes)
 
 
