@@ -101,7 +101,8 @@ def cmd_backup(settings, file: str) -> int:
 
 def cmd_restore(settings, file: str, force: bool) -> int:
     from alliance.db import init_db
-    from alliance.infra.backup import BackupError, restore
+    from alliance.infra.backup import BackupError
+    from alliance.infra.restore import restore
 
     init_db(settings.database_url)
     try:

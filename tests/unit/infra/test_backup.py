@@ -1,4 +1,5 @@
 """Backup and restore: identical data back, refusals, consistency under writes, portability."""
+import hashlib
 import io
 import json
 import os
@@ -15,7 +16,8 @@ from alliance.accounts.services import user_for_wechat_session
 from alliance.accounts.tokens import TokenService
 from alliance.db import connection, db, init_db
 from alliance.infra import kv
-from alliance.infra.backup import BackupError, backup, restore, verify
+from alliance.infra.backup import BackupError, backup, verify
+from alliance.infra.restore import restore
 from alliance.models import ALL_MODELS
 from alliance.ports import WeChatSession
 from tests.support import MYSQL_URL, use_fresh_database
@@ -28,7 +30,8 @@ def populate() -> None:
         user, _ = user_for_wechat_session(WeChatSession("wxapp", f"openid-{n}", f"union-{n}"),
                                           nickname=f"用户{n} ✓")
         TokenService("k" * 48).issue("user", user.id)
-    User.update(phone="13800138000", email="a@example.com").where(User.id == 1).execute()
+    first = User.select().order_by(User.id).first()
+    User.update(phone="13800138000", email="a@example.com").where(User.id == first.id).execute()
     LoginCode.create(channel="sms", target="13800138000", code_hash="h" * 64, salt="s",
                      state="active")
     kv.put("greeting", "你好\n\"quoted\"\t\\", ttl_s=600)
@@ -243,3 +246,47 @@ def test_backup_and_restore_commands(database, tmp_path):
     assert "user: 5 rows" in restored.stdout and "counts verified" in restored.stdout
     again = run("restore", str(tmp_path / "cli.tgz"), **target)
     assert again.returncode == 1 and "not empty" in again.stderr
+
+
+def test_backup_of_an_older_schema_is_restored_then_migrated(database, tmp_path):
+    """A backup made before 0003_accounts (no email column, no code or merge tables)."""
+    from alliance.infra.backup import _manifest_checksum
+    from alliance.migrate import applied_migrations, migration_names
+
+    populate()
+    backup(tmp_path / "now.tgz")
+    newer, rewritten = {"login_code", "account_merge"}, {}
+
+    def at_0001(name, data):
+        if name == "data.jsonl":
+            out, skip, drop = [], False, None
+            for raw in data.decode().splitlines():
+                value = json.loads(raw)
+                if isinstance(value, dict) and "table" in value:
+                    skip, drop = value["table"] in newer, None
+                    if value["table"] == "user":
+                        drop = value["columns"].index("email")
+                        value["columns"].pop(drop)
+                elif isinstance(value, dict):
+                    value["migrations"] = ["0001_initial"]
+                elif drop is not None:
+                    value.pop(drop)
+                if not skip:
+                    out.append(json.dumps(value, ensure_ascii=False))
+            rewritten["data"] = ("\n".join(out) + "\n").encode()
+            return rewritten["data"]
+        manifest = json.loads(data)
+        manifest["migrations"] = ["0001_initial"]
+        manifest["tables"] = {t: n for t, n in manifest["tables"].items() if t not in newer}
+        manifest["data_sha256"] = hashlib.sha256(rewritten["data"]).hexdigest()
+        manifest["checksum"] = _manifest_checksum(manifest)
+        return json.dumps(manifest).encode()
+
+    repack(tmp_path / "now.tgz", tmp_path / "old.tgz", at_0001)  # data.jsonl comes first
+    rebind(sqlite_url(tmp_path, "target.sqlite3"))
+    summary = restore(tmp_path / "old.tgz")
+    assert "login_code" not in summary.tables and summary.tables["user"] == 5
+    assert applied_migrations() == migration_names()
+    with connection():
+        assert [u.email for u in User.select()] == [None] * 5
+        assert User.select().where(User.phone == "13800138000").count() == 1
