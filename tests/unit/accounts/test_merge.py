@@ -22,11 +22,18 @@ def wechat_user(openid: str, appid: str = "wxapp", unionid: str | None = None) -
     return accounts.user_for_wechat_session(WeChatSession(appid, openid, unionid))[0]
 
 
+def refers_to_user(field) -> bool:
+    """A foreign key to the user table, or an integer column named like one."""
+    if isinstance(field, ForeignKeyField):
+        return field.rel_model is User
+    return field.column_name == "user_id" or field.column_name.endswith("_user_id")
+
+
 def test_every_table_that_refers_to_a_user_has_a_handler():
     covered = {model for handler in user_data_handlers() for model in handler.models}
     for model in ALL_MODELS:
         for field in model._meta.sorted_fields:
-            if isinstance(field, ForeignKeyField) and field.rel_model is User:
+            if refers_to_user(field):
                 assert model in covered, (
                     f"{model.__name__}.{field.name} refers to a user: register what a merge "
                     f"and a deletion do with it (alliance.accounts.merge.register_user_data)")

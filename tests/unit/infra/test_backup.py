@@ -251,42 +251,52 @@ def test_backup_and_restore_commands(database, tmp_path):
 def test_backup_of_an_older_schema_is_restored_then_migrated(database, tmp_path):
     """A backup made before 0003_accounts (no email column, no code or merge tables)."""
     from alliance.infra.backup import _manifest_checksum
-    from alliance.migrate import applied_migrations, migration_names
+    from alliance.migrate import applied_migrations, migrate, migration_names
 
     populate()
     backup(tmp_path / "now.tgz")
-    newer, rewritten = {"login_code", "account_merge"}, {}
+    known = migration_names()
+    older = known[:known.index("0003_accounts")]
+    rebind(sqlite_url(tmp_path, "older.sqlite3"))  # what the tables looked like then
+    migrate(target=older[-1])
+    with connection():
+        then = {t: [c.name for c in db.get_columns(t)] for t in db.get_tables()}
+    rewritten: dict = {}
 
-    def at_0001(name, data):
+    def at_older_version(name, data):
         if name == "data.jsonl":
-            out, skip, drop = [], False, None
+            out, keep, skipping = [], [], False
             for raw in data.decode().splitlines():
                 value = json.loads(raw)
                 if isinstance(value, dict) and "table" in value:
-                    skip, drop = value["table"] in newer, None
-                    if value["table"] == "user":
-                        drop = value["columns"].index("email")
-                        value["columns"].pop(drop)
+                    skipping = value["table"] not in then
+                    if skipping:
+                        continue
+                    columns = value["columns"]
+                    keep = [i for i, c in enumerate(columns) if c in then[value["table"]]]
+                    value["columns"] = [columns[i] for i in keep]
                 elif isinstance(value, dict):
-                    value["migrations"] = ["0001_initial"]
-                elif drop is not None:
-                    value.pop(drop)
-                if not skip:
-                    out.append(json.dumps(value, ensure_ascii=False))
+                    value["migrations"] = older
+                elif skipping:
+                    continue
+                else:
+                    value = [value[i] for i in keep]
+                out.append(json.dumps(value, ensure_ascii=False))
             rewritten["data"] = ("\n".join(out) + "\n").encode()
             return rewritten["data"]
         manifest = json.loads(data)
-        manifest["migrations"] = ["0001_initial"]
-        manifest["tables"] = {t: n for t, n in manifest["tables"].items() if t not in newer}
+        manifest["migrations"] = older
+        manifest["tables"] = {t: n for t, n in manifest["tables"].items() if t in then}
         manifest["data_sha256"] = hashlib.sha256(rewritten["data"]).hexdigest()
         manifest["checksum"] = _manifest_checksum(manifest)
         return json.dumps(manifest).encode()
 
-    repack(tmp_path / "now.tgz", tmp_path / "old.tgz", at_0001)  # data.jsonl comes first
+    repack(tmp_path / "now.tgz", tmp_path / "old.tgz", at_older_version)  # data.jsonl first
+    assert "email" not in then["user"] and "login_code" not in then
     rebind(sqlite_url(tmp_path, "target.sqlite3"))
     summary = restore(tmp_path / "old.tgz")
     assert "login_code" not in summary.tables and summary.tables["user"] == 5
-    assert applied_migrations() == migration_names()
+    assert applied_migrations() == known
     with connection():
         assert [u.email for u in User.select()] == [None] * 5
         assert User.select().where(User.phone == "13800138000").count() == 1
