@@ -281,3 +281,22 @@ class PaymentGateway(Protocol):
         signature, a stale timestamp, an undecryptable resource, a malformed body, or a
         notification for another merchant or app.
         """
+class SmsSender(Protocol):
+    """A text-message provider that sends verification codes to mainland mobiles.
+
+    Implementations raise alliance.errors subclasses: RATE_LIMITED (the provider's flow
+    control for that number), PHONE_INVALID (the provider refuses the number),
+    UPSTREAM_UNAVAILABLE (no answer, or the provider is busy), SMS_SEND_FAILED (any other
+    refusal, usually configuration: signature, template, balance).
+    """
+
+    def send_code(self, phone: str, code: str) -> str:
+        """Send ``code`` to ``phone`` with the verification template; the provider's id."""
+
+
+class MailSender(Protocol):
+    """Outgoing mail. Raises UPSTREAM_UNAVAILABLE when the mail server cannot be reached
+    and MAIL_SEND_FAILED when it refuses the message."""
+
+    def send(self, to: str, subject: str, text: str) -> None:
+        """Deliver a plain-text message to ``to``."""

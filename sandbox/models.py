@@ -110,8 +110,49 @@ class SandboxRefund(BaseModel):
         indexes = ((("provider", "out_trade_no", "out_refund_no"), True),)
 
 
+class SandboxSmsMessage(BaseModel):
+    """A text message the Aliyun SMS stand-in accepted (one row per number)."""
+
+    id = AutoField()
+    phone = CharField(max_length=20, index=True)
+    sign_name = CharField(max_length=64)
+    template_code = CharField(max_length=32)
+    template_param = TextField()
+    content = TextField()
+    biz_id = CharField(max_length=64)
+    created_at = UTCDateTimeField(default=utcnow)
+
+
+class SandboxSmsNonce(BaseModel):
+    """A ``SignatureNonce`` already seen (Aliyun refuses a nonce twice)."""
+
+    nonce = CharField(max_length=64, primary_key=True)
+    created_at = UTCDateTimeField(default=utcnow)
+
+
+class SandboxSmsFault(BaseModel):
+    """An Aliyun error ``Code`` to answer the next ``remaining`` SendSms calls with."""
+
+    id = AutoField()
+    code = CharField(max_length=64)
+    remaining = IntegerField(default=1)
+
+
+class SandboxMailMessage(BaseModel):
+    """A mail the sandbox's SMTP server received (one row per recipient)."""
+
+    id = AutoField()
+    mail_from = CharField(max_length=191)
+    rcpt_to = CharField(max_length=191, index=True)
+    subject = TextField()
+    text = TextField()
+    raw = TextField()
+    created_at = UTCDateTimeField(default=utcnow)
+
+
 SANDBOX_MODELS = [SandboxCode, SandboxAccessToken, SandboxFault, SandboxApiCall, SandboxOaUser,
-                  SandboxOaQrCode, SandboxSentMessage, SandboxTrade, SandboxRefund]
+                  SandboxOaQrCode, SandboxSentMessage, SandboxTrade, SandboxRefund,
+                  SandboxSmsMessage, SandboxSmsNonce, SandboxSmsFault, SandboxMailMessage]
 
 
 def install() -> None:

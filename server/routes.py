@@ -4,6 +4,7 @@ from __future__ import annotations
 import admin_api.auth
 import admin_api.jobs
 import admin_api.oa
+import miniprogram_api.account
 import miniprogram_api.auth
 import miniprogram_api.members
 import miniprogram_api.referrals
@@ -22,6 +23,7 @@ API_MODULES = [
     admin_api.oa,
     wechat_handlers.oa,
     payments.notify_handlers,
+    miniprogram_api.account,
 ]
 
 
