@@ -3,11 +3,16 @@ from __future__ import annotations
 
 from alliance.accounts.models import (Operator, OperatorAuditLog, RefreshFamily, RefreshToken,
                                       User, WechatIdentity)
+from alliance.catalog.models import CatalogItem
 from alliance.infra.models import IdempotencyRecord, KeyValue, RateCounter
+from alliance.media.models import Upload
+from alliance.merchants.models import (Merchant, MerchantStatusChange, Shop, StaffInvite,
+                                       StaffMembership)
 from alliance.notifications.models import OutboxMessage
 
 ALL_MODELS = [
     User, WechatIdentity, RefreshFamily, RefreshToken, Operator, OperatorAuditLog,
     IdempotencyRecord, RateCounter, KeyValue,
     OutboxMessage,
+    Upload, Merchant, MerchantStatusChange, Shop, StaffMembership, StaffInvite, CatalogItem,
 ]
