@@ -3,8 +3,12 @@ from __future__ import annotations
 
 from alliance.accounts.models import (Operator, OperatorAuditLog, RefreshFamily, RefreshToken,
                                       User, WechatIdentity)
+from alliance.catalog.models import CatalogItem
 from alliance.infra.models import IdempotencyRecord, KeyValue, RateCounter
 from alliance.members.member_code import UsedMemberCode
+from alliance.media.models import Upload
+from alliance.merchants.models import (Merchant, MerchantStatusChange, Shop, StaffInvite,
+                                       StaffMembership)
 from alliance.notifications.models import OutboxMessage
 from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
 
@@ -13,4 +17,5 @@ ALL_MODELS = [
     IdempotencyRecord, RateCounter, KeyValue,
     OutboxMessage,
     PointsAccount, PointsEntry, PointsAllocation, UsedMemberCode,
+    Upload, Merchant, MerchantStatusChange, Shop, StaffMembership, StaffInvite, CatalogItem,
 ]

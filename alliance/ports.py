@@ -50,3 +50,20 @@ class Notifier(Protocol):
     def notify(self, event: str, *, user_id: int, data: dict,
                dedupe_key: str | None = None) -> None:
         """Queue ``event`` (e.g. ``order.paid``) with ``data`` for ``user_id``."""
+
+
+class Storage(Protocol):
+    """Keeps uploaded files (local disk, or an object store) under keys it chooses.
+
+    Keys are opaque, random and safe to use as paths; ``read`` of an unknown key raises
+    FileNotFoundError.
+    """
+
+    def save(self, data: bytes, *, suffix: str) -> str:
+        """Store ``data`` under a new random key ending in ``suffix``; the key."""
+
+    def read(self, key: str) -> bytes:
+        """The bytes stored under ``key``."""
+
+    def delete(self, key: str) -> None:
+        """Forget ``key`` (no error when it is already gone)."""

@@ -14,6 +14,7 @@ from alliance.accounts.services import user_for_wechat_session
 from alliance.db import connection, transaction
 from alliance.ports import WeChatSession
 from config.settings import Settings
+from sandbox.demo_merchants import merchants_step
 from sandbox.wechat import stand_in_id
 
 log = logging.getLogger("alliance.demo")
@@ -42,7 +43,7 @@ def people_step(settings: Settings, people: dict) -> None:
         people[login] = stand_in_user(settings, login, nickname)
 
 
-STEPS: list[Callable[[Settings, dict], None]] = [people_step]
+STEPS: list[Callable[[Settings, dict], None]] = [people_step, merchants_step]
 
 
 def is_empty() -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import admin_api.auth
 import miniprogram_api.auth
 import miniprogram_api.members
+import miniprogram_api.merchants
+import miniprogram_api.staff
 import server.ops
 
 # Modules that serve the public surface; each has routes() and OPENAPI (and maybe SCHEMAS).
@@ -11,6 +13,8 @@ API_MODULES = [
     server.ops,
     miniprogram_api.auth,
     miniprogram_api.members,
+    miniprogram_api.merchants,
+    miniprogram_api.staff,
     admin_api.auth,
 ]
 
