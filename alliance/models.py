@@ -4,13 +4,17 @@ from __future__ import annotations
 from alliance.accounts.models import (Operator, OperatorAuditLog, RefreshFamily, RefreshToken,
                                       User, WechatIdentity)
 from alliance.catalog.models import CatalogItem
+from alliance.commissions.models import CommissionEntry
+from alliance.coupons.models import Coupon, CouponDistribution, CouponTemplate
 from alliance.infra.models import IdempotencyRecord, KeyValue, RateCounter
 from alliance.members.member_code import UsedMemberCode
+from alliance.members.models import MerchantLevelRule, MerchantMember, PointsAward
 from alliance.media.models import Upload
 from alliance.merchants.models import (Merchant, MerchantStatusChange, Shop, StaffInvite,
                                        StaffMembership)
 from alliance.notifications.models import OutboxMessage
 from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
+from alliance.redemptions.models import Redemption
 
 ALL_MODELS = [
     User, WechatIdentity, RefreshFamily, RefreshToken, Operator, OperatorAuditLog,
@@ -18,4 +22,6 @@ ALL_MODELS = [
     OutboxMessage,
     PointsAccount, PointsEntry, PointsAllocation, UsedMemberCode,
     Upload, Merchant, MerchantStatusChange, Shop, StaffMembership, StaffInvite, CatalogItem,
+    CouponTemplate, CouponDistribution, Coupon, Redemption, CommissionEntry,
+    MerchantLevelRule, MerchantMember, PointsAward,
 ]
