@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import IntegrityError
+from peewee import IntegrityError, fn
 
 from alliance.accounts.models import User
 from alliance.db import db, transaction, utcnow
@@ -152,11 +152,16 @@ def set_level_rules(merchant_id: int, rules: Any) -> list[MerchantLevelRule]:
         return rules_of(merchant_id)
 
 
-def _level_for(merchant_id: int, total_spent_fen: int) -> int:
-    return (MerchantLevelRule.select(MerchantLevelRule.level)
-            .where(MerchantLevelRule.merchant == merchant_id,
-                   MerchantLevelRule.min_spent_fen <= total_spent_fen)
-            .order_by(MerchantLevelRule.level.desc()).scalar()) or 0
+def _ensure_member(user_id: int, merchant_id: int, now: dt.datetime) -> None:
+    """Create the membership row on a first visit. Inserting first (never update-then-insert)
+    keeps two first visits from deadlocking on InnoDB's gap locks."""
+    if not MerchantMember.select().where(MerchantMember.merchant == merchant_id,
+                                         MerchantMember.user_id == user_id).exists():
+        try:
+            with db.atomic():
+                MerchantMember.create(merchant=merchant_id, user_id=user_id, joined_at=now)
+        except IntegrityError:
+            pass  # the other first visit created it
 
 
 def record_visit(user_id: int, merchant_id: int, *, spent_fen: int = 0, points_earned: int = 0,
@@ -164,21 +169,18 @@ def record_visit(user_id: int, merchant_id: int, *, spent_fen: int = 0, points_e
     """Count a visit (and its spend) into the membership, creating it on the first visit,
     and move the member to the level the spend reaches (inside the caller's transaction)."""
     now = now or utcnow()
-    changes = dict(visits=MerchantMember.visits + 1,
-                   total_spent_fen=MerchantMember.total_spent_fen + spent_fen,
-                   points_earned=MerchantMember.points_earned + points_earned,
-                   last_visit_at=now)
+    _ensure_member(user_id, merchant_id, now)
     where = (MerchantMember.merchant == merchant_id) & (MerchantMember.user_id == user_id)
-    if MerchantMember.update(**changes).where(where).execute() == 0:
-        try:
-            with db.atomic():
-                MerchantMember.create(merchant=merchant_id, user_id=user_id, visits=1,
-                                      total_spent_fen=spent_fen, points_earned=points_earned,
-                                      joined_at=now, last_visit_at=now)
-        except IntegrityError:  # a first visit elsewhere won the race: count onto its row
-            MerchantMember.update(**changes).where(where).execute()
-    total = (MerchantMember.select(MerchantMember.total_spent_fen).where(where).scalar())
-    MerchantMember.update(level=_level_for(merchant_id, total)).where(where).execute()
+    (MerchantMember.update(visits=MerchantMember.visits + 1,
+                           total_spent_fen=MerchantMember.total_spent_fen + spent_fen,
+                           points_earned=MerchantMember.points_earned + points_earned,
+                           last_visit_at=now).where(where).execute())
+    if spent_fen:
+        level = (MerchantLevelRule.select(fn.MAX(MerchantLevelRule.level))
+                 .join(MerchantMember, on=(MerchantMember.merchant == MerchantLevelRule.merchant))
+                 .where(where, MerchantLevelRule.min_spent_fen <= MerchantMember.total_spent_fen)
+                 .scalar()) or 0
+        MerchantMember.update(level=level).where(where).execute()
 
 
 def revert_visit(user_id: int, merchant_id: int) -> None:
