@@ -47,8 +47,9 @@ class CounterTest(CouponApiCase):
         with db.connection_context():
             points.earn(self.alice["user"]["id"], 1200, merchant_id=self.shop_b.id,
                         idempotency_key="gift")
+        clerk = self.staff("merchant_clerk", "clerk-a")
         response = self.api("POST", "/api/v1/merchant/member-lookups",
-                            {"payload": self.member_code()}, token=self.staff("merchant_clerk", "clerk-a"))
+                            {"payload": self.member_code()}, token=clerk)
         assert response.status == 200
         body = response.json
         assert body["user"]["id"] == self.alice["user"]["id"]

@@ -43,6 +43,7 @@ class ClaimTest(CouponApiCase):
         coupon = response.json
         assert {"id", "code", "valid_until", "source"} <= set(coupon)
         assert coupon["source"]["channel"] == "own" and "+08:00" in coupon["valid_until"]
+        assert coupon["template"]["remaining"] == 49
         mine = self.api("GET", "/api/v1/me/coupons?status=active", token=alice).json
         assert [c["code"] for c in mine["items"]] == [coupon["code"]]
         detail = self.api("GET", f"/api/v1/merchants/{merchant.id}", token=alice).json
@@ -80,8 +81,9 @@ class ClaimTest(CouponApiCase):
         _, owner_b = self.merchant_of("owner-b")
         partner, _ = self.merchant_of("owner-a")
         template = self.create_template(owner_b, channels=["own", "partner"])
-        response = self.api("POST", f"/api/v1/merchant/coupon-templates/{template['id']}/distributions",
-                            {"merchant_id": partner.id, "commission_fen": 300}, token=owner_b)
+        path = f"/api/v1/merchant/coupon-templates/{template['id']}/distributions"
+        response = self.api("POST", path, {"merchant_id": partner.id, "commission_fen": 300},
+                            token=owner_b)
         assert response.status == 201 and response.json["commission_fen"] == 300
         alice = self.token("alice")
         offers = self.api("GET", f"/api/v1/merchants/{partner.id}").json["coupon_templates"]

@@ -1,5 +1,4 @@
 import datetime as dt
-import threading
 
 import pytest
 
@@ -13,26 +12,8 @@ from alliance.errors import ValidationFailed
 from alliance.points import services as points
 from alliance.points.models import PointsEntry
 from alliance.points.services import InsufficientPoints
+from tests.concurrency import run_at_once
 from tests.factories import make_merchant, make_template, make_user
-
-
-def _run_in_threads(count, work):
-    """Start ``count`` threads at once on ``work(i)``; the outcomes (a value or the error)."""
-    barrier, outcomes = threading.Barrier(count), []
-
-    def run(i):
-        barrier.wait()
-        try:
-            outcomes.append(work(i))
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test counts
-            outcomes.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
 
 
 def test_claim_issues_a_coupon_valid_from_the_claim(database):
@@ -49,7 +30,7 @@ def test_fifty_threads_claiming_the_last_ten_get_exactly_ten(database):
     for _ in range(20):
         claims.claim(template.id, make_user().id)
     users = [make_user().id for _ in range(50)]
-    outcomes = _run_in_threads(50, lambda i: claims.claim(template.id, users[i]))
+    outcomes = run_at_once(50, lambda i: claims.claim(template.id, users[i]))
     assert sum(isinstance(o, Coupon) for o in outcomes) == 10
     assert sum(isinstance(o, CouponSoldOut) for o in outcomes) == 40
     assert Coupon.select().where(Coupon.template == template.id).count() == 30
@@ -59,7 +40,7 @@ def test_fifty_threads_claiming_the_last_ten_get_exactly_ten(database):
 def test_one_user_claiming_at_once_from_many_threads_gets_no_more_than_the_limit(database):
     template = make_template(make_merchant(), per_user_limit=2)
     user = make_user().id
-    outcomes = _run_in_threads(10, lambda i: claims.claim(template.id, user))
+    outcomes = run_at_once(10, lambda i: claims.claim(template.id, user))
     assert sum(isinstance(o, Coupon) for o in outcomes) == 2
     assert all(isinstance(o, (Coupon, CouponLimitReached)) for o in outcomes)
     assert Coupon.select().where(Coupon.template == template.id).count() == 2
@@ -166,7 +147,7 @@ def test_concurrent_exchanges_never_drive_points_negative(database):
                              threshold_fen=0, discount_fen=300, per_user_limit=10)
     user = make_user().id
     points.earn(user, 1000, merchant_id=None, idempotency_key="e1")
-    outcomes = _run_in_threads(8, lambda i: claims.exchange(template.id, user))
+    outcomes = run_at_once(8, lambda i: claims.exchange(template.id, user))
     assert sum(isinstance(o, Coupon) for o in outcomes) == 3
     assert all(isinstance(o, (Coupon, InsufficientPoints)) for o in outcomes)
     assert points.balance_of(user) == 100

@@ -1,5 +1,4 @@
 import datetime as dt
-import threading
 
 import pytest
 
@@ -19,6 +18,7 @@ from alliance.redemptions.registry import (CodeAlreadyRedeemed, CodeExpired, Cod
                                            CodeNotValidHere, normalize_code, register_code_kind)
 from alliance.redemptions.services import (RedemptionAlreadyUndone, UndoWindowPassed, redeem,
                                            undo_redemption)
+from tests.concurrency import run_at_once
 from tests.factories import make_merchant, make_shop, make_template, make_user
 
 
@@ -29,6 +29,14 @@ def _redeem(code, merchant, staff=None, **kwargs):
 
 def _coupon(merchant, **template):
     return claims.claim(make_template(merchant, **template).id, make_user().id)
+
+
+def _distributed_coupon():
+    """A coupon of a new issuer claimed at a new partner's counter (300 fen commission)."""
+    issuer, partner = make_merchant(), make_merchant()
+    template = make_template(issuer, channels=["partner"])
+    add_distribution(template.id, issuer.id, partner.id, 300, actor_id=1)
+    return issuer, partner, claims.claim(template.id, make_user().id, f"p={partner.id}")
 
 
 def test_redeeming_records_shop_staff_member_and_a_visit(database):
@@ -47,20 +55,7 @@ def test_redeeming_records_shop_staff_member_and_a_visit(database):
 def test_two_counters_redeeming_one_coupon_at_once_succeed_exactly_once(database):
     merchant = make_merchant()
     coupon = _coupon(merchant)
-    barrier, outcomes = threading.Barrier(2), []
-
-    def scan():
-        barrier.wait()
-        try:
-            outcomes.append(_redeem(coupon.code, merchant)[0])
-        except CodeAlreadyRedeemed as exc:
-            outcomes.append(exc)
-
-    threads = [threading.Thread(target=scan) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = run_at_once(2, lambda i: _redeem(coupon.code, merchant)[0])
     assert sum(isinstance(o, Redemption) for o in outcomes) == 1
     assert sum(isinstance(o, CodeAlreadyRedeemed) for o in outcomes) == 1
     assert Redemption.select().count() == 1
@@ -112,10 +107,7 @@ def test_code_kinds_may_not_share_a_prefix(database):
 
 
 def test_a_distributed_coupon_redeemed_at_its_issuer_owes_the_partner(database):
-    issuer, partner = make_merchant(), make_merchant()
-    template = make_template(issuer, channels=["partner"])
-    add_distribution(template.id, issuer.id, partner.id, 300, actor_id=1)
-    coupon = claims.claim(template.id, make_user().id, f"p={partner.id}")
+    issuer, partner, coupon = _distributed_coupon()
     redemption, done = _redeem(coupon.code, issuer)
     entry = CommissionEntry.get()
     assert (entry.payer_merchant_id, entry.payee_merchant_id, entry.amount_fen) == (
@@ -125,10 +117,7 @@ def test_a_distributed_coupon_redeemed_at_its_issuer_owes_the_partner(database):
 
 
 def test_undo_reverses_coupon_commission_and_visit_together(database):
-    issuer, partner = make_merchant(), make_merchant()
-    template = make_template(issuer, channels=["partner"])
-    add_distribution(template.id, issuer.id, partner.id, 300, actor_id=1)
-    coupon = claims.claim(template.id, make_user().id, f"p={partner.id}")
+    issuer, partner, coupon = _distributed_coupon()
     redemption, _ = _redeem(coupon.code, issuer)
     undone = undo_redemption(redemption.id, merchant_id=issuer.id, staff_user_id=issuer.owner_id)
     assert undone.status == "undone" and undone.undone_by == issuer.owner_id
@@ -153,10 +142,7 @@ def test_undo_after_the_window_is_refused(database):
 
 
 def test_undo_is_refused_once_the_commission_was_settled(database):
-    issuer, partner = make_merchant(), make_merchant()
-    template = make_template(issuer, channels=["partner"])
-    add_distribution(template.id, issuer.id, partner.id, 300, actor_id=1)
-    coupon = claims.claim(template.id, make_user().id, f"p={partner.id}")
+    issuer, partner, coupon = _distributed_coupon()
     redemption, _ = _redeem(coupon.code, issuer)
     CommissionEntry.update(status="settled").execute()
     with pytest.raises(CommissionAlreadySettled):
