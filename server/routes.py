@@ -5,10 +5,17 @@ import admin_api.auth
 import admin_api.jobs
 import admin_api.oa
 import miniprogram_api.account
+import admin_api.coupons
 import miniprogram_api.auth
+import miniprogram_api.counter
+import miniprogram_api.coupons
 import miniprogram_api.members
 import miniprogram_api.referrals
 import payments.notify_handlers
+import miniprogram_api.merchant_coupons
+import miniprogram_api.merchant_members
+import miniprogram_api.merchants
+import miniprogram_api.staff
 import server.ops
 import wechat_handlers.oa
 
@@ -24,6 +31,14 @@ API_MODULES = [
     wechat_handlers.oa,
     payments.notify_handlers,
     miniprogram_api.account,
+    miniprogram_api.merchants,
+    miniprogram_api.staff,
+    admin_api.auth,
+    miniprogram_api.coupons,
+    miniprogram_api.merchant_coupons,
+    miniprogram_api.counter,
+    miniprogram_api.merchant_members,
+    admin_api.coupons,
 ]
 
 
