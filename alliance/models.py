@@ -1,10 +1,37 @@
 """Every table of the domain, in one list: migrations are generated and checked against it."""
 from __future__ import annotations
 
-from alliance.accounts.models import RefreshFamily, RefreshToken, User, WechatIdentity
+from alliance.accounts.models import (AccountMerge, LoginCode, Operator, OperatorAuditLog,
+                                      RefreshFamily, RefreshToken, User, WechatIdentity)
+from alliance.catalog.models import CatalogItem
+from alliance.commissions.models import CommissionEntry
+from alliance.coupons.models import Coupon, CouponDistribution, CouponTemplate
 from alliance.infra.models import IdempotencyRecord, KeyValue, RateCounter
+from alliance.jobs.models import JobLease, JobRun
+from alliance.members.member_code import UsedMemberCode
+from alliance.members.models import MerchantLevelRule, MerchantMember, PointsAward
+from alliance.media.models import Upload
+from alliance.merchants.models import (Merchant, MerchantStatusChange, Shop, StaffInvite,
+                                       StaffMembership)
+from alliance.merchants import user_data as _merchant_user_data  # noqa: F401  (merge handlers)
+from alliance.notifications.models import OutboxMessage
+from alliance.officialaccount.models import OaAutoReply, OaFollower, OaInboundMessage
+from alliance.payments.models import PaymentNotification
+from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
+from alliance.redemptions.models import Redemption
+from alliance.referrals.models import QrImage, ReferralAttribution, ReferralCode, ReferralReward
 
 ALL_MODELS = [
-    User, WechatIdentity, RefreshFamily, RefreshToken,
+    User, WechatIdentity, RefreshFamily, RefreshToken, Operator, OperatorAuditLog, LoginCode,
+    AccountMerge,
     IdempotencyRecord, RateCounter, KeyValue,
+    OutboxMessage,
+    PointsAccount, PointsEntry, PointsAllocation, UsedMemberCode,
+    JobLease, JobRun,
+    ReferralCode, ReferralAttribution, ReferralReward, QrImage,
+    OaFollower, OaInboundMessage, OaAutoReply,
+    PaymentNotification,
+    Upload, Merchant, MerchantStatusChange, Shop, StaffMembership, StaffInvite, CatalogItem,
+    CouponTemplate, CouponDistribution, Coupon, Redemption, CommissionEntry,
+    MerchantLevelRule, MerchantMember, PointsAward,
 ]

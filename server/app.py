@@ -5,17 +5,29 @@ from concurrent.futures import ThreadPoolExecutor
 
 import tornado.web
 
+import console
+
+from alliance.accounts.codes import CodeLimits
 from alliance.accounts.tokens import TokenService
 from alliance.db import init_db
+from alliance.members.member_code import MemberCodeSigner
+from alliance.notifications.delivery import Channels, deliver_soon
+from alliance.notifications.outbox import OutboxNotifier
+from alliance.notifications.templates import TemplateBook
 from config.settings import Settings
+from payments import make_gateways
+from integrations.mail_smtp import SmtpMailer
+from integrations.sms_aliyun import AliyunSms
 from server import logs
 from server.base import NotFoundHandler, dumps
 from server.context import AppContext
 from server.openapi import build_document
 from server.ratelimit import make_rate_limiter
 from server.routes import api_routes, openapi_fragments
-from wechat_handlers.api import make_client, make_session_storage
+from wechat_handlers.api import make_wechat_clients
+from wechat_handlers.messages import WechatMessageSender
 from wechat_handlers.miniapp import WechatMiniAppAuth
+from wechat_handlers.qrcodes import WechatOaProfiles, WechatQrCodes
 
 VERSION = "0.1.0"
 SANDBOX_THREADS = 8
@@ -23,19 +35,41 @@ SANDBOX_THREADS = 8
 
 def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None) -> AppContext:
     """The adapters and services the handlers use, for these settings."""
-    storage = make_session_storage(settings.redis_url)
-    miniapp_client = make_client(settings.wechat_miniapp_appid, settings.wechat_miniapp_secret,
-                                 settings.wechat_api_base, settings.upstream_timeout_s, storage)
+    wechat_clients = make_wechat_clients(settings)
+    miniapp_client = wechat_clients["miniapp"]
+    oa_client = wechat_clients["official_account"]
+    executor = executor or ThreadPoolExecutor(settings.worker_threads, thread_name_prefix="worker")
+    channels = Channels(
+        sender=WechatMessageSender(miniapp_client, oa_client, settings.wechat_miniapp_appid),
+        templates=TemplateBook.from_settings(settings),
+        miniapp_appid=settings.wechat_miniapp_appid)
     ctx = AppContext(
         settings=settings,
-        executor=executor or ThreadPoolExecutor(settings.worker_threads,
-                                                thread_name_prefix="worker"),
+        executor=executor,
         tokens=TokenService(settings.secret_key, settings.access_token_ttl_s,
                             settings.refresh_token_ttl_s),
         wechat_auth=WechatMiniAppAuth(miniapp_client, settings.wechat_miniapp_appid),
         rate_limiter=make_rate_limiter(settings.redis_url),
+        # After the commit that wrote a notification, a worker delivers it at once; the
+        # scheduler's deliver_due picks up whatever that attempt did not finish.
+        notifier=OutboxNotifier(dispatch=lambda message_id: executor.submit(
+            deliver_soon, channels, message_id)),
+        qr_codes=WechatQrCodes(miniapp_client, oa_client),
+        oa_profiles=WechatOaProfiles(oa_client),
+        outbox_channels=channels,
+        member_codes=MemberCodeSigner(settings.secret_key),
+        sms=AliyunSms(settings.aliyun_sms_access_key_id, settings.aliyun_sms_access_key_secret,
+                      settings.aliyun_sms_sign_name, settings.aliyun_sms_template_code,
+                      settings.aliyun_sms_endpoint, settings.upstream_timeout_s),
+        mailer=SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_security,
+                          settings.smtp_user, settings.smtp_password, settings.smtp_from,
+                          settings.upstream_timeout_s),
+        code_limits=CodeLimits(settings.code_daily_limit_per_address,
+                               settings.code_daily_limit_per_ip),
     )
     ctx.extras["wechat_client"] = miniapp_client
+    ctx.extras["wechat_clients"] = wechat_clients
+    ctx.extras["payment_gateways"] = make_gateways(settings)
     return ctx
 
 
@@ -43,13 +77,17 @@ def make_app(settings: Settings, executor: ThreadPoolExecutor | None = None,
              **tornado_settings) -> tornado.web.Application:
     """The application for ``settings``; binds the domain to ``settings.database_url``."""
     init_db(settings.database_url, settings.worker_threads + SANDBOX_THREADS)
-    ctx = build_context(settings, executor)
-    routes = api_routes()
+    routes = api_routes() + console.routes()
+    extras: dict = {}
     if settings.is_sandbox:
         from sandbox.app import sandbox_routes, sandbox_extras
 
-        ctx.extras.update(sandbox_extras(settings))
+        extras = sandbox_extras(settings)
         routes += sandbox_routes()
+        if settings.smtp_port == 0:  # mail goes to the sandbox's SMTP server, on its port
+            settings = settings.replace(smtp_port=extras["mail_sandbox"].port)
+    ctx = build_context(settings, executor)
+    ctx.extras.update(extras)
     fragments, schemas = openapi_fragments()
     document = build_document(fragments, schemas, VERSION)
     return tornado.web.Application(

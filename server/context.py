@@ -5,8 +5,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from alliance.accounts.codes import CodeLimits
 from alliance.accounts.tokens import TokenService
-from alliance.ports import WeChatAuth
+from alliance.members.member_code import MemberCodeSigner
+from alliance.notifications.delivery import Channels
+from alliance.ports import (MailSender, Notifier, OaProfiles, QrCodeProvider, SmsSender,
+                            WeChatAuth)
 from config.settings import Settings
 
 
@@ -17,4 +21,12 @@ class AppContext:
     tokens: TokenService
     wechat_auth: WeChatAuth
     rate_limiter: Any
+    notifier: Notifier
+    member_codes: MemberCodeSigner
+    qr_codes: QrCodeProvider
+    oa_profiles: OaProfiles
+    outbox_channels: Channels
+    sms: SmsSender
+    mailer: MailSender
+    code_limits: CodeLimits
     extras: dict[str, Any] = field(default_factory=dict)

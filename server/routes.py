@@ -1,13 +1,44 @@
 """Every URL the server answers, and the OpenAPI fragments that document them."""
 from __future__ import annotations
 
+import admin_api.auth
+import admin_api.jobs
+import admin_api.oa
+import miniprogram_api.account
+import admin_api.coupons
 import miniprogram_api.auth
+import miniprogram_api.counter
+import miniprogram_api.coupons
+import miniprogram_api.members
+import miniprogram_api.referrals
+import payments.notify_handlers
+import miniprogram_api.merchant_coupons
+import miniprogram_api.merchant_members
+import miniprogram_api.merchants
+import miniprogram_api.staff
 import server.ops
+import wechat_handlers.oa
 
 # Modules that serve the public surface; each has routes() and OPENAPI (and maybe SCHEMAS).
 API_MODULES = [
     server.ops,
     miniprogram_api.auth,
+    miniprogram_api.members,
+    miniprogram_api.referrals,
+    admin_api.auth,
+    admin_api.jobs,
+    admin_api.oa,
+    wechat_handlers.oa,
+    payments.notify_handlers,
+    miniprogram_api.account,
+    miniprogram_api.merchants,
+    miniprogram_api.staff,
+    admin_api.auth,
+    miniprogram_api.coupons,
+    miniprogram_api.merchant_coupons,
+    miniprogram_api.counter,
+    miniprogram_api.merchant_members,
+    admin_api.coupons,
 ]
 
 

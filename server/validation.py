@@ -5,6 +5,7 @@ import re
 from typing import Any
 
 from alliance.errors import ValidationFailed
+from alliance.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
 def _fail(field: str, issue: str, message: str = "请求参数有误", **extra) -> ValidationFailed:
@@ -59,3 +60,20 @@ def one_of(value: Any, field: str, choices: tuple) -> Any:
     if value not in choices:
         raise _fail(field, "choice", f"参数 {field} 取值不合法", choices=list(choices))
     return value
+
+
+def query_float(raw: str | None, field: str, *, minimum: float, maximum: float) -> float | None:
+    if raw in (None, ""):
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise _fail(field, "must be a number", f"参数 {field} 必须是数字") from None
+    if not minimum <= value <= maximum:  # also refuses nan
+        raise _fail(field, "range", f"参数 {field} 超出范围", minimum=minimum, maximum=maximum)
+    return value
+
+
+def page_limit(raw: str | None) -> int:
+    """A list's ``limit`` query argument: 1..MAX_LIMIT, DEFAULT_LIMIT when absent."""
+    return query_int(raw, "limit", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)

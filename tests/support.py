@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ VAR_DIR = _ROOT / "var"
 _counter = itertools.count()
 _template: Path | None = None
 _mysql_ready = False
+OPERATOR_PASSWORD = "correct-horse-42"
 
 
 def _prepare_schema() -> None:
@@ -76,6 +78,19 @@ def use_fresh_database() -> str:
     return url
 
 
+def age_login_code(target: str, seconds: int) -> None:
+    """Move a sent code's clock back by ``seconds``, as if it had been sent that long ago."""
+    import datetime as dt
+
+    from alliance.accounts.models import LoginCode
+
+    delta = dt.timedelta(seconds=seconds)
+    with db.connection_context():
+        for row in LoginCode.select().where(LoginCode.target == target):
+            (LoginCode.update(sent_at=row.sent_at - delta, expires_at=row.expires_at - delta)
+             .where(LoginCode.id == row.id).execute())
+
+
 def make_settings(database_url: str, port: int = 8000, **env: str) -> Settings:
     environ = {"ALLIANCE_ENV": "sandbox", "ALLIANCE_VAR_DIR": str(VAR_DIR),
                "DATABASE_URL": database_url, "PORT": str(port), **env}
@@ -112,8 +127,10 @@ class ApiTestCase(AsyncHTTPTestCase):
         return self.app
 
     def tearDown(self):
-        super().tearDown()
         ctx = self.app.settings["ctx"]
+        if "mail_sandbox" in ctx.extras:
+            ctx.extras["mail_sandbox"].stop()
+        super().tearDown()
         ctx.executor.shutdown(wait=True)
         if "sandbox_executor" in ctx.extras:
             ctx.extras["sandbox_executor"].shutdown(wait=True)
@@ -134,6 +151,10 @@ class ApiTestCase(AsyncHTTPTestCase):
                               raise_error=False, allow_nonstandard_methods=True)
         return Response(response.code, dict(response.headers), response.body or b"")
 
+    def run_blocking(self, fn, *args):
+        """Call blocking ``fn`` on a thread while the server (and its sandbox) keeps serving."""
+        return self.io_loop.run_sync(lambda: self.io_loop.run_in_executor(None, fn, *args))
+
     def login(self, name: str = "alice") -> dict:
         """Log in as the sandbox stand-in ``name``; the login answer."""
         response = self.api("POST", "/api/v1/auth/wechat", {"code": f"sandbox-{name}"})
@@ -142,6 +163,35 @@ class ApiTestCase(AsyncHTTPTestCase):
 
     def token(self, name: str = "alice") -> str:
         return self.login(name)["access_token"]
+
+    def operator_token(self, role: str = "administrator", username: str | None = None) -> str:
+        """Create a console account with ``role`` and log it in; its access token."""
+        from alliance.accounts.operators import create_operator
+
+        username = username or f"{role}-{next(_counter)}"
+        with db.connection_context():
+            create_operator(username, OPERATOR_PASSWORD, role)
+        response = self.api("POST", "/api/admin/v1/auth/login",
+                            {"username": username, "password": OPERATOR_PASSWORD})
+        assert response.status == 200, response.body
+        return response.json["access_token"]
+
+    def sms_code(self, phone: str) -> str:
+        """Send a sign-in code to ``phone`` and read it from the sandbox's SMS outbox."""
+        response = self.api("POST", "/api/v1/auth/sms/send", {"phone": phone})
+        assert response.status == 200, response.body
+        return self.last_sms_code(phone)
+
+    def last_sms_code(self, phone: str) -> str:
+        items = self.api("GET", f"/_sandbox/sms/messages?phone={phone}").json["items"]
+        return items[0]["template_param"]["code"]
+
+    def mail_code(self, email: str) -> str:
+        """Send a sign-in code to ``email`` and read it from the sandbox's mailbox."""
+        response = self.api("POST", "/api/v1/auth/email/send", {"email": email})
+        assert response.status == 200, response.body
+        text = self.api("GET", f"/_sandbox/mail/messages?to={email}").json["items"][0]["text"]
+        return re.search(r"\b(\d{6})\b", text).group(1)
 
     def assert_error(self, response: Response, status: int, code: str) -> None:
         assert response.status == status, (response.status, response.body)

@@ -1,0 +1,1 @@
+"""The operators' console API (/api/admin/v1)."""

@@ -1,0 +1,133 @@
+"""Storing uploaded images and handing them back: public ones by id, private ones by signed,
+short-lived URL."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import secrets
+import time
+
+from PIL import Image, UnidentifiedImageError
+
+from alliance.db import transaction
+from alliance.errors import AllianceError, NotFound, ValidationFailed
+from alliance.media.models import Upload
+from alliance.ports import Storage
+
+# Purposes: what an image is for decides who may see it.
+PUBLIC_PURPOSES = ("logo", "shop_photo", "item_image")
+PRIVATE_PURPOSES = ("licence", "id_card")
+PURPOSES = PUBLIC_PURPOSES + PRIVATE_PURPOSES
+SIGNED_URL_TTL_S = 300
+
+# Magic bytes decide the type; the client's file name and Content-Type are ignored.
+_SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png", "PNG"),
+)
+
+
+class UnsupportedFileType(AllianceError):
+    code = "UNSUPPORTED_FILE_TYPE"
+    http_status = 415
+    message = "只支持 JPEG、PNG 或 WebP 格式的图片"
+
+
+class UploadTooLarge(AllianceError):
+    code = "UPLOAD_TOO_LARGE"
+    http_status = 413
+    message = "图片太大"
+
+
+class UploadNotFound(NotFound):
+    code = "UPLOAD_NOT_FOUND"
+    message = "图片不存在"
+
+
+def sniff_image(data: bytes) -> tuple[str, str, str]:
+    """(content type, suffix, Pillow format) of ``data`` from its magic bytes."""
+    for magic, content_type, suffix, pil_format in _SIGNATURES:
+        if data.startswith(magic):
+            return content_type, suffix, pil_format
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp", ".webp", "WEBP"
+    raise UnsupportedFileType(details={"field": "file", "accepted": ["image/jpeg", "image/png",
+                                                                    "image/webp"]})
+
+
+def _check_decodes(data: bytes, pil_format: str) -> None:
+    try:
+        with Image.open(io.BytesIO(data), formats=[pil_format]) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise UnsupportedFileType("图片已损坏或格式不正确",
+                                  details={"field": "file", "issue": "does not decode"}) from None
+
+
+def store_image(storage: Storage, owner_id: int, purpose: str, data: bytes,
+                max_bytes: int) -> Upload:
+    """Check an uploaded image (type by magic bytes, size, decodes) and keep it."""
+    if purpose not in PURPOSES:
+        raise ValidationFailed("图片用途不正确", details={"field": "purpose",
+                                                          "choices": list(PURPOSES)})
+    if len(data) > max_bytes:
+        raise UploadTooLarge(f"图片不能超过 {max_bytes // (1024 * 1024)} MB",
+                             details={"field": "file", "limit_bytes": max_bytes,
+                                      "size_bytes": len(data)})
+    if not data:
+        raise ValidationFailed("缺少图片文件", details={"field": "file", "issue": "empty"})
+    content_type, suffix, pil_format = sniff_image(data)
+    _check_decodes(data, pil_format)
+    key = storage.save(data, suffix=suffix)
+    try:
+        with transaction():
+            return Upload.create(id="u" + secrets.token_urlsafe(15), owner=owner_id,
+                                 purpose=purpose, storage_key=key, content_type=content_type,
+                                 size_bytes=len(data))
+    except BaseException:
+        storage.delete(key)
+        raise
+
+
+def get_upload(upload_id: str) -> Upload:
+    """The upload with this id, or UPLOAD_NOT_FOUND."""
+    upload = Upload.get_or_none(Upload.id == upload_id)
+    if upload is None:
+        raise UploadNotFound(details={"upload_id": upload_id})
+    return upload
+
+
+def owned_upload(owner_id: int, upload_id: object, purposes: tuple[str, ...], field: str) -> str:
+    """Check that ``upload_id`` is an upload of ``owner_id`` for one of ``purposes``; the id."""
+    upload = Upload.get_or_none(Upload.id == upload_id) if isinstance(upload_id, str) else None
+    if upload is None or upload.owner_id != owner_id or upload.purpose not in purposes:
+        raise ValidationFailed("图片不存在或不属于你，请重新上传",
+                               details={"field": field, "issue": "unknown upload",
+                                        "purposes": list(purposes)})
+    return upload.id
+
+
+def public_path(upload_id: str | None) -> str | None:
+    """The path a public image is served at (relative to PUBLIC_BASE_URL)."""
+    return f"/media/{upload_id}" if upload_id else None
+
+
+def _signature(secret: str, upload_id: str, expires: int) -> str:
+    message = f"media:{upload_id}:{expires}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def signed_path(secret: str, upload_id: str, ttl_s: int = SIGNED_URL_TTL_S) -> str:
+    """A path to a private image that works for ``ttl_s`` seconds."""
+    expires = int(time.time()) + ttl_s
+    return f"/media/{upload_id}?exp={expires}&sig={_signature(secret, upload_id, expires)}"
+
+
+def readable(upload: Upload, secret: str, expires: str | None, signature: str | None) -> bool:
+    """Whether a request for ``upload`` may have it: public, or signed and not expired."""
+    if upload.purpose in PUBLIC_PURPOSES:
+        return True
+    if not expires or not signature or not expires.isdigit() or int(expires) < time.time():
+        return False
+    return hmac.compare_digest(_signature(secret, upload.id, int(expires)), signature)

@@ -1,0 +1,1 @@
+"""Merchants: applications and their audit, shops, staff and their roles, consumer browsing."""

@@ -1,0 +1,171 @@
+"""The consumer merchant list: by industry, name, popularity, or nearest first.
+
+Nearest first reads shops through the (listed, lat, lng) index inside a bounding box
+around the consumer, computes the exact (haversine) distance in Python and keeps each
+merchant's nearest shop. The box starts at the radius recent searches needed and grows by
+the density it sees until it holds a full page beyond the cursor, up to ``MAX_RADIUS_M``: merchants farther away than that are not
+"nearby" and are left out of the distance order (the popular order lists them). The
+cursor is (distance, merchant id) of the last row, so pages never overlap or skip.
+"""
+from __future__ import annotations
+
+import math
+
+from peewee import fn
+
+from alliance.errors import ValidationFailed
+from alliance.merchants.geo import bounding_box, haversine_m
+from alliance.merchants.industries import INDUSTRIES
+from alliance.merchants.models import Merchant, Shop
+from alliance.merchants.views import merchant_summary
+from alliance.pagination import after, decode_cursor, page
+
+SORTS = ("distance", "popular")
+FIRST_RADIUS_M = 300.0
+MAX_RADIUS_M = 100_000.0
+# Per process, per industry: the radius the last first page needed, where the next search
+# starts (the density of shops differs by data set and industry). A hint only: any start
+# gives the same answer, a good one saves growing the box step by step.
+_radius_hints: dict[str, float] = {}
+
+
+# What a list item shows of a merchant (see views.merchant_summary).
+SUMMARY_COLUMNS = (Merchant.id, Merchant.name, Merchant.industry, Merchant.rating_sum,
+                   Merchant.rating_count, Merchant.popularity)
+
+
+def list_merchants(*, industry: str | None = None, lat: float | None = None,
+                   lng: float | None = None, q: str | None = None, sort: str | None = None,
+                   cursor: str | None = None, limit: int = 20) -> dict:
+    """A page of approved merchants; ``distance_m`` on each when lat/lng are given.
+
+    ``sort`` defaults to ``distance`` with a position and ``popular`` without one.
+    """
+    located = lat is not None and lng is not None
+    if (lat is None) != (lng is None):
+        raise ValidationFailed("经纬度需同时提供", details={"field": "lat" if lat is None else "lng"})
+    if located and not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise ValidationFailed("经纬度超出范围", details={"field": "lat", "issue": "range"})
+    sort = sort or ("distance" if located else "popular")
+    if sort not in SORTS:
+        raise ValidationFailed("排序方式不正确", details={"field": "sort", "choices": list(SORTS)})
+    if industry is not None and industry not in INDUSTRIES:
+        raise ValidationFailed("行业不存在", details={"field": "industry",
+                                                     "choices": list(INDUSTRIES)})
+    if sort == "distance":
+        if not located:
+            raise ValidationFailed("按距离排序需要提供经纬度", details={"field": "lat",
+                                                                   "issue": "required"})
+        return _nearest_page(lat, lng, industry, q, cursor, limit)
+    return _popular_page(industry, q, cursor, limit, (lat, lng) if located else None)
+
+
+def _merchant_filter(query, industry: str | None, q: str | None):
+    if industry is not None:
+        query = query.where(Merchant.industry == industry)
+    if q:
+        query = query.where(Merchant.name.contains(q))
+    return query
+
+
+def _nearest_page(lat: float, lng: float, industry: str | None, q: str | None,
+                  cursor: str | None, limit: int) -> dict:
+    position = decode_cursor(cursor, (float, int))
+    last = (float(position[0]), position[1]) if position else None
+    hint_key = None if q else (industry or "")
+    radius = max(_radius_hints.get(hint_key, FIRST_RADIUS_M), last[0] * 1.1 if last else 0.0)
+    while True:
+        radius = min(radius, MAX_RADIUS_M)
+        nearest = _nearest_within(lat, lng, radius, industry, q)
+        ranked = sorted((distance, merchant_id, shop_id)
+                        for merchant_id, (distance, shop_id) in nearest.items()
+                        if last is None or (distance, merchant_id) > last)
+        if len(ranked) > limit or radius >= MAX_RADIUS_M:
+            break
+        # Grow so that the disc holds the page by the density seen so far (x1.5 to x4).
+        wanted = len(nearest) - len(ranked) + limit + 1
+        radius *= min(4.0, max(1.5, 1.25 * math.sqrt(wanted / max(1, len(nearest)))))
+    if hint_key is not None and last is None:
+        _radius_hints[hint_key] = _next_hint(radius, ranked, limit)
+    rows, next_cursor = page(ranked[:limit + 1], limit, lambda row: [row[0], row[1]])
+    shops = _shops_with_merchants([shop_id for _, _, shop_id in rows])
+    items = [merchant_summary(shops[shop_id].merchant, distance, shops[shop_id])
+             for distance, _, shop_id in rows]
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def _next_hint(radius: float, ranked: list, limit: int) -> float:
+    """The radius to start the next search with: about what this page needed."""
+    if len(ranked) > limit:
+        radius = ranked[limit][0] * 1.15
+    return min(MAX_RADIUS_M, max(FIRST_RADIUS_M, radius))
+
+
+def _shops_with_merchants(shop_ids: list[int]) -> dict[int, Shop]:
+    """The shops (with what a list shows of them and of their merchants) by id."""
+    if not shop_ids:
+        return {}
+    query = (Shop.select(Shop.id, Shop.name, Shop.address, Shop.logo_upload, Shop.merchant,
+                         *SUMMARY_COLUMNS)
+             .join(Merchant).where(Shop.id.in_(shop_ids)))
+    return {shop.id: shop for shop in query}
+
+
+def _nearest_within(lat: float, lng: float, radius: float, industry: str | None,
+                    q: str | None) -> dict[int, tuple[float, int]]:
+    """merchant id -> (distance, shop id) of its nearest listed shop within ``radius``."""
+    min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, radius)
+    query = (Shop.select(Shop.id, Shop.merchant, Shop.lat, Shop.lng)
+             .where(Shop.listed == True, Shop.lat.between(min_lat, max_lat),  # noqa: E712
+                    Shop.lng.between(min_lng, max_lng)))
+    if industry is not None or q:
+        query = _merchant_filter(query.join(Merchant), industry, q)
+    nearest: dict[int, tuple[float, int]] = {}
+    for shop_id, merchant_id, shop_lat, shop_lng in query.tuples():
+        distance = haversine_m(lat, lng, shop_lat, shop_lng)
+        if distance <= radius and (merchant_id not in nearest
+                                   or (distance, shop_id) < nearest[merchant_id]):
+            nearest[merchant_id] = (distance, shop_id)
+    return nearest
+
+
+def _popular_page(industry: str | None, q: str | None, cursor: str | None, limit: int,
+                  position: tuple[float, float] | None) -> dict:
+    last = decode_cursor(cursor, (int, int))
+    query = _merchant_filter(Merchant.select().where(Merchant.status == "approved"), industry, q)
+    if last:
+        query = query.where(after((Merchant.popularity, Merchant.id), last, descending=True))
+    rows = list(query.select(*SUMMARY_COLUMNS)
+                .order_by(Merchant.popularity.desc(), Merchant.id.desc()).limit(limit + 1))
+    rows, next_cursor = page(rows, limit, lambda m: [m.popularity, m.id])
+    ids = [m.id for m in rows]
+    distances = _nearest_distances(ids, *position) if position else {}
+    shop_ids = ({m: shop_id for m, (_, shop_id) in distances.items()} if position
+                else _first_shop_ids(ids))
+    shops = _shops_with_merchants(list(shop_ids.values()))
+    items = [merchant_summary(m, distances.get(m.id, (None,))[0], shops.get(shop_ids.get(m.id)))
+             for m in rows]
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def _first_shop_ids(merchant_ids: list[int]) -> dict[int, int]:
+    if not merchant_ids:
+        return {}
+    return dict(Shop.select(Shop.merchant, fn.MIN(Shop.id))
+                .where(Shop.merchant.in_(merchant_ids), Shop.listed == True)  # noqa: E712
+                .group_by(Shop.merchant).tuples())
+
+
+def _nearest_distances(merchant_ids: list[int], lat: float,
+                       lng: float) -> dict[int, tuple[float, int]]:
+    nearest: dict[int, tuple[float, int]] = {}
+    if not merchant_ids:
+        return nearest
+    shops = (Shop.select(Shop.id, Shop.merchant, Shop.lat, Shop.lng)
+             .where(Shop.merchant.in_(merchant_ids), Shop.listed == True).tuples())  # noqa: E712
+    for shop_id, merchant_id, shop_lat, shop_lng in shops:
+        distance = haversine_m(lat, lng, shop_lat, shop_lng)
+        if merchant_id not in nearest or (distance, shop_id) < nearest[merchant_id]:
+            nearest[merchant_id] = (distance, shop_id)
+    return nearest
+

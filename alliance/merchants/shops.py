@@ -1,0 +1,97 @@
+"""Shops: creating and editing them (by the merchant's staff, or by operators), and keeping
+their ``listed`` flag true exactly while consumers may find them."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from alliance.db import transaction, utcnow
+from alliance.errors import ValidationFailed
+from alliance.media.services import owned_upload
+from alliance.merchants.hours import validate_hours
+from alliance.merchants.models import Merchant, Shop
+from alliance.merchants.queries import get_shop
+from alliance.merchants.views import shop_view
+
+SHOP_STATUSES = ("open", "closed")
+MAX_PHOTOS = 9
+# Fields an edit may change; the uploads among them are checked separately.
+EDITABLE = ("name", "intro", "address", "lat", "lng", "phone", "opening_hours", "status",
+            "logo_upload", "photos")
+
+
+def _coordinates(lat: Any, lng: Any) -> tuple[float, float]:
+    for field, value, bound in (("lat", lat, 90), ("lng", lng, 180)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not -bound <= value <= bound:
+            raise ValidationFailed("门店坐标不正确（GCJ-02 经纬度）",
+                                   details={"field": field, "issue": "range", "limit": bound})
+    return float(lat), float(lng)
+
+
+def _clean(changes: dict[str, Any], actor_user_id: int | None) -> dict[str, Any]:
+    """The columns for ``changes``: hours and photos as JSON, uploads checked."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationFailed("包含不能修改的字段", details={"fields": sorted(unknown)})
+    values = dict(changes)
+    if "lat" in values or "lng" in values:
+        if "lat" not in values or "lng" not in values:
+            raise ValidationFailed("经纬度需同时提供", details={"field": "lat"})
+        values["lat"], values["lng"] = _coordinates(values["lat"], values["lng"])
+    if "opening_hours" in values:
+        values["opening_hours"] = json.dumps(validate_hours(values["opening_hours"]))
+    if "status" in values and values["status"] not in SHOP_STATUSES:
+        raise ValidationFailed("门店状态不正确", details={"field": "status",
+                                                       "choices": list(SHOP_STATUSES)})
+    uploads = {k: values[k] for k in ("logo_upload", "photos") if k in values}
+    if uploads and actor_user_id is None:
+        raise ValidationFailed("图片只能由商户上传", details={"fields": sorted(uploads)})
+    if values.get("logo_upload") is not None:
+        values["logo_upload"] = owned_upload(actor_user_id, values["logo_upload"], ("logo",),
+                                             "logo_upload")
+    if "photos" in values:
+        photos = values["photos"]
+        if not isinstance(photos, list) or len(photos) > MAX_PHOTOS:
+            raise ValidationFailed(f"门店照片最多 {MAX_PHOTOS} 张",
+                                   details={"field": "photos", "max_items": MAX_PHOTOS})
+        values["photos"] = json.dumps([owned_upload(actor_user_id, p, ("shop_photo",), "photos")
+                                       for p in photos])
+    return values
+
+
+def create_shop(merchant_id: int, actor_user_id: int, *, name: str, address: str, lat: float,
+                lng: float, **optional: Any) -> Shop:
+    """Open a new shop for the merchant (listed at once when the merchant is approved)."""
+    values = _clean({"name": name, "address": address, "lat": lat, "lng": lng, **optional},
+                    actor_user_id)
+    with transaction():
+        shop = Shop.create(merchant=merchant_id, **values)
+        sync_listing(merchant_id)
+        return Shop.get_by_id(shop.id)
+
+
+def update_shop(merchant_id: int, shop_id: int, actor_user_id: int | None,
+                changes: dict[str, Any]) -> Shop:
+    """Change some of a shop's details (a shop of ``merchant_id`` only)."""
+    values = _clean(changes, actor_user_id)
+    with transaction():
+        shop = get_shop(shop_id, merchant_id)
+        if values:
+            Shop.update(updated_at=utcnow(), **values).where(Shop.id == shop.id).execute()
+            sync_listing(merchant_id)
+        return Shop.get_by_id(shop.id)
+
+
+def sync_listing(merchant_id: int) -> None:
+    """Set ``listed`` on the merchant's shops: approved merchant and open shop (in the
+    caller's transaction)."""
+    approved = (Merchant.select().where(Merchant.id == merchant_id,
+                                        Merchant.status == "approved").exists())
+    (Shop.update(listed=(Shop.status == "open") if approved else False)
+     .where(Shop.merchant == merchant_id).execute())
+
+
+def staff_shop_view(shop: Shop) -> dict:
+    """A shop as its own staff see it: the consumer view plus the upload ids to edit."""
+    return {**shop_view(shop), "listed": shop.listed, "logo_upload": shop.logo_upload,
+            "photos": json.loads(shop.photos or "[]")}

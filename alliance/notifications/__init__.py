@@ -1,0 +1,1 @@
+"""Notifications: a durable outbox written with the business change, delivered after commit."""

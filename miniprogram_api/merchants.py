@@ -1,0 +1,162 @@
+"""Consumer browsing: merchants by industry, distance, popularity and name; a merchant's
+detail and its goods and services. Open to anonymous visitors; a token, when sent, tells the
+detail's sections (coupons a consumer can claim) who is looking."""
+from __future__ import annotations
+
+from alliance.catalog import queries as catalog
+from alliance.merchants.browse import list_merchants
+from alliance.merchants.industries import INDUSTRIES
+from alliance.merchants.queries import merchant_detail
+from alliance.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from server import validation as v
+from server.base import BaseHandler
+
+
+class BrowseHandler(BaseHandler):
+    async def viewer_id(self) -> int | None:
+        if not self.request.headers.get("Authorization"):
+            return None
+        return (await self.authenticate("user")).id
+
+    def limit(self) -> int:
+        return v.query_int(self.query("limit"), "limit", default=DEFAULT_LIMIT, minimum=1,
+                           maximum=MAX_LIMIT)
+
+    def position(self) -> tuple[float | None, float | None]:
+        return (v.query_float(self.query("lat"), "lat", minimum=-90, maximum=90),
+                v.query_float(self.query("lng"), "lng", minimum=-180, maximum=180))
+
+
+class MerchantListHandler(BrowseHandler):
+    async def get(self):
+        lat, lng = self.position()
+        result = await self.run_sync(
+            list_merchants, industry=self.query("industry"), lat=lat, lng=lng,
+            q=v.string({"q": self.query("q")}, "q", required=False, max_length=64),
+            sort=self.query("sort"), cursor=self.query("cursor"), limit=self.limit())
+        self.write_json(result)
+
+
+class MerchantDetailHandler(BrowseHandler):
+    async def get(self, merchant_id: str):
+        lat, lng = self.position()
+        viewer = await self.viewer_id()
+        self.write_json(await self.run_sync(merchant_detail, int(merchant_id), viewer, lat, lng))
+
+
+class MerchantItemsHandler(BrowseHandler):
+    async def get(self, merchant_id: str):
+        price = {name: v.query_int(self.query(name), name, default=None, minimum=0,
+                                   maximum=2**31 - 1)
+                 for name in ("min_price_fen", "max_price_fen")}
+        result = await self.run_sync(
+            catalog.list_items, int(merchant_id), kind=self.query("kind"),
+            category=self.query("category"), sort=self.query("sort", "newest"),
+            cursor=self.query("cursor"), limit=self.limit(), **price)
+        self.write_json(result)
+
+
+class ItemDetailHandler(BrowseHandler):
+    async def get(self, item_id: str):
+        item = await self.run_sync(catalog.get_item_for_sale, int(item_id))
+        self.write_json(catalog.item_view(item))
+
+
+class IndustriesHandler(BaseHandler):
+    async def get(self):
+        self.write_json({"items": [{"code": code, "name": name}
+                                   for code, name in INDUSTRIES.items()], "next_cursor": None})
+
+
+def routes() -> list:
+    return [
+        (r"/api/v1/industries", IndustriesHandler),
+        (r"/api/v1/merchants", MerchantListHandler),
+        (r"/api/v1/merchants/([0-9]{1,10})", MerchantDetailHandler),
+        (r"/api/v1/merchants/([0-9]{1,10})/items", MerchantItemsHandler),
+        (r"/api/v1/items/([0-9]{1,10})", ItemDetailHandler),
+    ]
+
+
+def _schemas() -> dict:
+    from server.openapi import BOOL, FEN, INT, STR, obj, ref
+
+    nullable_int = {"type": "integer", "nullable": True}
+    rating = {"type": "number", "nullable": True,
+              "description": "average review score 1-5; null until the first review"}
+    return {
+        "MerchantSummary": obj({
+            "id": INT, "name": STR, "industry": {"type": "string", "enum": list(INDUSTRIES)},
+            "industry_name": STR, "rating": rating, "rating_count": INT, "popularity": INT,
+            "distance_m": {"type": "integer", "description": "to the nearest shop; only "
+                                                             "when lat/lng were given"},
+            "shop": obj({"id": INT, "name": STR, "address": STR,
+                         "logo_url": {"type": "string", "nullable": True}})},
+            ["id", "name", "industry", "rating"]),
+        "Shop": obj({
+            "id": INT, "merchant_id": INT, "name": STR, "intro": STR, "address": STR,
+            "logo_url": {"type": "string", "nullable": True},
+            "lat": {"type": "number"}, "lng": {"type": "number"},
+            "coordinate_system": {"type": "string", "enum": ["gcj02"]}, "phone": STR,
+            "opening_hours": {"type": "object", "description": 'e.g. {"mon": [["09:00", '
+                              '"21:00"]]}; a missing day is closed; end before start runs '
+                              'past midnight'},
+            "open_now": BOOL, "status": {"type": "string", "enum": ["open", "closed"]},
+            "photo_urls": {"type": "array", "items": STR}, "distance_m": INT}),
+        "MerchantDetail": {"allOf": [ref("MerchantSummary"), obj({
+            "intro": STR, "shops": {"type": "array", "items": ref("Shop")},
+            "coupon_templates": {"type": "array", "items": {"type": "object"},
+                                 "description": "coupon templates a consumer can claim now"}},
+            ["shops", "coupon_templates"])]},
+        "Item": obj({
+            "id": INT, "merchant_id": INT, "kind": {"type": "string", "enum": ["goods", "service"]},
+            "name": STR, "category": STR, "price_fen": FEN,
+            "original_price_fen": {**nullable_int, "description": "money in fen"},
+            "stock": INT, "sales_count": INT, "description": STR,
+            "image_urls": {"type": "array", "items": STR}},
+            ["id", "name", "kind", "price_fen", "stock"]),
+    }
+
+
+SCHEMAS = _schemas()
+
+
+def _openapi() -> dict:
+    from server.openapi import INT, PAGING, STR, list_of, obj, op, path_param, query_param, ref
+
+    tags = ["browse"]
+    position = [query_param("lat", {"type": "number"}, "GCJ-02 latitude"),
+                query_param("lng", {"type": "number"}, "GCJ-02 longitude")]
+    return {
+        "/api/v1/industries": {"get": op("Industries (codes and names)", tags=tags, auth=False,
+                                          ok=list_of(obj({"code": STR, "name": STR})))},
+        "/api/v1/merchants": {"get": op(
+            "Approved merchants: by industry, nearest first, popular, name search", tags=tags,
+            auth=False, ok=list_of(ref("MerchantSummary")), errors=(400,),
+            params=[query_param("industry", {"type": "string", "enum": list(INDUSTRIES)}),
+                    *position, query_param("q", STR, "part of the merchant's name"),
+                    query_param("sort", {"type": "string", "enum": ["distance", "popular"]},
+                                "default: distance when lat/lng are given, else popular"),
+                    *PAGING],
+            description="Nearest first lists merchants with a shop within 100 km, by the "
+                        "distance to their nearest shop.")},
+        "/api/v1/merchants/{id}": {"get": op(
+            "A merchant's detail: shops (nearest first with lat/lng) and current offers",
+            tags=tags, auth=False, ok=ref("MerchantDetail"), errors=(404,),
+            params=[path_param("id", INT), *position])},
+        "/api/v1/merchants/{id}/items": {"get": op(
+            "A merchant's goods and services on the shelf", tags=tags, auth=False,
+            ok=list_of(ref("Item")), errors=(400, 404),
+            params=[path_param("id", INT),
+                    query_param("kind", {"type": "string", "enum": ["goods", "service"]}),
+                    query_param("category", STR),
+                    query_param("min_price_fen", INT), query_param("max_price_fen", INT),
+                    query_param("sort", {"type": "string", "enum": list(catalog.ITEM_SORTS)},
+                                "default: newest"), *PAGING])},
+        "/api/v1/items/{id}": {"get": op("One item on the shelf", tags=tags, auth=False,
+                                         ok=ref("Item"), errors=(404,),
+                                         params=[path_param("id", INT)])},
+    }
+
+
+OPENAPI = _openapi()
