@@ -8,6 +8,7 @@ import tornado.web
 from alliance.accounts.tokens import TokenService
 from alliance.db import init_db
 from alliance.notifications.outbox import OutboxNotifier
+from alliance.protect import FieldProtector
 from config.settings import Settings
 from server import logs
 from server.base import NotFoundHandler, dumps
@@ -15,6 +16,7 @@ from server.context import AppContext
 from server.openapi import build_document
 from server.ratelimit import make_rate_limiter
 from server.routes import api_routes, openapi_fragments
+from server.storage import make_storage
 from wechat_handlers.api import make_client, make_session_storage
 from wechat_handlers.miniapp import WechatMiniAppAuth
 
@@ -36,6 +38,8 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
         wechat_auth=WechatMiniAppAuth(miniapp_client, settings.wechat_miniapp_appid),
         rate_limiter=make_rate_limiter(settings.redis_url),
         notifier=OutboxNotifier(),
+        storage=make_storage(settings),
+        protector=FieldProtector(settings.secret_key),
     )
     ctx.extras["wechat_client"] = miniapp_client
     return ctx

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alliance.accounts.tokens import TokenService
-from alliance.ports import Notifier, WeChatAuth
+from alliance.ports import Notifier, Storage, WeChatAuth
+from alliance.protect import FieldProtector
 from config.settings import Settings
 
 
@@ -18,4 +19,6 @@ class AppContext:
     wechat_auth: WeChatAuth
     rate_limiter: Any
     notifier: Notifier
+    storage: Storage
+    protector: FieldProtector
     extras: dict[str, Any] = field(default_factory=dict)

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import admin_api.auth
+import admin_api.merchants
+import miniprogram_api.applications
 import miniprogram_api.auth
 import miniprogram_api.merchants
 import miniprogram_api.staff
+import miniprogram_api.uploads
 import server.ops
 
 # Modules that serve the public surface; each has routes() and OPENAPI (and maybe SCHEMAS).
@@ -13,7 +16,10 @@ API_MODULES = [
     miniprogram_api.auth,
     miniprogram_api.merchants,
     miniprogram_api.staff,
+    miniprogram_api.uploads,
+    miniprogram_api.applications,
     admin_api.auth,
+    admin_api.merchants,
 ]
 
 

@@ -12,7 +12,7 @@ from alliance.errors import AllianceError, PermissionDenied, ValidationFailed
 from alliance.merchants.models import Merchant, StaffMembership
 
 # What staff of a merchant that is not approved (pending, rejected, suspended) may still do.
-INACTIVE_MERCHANT_PERMISSIONS = frozenset({"merchant:read"})
+INACTIVE_MERCHANT_PERMISSIONS = frozenset({"merchant:read", "merchant:account"})
 
 
 class NotMerchantStaff(AllianceError):
