@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import admin_api.auth
+import admin_api.catalog
 import admin_api.merchants
 import miniprogram_api.applications
 import miniprogram_api.auth
+import miniprogram_api.merchant_catalog
+import miniprogram_api.merchant_shops
+import miniprogram_api.merchant_staff
 import miniprogram_api.merchants
 import miniprogram_api.staff
 import miniprogram_api.uploads
@@ -18,8 +22,12 @@ API_MODULES = [
     miniprogram_api.staff,
     miniprogram_api.uploads,
     miniprogram_api.applications,
+    miniprogram_api.merchant_shops,
+    miniprogram_api.merchant_staff,
+    miniprogram_api.merchant_catalog,
     admin_api.auth,
     admin_api.merchants,
+    admin_api.catalog,
 ]
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from peewee import IntegrityError
 
 from alliance.accounts.models import User
+from alliance.checks import text
 from alliance.clock import to_local_iso
 from alliance.db import transaction, utcnow
 from alliance.errors import AllianceError, Conflict, ValidationFailed
@@ -118,6 +119,23 @@ def resubmit_application(protector: FieldProtector, merchant_id: int, user_id: i
             return get_merchant(merchant_id)
     except IntegrityError:
         raise CreditCodeTaken(details={"field": "credit_code"}) from None
+
+
+def update_profile(merchant_id: int, changes: dict) -> Merchant:
+    """Change what the merchant may change without a new audit: introduction, contact phone."""
+    values = {}
+    if "intro" in changes:
+        values["intro"] = text(changes["intro"], "intro", 2000)
+    if "contact_phone" in changes:
+        phone = text(changes["contact_phone"], "contact_phone", 20, True)
+        if not _PHONE.match(phone):
+            raise ValidationFailed("联系电话格式不正确", details={"field": "contact_phone"})
+        values["contact_phone"] = phone
+    with transaction():
+        if values:
+            (Merchant.update(updated_at=utcnow(), **values)
+             .where(Merchant.id == merchant_id).execute())
+        return get_merchant(merchant_id)
 
 
 def status_history(merchant_id: int) -> list[dict]:

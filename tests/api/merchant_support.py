@@ -52,3 +52,31 @@ class MerchantApiTestCase(ApiTestCase):
                             token=operator or self.operator_token("operator"))
         assert approved.status == 200, approved.body
         return merchant_id
+
+
+class StaffedMerchantsTestCase(MerchantApiTestCase):
+    """Two approved merchants, A and B, each with an owner, a manager, a clerk, a shop,
+    an item on the shelf and an open invitation (built straight in the database)."""
+
+    def setUp(self):
+        super().setUp()
+        from alliance.accounts.models import User
+        from alliance.db import db
+        from alliance.merchants.invites import create_invite
+        from tests.factories import add_staff, make_item, make_merchant, make_shop
+
+        self.tokens, self.ids = {}, {}
+        for side in ("a", "b"):
+            people = {role: self.login(f"{side}-{role}") for role in ("owner", "manager", "clerk")}
+            for role, login in people.items():
+                self.tokens[f"{side}-{role}"] = login["access_token"]
+            with db.connection_context():
+                owner = User.get_by_id(people["owner"]["user"]["id"])
+                merchant = make_merchant(owner=owner, name=f"商户{side.upper()}")
+                for role in ("manager", "clerk"):
+                    add_staff(merchant, f"merchant_{role}", User.get_by_id(people[role]["user"]["id"]))
+                self.ids[side] = {
+                    "merchant": merchant.id, "shop": make_shop(merchant).id,
+                    "item": make_item(merchant, stock=5).id,
+                    "invite": create_invite(merchant.id, owner.id, "merchant_clerk").id,
+                    "clerk_user": people["clerk"]["user"]["id"]}
