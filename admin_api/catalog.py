@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from alliance.catalog import review
 from alliance.catalog.queries import list_staff_items, staff_item_view
-from alliance.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from server import validation as v
 from server.base import BaseHandler, authenticated
 
@@ -13,8 +12,7 @@ PERMISSION = "admin:merchants"
 class AdminItemsHandler(BaseHandler):
     @authenticated(PERMISSION, kind="operator")
     async def get(self):
-        limit = v.query_int(self.query("limit"), "limit", default=DEFAULT_LIMIT, minimum=1,
-                            maximum=MAX_LIMIT)
+        limit = v.query_limit(self.query("limit"))
         merchant_id = v.query_int(self.query("merchant_id"), "merchant_id", default=None,
                                   minimum=1, maximum=2**31 - 1)
         review_flag = v.one_of(self.query("review", "all"), "review", ("all", "pending"))

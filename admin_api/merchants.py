@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from alliance.merchants import admin_queries
 from alliance.merchants.audit import TRANSITIONS, review_merchant
-from alliance.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from alliance.merchants.queries import get_shop
+from alliance.merchants.shops import operator_update_shop, staff_shop_view
 from server import validation as v
 from server.base import BaseHandler, authenticated
 
@@ -13,8 +14,7 @@ PERMISSION = "admin:merchants"
 class AdminMerchantsHandler(BaseHandler):
     @authenticated(PERMISSION, kind="operator")
     async def get(self):
-        limit = v.query_int(self.query("limit"), "limit", default=DEFAULT_LIMIT, minimum=1,
-                            maximum=MAX_LIMIT)
+        limit = v.query_limit(self.query("limit"))
         self.write_json(await self.run_sync(
             admin_queries.list_for_operators, status=self.query("status"),
             industry=self.query("industry"), q=self.query("q"), cursor=self.query("cursor"),
@@ -42,12 +42,38 @@ class AdminMerchantActionHandler(BaseHandler):
         self.write_json(admin_queries.operator_row(merchant))
 
 
+class AdminMerchantStatsHandler(BaseHandler):
+    @authenticated(PERMISSION, kind="operator")
+    async def get(self):
+        top = v.query_int(self.query("ranking_limit"), "ranking_limit", default=10, minimum=1,
+                          maximum=100)
+        self.write_json(await self.run_sync(admin_queries.merchant_statistics, top))
+
+
+class AdminShopHandler(BaseHandler):
+    @authenticated(PERMISSION, kind="operator")
+    async def get(self, shop_id: str):
+        shop = await self.run_sync(get_shop, int(shop_id))
+        self.write_json(staff_shop_view(shop))
+
+    @authenticated(PERMISSION, kind="operator")
+    async def patch(self, shop_id: str):
+        changes = self.json_body()
+        reason = v.string(changes, "reason", required=False, max_length=500, default="")
+        changes.pop("reason", None)
+        shop = await self.run_sync(operator_update_shop, self.principal.id, int(shop_id),
+                                   changes, reason)
+        self.write_json(staff_shop_view(shop))
+
+
 def routes() -> list:
     return [
         (r"/api/admin/v1/merchants", AdminMerchantsHandler),
         (r"/api/admin/v1/merchants/([0-9]{1,10})", AdminMerchantHandler),
         *[(rf"/api/admin/v1/merchants/([0-9]{{1,10}})/{action}", AdminMerchantActionHandler,
            {"action": action}) for action in TRANSITIONS],
+        (r"/api/admin/v1/merchant-stats", AdminMerchantStatsHandler),
+        (r"/api/admin/v1/shops/([0-9]{1,10})", AdminShopHandler),
     ]
 
 
@@ -98,6 +124,38 @@ def _openapi() -> dict:
                 "staff_count": {"type": "object", "additionalProperties": INT},
                 "same_legal_rep_merchant_ids": {"type": "array", "items": INT}})]})},
         **operations,
+        **_stats_and_shop_openapi(),
+    }
+
+
+def _stats_and_shop_openapi() -> dict:
+    from server.openapi import INT, STR, obj, op, path_param, query_param, ref
+
+    tags = ["admin merchants"]
+    count = obj({"status": STR, "count": INT})
+    stats = obj({
+        "total": INT, "by_status": {"type": "array", "items": count},
+        "by_industry": {"type": "array", "items": obj({
+            "industry": STR, "industry_name": STR, "count": INT,
+            "by_status": {"type": "object", "additionalProperties": INT}})},
+        "sales_ranking": {"type": "array", "items": obj({
+            "rank": INT, "merchant_id": INT, "name": STR, "industry": STR,
+            "sales_fen": {"type": "integer", "description": "money in fen"},
+            "sales_count": INT})}})
+    shop = ref("StaffShop")
+    edit = {"allOf": [ref("ShopFields"), obj({"reason": {"type": "string", "maxLength": 500}})],
+            "description": "operators can only remove images (logo null, photos a subset)"}
+    one = [path_param("id", INT)]
+    return {
+        "/api/admin/v1/merchant-stats": {"get": op(
+            "Merchant counts by industry and status; sales ranking", tags=tags, ok=stats,
+            errors=(400, 403),
+            params=[query_param("ranking_limit", {"type": "integer", "minimum": 1,
+                                                  "maximum": 100})])},
+        "/api/admin/v1/shops/{id}": {
+            "get": op("One shop", tags=tags, ok=shop, params=one, errors=(403, 404)),
+            "patch": op("Correct a shop's details (audited)", tags=tags, body=edit, ok=shop,
+                        params=one, errors=(403, 404))},
     }
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from alliance.catalog import services as catalog
 from alliance.catalog.queries import list_staff_items, staff_item_view
-from alliance.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from miniprogram_api.staff import MERCHANT_CHOICE, StaffHandler
 from server import validation as v
 from server.base import authenticated, idempotent
@@ -12,8 +11,7 @@ from server.base import authenticated, idempotent
 class ItemsHandler(StaffHandler):
     @authenticated()
     async def get(self):
-        limit = v.query_int(self.query("limit"), "limit", default=DEFAULT_LIMIT, minimum=1,
-                            maximum=MAX_LIMIT)
+        limit = v.query_limit(self.query("limit"))
         membership = await self.membership("merchant:read")
         self.write_json(await self.run_sync(
             list_staff_items, membership.merchant_id, status=self.query("status"),

@@ -55,21 +55,33 @@ def routes() -> list:
             (r"/api/v1/merchant/shops/([0-9]{1,10})", ShopHandler)]
 
 
+def _schemas() -> dict:
+    from server.openapi import BOOL, STR, obj, ref
+
+    return {
+        "ShopFields": obj({
+            "name": STR, "address": STR, "lat": {"type": "number"}, "lng": {"type": "number"},
+            "phone": STR, "intro": STR, "opening_hours": {"type": "object"},
+            "status": {"type": "string", "enum": ["open", "closed"]},
+            "logo_upload": {"type": "string", "nullable": True,
+                            "description": "upload id (purpose logo); null removes it"},
+            "photos": {"type": "array", "items": STR,
+                       "description": "upload ids (purpose shop_photo), at most 9"}},
+            description="coordinates are GCJ-02"),
+        "StaffShop": {"allOf": [ref("Shop"), obj({
+            "listed": BOOL, "logo_upload": {"type": "string", "nullable": True},
+            "photos": {"type": "array", "items": STR}})]},
+    }
+
+
+SCHEMAS = _schemas()
+
+
 def _openapi() -> dict:
-    from server.openapi import BOOL, INT, STR, list_of, obj, op, path_param, ref
+    from server.openapi import INT, list_of, op, path_param, ref
 
     tags = ["merchant shops"]
-    fields = obj({"name": STR, "address": STR, "lat": {"type": "number"},
-                  "lng": {"type": "number"}, "phone": STR, "intro": STR,
-                  "opening_hours": {"type": "object"},
-                  "status": {"type": "string", "enum": ["open", "closed"]},
-                  "logo_upload": {"type": "string", "nullable": True,
-                                  "description": "upload id (purpose logo)"},
-                  "photos": {"type": "array", "items": STR,
-                             "description": "upload ids (purpose shop_photo), at most 9"}},
-                 description="coordinates are GCJ-02")
-    staff_shop = {"allOf": [ref("Shop"), obj({"listed": BOOL, "logo_upload": STR,
-                                              "photos": {"type": "array", "items": STR}})]}
+    fields, staff_shop = ref("ShopFields"), ref("StaffShop")
     errors = (400, 403, 404)
     one = [path_param("id", INT), *MERCHANT_CHOICE]
     return {

@@ -65,3 +65,30 @@ def operator_detail(merchant_id: int, secret: str) -> dict:
     return {**operator_row(merchant), "application": application_view(merchant, secret),
             "shops": [staff_shop_view(s) for s in shops], "staff_count": dict(staff),
             "same_legal_rep_merchant_ids": [m.id for m in same_person]}
+
+
+def merchant_statistics(ranking_limit: int = 10) -> dict:
+    """Merchant counts by industry and by status, and the sales ranking of approved merchants
+    (sales counted by ``aggregates.record_sale`` as orders complete)."""
+    pairs = (Merchant.select(Merchant.industry, Merchant.status, fn.COUNT(Merchant.id))
+             .group_by(Merchant.industry, Merchant.status).tuples())
+    by_industry: dict[str, dict] = {}
+    by_status = {status: 0 for status in MERCHANT_STATUSES}
+    for industry, status, count in pairs:
+        entry = by_industry.setdefault(industry, {
+            "industry": industry, "industry_name": industry_name(industry), "count": 0,
+            "by_status": {s: 0 for s in MERCHANT_STATUSES}})
+        entry["count"] += count
+        entry["by_status"][status] = count
+        by_status[status] = by_status.get(status, 0) + count
+    ranking = (Merchant.select().where(Merchant.status == "approved")
+               .order_by(Merchant.sales_fen.desc(), Merchant.id).limit(ranking_limit))
+    return {
+        "total": sum(by_status.values()),
+        "by_status": [{"status": s, "count": c} for s, c in by_status.items()],
+        "by_industry": sorted(by_industry.values(), key=lambda e: (-e["count"], e["industry"])),
+        "sales_ranking": [{"rank": n, "merchant_id": m.id, "name": m.name,
+                           "industry": m.industry, "sales_fen": m.sales_fen,
+                           "sales_count": m.sales_count}
+                          for n, m in enumerate(ranking, start=1)],
+    }

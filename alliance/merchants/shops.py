@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from alliance.accounts.operators import record_audit
 from alliance.checks import text
 from alliance.db import transaction, utcnow
 from alliance.errors import ValidationFailed
@@ -35,7 +36,8 @@ def _coordinates(lat: Any, lng: Any) -> tuple[float, float]:
 def _clean(changes: dict[str, Any], actor_user_id: int | None,
            current: dict[str, Any]) -> dict[str, Any]:
     """The columns for ``changes``: hours and photos as JSON, uploads checked (the shop's
-    ``current`` logo and photos may stay whoever uploaded them)."""
+    ``current`` logo and photos may stay whoever uploaded them; an operator, with no
+    ``actor_user_id``, can only remove them)."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationFailed("包含不能修改的字段", details={"fields": sorted(unknown)})
@@ -52,9 +54,6 @@ def _clean(changes: dict[str, Any], actor_user_id: int | None,
     if "status" in values and values["status"] not in SHOP_STATUSES:
         raise ValidationFailed("门店状态不正确", details={"field": "status",
                                                        "choices": list(SHOP_STATUSES)})
-    uploads = {k: values[k] for k in ("logo_upload", "photos") if k in values}
-    if uploads and actor_user_id is None:
-        raise ValidationFailed("图片只能由商户上传", details={"fields": sorted(uploads)})
     if values.get("logo_upload") is not None and values["logo_upload"] != current.get("logo"):
         values["logo_upload"] = owned_upload(actor_user_id, values["logo_upload"], ("logo",),
                                              "logo_upload")
@@ -87,6 +86,17 @@ def update_shop(merchant_id: int, shop_id: int, actor_user_id: int | None,
             Shop.update(updated_at=utcnow(), **values).where(Shop.id == shop.id).execute()
             sync_listing(merchant_id)
         return Shop.get_by_id(shop.id)
+
+
+def operator_update_shop(operator_id: int, shop_id: int, changes: dict[str, Any],
+                         reason: str = "") -> Shop:
+    """An operator corrects a shop's details (or removes its logo or photos); audited."""
+    with transaction():
+        shop = get_shop(shop_id)
+        updated = update_shop(shop.merchant_id, shop_id, None, changes)
+        record_audit(operator_id, "shop.edit", "shop", shop_id, reason,
+                     {"merchant_id": shop.merchant_id, "changes": changes})
+        return updated
 
 
 def sync_listing(merchant_id: int) -> None:
