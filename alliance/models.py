@@ -5,14 +5,23 @@ from alliance.accounts.models import (Operator, OperatorAuditLog, RefreshFamily,
                                       User, WechatIdentity)
 from alliance.catalog.models import CatalogItem
 from alliance.infra.models import IdempotencyRecord, KeyValue, RateCounter
+from alliance.jobs.models import JobLease, JobRun
 from alliance.media.models import Upload
+from alliance.members.member_code import UsedMemberCode
 from alliance.merchants.models import (Merchant, MerchantStatusChange, Shop, StaffInvite,
                                        StaffMembership)
 from alliance.notifications.models import OutboxMessage
+from alliance.officialaccount.models import OaAutoReply, OaFollower, OaInboundMessage
+from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
+from alliance.referrals.models import QrImage, ReferralAttribution, ReferralCode, ReferralReward
 
 ALL_MODELS = [
     User, WechatIdentity, RefreshFamily, RefreshToken, Operator, OperatorAuditLog,
     IdempotencyRecord, RateCounter, KeyValue,
     OutboxMessage,
     Upload, Merchant, MerchantStatusChange, Shop, StaffMembership, StaffInvite, CatalogItem,
+    PointsAccount, PointsEntry, PointsAllocation, UsedMemberCode,
+    JobLease, JobRun,
+    ReferralCode, ReferralAttribution, ReferralReward, QrImage,
+    OaFollower, OaInboundMessage, OaAutoReply,
 ]

@@ -67,3 +67,61 @@ class Storage(Protocol):
 
     def delete(self, key: str) -> None:
         """Forget ``key`` (no error when it is already gone)."""
+
+
+@dataclass(frozen=True)
+class OaQrCode:
+    """An official-account parametric QR code: ``url`` is the content to draw."""
+
+    ticket: str
+    url: str
+    expire_seconds: int | None
+
+
+class QrCodeProvider(Protocol):
+    """WeChat's QR code services (mini-program codes, official-account parametric codes).
+
+    Implementations raise alliance.errors subclasses: RATE_LIMITED (45009),
+    UPSTREAM_UNAVAILABLE (-1 or no answer), UPSTREAM_ERROR (anything else).
+    """
+
+    def miniprogram_code(self, scene: str, page: str | None = None) -> bytes:
+        """The PNG of an unlimited mini-program code opening ``page`` with ``scene``."""
+
+    def oa_qrcode(self, scene: str, expire_seconds: int | None = None) -> OaQrCode:
+        """A parametric QR code of the official account (permanent when no expiry)."""
+
+
+@dataclass(frozen=True)
+class OaUserInfo:
+    openid: str
+    unionid: str | None
+    subscribed: bool
+
+
+class OaProfiles(Protocol):
+    """The official account's user information (``cgi-bin/user/info``)."""
+
+    def user_info(self, openid: str) -> OaUserInfo:
+        """What WeChat says about a follower; raises AllianceError when it cannot answer."""
+
+
+class SendFailed(Exception):
+    """A message was not delivered; ``permanent`` ones must not be retried."""
+
+    def __init__(self, code: str, message: str = "", *, permanent: bool):
+        super().__init__(f"{code}: {message}" if message else code)
+        self.code = code
+        self.permanent = permanent
+
+
+class MessageSender(Protocol):
+    """Sends WeChat messages to one person; raises SendFailed when WeChat refuses or is down."""
+
+    def send_subscribe(self, openid: str, template_id: str, data: dict[str, str],
+                       page: str | None) -> None:
+        """A mini-program subscribe message (``data``: keyword -> value)."""
+
+    def send_template(self, openid: str, template_id: str, data: dict[str, str], *,
+                      miniprogram_page: str | None, client_msg_id: str) -> None:
+        """An official-account template message; WeChat de-duplicates ``client_msg_id``."""

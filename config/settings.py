@@ -8,6 +8,7 @@ it needs is missing, and says which.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -109,6 +110,21 @@ class Settings:
     upstream_timeout_s: float = 5.0
     login_rate_limit_per_min: int = 30
 
+    # Scheduled work (python -m scheduler).
+    scheduler_schedules: tuple[tuple[str, str], ...] = ()  # (job name, seconds | off | cron:...)
+    scheduler_misfire_grace_s: int = 300
+    scheduler_run_retention_days: int = 30
+    wechat_token_refresh_margin_s: int = 900
+    order_payment_deadline_minutes: int = 30
+    # Referrals, QR codes and notifications.
+    referral_window_days: int = 7
+    referral_reward_points: int = 100
+    poster_font_file: str | None = None
+    # JSON objects: event -> template (see alliance/notifications/templates.py); None: the
+    # sandbox defaults in sandbox mode, no such channel in production.
+    wechat_subscribe_templates: str | None = None
+    wechat_oa_templates: str | None = None
+
     @property
     def is_sandbox(self) -> bool:
         return self.env == SANDBOX
@@ -117,6 +133,14 @@ class Settings:
     def local_origin(self) -> str:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host
         return f"http://{host}:{self.port}"
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret value of these settings masked (for errors shown)."""
+        for name in SECRET_NAMES:
+            value = getattr(self, name.lower(), None)
+            if value:
+                text = text.replace(value, "***")
+        return text
 
     def replace(self, **changes) -> "Settings":
         """A copy with some fields changed (tests and sub-commands use it)."""
@@ -185,12 +209,27 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
                        ("ALLIANCE_MAX_UPLOAD_BYTES", "max_upload_bytes"),
                        ("ALLIANCE_DB_MAX_CONNECTIONS", "db_max_connections"),
                        ("ALLIANCE_WORKER_THREADS", "worker_threads"),
-                       ("ALLIANCE_LOGIN_RATE_LIMIT_PER_MIN", "login_rate_limit_per_min")):
+                       ("ALLIANCE_LOGIN_RATE_LIMIT_PER_MIN", "login_rate_limit_per_min"),
+                       ("SCHEDULER_MISFIRE_GRACE_S", "scheduler_misfire_grace_s"),
+                       ("SCHEDULER_RUN_RETENTION_DAYS", "scheduler_run_retention_days"),
+                       ("WECHAT_TOKEN_REFRESH_MARGIN_S", "wechat_token_refresh_margin_s"),
+                       ("ORDER_PAYMENT_DEADLINE_MINUTES", "order_payment_deadline_minutes"),
+                       ("REFERRAL_WINDOW_DAYS", "referral_window_days"),
+                       ("REFERRAL_REWARD_POINTS", "referral_reward_points")):
         if get(name):
             try:
                 values[attr] = int(get(name))
             except ValueError:
                 raise ConfigurationError(f"{name} must be a number") from None
+    if get("SCHEDULER_SCHEDULES"):
+        values["scheduler_schedules"] = parse_schedules(get("SCHEDULER_SCHEDULES"))
+
+    for name in ("POSTER_FONT_FILE", "WECHAT_SUBSCRIBE_TEMPLATES", "WECHAT_OA_TEMPLATES"):
+        if get(name):
+            values[name.lower()] = get(name)
+    for name in ("WECHAT_SUBSCRIBE_TEMPLATES", "WECHAT_OA_TEMPLATES"):
+        if get(name) and not _is_json_object(get(name)):
+            raise ConfigurationError(f"{name} must be a JSON object (event -> template)")
 
     if mode == SANDBOX:
         values = _fill_sandbox_values(values, var_dir)
@@ -201,6 +240,24 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
     if settings.wechat_oa_aes_key and len(settings.wechat_oa_aes_key) != 43:
         raise ConfigurationError("WECHAT_OA_AES_KEY must be the 43-character EncodingAESKey")
     return settings
+
+
+_JOB_NAME = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
+
+
+def parse_schedules(text: str) -> tuple[tuple[str, str], ...]:
+    """``name=SECONDS;name=off;name=cron:M H DOM MON DOW`` as (name, value) pairs."""
+    pairs = []
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        name, sep, value = (s.strip() for s in part.partition("="))
+        ok = sep and _JOB_NAME.match(name) and (
+            value == "off" or (value.isdigit() and int(value) > 0)
+            or (value.startswith("cron:") and len(value[5:].split()) == 5))
+        if not ok:
+            raise ConfigurationError(
+                f"SCHEDULER_SCHEDULES: {part!r} is not name=SECONDS, name=off or name=cron:M H DOM MON DOW")
+        pairs.append((name, value))
+    return tuple(pairs)
 
 
 def _fill_sandbox_values(values: dict, var_dir: Path) -> dict:
@@ -235,6 +292,15 @@ def _fill_sandbox_values(values: dict, var_dir: Path) -> dict:
     for name, value in defaults.items():
         values.setdefault(name, value)
     return values
+
+
+def _is_json_object(text: str) -> bool:
+    import json
+
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
 
 
 def new_secret(nbytes: int = 32) -> str:

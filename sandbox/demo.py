@@ -12,6 +12,7 @@ from typing import Callable
 from alliance.accounts.models import User
 from alliance.accounts.services import user_for_wechat_session
 from alliance.db import connection, transaction
+from alliance.officialaccount.models import OaAutoReply
 from alliance.ports import WeChatSession
 from config.settings import Settings
 from sandbox.demo_merchants import merchants_step
@@ -43,7 +44,20 @@ def people_step(settings: Settings, people: dict) -> None:
         people[login] = stand_in_user(settings, login, nickname)
 
 
-STEPS: list[Callable[[Settings, dict], None]] = [people_step, merchants_step]
+DEMO_AUTO_REPLIES = (
+    ("subscribe", "", "欢迎关注异业联盟！在小程序里领取各家联盟商户的优惠券，积分全联盟通用。"),
+    ("contains", "优惠", "本周联盟优惠：面馆满 50 减 10，影院观影券 8 折。打开小程序「领券」即可领取。"),
+    ("click", "MENU_HELP", "客服时间 9:00-21:00，回复「优惠」查看本周活动。"),
+)
+
+
+def oa_step(settings: Settings, people: dict) -> None:
+    """The official account's automatic replies (try them with _control/oa-push)."""
+    for match, keyword, text in DEMO_AUTO_REPLIES:
+        OaAutoReply.create(match=match, keyword=keyword, reply_text=text)
+
+
+STEPS: list[Callable[[Settings, dict], None]] = [people_step, merchants_step, oa_step]
 
 
 def is_empty() -> bool:

@@ -20,6 +20,7 @@ from sandbox.base import SandboxHandler
 
 CODE_TTL = dt.timedelta(minutes=5)
 TOKEN_TTL_S = 7200
+STABLE_HANDOVER = dt.timedelta(minutes=5)
 ERRMSG = {
     -1: "system error", 40001: "invalid credential, access_token is invalid or not latest",
     40013: "invalid appid", 40029: "invalid code", 40125: "invalid appsecret",
@@ -73,6 +74,21 @@ class WechatSandbox:
             SandboxAccessToken.create(token=token, appid=appid,
                                       expires_at=utcnow() + dt.timedelta(seconds=TOKEN_TTL_S))
         return {"access_token": token, "expires_in": TOKEN_TTL_S}
+
+    def stable_token(self, appid: str, secret: str, force_refresh: bool) -> dict:
+        """``cgi-bin/stable_token``: in normal mode the app's current token while it has more
+        than 5 minutes left (with its remaining lifetime), else a new one (the old one stays
+        valid until it expires, as WeChat's hand-over guarantees)."""
+        if not force_refresh and appid in self.apps and self.apps[appid] == secret:
+            now = utcnow()
+            current = (SandboxAccessToken.select()
+                       .where(SandboxAccessToken.appid == appid,
+                              SandboxAccessToken.expires_at > now + STABLE_HANDOVER)
+                       .order_by(SandboxAccessToken.expires_at.desc()).first())
+            if current is not None:
+                return {"access_token": current.token,
+                        "expires_in": int((current.expires_at - now).total_seconds())}
+        return self.issue_token(appid, secret)
 
     def check_token(self, token: str | None) -> int | None:
         """None when ``token`` is valid, else the errcode WeChat answers."""
@@ -168,7 +184,8 @@ class StableTokenHandler(_Handler):
     async def post(self):
         body = self.json_body()
         self.write_json(await self.run_sync(
-            self.sandbox.issue_token, str(body.get("appid", "")), str(body.get("secret", ""))))
+            self.sandbox.stable_token, str(body.get("appid", "")), str(body.get("secret", "")),
+            body.get("force_refresh") is True))
 
 
 class JsCode2SessionHandler(_Handler):

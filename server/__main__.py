@@ -123,7 +123,8 @@ def cmd_serve(settings, processes: int) -> int:
         db.obj.close_all()
     sockets = bind_sockets(settings.port, settings.host, reuse_port=False)
     print(f"serving on http://{settings.host}:{settings.port} ({settings.env} mode)\n"
-          f"  API docs: {settings.local_origin}/docs", flush=True)
+          f"  API docs: {settings.local_origin}/docs\n"
+          f"  console:  {settings.local_origin}/console/", flush=True)
     if processes != 1:
         fork_processes(processes or None)
     asyncio.run(_serve(settings, sockets))

@@ -5,9 +5,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import tornado.web
 
+import console
+
 from alliance.accounts.tokens import TokenService
 from alliance.db import init_db
+from alliance.notifications.delivery import Channels, deliver_soon
+from alliance.members.member_code import MemberCodeSigner
 from alliance.notifications.outbox import OutboxNotifier
+from alliance.notifications.templates import TemplateBook
 from alliance.protect import FieldProtector
 from config.settings import Settings
 from server import logs
@@ -17,8 +22,10 @@ from server.openapi import build_document
 from server.ratelimit import make_rate_limiter
 from server.routes import api_routes, openapi_fragments
 from server.storage import make_storage
-from wechat_handlers.api import make_client, make_session_storage
+from wechat_handlers.api import make_wechat_clients
+from wechat_handlers.messages import WechatMessageSender
 from wechat_handlers.miniapp import WechatMiniAppAuth
+from wechat_handlers.qrcodes import WechatOaProfiles, WechatQrCodes
 
 VERSION = "0.1.0"
 SANDBOX_THREADS = 8
@@ -26,22 +33,34 @@ SANDBOX_THREADS = 8
 
 def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None) -> AppContext:
     """The adapters and services the handlers use, for these settings."""
-    storage = make_session_storage(settings.redis_url)
-    miniapp_client = make_client(settings.wechat_miniapp_appid, settings.wechat_miniapp_secret,
-                                 settings.wechat_api_base, settings.upstream_timeout_s, storage)
+    wechat_clients = make_wechat_clients(settings)
+    miniapp_client = wechat_clients["miniapp"]
+    oa_client = wechat_clients["official_account"]
+    executor = executor or ThreadPoolExecutor(settings.worker_threads, thread_name_prefix="worker")
+    channels = Channels(
+        sender=WechatMessageSender(miniapp_client, oa_client, settings.wechat_miniapp_appid),
+        templates=TemplateBook.from_settings(settings),
+        miniapp_appid=settings.wechat_miniapp_appid)
     ctx = AppContext(
         settings=settings,
-        executor=executor or ThreadPoolExecutor(settings.worker_threads,
-                                                thread_name_prefix="worker"),
+        executor=executor,
         tokens=TokenService(settings.secret_key, settings.access_token_ttl_s,
                             settings.refresh_token_ttl_s),
         wechat_auth=WechatMiniAppAuth(miniapp_client, settings.wechat_miniapp_appid),
         rate_limiter=make_rate_limiter(settings.redis_url),
-        notifier=OutboxNotifier(),
+        # After the commit that wrote a notification, a worker delivers it at once; the
+        # scheduler's deliver_due picks up whatever that attempt did not finish.
+        notifier=OutboxNotifier(dispatch=lambda message_id: executor.submit(
+            deliver_soon, channels, message_id)),
+        qr_codes=WechatQrCodes(miniapp_client, oa_client),
+        oa_profiles=WechatOaProfiles(oa_client),
+        outbox_channels=channels,
+        member_codes=MemberCodeSigner(settings.secret_key),
         storage=make_storage(settings),
         protector=FieldProtector(settings.secret_key),
     )
     ctx.extras["wechat_client"] = miniapp_client
+    ctx.extras["wechat_clients"] = wechat_clients
     return ctx
 
 
@@ -50,7 +69,7 @@ def make_app(settings: Settings, executor: ThreadPoolExecutor | None = None,
     """The application for ``settings``; binds the domain to ``settings.database_url``."""
     init_db(settings.database_url, settings.worker_threads + SANDBOX_THREADS)
     ctx = build_context(settings, executor)
-    routes = api_routes()
+    routes = api_routes() + console.routes()
     if settings.is_sandbox:
         from sandbox.app import sandbox_routes, sandbox_extras
 

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alliance.accounts.tokens import TokenService
-from alliance.ports import Notifier, Storage, WeChatAuth
+from alliance.members.member_code import MemberCodeSigner
+from alliance.notifications.delivery import Channels
+from alliance.ports import Notifier, OaProfiles, QrCodeProvider, Storage, WeChatAuth
 from alliance.protect import FieldProtector
 from config.settings import Settings
 
@@ -21,4 +23,8 @@ class AppContext:
     notifier: Notifier
     storage: Storage
     protector: FieldProtector
+    member_codes: MemberCodeSigner
+    qr_codes: QrCodeProvider
+    oa_profiles: OaProfiles
+    outbox_channels: Channels
     extras: dict[str, Any] = field(default_factory=dict)

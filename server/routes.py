@@ -3,16 +3,21 @@ from __future__ import annotations
 
 import admin_api.auth
 import admin_api.catalog
+import admin_api.jobs
 import admin_api.merchants
+import admin_api.oa
 import miniprogram_api.applications
 import miniprogram_api.auth
+import miniprogram_api.members
 import miniprogram_api.merchant_catalog
 import miniprogram_api.merchant_shops
 import miniprogram_api.merchant_staff
 import miniprogram_api.merchants
+import miniprogram_api.referrals
 import miniprogram_api.staff
 import miniprogram_api.uploads
 import server.ops
+import wechat_handlers.oa
 
 # Modules that serve the public surface; each has routes() and OPENAPI (and maybe SCHEMAS).
 API_MODULES = [
@@ -28,6 +33,11 @@ API_MODULES = [
     admin_api.auth,
     admin_api.merchants,
     admin_api.catalog,
+    miniprogram_api.members,
+    miniprogram_api.referrals,
+    admin_api.jobs,
+    admin_api.oa,
+    wechat_handlers.oa,
 ]
 
 

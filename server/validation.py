@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 from alliance.errors import ValidationFailed
-from alliance.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from alliance.paging import DEFAULT_LIMIT, MAX_LIMIT
 
 
 def _fail(field: str, issue: str, message: str = "请求参数有误", **extra) -> ValidationFailed:
@@ -75,5 +75,5 @@ def query_float(raw: str | None, field: str, *, minimum: float, maximum: float) 
 
 
 def query_limit(raw: str | None) -> int:
-    """The ``limit`` of a list request (pagination.DEFAULT_LIMIT when absent)."""
+    """The ``limit`` of a list request (paging.DEFAULT_LIMIT when absent)."""
     return query_int(raw, "limit", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)

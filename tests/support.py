@@ -149,6 +149,10 @@ class ApiTestCase(AsyncHTTPTestCase):
                               raise_error=False, allow_nonstandard_methods=True)
         return Response(response.code, dict(response.headers), response.body or b"")
 
+    def run_blocking(self, fn, *args):
+        """Call blocking ``fn`` on a thread while the server (and its sandbox) keeps serving."""
+        return self.io_loop.run_sync(lambda: self.io_loop.run_in_executor(None, fn, *args))
+
     def login(self, name: str = "alice") -> dict:
         """Log in as the sandbox stand-in ``name``; the login answer."""
         response = self.api("POST", "/api/v1/auth/wechat", {"code": f"sandbox-{name}"})

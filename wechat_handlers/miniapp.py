@@ -1,17 +1,11 @@
 """The WeChatAuth port over wechatpy: code-to-session and phone numbers."""
 from __future__ import annotations
 
-import logging
-
-import requests
 from wechatpy import WeChatClient
-from wechatpy.exceptions import WeChatClientException
 
-from alliance.errors import AllianceError, RateLimited, UpstreamError, UpstreamUnavailable
+from alliance.errors import AllianceError, UpstreamError
 from alliance.ports import PhoneNumber, WeChatSession
-from wechat_handlers.api import WECHAT_ORIGIN
-
-log = logging.getLogger("alliance.wechat")
+from wechat_handlers.api import WECHAT_ORIGIN, call_wechat
 
 
 class WechatCodeInvalid(AllianceError):
@@ -32,21 +26,7 @@ class WechatUserBlocked(AllianceError):
     message = "该微信账号存在风险，暂时无法登录"
 
 
-def _raise_for(exc: WeChatClientException, what: str):
-    errcode = exc.errcode
-    details = {"wechat_errcode": errcode, "api": what}
-    if errcode == 40029:
-        raise WechatCodeInvalid(details=details) from None
-    if errcode == 40163:
-        raise WechatCodeUsed(details=details) from None
-    if errcode == 40226:
-        raise WechatUserBlocked(details=details) from None
-    if errcode in (45011, 45009):
-        raise RateLimited(60, message="微信接口调用太频繁，请稍后再试", details=details) from None
-    if errcode in (-1, None):
-        raise UpstreamUnavailable(details=details) from None
-    log.warning("wechat %s failed: errcode=%s errmsg=%s", what, errcode, exc.errmsg)
-    raise UpstreamError(details=details) from None
+LOGIN_ERRORS = {40029: WechatCodeInvalid, 40163: WechatCodeUsed, 40226: WechatUserBlocked}
 
 
 class WechatMiniAppAuth:
@@ -57,17 +37,7 @@ class WechatMiniAppAuth:
         self._appid = appid
 
     def _call(self, what: str, fn):
-        for attempt in range(2):
-            try:
-                return fn()
-            except WeChatClientException as exc:
-                if exc.errcode == -1 and attempt == 0:
-                    continue  # "system busy": WeChat asks for one retry
-                _raise_for(exc, what)
-            except requests.RequestException as exc:
-                log.warning("wechat %s unreachable: %s", what, type(exc).__name__)
-                raise UpstreamUnavailable(details={"api": what}) from None
-        raise AssertionError("unreachable")
+        return call_wechat(what, fn, LOGIN_ERRORS)
 
     def code_to_session(self, code: str) -> WeChatSession:
         result = self._call("jscode2session", lambda: self._client.wxa.code_to_session(code))

@@ -29,6 +29,7 @@ PERMISSIONS: dict[str, str] = {
     "admin:settings": "system settings, roles, backup and restore",
     "admin:operators": "manage console accounts",
     "admin:jobs": "see scheduled job runs",
+    "admin:oa": "configure the official account's automatic replies",
 }
 
 _MERCHANT_ALL = {p for p in PERMISSIONS if p.startswith("merchant:")}
@@ -40,7 +41,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "merchant_clerk": frozenset({"merchant:read", "merchant:redeem"}),
     "administrator": frozenset(p for p in PERMISSIONS if p.startswith("admin:")),
     "operator": frozenset({"admin:merchants", "admin:consumers", "admin:orders",
-                           "admin:campaigns", "admin:analytics", "admin:jobs"}),
+                           "admin:campaigns", "admin:analytics", "admin:jobs", "admin:oa"}),
     "customer_service": frozenset({"admin:consumers", "admin:orders", "admin:complaints"}),
 }
 

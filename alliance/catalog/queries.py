@@ -9,7 +9,7 @@ from alliance.clock import to_local_iso
 from alliance.errors import NotFound, ValidationFailed
 from alliance.media.services import public_path
 from alliance.merchants.queries import get_approved_merchant
-from alliance.pagination import after, decode_cursor, page
+from alliance.paging import after, decode_keys, keyset_page, newest_first
 
 # sort name -> (columns, descending)
 ITEM_SORTS = {
@@ -44,7 +44,7 @@ def list_items(merchant_id: int, *, kind: str | None = None, category: str | Non
     if sort not in ITEM_SORTS:
         raise ValidationFailed("排序方式不正确", details={"field": "sort", "choices": list(ITEM_SORTS)})
     columns, descending = ITEM_SORTS[sort]
-    last = decode_cursor(cursor, (int,) * len(columns))
+    last = decode_keys(cursor, (int,) * len(columns))
     query = CatalogItem.select().where(CatalogItem.merchant == merchant_id,
                                        CatalogItem.status == "on_shelf")
     if kind is not None:
@@ -59,7 +59,7 @@ def list_items(merchant_id: int, *, kind: str | None = None, category: str | Non
         query = query.where(after(columns, last, descending))
     order = [c.desc() if descending else c.asc() for c in columns]
     rows = list(query.order_by(*order).limit(limit + 1))
-    rows, next_cursor = page(rows, limit, lambda i: [getattr(i, c.name) for c in columns])
+    rows, next_cursor = keyset_page(rows, limit, lambda i: [getattr(i, c.name) for c in columns])
     return {"items": [item_view(i) for i in rows], "next_cursor": next_cursor}
 
 
@@ -105,9 +105,5 @@ def list_staff_items(merchant_id: int | None, *, status: str | None = None,
         query = query.where(CatalogItem.review_pending == review_pending)
     if q:
         query = query.where(CatalogItem.name.contains(q))
-    last = decode_cursor(cursor, (int,))
-    if last:
-        query = query.where(after((CatalogItem.id,), last, descending=True))
-    rows = list(query.order_by(CatalogItem.id.desc()).limit(limit + 1))
-    rows, next_cursor = page(rows, limit, lambda i: [i.id])
+    rows, next_cursor = newest_first(query, CatalogItem.id, cursor, limit)
     return {"items": [staff_item_view(i) for i in rows], "next_cursor": next_cursor}

@@ -59,8 +59,10 @@ def _record(notifier: Notifier, operator_id: int, item: CatalogItem, action: str
                  {"merchant_id": item.merchant_id, "status": item.status,
                   "pending_changes": json.loads(item.pending_changes or "{}")})
     owner_id = Merchant.select(Merchant.owner).where(Merchant.id == item.merchant_id).scalar()
-    notifier.notify(event, user_id=owner_id,
-                    data={"item_id": item.id, "item_name": item.name, "reason": reason})
+    data = {"item_id": item.id, "item_name": item.name, "merchant_id": item.merchant_id}
+    if reason:
+        data["reason"] = reason
+    notifier.notify(event, user_id=owner_id, data=data)
 
 
 def approve_item(notifier: Notifier, operator_id: int, item_id: int) -> CatalogItem:

@@ -30,3 +30,11 @@ def put(key: str, value: str, ttl_s: int | None = None) -> None:
 def delete(key: str) -> None:
     with transaction():
         KeyValue.delete().where(KeyValue.key == key).execute()
+
+
+def purge_expired() -> int:
+    """Delete values whose expiry has passed; the count deleted."""
+    with transaction():
+        return (KeyValue.delete()
+                .where(KeyValue.expires_at.is_null(False), KeyValue.expires_at <= utcnow())
+                .execute())

@@ -11,7 +11,7 @@ from alliance.merchants.models import MERCHANT_STATUSES, Merchant, Shop, StaffMe
 from alliance.merchants.queries import get_merchant
 from alliance.merchants.shops import staff_shop_view
 from alliance.merchants.views import rating
-from alliance.pagination import after, decode_cursor, page
+from alliance.paging import newest_first
 
 
 def operator_row(merchant: Merchant) -> dict:
@@ -43,11 +43,7 @@ def list_for_operators(*, status: str | None = None, industry: str | None = None
     if q:
         query = query.where(Merchant.name.contains(q) | Merchant.company_name.contains(q)
                             | (Merchant.credit_code == q.upper()))
-    last = decode_cursor(cursor, (int,))
-    if last:
-        query = query.where(after((Merchant.id,), last, descending=True))
-    rows = list(query.order_by(Merchant.id.desc()).limit(limit + 1))
-    rows, next_cursor = page(rows, limit, lambda m: [m.id])
+    rows, next_cursor = newest_first(query, Merchant.id, cursor, limit)
     return {"items": [operator_row(m) for m in rows], "next_cursor": next_cursor}
 
 

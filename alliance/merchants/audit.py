@@ -22,8 +22,9 @@ TRANSITIONS = {
     "suspend": ("approved", "suspended", True),
     "reinstate": ("suspended", "approved", False),
 }
-EVENTS = {"approve": "merchant.approved", "reject": "merchant.rejected",
-          "suspend": "merchant.suspended", "reinstate": "merchant.reinstated"}
+# What the owner's "merchant.audit_result" notification says happened.
+RESULTS = {"approve": "approved", "reject": "rejected", "suspend": "suspended",
+           "reinstate": "reinstated"}
 MAX_REASON = 500
 
 
@@ -60,8 +61,10 @@ def review_merchant(notifier: Notifier, operator_id: int, merchant_id: int, acti
         sync_listing(merchant_id)
         record_audit(operator_id, f"merchant.{action}", "merchant", merchant_id, reason,
                      {"from": source, "to": target})
-        notifier.notify(EVENTS[action], user_id=merchant.owner_id,
-                        data={"merchant_id": merchant_id, "merchant_name": merchant.name,
-                              "status": target, "reason": reason},
+        data = {"merchant_id": merchant_id, "merchant_name": merchant.name,
+                "result": RESULTS[action], "status": target}
+        if reason:  # else the template's default ("无")
+            data["reason"] = reason
+        notifier.notify("merchant.audit_result", user_id=merchant.owner_id, data=data,
                         dedupe_key=f"merchant-status:{change.id}")
         return get_merchant(merchant_id)

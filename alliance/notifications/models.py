@@ -7,7 +7,8 @@ from alliance.db import BaseModel, UTCDateTimeField, utcnow
 
 
 class OutboxMessage(BaseModel):
-    """One notification to deliver; ``status`` pending -> sent | failed (permanent)."""
+    """One notification to deliver; ``status`` pending -> sending (claimed, with a lease in
+    ``next_attempt_at``) -> sent | pending (retry later) | failed (permanent)."""
 
     id = AutoField()
     event = CharField(max_length=64, index=True)
@@ -20,6 +21,7 @@ class OutboxMessage(BaseModel):
     last_error = CharField(max_length=255, null=True)
     created_at = UTCDateTimeField(default=utcnow)
     sent_at = UTCDateTimeField(null=True)
+    channel = CharField(max_length=16, null=True)  # subscribe | oa: what delivered it
 
     class Meta:
         indexes = ((("status", "next_attempt_at"), False),)

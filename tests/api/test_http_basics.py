@@ -148,3 +148,11 @@ class IdempotencyKeyTest(ApiTestCase):
         self.api("POST", "/test/create", {"a": 1}, token=self.access)
         self.api("POST", "/test/create", {"a": 1}, token=self.access)
         assert _EchoCreate.calls == 2
+
+
+class ConsoleTest(ApiTestCase):
+    def test_console_page_and_assets_are_served(self):
+        page = self.api("GET", "/console/")
+        assert page.status == 200 and "运营后台" in page.body.decode()
+        assert self.api("GET", "/console/static/console.js").status == 200
+        assert self.api("GET", "/console/static/pages.js").status == 200

@@ -102,12 +102,14 @@ class AuditTest(MerchantApiTestCase):
                                                      "approved", "suspended", "approved"]
         with db.connection_context():
             actions = [e.action for e in OperatorAuditLog.select().order_by(OperatorAuditLog.id)]
-            events = [m.event for m in OutboxMessage.select().order_by(OutboxMessage.id)]
+            messages = list(OutboxMessage.select().order_by(OutboxMessage.id))
             owner_ids = {m.user_id for m in OutboxMessage.select()}
         assert actions == ["merchant.reject", "merchant.approve", "merchant.suspend",
                            "merchant.reinstate"]
-        assert events == ["merchant.rejected", "merchant.approved", "merchant.suspended",
-                          "merchant.reinstated"]
+        assert {m.event for m in messages} == {"merchant.audit_result"}
+        assert [json.loads(m.payload)["result"] for m in messages] == [
+            "rejected", "approved", "suspended", "reinstated"]
+        assert json.loads(messages[0].payload)["reason"] == "营业执照不清晰"
         assert owner_ids == {self.login("boss")["user"]["id"]}
 
     def test_reject_and_suspend_need_a_reason(self):

@@ -69,3 +69,36 @@ def test_malformed_aes_key_is_refused():
     with pytest.raises(ConfigurationError):
         load_settings({"ALLIANCE_VAR_DIR": str(VAR_DIR), "WECHAT_OA_AES_KEY": "short"},
                       use_dotenv=False)
+
+
+def test_scheduler_settings_have_defaults_and_read_the_environment():
+    defaults = load_settings({"ALLIANCE_VAR_DIR": str(VAR_DIR)}, use_dotenv=False)
+    assert (defaults.order_payment_deadline_minutes, defaults.scheduler_misfire_grace_s,
+            defaults.wechat_token_refresh_margin_s, defaults.scheduler_schedules) == (30, 300, 900, ())
+    settings = load_settings({"ALLIANCE_VAR_DIR": str(VAR_DIR), "ORDER_PAYMENT_DEADLINE_MINUTES": "15",
+                              "SCHEDULER_RUN_RETENTION_DAYS": "7",
+                              "SCHEDULER_SCHEDULES": "a.b=60;c.d=off"}, use_dotenv=False)
+    assert settings.order_payment_deadline_minutes == 15 and settings.scheduler_run_retention_days == 7
+    assert settings.scheduler_schedules == (("a.b", "60"), ("c.d", "off"))
+
+
+def test_redact_masks_every_secret_value():
+    settings = load_settings({"ALLIANCE_VAR_DIR": str(VAR_DIR)}, use_dotenv=False)
+    text = settings.redact(f"secret={settings.wechat_oa_secret}&key={settings.secret_key}")
+    assert text == "secret=***&key=***"
+def test_message_templates_must_be_json_objects():
+    with pytest.raises(ConfigurationError, match="WECHAT_SUBSCRIBE_TEMPLATES"):
+        load_settings({"ALLIANCE_VAR_DIR": str(VAR_DIR), "WECHAT_SUBSCRIBE_TEMPLATES": "[1]"},
+                      use_dotenv=False)
+    settings = load_settings({"ALLIANCE_VAR_DIR": str(VAR_DIR), "REFERRAL_WINDOW_DAYS": "3",
+                              "WECHAT_OA_TEMPLATES": '{"order.paid": {"template_id": "t"}}'},
+                             use_dotenv=False)
+    assert settings.referral_window_days == 3 and "order.paid" in settings.wechat_oa_templates
+
+
+def test_production_without_message_templates_has_no_such_channel():
+    from alliance.notifications.templates import TemplateBook
+
+    settings = load_settings(production_env(), use_dotenv=False)
+    book = TemplateBook.from_settings(settings)
+    assert book.subscribe == {} and book.oa == {}

@@ -1,0 +1,1 @@
+"""Membership: platform levels, per-shop membership, and the dynamic member code."""

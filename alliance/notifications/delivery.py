@@ -1,0 +1,189 @@
+"""Delivering the outbox: each message sent at most once, retried with backoff until WeChat
+takes it or refuses it for good.
+
+A deliverer claims a due message with a guarded UPDATE (pending, or sending with an expired
+lease, and due -> sending with a lease), so two deliverers never hold the same message. The
+channels are tried in order: the mini-program subscribe message, then the official-account
+template message (for a user who follows the account). A permanent refusal (the user
+declined, 43101; not a follower, 43004; bad openid, 40003; bad template, 40037/47003) moves
+on to the next channel; a transient one (-1, 45009, network) puts the message back with an
+exponential delay; when no channel is left the message is recorded as failed. Official-
+account messages carry ``client_msg_id`` so that WeChat itself drops a repeat.
+
+``deliver_due`` is what the scheduler runs; ``deliver_soon`` is what the server runs right
+after the commit that wrote a message, so delivery is prompt without giving up durability.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+
+from alliance.accounts.models import WechatIdentity
+from alliance.db import connection, transaction, utcnow
+from alliance.notifications.models import OutboxMessage
+from alliance.notifications.templates import RenderError, TemplateBook
+from alliance.officialaccount.models import OaFollower
+from alliance.ports import MessageSender, SendFailed
+
+log = logging.getLogger("alliance.notifications")
+
+LEASE = dt.timedelta(seconds=60)
+MAX_ATTEMPTS = 8
+BASE_DELAY_S = 30
+MAX_DELAY_S = 3600
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+
+@dataclass(frozen=True)
+class Channels:
+    """How messages leave: the sender, the templates and the mini-program's appid."""
+
+    sender: MessageSender
+    templates: TemplateBook
+    miniapp_appid: str
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    outcomes: dict[int, str] = field(default_factory=dict)
+
+
+class _Retry(Exception):
+    pass
+
+
+class _Refused(Exception):
+    pass
+
+
+def deliver_due(channels: Channels, batch: int = 50,
+                now: dt.datetime | None = None) -> DeliveryReport:
+    """Deliver up to ``batch`` due outbox messages; what happened to each.
+
+    Safe to run in several processes at once: each message is claimed by one of them.
+    """
+    now = now or utcnow()
+    report = DeliveryReport()
+    with connection():
+        due = (OutboxMessage.select(OutboxMessage.id)
+               .where(OutboxMessage.status.in_([PENDING, SENDING]),
+                      OutboxMessage.next_attempt_at <= now)
+               .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+               .limit(batch))
+        for message_id in [row.id for row in due]:
+            outcome = deliver_one(channels, message_id, now=now)
+            if outcome is None:
+                continue
+            report.outcomes[message_id] = outcome
+            if outcome == SENT:
+                report.sent += 1
+            elif outcome == PENDING:
+                report.retried += 1
+            else:
+                report.failed += 1
+    return report
+
+
+def deliver_soon(channels: Channels, message_id: int) -> None:
+    """Deliver one message now (run on a worker after the commit that wrote it).
+
+    Failures stay in the outbox for ``deliver_due``; nothing is raised.
+    """
+    try:
+        with connection():
+            deliver_one(channels, message_id)
+    except Exception:
+        log.exception("prompt delivery of outbox message %s failed", message_id)
+
+
+def deliver_one(channels: Channels, message_id: int,
+                now: dt.datetime | None = None) -> str | None:
+    """Claim and deliver one due message; its new status, or None when not ours to send."""
+    now = now or utcnow()
+    message = _claim(message_id, now)
+    if message is None:
+        return None
+    try:
+        channel = _send(channels, message)
+    except (RenderError, _Refused) as exc:
+        return _finish(message, FAILED, error=str(exc))
+    except _Retry as exc:
+        if message.attempts >= MAX_ATTEMPTS:
+            return _finish(message, FAILED, error=f"gave up after {message.attempts}: {exc}")
+        delay = min(BASE_DELAY_S * 2 ** (message.attempts - 1), MAX_DELAY_S)
+        return _finish(message, PENDING, error=str(exc),
+                       next_attempt_at=utcnow() + dt.timedelta(seconds=delay))
+    return _finish(message, SENT, channel=channel)
+
+
+def _claim(message_id: int, now: dt.datetime) -> OutboxMessage | None:
+    with transaction():
+        claimed = (OutboxMessage.update(status=SENDING, attempts=OutboxMessage.attempts + 1,
+                                        next_attempt_at=now + LEASE)
+                   .where(OutboxMessage.id == message_id,
+                          OutboxMessage.status.in_([PENDING, SENDING]),
+                          OutboxMessage.next_attempt_at <= now)
+                   .execute())
+    return OutboxMessage.get_by_id(message_id) if claimed else None
+
+
+def _finish(message: OutboxMessage, status: str, *, error: str | None = None,
+            channel: str | None = None, next_attempt_at: dt.datetime | None = None) -> str:
+    values: dict = {"status": status, "last_error": error[:255] if error else None}
+    if status == SENT:
+        values.update(sent_at=utcnow(), channel=channel)
+    if next_attempt_at is not None:
+        values["next_attempt_at"] = next_attempt_at
+    with transaction():
+        # Only while the lease is still ours (same attempt): a deliverer that overran its
+        # lease must not overwrite the outcome of the one that took over.
+        (OutboxMessage.update(**values)
+         .where(OutboxMessage.id == message.id, OutboxMessage.status == SENDING,
+                OutboxMessage.attempts == message.attempts)
+         .execute())
+    return status
+
+
+def _targets(channels: Channels, user_id: int) -> list[tuple[str, str]]:
+    targets = []
+    identity = (WechatIdentity.select(WechatIdentity.openid)
+                .where(WechatIdentity.user == user_id,
+                       WechatIdentity.appid == channels.miniapp_appid).first())
+    if identity is not None:
+        targets.append(("subscribe", identity.openid))
+    follower = (OaFollower.select(OaFollower.openid)
+                .where(OaFollower.user == user_id, OaFollower.subscribed == True)  # noqa: E712
+                .first())
+    if follower is not None:
+        targets.append(("oa", follower.openid))
+    return targets
+
+
+def _send(channels: Channels, message: OutboxMessage) -> str:
+    """Send through the first channel that takes it; the channel's name."""
+    data = json.loads(message.payload)
+    refusals = []
+    for channel, openid in _targets(channels, message.user_id):
+        rendered = channels.templates.render(channel, message.event, data)
+        if rendered is None:
+            refusals.append(f"{channel}:no_template")
+            continue
+        try:
+            if channel == "subscribe":
+                channels.sender.send_subscribe(openid, rendered.template_id, rendered.data,
+                                               rendered.page)
+            else:
+                channels.sender.send_template(openid, rendered.template_id, rendered.data,
+                                              miniprogram_page=rendered.page,
+                                              client_msg_id=f"outbox-{message.id}")
+            return channel
+        except SendFailed as exc:
+            if not exc.permanent:
+                raise _Retry("; ".join(refusals + [f"{channel}:{exc.code}"])) from None
+            refusals.append(f"{channel}:{exc.code}")
+    raise _Refused("; ".join(refusals) or "no_channel: the user has no WeChat identity")

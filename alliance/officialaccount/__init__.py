@@ -1,0 +1,1 @@
+"""The official account: followers, inbound messages and events, operators' auto-replies."""

@@ -1,0 +1,76 @@
+"""Opaque cursors for keyset pagination: a base64url JSON list of the last row's sort keys."""
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from peewee import Field, ModelSelect
+
+from alliance.errors import ValidationFailed
+
+
+def encode_cursor(*keys) -> str:
+    raw = json.dumps(list(keys), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> list | None:
+    """The keys of ``cursor`` (None for the first page); a bad cursor is a 400."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        keys = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed("分页游标无效", details={"field": "cursor"}) from None
+    if not isinstance(keys, list) or not keys:
+        raise ValidationFailed("分页游标无效", details={"field": "cursor"})
+    return keys
+
+
+def newest_first(query: ModelSelect, key: Field, cursor: str | None,
+                 limit: int) -> tuple[list[Any], str | None]:
+    """One page of ``query`` ordered by the integer ``key`` descending, and the next cursor."""
+    after = decode_cursor(cursor)
+    if after is not None:
+        if not isinstance(after[0], int) or isinstance(after[0], bool):
+            raise ValidationFailed("分页游标无效", details={"field": "cursor"})
+        query = query.where(key < after[0])
+    rows = list(query.order_by(key.desc()).limit(limit + 1))
+    next_cursor = encode_cursor(getattr(rows[limit - 1], key.name)) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+def decode_keys(cursor: str | None, types: tuple[type, ...]) -> list | None:
+    """The keys of ``cursor`` checked against ``types`` (``float`` accepts any number)."""
+    keys = decode_cursor(cursor)
+    if keys is None:
+        return None
+    if len(keys) != len(types) or any(
+            isinstance(key, bool) or not isinstance(key, (int, float) if kind is float else kind)
+            for key, kind in zip(keys, types)):
+        raise ValidationFailed("分页游标无效", details={"field": "cursor"})
+    return keys
+
+
+def after(fields: tuple[Field, ...], keys: list, descending: bool):
+    """The rows strictly after ``keys`` in the order of ``fields`` (all asc or all desc)."""
+    first, *rest = fields
+    head, *tail = keys
+    beyond = first < head if descending else first > head
+    if not rest:
+        return beyond
+    return beyond | ((first == head) & after(tuple(rest), tail, descending))
+
+
+def keyset_page(rows: list, limit: int, key) -> tuple[list, str | None]:
+    """Split ``limit + 1`` fetched rows into the page and the cursor of the next one
+    (``key(row)``: the sort keys of a row)."""
+    if len(rows) <= limit:
+        return rows, None
+    return rows[:limit], encode_cursor(*key(rows[limit - 1]))

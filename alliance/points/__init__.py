@@ -1,0 +1,1 @@
+"""Alliance points: an append-only ledger with per-lot expiry and merchant attribution."""

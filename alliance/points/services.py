@@ -1,0 +1,219 @@
+"""Earning, spending, expiring and adjusting points: atomic, idempotent, never negative."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from peewee import IntegrityError
+
+from alliance.db import db, transaction, utcnow
+from alliance.errors import AllianceError, ValidationFailed
+from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
+
+DEFAULT_LIFETIME = dt.timedelta(days=365)
+
+
+class InsufficientPoints(AllianceError):
+    code = "POINTS_INSUFFICIENT"
+    http_status = 409
+    message = "积分不足"
+
+
+class _LotMoved(Exception):
+    """A lot changed between reading and expiring it; the expiry is rolled back."""
+
+
+@dataclass(frozen=True)
+class Posted:
+    entry: PointsEntry
+    replayed: bool  # True when the idempotency key had already been posted
+
+
+def _existing(key: str) -> PointsEntry | None:
+    return PointsEntry.get_or_none(PointsEntry.idempotency_key == key)
+
+
+def _ensure_account(user_id: int) -> None:
+    if not PointsAccount.select().where(PointsAccount.user_id == user_id).exists():
+        try:
+            with db.atomic():
+                PointsAccount.create(user_id=user_id)
+        except IntegrityError:
+            pass
+
+
+def _balance(user_id: int) -> int:
+    return PointsAccount.select(PointsAccount.balance).where(
+        PointsAccount.user_id == user_id).scalar() or 0
+
+
+def _post(idempotency_key: str, work) -> Posted:
+    """Run ``work`` once per key; a repeat (or a racing duplicate) returns the first entry."""
+    found = _existing(idempotency_key)
+    if found is not None:
+        return Posted(found, True)
+    try:
+        with transaction():
+            return Posted(work(), False)
+    except IntegrityError:
+        found = _existing(idempotency_key)
+        if found is None:
+            raise
+        return Posted(found, True)
+
+
+def earn(user_id: int, amount: int, *, merchant_id: int | None, idempotency_key: str,
+         ref_type: str = "", ref_id: str = "", memo: str = "",
+         lifetime: dt.timedelta = DEFAULT_LIFETIME, now: dt.datetime | None = None) -> Posted:
+    """Credit ``amount`` points funded by ``merchant_id`` (None: the platform)."""
+    if amount <= 0:
+        raise ValidationFailed("积分数量必须大于 0", details={"field": "amount"})
+    now = now or utcnow()
+
+    def work() -> PointsEntry:
+        _ensure_account(user_id)
+        (PointsAccount.update(balance=PointsAccount.balance + amount,
+                              lifetime_earned=PointsAccount.lifetime_earned + amount,
+                              updated_at=now)
+         .where(PointsAccount.user_id == user_id).execute())
+        return PointsEntry.create(user_id=user_id, kind="earn", amount=amount,
+                                  balance_after=_balance(user_id), merchant_id=merchant_id,
+                                  idempotency_key=idempotency_key, ref_type=ref_type,
+                                  ref_id=ref_id, memo=memo, lot_remaining=amount,
+                                  expires_at=now + lifetime, created_at=now)
+
+    return _post(idempotency_key, work)
+
+
+def spend(user_id: int, amount: int, *, merchant_id: int | None, idempotency_key: str,
+          ref_type: str = "", ref_id: str = "", memo: str = "", kind: str = "spend",
+          now: dt.datetime | None = None) -> Posted:
+    """Debit ``amount`` points received by ``merchant_id``; consumes the oldest-expiring lots.
+
+    Raises POINTS_INSUFFICIENT (and changes nothing) when the balance is short.
+    """
+    if amount <= 0:
+        raise ValidationFailed("积分数量必须大于 0", details={"field": "amount"})
+    now = now or utcnow()
+
+    def work() -> PointsEntry:
+        taken = (PointsAccount.update(balance=PointsAccount.balance - amount, updated_at=now)
+                 .where(PointsAccount.user_id == user_id, PointsAccount.balance >= amount)
+                 .execute())
+        if taken != 1:
+            raise InsufficientPoints(details={"requested": amount, "balance": _balance(user_id)})
+        entry = PointsEntry.create(user_id=user_id, kind=kind, amount=-amount,
+                                   balance_after=_balance(user_id), merchant_id=merchant_id,
+                                   idempotency_key=idempotency_key, ref_type=ref_type,
+                                   ref_id=ref_id, memo=memo, created_at=now)
+        _consume_lots(user_id, entry, amount)
+        return entry
+
+    return _post(idempotency_key, work)
+
+
+def _consume_lots(user_id: int, debit: PointsEntry, amount: int) -> None:
+    """Take ``amount`` from the user's live lots, soonest expiry first, recording each take."""
+    left = amount
+    while left > 0:
+        lots = (PointsEntry.select()
+                .where(PointsEntry.user_id == user_id, PointsEntry.lot_remaining > 0)
+                .order_by(PointsEntry.expires_at, PointsEntry.id).limit(20))
+        progressed = False
+        for lot in lots:
+            take = min(left, lot.lot_remaining)
+            changed = (PointsEntry.update(lot_remaining=PointsEntry.lot_remaining - take)
+                       .where(PointsEntry.id == lot.id, PointsEntry.lot_remaining >= take)
+                       .execute())
+            if changed != 1:
+                continue
+            PointsAllocation.create(debit=debit, lot=lot, amount=take,
+                                    funding_merchant_id=lot.merchant_id)
+            left -= take
+            progressed = True
+            if left == 0:
+                break
+        if not progressed:
+            # The balance said yes but the lots disagree: refuse rather than go negative.
+            raise InsufficientPoints(details={"requested": amount, "reason": "lots exhausted"})
+
+
+def refund_spend(spend_key: str, *, idempotency_key: str, memo: str = "") -> Posted | None:
+    """Give back the points of a spend (order cancelled or refunded) to the lots it took."""
+    original = _existing(spend_key)
+    if original is None or original.amount >= 0:
+        return None
+    amount = -original.amount
+
+    def work() -> PointsEntry:
+        (PointsAccount.update(balance=PointsAccount.balance + amount, updated_at=utcnow())
+         .where(PointsAccount.user_id == original.user_id).execute())
+        for allocation in PointsAllocation.select().where(PointsAllocation.debit == original):
+            (PointsEntry.update(lot_remaining=PointsEntry.lot_remaining + allocation.amount)
+             .where(PointsEntry.id == allocation.lot_id).execute())
+        return PointsEntry.create(user_id=original.user_id, kind="refund", amount=amount,
+                                  balance_after=_balance(original.user_id),
+                                  merchant_id=original.merchant_id,
+                                  idempotency_key=idempotency_key, ref_type=original.ref_type,
+                                  ref_id=original.ref_id, memo=memo)
+
+    return _post(idempotency_key, work)
+
+
+def adjust(user_id: int, amount: int, *, idempotency_key: str, memo: str,
+           operator_id: int | None = None) -> Posted:
+    """A manual correction by an operator: credit (a platform-funded lot) or debit."""
+    if amount == 0:
+        raise ValidationFailed("调整数量不能为 0", details={"field": "amount"})
+    if amount > 0:
+        return earn(user_id, amount, merchant_id=None, idempotency_key=idempotency_key,
+                    ref_type="adjust", ref_id=str(operator_id or ""), memo=memo)
+    return spend(user_id, -amount, merchant_id=None, idempotency_key=idempotency_key,
+                 ref_type="adjust", ref_id=str(operator_id or ""), memo=memo, kind="adjust")
+
+
+def expire_due(now: dt.datetime | None = None, batch: int = 500) -> int:
+    """Expire what is left of lots past their date; the number of lots expired."""
+    now = now or utcnow()
+    lots = list(PointsEntry.select(PointsEntry.id)
+                .where(PointsEntry.expires_at <= now, PointsEntry.lot_remaining > 0)
+                .order_by(PointsEntry.id).limit(batch))
+    expired = 0
+    for lot in lots:
+        if _expire_lot(lot.id, now):
+            expired += 1
+    return expired
+
+
+def _expire_lot(lot_id: int, now: dt.datetime) -> bool:
+    key = f"expire:{lot_id}"
+    if _existing(key) is not None:
+        return False
+    try:
+        with transaction():
+            lot = PointsEntry.get_by_id(lot_id)
+            left = lot.lot_remaining
+            if left <= 0:
+                return False
+            # The account row first, as spends do: one lock order, no deadlocks.
+            taken = (PointsAccount.update(balance=PointsAccount.balance - left, updated_at=now)
+                     .where(PointsAccount.user_id == lot.user_id, PointsAccount.balance >= left)
+                     .execute())
+            cleared = (PointsEntry.update(lot_remaining=0)
+                       .where(PointsEntry.id == lot_id, PointsEntry.lot_remaining == left)
+                       .execute())
+            if taken != 1 or cleared != 1:
+                raise _LotMoved()
+            entry = PointsEntry.create(user_id=lot.user_id, kind="expire", amount=-left,
+                                       balance_after=_balance(lot.user_id),
+                                       merchant_id=lot.merchant_id, idempotency_key=key,
+                                       ref_type="lot", ref_id=str(lot_id), memo="积分过期")
+            PointsAllocation.create(debit=entry, lot=lot, amount=left,
+                                    funding_merchant_id=lot.merchant_id)
+            return True
+    except (IntegrityError, _LotMoved):
+        return False  # expired already, or spent meanwhile: the next run looks again
+
+
+def balance_of(user_id: int) -> int:
+    return _balance(user_id)

@@ -1,0 +1,1 @@
+"""Referrals: referral codes and their QR images, attribution of new customers, rewards."""

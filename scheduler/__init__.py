@@ -1,0 +1,1 @@
+"""The scheduler process: recurring work, each slot run once across processes."""

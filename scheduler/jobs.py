@@ -1,0 +1,71 @@
+"""The platform's recurring work: each job is one thin function over the domain's services.
+
+A job takes the server's AppContext (settings and the adapters chosen once in
+``server/app.py``), does everything that is due now, and returns counts of what it did. It
+must be idempotent: a slot whose holder died is run again. Register one with one line:
+``@job("domain.action", every=timedelta(...))`` or ``cron="M H DOM MON DOW"`` (README:
+"Adding a job").
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from alliance.infra import idempotency, kv, ratelimit
+from alliance.jobs import services as job_services
+from alliance.members import member_code
+from alliance.points import services as points
+from scheduler.registry import JOBS, job
+from server.context import AppContext
+from wechat_handlers import api as wechat_api
+
+__all__ = ["JOBS"]
+
+POINTS_EXPIRY_BATCH = 500
+
+
+@job("infra.purge_idempotency", every=dt.timedelta(hours=1))
+def purge_idempotency(ctx: AppContext) -> dict:
+    """Delete idempotency records older than 24 h."""
+    return {"deleted": idempotency.purge_expired()}
+
+
+@job("infra.purge_rate_counters", every=dt.timedelta(minutes=10))
+def purge_rate_counters(ctx: AppContext) -> dict:
+    """Delete the rate-limit counters of windows that have ended."""
+    return {"deleted": ratelimit.purge_expired()}
+
+
+@job("infra.purge_key_values", every=dt.timedelta(minutes=30))
+def purge_key_values(ctx: AppContext) -> dict:
+    """Delete shared key-values whose expiry has passed."""
+    return {"deleted": kv.purge_expired()}
+
+
+@job("members.purge_used_codes", every=dt.timedelta(hours=1))
+def purge_used_member_codes(ctx: AppContext) -> dict:
+    """Forget the nonces of scanned member codes that have expired."""
+    return {"deleted": member_code.purge_used()}
+
+
+@job("points.expire", every=dt.timedelta(minutes=10))
+def expire_points(ctx: AppContext) -> dict:
+    """Expire what is left of points lots past their date (each lot in its own transaction)."""
+    expired = batch = points.expire_due(batch=POINTS_EXPIRY_BATCH)
+    while batch == POINTS_EXPIRY_BATCH:
+        batch = points.expire_due(batch=POINTS_EXPIRY_BATCH)
+        expired += batch
+    return {"expired": expired}
+
+
+@job("jobs.purge_runs", cron="15 3 * * *")
+def purge_job_runs(ctx: AppContext) -> dict:
+    """Delete job runs older than SCHEDULER_RUN_RETENTION_DAYS."""
+    retention = dt.timedelta(days=ctx.settings.scheduler_run_retention_days)
+    return {"deleted": job_services.purge_runs(retention)}
+
+
+@job("wechat.refresh_access_token", every=dt.timedelta(minutes=2), lease=dt.timedelta(minutes=1))
+def refresh_wechat_access_tokens(ctx: AppContext) -> dict:
+    """Refresh each WeChat app's shared access token before it expires."""
+    margin = ctx.settings.wechat_token_refresh_margin_s
+    return {"refreshed": wechat_api.refresh_tokens(ctx.extras["wechat_clients"], margin)}

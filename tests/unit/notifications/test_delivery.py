@@ -1,0 +1,220 @@
+"""Outbox delivery: after commit, retried with backoff, permanent refusals kept, sent once."""
+import datetime as dt
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from alliance.accounts.models import User, WechatIdentity
+from alliance.db import connection, transaction, utcnow
+from alliance.notifications.delivery import (MAX_ATTEMPTS, Channels, deliver_due, deliver_one,
+                                             deliver_soon)
+from alliance.notifications.models import OutboxMessage
+from alliance.notifications.outbox import OutboxNotifier
+from alliance.notifications.templates import (SANDBOX_OA_TEMPLATES, SANDBOX_SUBSCRIBE_TEMPLATES,
+                                              TemplateBook)
+from alliance.officialaccount.models import OaFollower
+from alliance.ports import SendFailed
+
+MINIAPP = "wxminiapp"
+PAID = {"order_no": "A20261128001", "amount_fen": 12550, "merchant_name": "老王家手工拉面馆·上海人民广场旗舰店二楼东侧",
+        "paid_at": "2026-11-28T06:05:00+00:00"}
+
+
+class FakeSender:
+    """Records what it sends; ``failures`` are raised, in order, before anything succeeds."""
+
+    def __init__(self, *failures: SendFailed, delay: float = 0.0):
+        self.failures, self.delay = list(failures), delay
+        self.sent: list[tuple] = []
+        self.lock = threading.Lock()
+
+    def _next(self, record: tuple) -> None:
+        time.sleep(self.delay)
+        with self.lock:
+            if self.failures:
+                raise self.failures.pop(0)
+            self.sent.append(record)
+
+    def send_subscribe(self, openid, template_id, data, page):
+        self._next(("subscribe", openid, template_id, data, page))
+
+    def send_template(self, openid, template_id, data, *, miniprogram_page, client_msg_id):
+        self._next(("oa", openid, template_id, data, client_msg_id))
+
+
+def channels(sender) -> Channels:
+    return Channels(sender=sender, miniapp_appid=MINIAPP,
+                    templates=TemplateBook(SANDBOX_SUBSCRIBE_TEMPLATES, SANDBOX_OA_TEMPLATES))
+
+
+def consumer(miniapp: bool = True, follower: bool = False) -> int:
+    user = User.create(nickname="c")
+    if miniapp:
+        WechatIdentity.create(appid=MINIAPP, openid=f"mini-{user.id}", user=user)
+    if follower:
+        OaFollower.create(openid=f"oa-{user.id}", user=user, subscribed=True)
+    return user.id
+
+
+def notify(user_id: int, event: str = "order.paid", data: dict = PAID, key: str | None = None) -> int:
+    with transaction():
+        OutboxNotifier().notify(event, user_id=user_id, data=data, dedupe_key=key)
+    return OutboxMessage.select().order_by(OutboxMessage.id.desc()).first().id
+
+
+def row(message_id: int) -> OutboxMessage:
+    return OutboxMessage.get_by_id(message_id)
+
+
+def test_due_message_goes_out_as_a_subscribe_message(database):
+    message_id = notify(consumer())
+    sender = FakeSender()
+    report = deliver_due(channels(sender))
+    assert report.sent == 1 and row(message_id).status == "sent"
+    kind, openid, template_id, data, page = sender.sent[0]
+    assert (kind, template_id) == ("subscribe", "sandbox-subscribe-order-paid")
+    assert data["amount3"] == "125.50元" and data["time4"] == "2026-11-28 14:05"
+    assert len(data["thing2"]) == 20 and data["thing2"].endswith("…")
+    assert page == "pages/order/detail?order_no=A20261128001"
+    assert row(message_id).channel == "subscribe"
+    assert deliver_due(channels(sender)).sent == 0 and len(sender.sent) == 1
+
+
+def test_transient_failure_is_retried_later_with_backoff(database):
+    message_id = notify(consumer())
+    sender = FakeSender(SendFailed("-1", "system busy", permanent=False))
+    assert deliver_due(channels(sender)).retried == 1
+    message = row(message_id)
+    assert message.status == "pending" and message.attempts == 1 and "-1" in message.last_error
+    assert message.next_attempt_at > utcnow() + dt.timedelta(seconds=20)
+    assert deliver_due(channels(sender)).sent == 0  # not due yet
+    later = utcnow() + dt.timedelta(seconds=31)
+    assert deliver_due(channels(sender), now=later).sent == 1
+    assert row(message_id).status == "sent" and len(sender.sent) == 1
+
+
+def test_backoff_doubles_and_gives_up_after_the_last_attempt(database):
+    message_id = notify(consumer())
+    sender = FakeSender(*[SendFailed("45009", permanent=False)] * MAX_ATTEMPTS)
+    delays, now = [], utcnow()
+    for _ in range(MAX_ATTEMPTS):
+        deliver_one(channels(sender), message_id, now=now)
+        message = row(message_id)
+        if message.status == "pending":
+            delays.append(round((message.next_attempt_at - utcnow()).total_seconds() / 10) * 10)
+            now = message.next_attempt_at
+    assert delays[:3] == [30, 60, 120] and row(message_id).status == "failed"
+    assert row(message_id).last_error.startswith(f"gave up after {MAX_ATTEMPTS}")
+
+
+def test_user_refusal_43101_is_permanent_and_not_retried(database):
+    message_id = notify(consumer())
+    sender = FakeSender(SendFailed("43101", "user refuse to accept the msg", permanent=True))
+    assert deliver_due(channels(sender)).failed == 1
+    message = row(message_id)
+    assert message.status == "failed" and message.last_error == "subscribe:43101"
+    assert deliver_due(channels(sender), now=utcnow() + dt.timedelta(days=1)).failed == 0
+    assert sender.sent == []
+
+
+def test_refused_subscribe_message_falls_back_to_the_official_account(database):
+    user_id = consumer(follower=True)
+    message_id = notify(user_id)
+    sender = FakeSender(SendFailed("43101", permanent=True))
+    assert deliver_due(channels(sender)).sent == 1
+    kind, openid, template_id, data, client_msg_id = sender.sent[0]
+    assert (kind, openid, client_msg_id) == ("oa", f"oa-{user_id}", f"outbox-{message_id}")
+    assert data["keyword1"] == "A20261128001"
+    assert row(message_id).channel == "oa"
+
+
+def test_user_without_wechat_identity_is_failed(database):
+    message_id = notify(consumer(miniapp=False))
+    deliver_due(channels(FakeSender()))
+    assert row(message_id).status == "failed" and "no_channel" in row(message_id).last_error
+
+
+def test_event_missing_a_field_is_failed_without_sending(database):
+    message_id = notify(consumer(), data={"order_no": "A1"})
+    sender = FakeSender()
+    deliver_due(channels(sender))
+    assert row(message_id).status == "failed" and "amount_fen" in row(message_id).last_error
+    assert sender.sent == []
+
+
+def test_message_is_sent_once_under_two_concurrent_deliverers(database):
+    ids = [notify(consumer()) for _ in range(6)]
+    sender = FakeSender(delay=0.05)
+    barrier = threading.Barrier(2)
+
+    def run():
+        barrier.wait()
+        deliver_due(channels(sender))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(sender.sent) == 6
+    assert len({record[1] for record in sender.sent}) == 6
+    assert all(row(i).status == "sent" and row(i).attempts == 1 for i in ids)
+
+
+def test_abandoned_claim_is_delivered_after_its_lease(database):
+    message_id = notify(consumer())
+    OutboxMessage.update(status="sending", attempts=1,
+                         next_attempt_at=utcnow() - dt.timedelta(seconds=1)).execute()
+    sender = FakeSender()
+    assert deliver_due(channels(sender)).sent == 1 and row(message_id).attempts == 2
+
+
+def test_claimed_message_is_not_taken_by_another_deliverer(database):
+    message_id = notify(consumer())
+    OutboxMessage.update(status="sending", attempts=1,
+                         next_attempt_at=utcnow() + dt.timedelta(seconds=60)).execute()
+    assert deliver_one(channels(FakeSender()), message_id) is None
+
+
+def test_notifier_hands_the_message_over_after_commit(database):
+    user_id = consumer()
+    sender = FakeSender()
+    executor = ThreadPoolExecutor(2)
+    futures = []
+    notifier = OutboxNotifier(dispatch=lambda mid: futures.append(
+        executor.submit(deliver_soon, channels(sender), mid)))
+    with transaction():
+        notifier.notify("coupon.expiring", user_id=user_id, dedupe_key="c1",
+                        data={"coupon_name": "满100减20", "merchant_name": "影院",
+                              "valid_until": "2026-12-01T00:00:00+08:00"})
+        assert futures == []  # nothing leaves before the commit
+    for future in futures:
+        future.result(timeout=10)
+    executor.shutdown()
+    assert [record[0] for record in sender.sent] == ["subscribe"]
+    assert OutboxMessage.get().status == "sent"
+    assert json.loads(OutboxMessage.get().payload)["coupon_name"] == "满100减20"
+
+
+def test_rolled_back_notification_is_never_handed_over(database):
+    handed = []
+    notifier = OutboxNotifier(dispatch=handed.append)
+    try:
+        with transaction():
+            notifier.notify("order.paid", user_id=consumer(), data=PAID)
+            raise RuntimeError("payment rejected")
+    except RuntimeError:
+        pass
+    assert handed == [] and OutboxMessage.select().count() == 0
+
+
+def test_failing_hand_over_leaves_the_message_due(database):
+    def broken(message_id):
+        raise RuntimeError("executor shut down")
+
+    with transaction():
+        OutboxNotifier(dispatch=broken).notify("order.paid", user_id=consumer(), data=PAID)
+    assert OutboxMessage.get().status == "pending"
+    with connection():
+        assert deliver_due(channels(FakeSender())).sent == 1

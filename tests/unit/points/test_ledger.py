@@ -1,0 +1,94 @@
+import datetime as dt
+import threading
+
+import pytest
+
+from alliance.db import utcnow
+from alliance.points import services as points
+from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
+from alliance.points.services import InsufficientPoints
+
+
+def test_earn_credits_balance_and_records_the_funding_merchant(database):
+    posted = points.earn(1, 100, merchant_id=7, idempotency_key="order:1:earn")
+    assert posted.entry.balance_after == 100 and posted.entry.merchant_id == 7
+    assert points.balance_of(1) == 100
+
+
+def test_earn_twice_with_one_key_counts_once(database):
+    points.earn(1, 100, merchant_id=7, idempotency_key="order:1:earn")
+    again = points.earn(1, 100, merchant_id=7, idempotency_key="order:1:earn")
+    assert again.replayed and points.balance_of(1) == 100
+    assert PointsEntry.select().count() == 1
+
+
+def test_spend_beyond_balance_is_refused_and_changes_nothing(database):
+    points.earn(1, 50, merchant_id=7, idempotency_key="e1")
+    with pytest.raises(InsufficientPoints):
+        points.spend(1, 60, merchant_id=8, idempotency_key="s1")
+    assert points.balance_of(1) == 50 and PointsEntry.select().count() == 1
+
+
+def test_spend_at_another_merchant_records_which_merchant_funded_it(database):
+    points.earn(1, 30, merchant_id=7, idempotency_key="e1")
+    points.earn(1, 50, merchant_id=9, idempotency_key="e2")
+    spent = points.spend(1, 60, merchant_id=8, idempotency_key="s1").entry
+    funding = {(a.funding_merchant_id, a.amount) for a in
+               PointsAllocation.select().where(PointsAllocation.debit == spent)}
+    assert funding == {(7, 30), (9, 30)}
+    assert spent.balance_after == 20 and spent.merchant_id == 8
+
+
+def test_refund_of_a_spend_restores_balance_and_lots(database):
+    points.earn(1, 30, merchant_id=7, idempotency_key="e1")
+    points.spend(1, 30, merchant_id=8, idempotency_key="s1")
+    points.refund_spend("s1", idempotency_key="s1:refund")
+    points.refund_spend("s1", idempotency_key="s1:refund")
+    assert points.balance_of(1) == 30
+    assert PointsEntry.get(PointsEntry.idempotency_key == "e1").lot_remaining == 30
+
+
+def test_expiry_removes_only_what_is_left_of_a_lot(database):
+    past = utcnow() - dt.timedelta(days=400)
+    points.earn(1, 100, merchant_id=7, idempotency_key="old", now=past)
+    points.earn(1, 40, merchant_id=7, idempotency_key="new")
+    points.spend(1, 30, merchant_id=8, idempotency_key="s1")  # consumes the old lot first
+    assert points.expire_due() == 1
+    assert points.expire_due() == 0
+    assert points.balance_of(1) == 40
+    expired = PointsEntry.get(PointsEntry.kind == "expire")
+    assert expired.amount == -70 and expired.balance_after == 40
+
+
+def test_concurrent_spends_never_drive_the_balance_negative(database):
+    points.earn(1, 100, merchant_id=7, idempotency_key="e1")
+    outcomes = []
+    barrier = threading.Barrier(12)
+
+    def spend(i):
+        barrier.wait()
+        try:
+            points.spend(1, 30, merchant_id=8, idempotency_key=f"s{i}")
+            outcomes.append("ok")
+        except InsufficientPoints:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=spend, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("ok") == 3
+    assert PointsAccount.get_by_id(1).balance == 10
+    ledger = sum(e.amount for e in PointsEntry.select())
+    assert ledger == 10
+    allocated = sum(a.amount for a in PointsAllocation.select())
+    assert allocated == 90
+
+
+def test_adjust_debit_by_operator_is_guarded_too(database):
+    points.earn(1, 10, merchant_id=None, idempotency_key="e1")
+    with pytest.raises(InsufficientPoints):
+        points.adjust(1, -20, idempotency_key="adj1", memo="纠错", operator_id=3)
+    assert points.adjust(1, -10, idempotency_key="adj2", memo="纠错").entry.kind == "adjust"
+    assert points.balance_of(1) == 0
