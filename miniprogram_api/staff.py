@@ -18,7 +18,8 @@ class StaffHandler(BaseHandler):
     """Handlers acting for a merchant: ``await self.membership(permission)`` authorizes."""
 
     def chosen_merchant_id(self) -> int | None:
-        raw = self.get_query_argument("merchant_id", None) or self.request.headers.get("X-Merchant-Id")
+        raw = (self.get_query_argument("merchant_id", None)
+               or self.request.headers.get("X-Merchant-Id"))
         if raw in (None, ""):
             return None
         return v.query_int(raw, "merchant_id", default=0, minimum=1, maximum=2**31 - 1)

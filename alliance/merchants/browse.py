@@ -3,8 +3,9 @@
 Nearest first reads shops through the (listed, lat, lng) index inside a bounding box
 around the consumer, computes the exact (haversine) distance in Python and keeps each
 merchant's nearest shop. The box starts at the radius recent searches needed and grows by
-the density it sees until it holds a full page beyond the cursor, up to ``MAX_RADIUS_M``: merchants farther away than that are not
-"nearby" and are left out of the distance order (the popular order lists them). The
+the density it sees until it holds a full page beyond the cursor, up to ``MAX_RADIUS_M``:
+merchants farther away than that are not "nearby" and are left out of the distance order
+(the popular order lists them). The
 cursor is (distance, merchant id) of the last row, so pages never overlap or skip.
 """
 from __future__ import annotations

@@ -27,7 +27,8 @@ EDITABLE = ("name", "intro", "address", "lat", "lng", "phone", "opening_hours", 
 
 def _coordinates(lat: Any, lng: Any) -> tuple[float, float]:
     for field, value, bound in (("lat", lat, 90), ("lng", lng, 180)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not -bound <= value <= bound:
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number or not -bound <= value <= bound:
             raise ValidationFailed("门店坐标不正确（GCJ-02 经纬度）",
                                    details={"field": field, "issue": "range", "limit": bound})
     return float(lat), float(lng)

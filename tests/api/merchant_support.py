@@ -74,7 +74,8 @@ class StaffedMerchantsTestCase(MerchantApiTestCase):
                 owner = User.get_by_id(people["owner"]["user"]["id"])
                 merchant = make_merchant(owner=owner, name=f"商户{side.upper()}")
                 for role in ("manager", "clerk"):
-                    add_staff(merchant, f"merchant_{role}", User.get_by_id(people[role]["user"]["id"]))
+                    user = User.get_by_id(people[role]["user"]["id"])
+                    add_staff(merchant, f"merchant_{role}", user)
                 self.ids[side] = {
                     "merchant": merchant.id, "shop": make_shop(merchant).id,
                     "item": make_item(merchant, stock=5).id,

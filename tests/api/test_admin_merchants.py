@@ -46,7 +46,8 @@ class OperatorShopTest(MerchantApiTestCase):
 
             self.merchant = make_merchant(owner=User.get_by_id(owner["user"]["id"]))
             make_shop(self.merchant)
-        self.shop_id = self.api("GET", "/api/v1/merchant/shops", token=self.owner).json["items"][0]["id"]
+        shops = self.api("GET", "/api/v1/merchant/shops", token=self.owner).json["items"]
+        self.shop_id = shops[0]["id"]
         self.operator = self.operator_token("operator")
 
     def test_operator_corrects_a_shop_and_it_is_audited(self):

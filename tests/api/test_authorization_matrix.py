@@ -59,7 +59,8 @@ class CrossMerchantTest(StaffedMerchantsTestCase):
         b = self.ids["b"]["merchant"]
         for role in ("owner", "manager", "clerk"):
             for path in CHOOSING_B:
-                response = self.api("GET", f"{path}?merchant_id={b}", token=self.tokens[f"a-{role}"])
+                response = self.api("GET", f"{path}?merchant_id={b}",
+                                    token=self.tokens[f"a-{role}"])
                 self.assert_error(response, 403, "NOT_MERCHANT_STAFF")
             header = self.api("GET", "/api/v1/merchant/items", token=self.tokens[f"a-{role}"],
                               headers={"X-Merchant-Id": str(b)})

@@ -82,7 +82,8 @@ class CatalogTest(StaffedMerchantsTestCase):
         self.assert_error(self.api("POST", f"/api/v1/merchant/items/{item_id}/on-shelf", {},
                                    token=self.owner), 409, "ITEM_STATUS_CONFLICT")
         with db.connection_context():
-            assert OperatorAuditLog.get(OperatorAuditLog.action == "item.take_down").reason == "涉嫌售假"
+            entry = OperatorAuditLog.get(OperatorAuditLog.action == "item.take_down")
+            assert entry.reason == "涉嫌售假"
             message = OutboxMessage.get(OutboxMessage.event == "catalog.item_taken_down")
         assert message.user_id == self.login("a-owner")["user"]["id"]
 

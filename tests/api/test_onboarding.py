@@ -3,7 +3,7 @@ import json
 
 from alliance.accounts.models import OperatorAuditLog
 from alliance.db import db
-from alliance.merchants.models import Merchant
+from alliance.merchants.models import Merchant, StaffMembership
 from alliance.notifications.models import OutboxMessage
 from tests.api.merchant_support import VALID_ID, MerchantApiTestCase, credit_code, id_number
 
@@ -60,8 +60,9 @@ class ApplicationTest(MerchantApiTestCase):
         token = self.token("boss")
         form = self.application(token)
         headers = {"Idempotency-Key": "apply-1"}
-        first = self.api("POST", "/api/v1/merchant-applications", form, token=token, headers=headers)
-        again = self.api("POST", "/api/v1/merchant-applications", form, token=token, headers=headers)
+        path = "/api/v1/merchant-applications"
+        first = self.api("POST", path, form, token=token, headers=headers)
+        again = self.api("POST", path, form, token=token, headers=headers)
         assert first.status == again.status == 201
         assert again.headers.get("Idempotent-Replayed") == "true"
         with db.connection_context():
@@ -130,8 +131,8 @@ class AuditTest(MerchantApiTestCase):
 
     def test_only_operators_with_merchant_permission_audit(self):
         merchant_id = self.apply(self.token("boss")).json["merchant_id"]
-        self.assert_error(self._act(merchant_id, "approve", self.operator_token("customer_service")),
-                          403, "FORBIDDEN")
+        service_desk = self.operator_token("customer_service")
+        self.assert_error(self._act(merchant_id, "approve", service_desk), 403, "FORBIDDEN")
         self.assert_error(self._act(merchant_id, "approve", self.token("boss")), 401,
                           "TOKEN_INVALID")
 
@@ -170,15 +171,11 @@ class ApplicationAccessTest(MerchantApiTestCase):
     def test_only_the_owner_reads_the_application(self):
         operator = self.operator_token("operator")
         merchant_id = self.approved_merchant("boss", operator=operator)
-        from alliance.merchants.models import StaffMembership
-        from tests.factories import make_user
-
+        manager = self.login("manager")["user"]["id"]
         with db.connection_context():
-            manager = self.login("manager")["user"]["id"]
             StaffMembership.create(merchant=merchant_id, user=manager, role="merchant_manager")
-            make_user()
         response = self.api("GET", "/api/v1/merchant/application", token=self.token("manager"))
         self.assert_error(response, 403, "FORBIDDEN")
         assert json.loads(response.body)["error"]["details"]["permission"] == "merchant:account"
-        self.assert_error(self.api("GET", "/api/v1/merchant/application", token=self.token("nobody")),
-                          403, "NOT_MERCHANT_STAFF")
+        nobody = self.api("GET", "/api/v1/merchant/application", token=self.token("nobody"))
+        self.assert_error(nobody, 403, "NOT_MERCHANT_STAFF")
