@@ -15,6 +15,7 @@ from urllib.parse import urlencode, urlparse, parse_qsl, urlunparse
 from peewee import (DatabaseProxy, DateTimeField, IntegrityError, Model, MySQLDatabase,
                     SqliteDatabase)
 from playhouse.db_url import connect as url_connect
+from pymysql.constants.CLIENT import FOUND_ROWS
 
 db = DatabaseProxy()
 
@@ -34,11 +35,17 @@ class BaseModel(Model):
 
 
 class UTCDateTimeField(DateTimeField):
-    """A naive-UTC datetime column; aware values are converted to UTC on the way in."""
+    """A naive-UTC datetime column, to the second; aware values are converted to UTC.
+
+    Whole seconds because MySQL's DATETIME keeps no more: SQLite then stores exactly what
+    MySQL would, so the two behave alike and a backup moves between them unchanged.
+    """
 
     def db_value(self, value):
-        if isinstance(value, dt.datetime) and value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is not None:
+                value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            value = value.replace(microsecond=0)
         return super().db_value(value)
 
 
@@ -64,7 +71,10 @@ def make_database(url: str, max_connections: int = 16):
                            lock_type="IMMEDIATE", max_connections=max_connections * 2,
                            stale_timeout=600, check_same_thread=False, timeout=15)
     if scheme in ("mysql", "mysql+pool"):
+        # FOUND_ROWS: an UPDATE reports the rows it matched, as SQLite does, not only those
+        # whose values changed, so guarded updates read the same on both databases.
         return url_connect(_mysql_url(url, max_connections), unquote_password=True,
+                           client_flag=FOUND_ROWS,
                            sql_mode="STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION",
                            init_command="SET time_zone = '+00:00'")
     raise ValueError(f"unsupported DATABASE_URL scheme: {scheme!r}")

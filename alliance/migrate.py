@@ -43,11 +43,22 @@ def _migration_lock():
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def migrate(directory: Path = MIGRATIONS_DIR) -> list[str]:
-    """Apply every pending migration; the names applied."""
+def migrate(directory: Path = MIGRATIONS_DIR, target: str | None = None) -> list[str]:
+    """Apply every pending migration (or those up to ``target``); the names applied."""
     with db.connection_context():
         with _migration_lock():
-            return Runner(db.obj, str(directory)).up()
+            return Runner(db.obj, str(directory)).up(target)
+
+
+def migration_names(directory: Path = MIGRATIONS_DIR) -> list[str]:
+    """Every migration this code knows, in order."""
+    return [m.name for m in Runner(db.obj, str(directory)).migrations()]
+
+
+def applied_migrations() -> list[str]:
+    """The migrations applied to the database, in order."""
+    with db.connection_context():
+        return sorted(Runner(db.obj, str(MIGRATIONS_DIR)).applied())
 
 
 def pending_diff():

@@ -1,8 +1,8 @@
 """Every table of the domain, in one list: migrations are generated and checked against it."""
 from __future__ import annotations
 
-from alliance.accounts.models import (Operator, OperatorAuditLog, RefreshFamily, RefreshToken,
-                                      User, WechatIdentity)
+from alliance.accounts.models import (AccountMerge, LoginCode, Operator, OperatorAuditLog,
+                                      RefreshFamily, RefreshToken, User, WechatIdentity)
 from alliance.catalog.models import CatalogItem
 from alliance.infra.models import IdempotencyRecord, KeyValue, RateCounter
 from alliance.jobs.models import JobLease, JobRun
@@ -13,10 +13,12 @@ from alliance.merchants.models import (Merchant, MerchantStatusChange, Shop, Sta
 from alliance.notifications.models import OutboxMessage
 from alliance.officialaccount.models import OaAutoReply, OaFollower, OaInboundMessage
 from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
+from alliance.payments.models import PaymentNotification
 from alliance.referrals.models import QrImage, ReferralAttribution, ReferralCode, ReferralReward
 
 ALL_MODELS = [
-    User, WechatIdentity, RefreshFamily, RefreshToken, Operator, OperatorAuditLog,
+    User, WechatIdentity, RefreshFamily, RefreshToken, Operator, OperatorAuditLog, LoginCode,
+    AccountMerge,
     IdempotencyRecord, RateCounter, KeyValue,
     OutboxMessage,
     Upload, Merchant, MerchantStatusChange, Shop, StaffMembership, StaffInvite, CatalogItem,
@@ -24,4 +26,5 @@ ALL_MODELS = [
     JobLease, JobRun,
     ReferralCode, ReferralAttribution, ReferralReward, QrImage,
     OaFollower, OaInboundMessage, OaAutoReply,
+    PaymentNotification,
 ]

@@ -7,6 +7,8 @@ it needs is missing, and says which.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import re
 import secrets
@@ -27,6 +29,11 @@ SANDBOX_MCH_ID = "1900000109"
 SANDBOX_PUBLIC_KEY_ID = "PUB_KEY_ID_0119000001092025110100000001"
 SANDBOX_ALIPAY_APP_ID = "2021000000000001"
 SANDBOX_ALIPAY_SELLER_ID = "2088000000000001"
+SANDBOX_ALIYUN_ACCESS_KEY_ID = "LTAI5tSandboxAlliance0001"
+SANDBOX_SMS_SIGN_NAME = "异业联盟"
+SANDBOX_SMS_TEMPLATE_CODE = "SMS_000000001"
+SANDBOX_MAIL_FROM = "no-reply@sandbox.alliance.test"
+SMTP_SECURITY_CHOICES = ("ssl", "starttls", "none")
 
 # Credentials production needs; each maps to the Settings attribute holding it.
 PRODUCTION_REQUIRED = (
@@ -46,12 +53,19 @@ PRODUCTION_REQUIRED = (
     "ALIPAY_APP_PRIVATE_KEY_FILE",
     "ALIPAY_PUBLIC_KEY_FILE",
     "ALIPAY_SELLER_ID",
+    "ALIYUN_SMS_ACCESS_KEY_ID",
+    "ALIYUN_SMS_ACCESS_KEY_SECRET",
+    "ALIYUN_SMS_SIGN_NAME",
+    "ALIYUN_SMS_TEMPLATE_CODE",
+    "SMTP_HOST",
+    "SMTP_FROM",
 )
 
 # Names whose values are secrets: never logged, never shown.
 SECRET_NAMES = frozenset({
     "SECRET_KEY", "WECHAT_MINIAPP_SECRET", "WECHAT_OA_SECRET", "WECHAT_OA_TOKEN",
     "WECHAT_OA_AES_KEY", "WECHATPAY_APIV3_KEY", "WECHATPAY_API_KEY",
+    "ALIYUN_SMS_ACCESS_KEY_SECRET", "SMTP_PASSWORD",
 })
 
 
@@ -89,6 +103,7 @@ class Settings:
     wechatpay_public_key_file: str = ""
     wechatpay_public_key_id: str = ""
     wechatpay_api_key: str | None = field(default=None, repr=False)
+    wechatpay_cert_file: str | None = None
     wechatpay_api_base: str = "https://api.mch.weixin.qq.com/"
 
     alipay_app_id: str = ""
@@ -99,6 +114,23 @@ class Settings:
 
     sandbox_wechatpay_private_key_file: str = ""
     sandbox_alipay_private_key_file: str = ""
+    # The merchant's public keys as the providers hold them (empty: the public half of
+    # WECHATPAY_PRIVATE_KEY_FILE / ALIPAY_APP_PRIVATE_KEY_FILE).
+    sandbox_merchant_public_key_file: str = ""
+    sandbox_alipay_app_public_key_file: str = ""
+
+    aliyun_sms_access_key_id: str = ""
+    aliyun_sms_access_key_secret: str = field(default="", repr=False)
+    aliyun_sms_sign_name: str = ""
+    aliyun_sms_template_code: str = ""
+    aliyun_sms_endpoint: str = "https://dysmsapi.aliyuncs.com/"
+
+    smtp_host: str = ""
+    smtp_port: int = 465  # 0 (sandbox only): the sandbox's SMTP stand-in, port chosen at start
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_from: str = ""
+    smtp_security: str = "ssl"  # ssl | starttls | none
 
     # Operational knobs (not credentials).
     max_body_bytes: int = 1024 * 1024
@@ -109,6 +141,8 @@ class Settings:
     refresh_token_ttl_s: int = 30 * 24 * 3600
     upstream_timeout_s: float = 5.0
     login_rate_limit_per_min: int = 30
+    code_daily_limit_per_address: int = 10
+    code_daily_limit_per_ip: int = 30
 
     # Scheduled work (python -m scheduler).
     scheduler_schedules: tuple[tuple[str, str], ...] = ()  # (job name, seconds | off | cron:...)
@@ -199,10 +233,15 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
                  "WECHAT_OA_SECRET", "WECHAT_OA_TOKEN", "WECHAT_OA_AES_KEY", "WECHAT_API_BASE",
                  "WECHATPAY_MCH_ID", "WECHATPAY_APIV3_KEY", "WECHATPAY_CERT_SERIAL",
                  "WECHATPAY_PRIVATE_KEY_FILE", "WECHATPAY_PUBLIC_KEY_FILE",
-                 "WECHATPAY_PUBLIC_KEY_ID", "WECHATPAY_API_KEY", "WECHATPAY_API_BASE",
+                 "WECHATPAY_PUBLIC_KEY_ID", "WECHATPAY_API_KEY", "WECHATPAY_CERT_FILE",
+                 "WECHATPAY_API_BASE",
                  "ALIPAY_APP_ID", "ALIPAY_APP_PRIVATE_KEY_FILE", "ALIPAY_PUBLIC_KEY_FILE",
                  "ALIPAY_SELLER_ID", "ALIPAY_GATEWAY", "SECRET_KEY",
-                 "SANDBOX_WECHATPAY_PRIVATE_KEY_FILE", "SANDBOX_ALIPAY_PRIVATE_KEY_FILE"):
+                 "SANDBOX_WECHATPAY_PRIVATE_KEY_FILE", "SANDBOX_ALIPAY_PRIVATE_KEY_FILE",
+                 "SANDBOX_MERCHANT_PUBLIC_KEY_FILE", "SANDBOX_ALIPAY_APP_PUBLIC_KEY_FILE",
+                 "ALIYUN_SMS_ACCESS_KEY_ID", "ALIYUN_SMS_ACCESS_KEY_SECRET",
+                 "ALIYUN_SMS_SIGN_NAME", "ALIYUN_SMS_TEMPLATE_CODE", "ALIYUN_SMS_ENDPOINT",
+                 "SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM"):
         if get(name):
             values[name.lower()] = get(name)
     for name, attr in (("ALLIANCE_MAX_BODY_BYTES", "max_body_bytes"),
@@ -215,7 +254,10 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
                        ("WECHAT_TOKEN_REFRESH_MARGIN_S", "wechat_token_refresh_margin_s"),
                        ("ORDER_PAYMENT_DEADLINE_MINUTES", "order_payment_deadline_minutes"),
                        ("REFERRAL_WINDOW_DAYS", "referral_window_days"),
-                       ("REFERRAL_REWARD_POINTS", "referral_reward_points")):
+                       ("REFERRAL_REWARD_POINTS", "referral_reward_points"),
+                       ("ALLIANCE_CODE_DAILY_LIMIT_PER_ADDRESS", "code_daily_limit_per_address"),
+                       ("ALLIANCE_CODE_DAILY_LIMIT_PER_IP", "code_daily_limit_per_ip"),
+                       ("SMTP_PORT", "smtp_port")):
         if get(name):
             try:
                 values[attr] = int(get(name))
@@ -231,9 +273,16 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
         if get(name) and not _is_json_object(get(name)):
             raise ConfigurationError(f"{name} must be a JSON object (event -> template)")
 
+    if get("SMTP_SECURITY"):
+        values["smtp_security"] = get("SMTP_SECURITY").lower()
+        if values["smtp_security"] not in SMTP_SECURITY_CHOICES:
+            raise ConfigurationError("SMTP_SECURITY must be one of " + ", ".join(SMTP_SECURITY_CHOICES))
+    if values.get("smtp_port") == 0 and mode != SANDBOX:
+        raise ConfigurationError("SMTP_PORT 0 (the sandbox mailbox) exists in sandbox mode only")
+
     if mode == SANDBOX:
         values = _fill_sandbox_values(values, var_dir)
-    for base in ("wechat_api_base", "wechatpay_api_base"):
+    for base in ("wechat_api_base", "wechatpay_api_base", "aliyun_sms_endpoint"):
         if base in values and not values[base].endswith("/"):
             values[base] += "/"
     settings = Settings(**values)
@@ -288,7 +337,18 @@ def _fill_sandbox_values(values: dict, var_dir: Path) -> dict:
         alipay_gateway=f"{origin}/_sandbox/alipay/gateway.do",
         sandbox_wechatpay_private_key_file=str(keys.wechatpay_private_key),
         sandbox_alipay_private_key_file=str(keys.alipay_private_key),
+        aliyun_sms_access_key_id=SANDBOX_ALIYUN_ACCESS_KEY_ID,
+        aliyun_sms_access_key_secret=_derived_secret(keys.secret_key, "aliyun-sms"),
+        aliyun_sms_sign_name=SANDBOX_SMS_SIGN_NAME,
+        aliyun_sms_template_code=SANDBOX_SMS_TEMPLATE_CODE,
+        aliyun_sms_endpoint=f"{origin}/_sandbox/sms/",
+        smtp_from=SANDBOX_MAIL_FROM,
     )
+    if "smtp_host" not in values:
+        # No mail server configured: the sandbox's own SMTP server takes the mail.
+        defaults.update(smtp_host="127.0.0.1", smtp_port=0, smtp_security="none",
+                        smtp_user="alliance",
+                        smtp_password=_derived_secret(keys.secret_key, "smtp"))
     for name, value in defaults.items():
         values.setdefault(name, value)
     return values
@@ -301,6 +361,9 @@ def _is_json_object(text: str) -> bool:
         return isinstance(json.loads(text), dict)
     except ValueError:
         return False
+def _derived_secret(secret_key: str, purpose: str) -> str:
+    """A sandbox credential derived from the sandbox's secret key (stable across restarts)."""
+    return hmac.new(secret_key.encode(), purpose.encode(), hashlib.sha256).hexdigest()[:30]
 
 
 def new_secret(nbytes: int = 32) -> str:

@@ -1,10 +1,13 @@
-"""The command line: serve (default), migrate, load-demo, create-operator, makemigration.
+"""The command line: serve (default), migrate, load-demo, create-operator, makemigration,
+backup, restore.
 
     python -m server [--host H] [--port P] [--processes N]
     python -m server migrate
     python -m server load-demo [--if-empty]
     python -m server create-operator NAME --role ROLE
     python -m server makemigration NAME
+    python -m server backup FILE
+    python -m server restore FILE [--force]
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import os
 import shutil
 import signal
 import sys
+from pathlib import Path
 
 
 def _settings(overrides: dict[str, str]):
@@ -44,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--display-name", default="")
     make = sub.add_parser("makemigration", help="write a migration for the models' changes")
     make.add_argument("name")
+    dump = sub.add_parser("backup", help="write a consistent backup of all data and uploads")
+    dump.add_argument("file")
+    load = sub.add_parser("restore", help="restore a backup into an empty database")
+    load.add_argument("file")
+    load.add_argument("--force", action="store_true",
+                      help="replace a database that holds data (and the uploaded files)")
     return parser
 
 
@@ -98,6 +108,37 @@ def cmd_create_operator(settings, name: str, role: str, display_name: str) -> in
         print(f"{exc.code}: {exc.message} {exc.details or ''}", file=sys.stderr)
         return 2
     print(f"created operator {operator.username} (id {operator.id}, role {operator.role})")
+def cmd_backup(settings, file: str) -> int:
+    from alliance.db import init_db
+    from alliance.infra.backup import BackupError, backup
+
+    init_db(settings.database_url)
+    try:
+        summary = backup(Path(file), settings.var_dir / "uploads")
+    except BackupError as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup written to {file}: schema {summary.migrations[-1]}, "
+          f"{sum(summary.tables.values())} rows in {len(summary.tables)} tables, "
+          f"{len(summary.files)} files")
+    return 0
+
+
+def cmd_restore(settings, file: str, force: bool) -> int:
+    from alliance.db import init_db
+    from alliance.infra.backup import BackupError
+    from alliance.infra.restore import restore
+
+    init_db(settings.database_url)
+    try:
+        summary = restore(Path(file), settings.var_dir / "uploads", force=force)
+    except BackupError as exc:
+        print(f"restore refused: {exc}", file=sys.stderr)
+        return 1
+    for table, count in summary.tables.items():
+        print(f"  {table}: {count} rows")
+    print(f"restored {file}: schema {summary.migrations[-1]}, counts verified, "
+          f"{len(summary.files)} files")
     return 0
 
 
@@ -164,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_create_operator(settings, args.name, args.role, args.display_name)
     if args.command == "load-demo":
         return cmd_load_demo(settings, args.if_empty)
+    if args.command == "backup":
+        return cmd_backup(settings, args.file)
+    if args.command == "restore":
+        return cmd_restore(settings, args.file, args.force)
     return cmd_serve(settings, args.processes)
 
 

@@ -7,14 +7,18 @@ import tornado.web
 
 import console
 
+from alliance.accounts.codes import CodeLimits
 from alliance.accounts.tokens import TokenService
 from alliance.db import init_db
-from alliance.notifications.delivery import Channels, deliver_soon
 from alliance.members.member_code import MemberCodeSigner
+from alliance.notifications.delivery import Channels, deliver_soon
 from alliance.notifications.outbox import OutboxNotifier
 from alliance.notifications.templates import TemplateBook
 from alliance.protect import FieldProtector
 from config.settings import Settings
+from payments import make_gateways
+from integrations.mail_smtp import SmtpMailer
+from integrations.sms_aliyun import AliyunSms
 from server import logs
 from server.base import NotFoundHandler, dumps
 from server.context import AppContext
@@ -56,11 +60,20 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
         oa_profiles=WechatOaProfiles(oa_client),
         outbox_channels=channels,
         member_codes=MemberCodeSigner(settings.secret_key),
+        sms=AliyunSms(settings.aliyun_sms_access_key_id, settings.aliyun_sms_access_key_secret,
+                      settings.aliyun_sms_sign_name, settings.aliyun_sms_template_code,
+                      settings.aliyun_sms_endpoint, settings.upstream_timeout_s),
+        mailer=SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_security,
+                          settings.smtp_user, settings.smtp_password, settings.smtp_from,
+                          settings.upstream_timeout_s),
+        code_limits=CodeLimits(settings.code_daily_limit_per_address,
+                               settings.code_daily_limit_per_ip),
         storage=make_storage(settings),
         protector=FieldProtector(settings.secret_key),
     )
     ctx.extras["wechat_client"] = miniapp_client
     ctx.extras["wechat_clients"] = wechat_clients
+    ctx.extras["payment_gateways"] = make_gateways(settings)
     return ctx
 
 
@@ -68,13 +81,17 @@ def make_app(settings: Settings, executor: ThreadPoolExecutor | None = None,
              **tornado_settings) -> tornado.web.Application:
     """The application for ``settings``; binds the domain to ``settings.database_url``."""
     init_db(settings.database_url, settings.worker_threads + SANDBOX_THREADS)
-    ctx = build_context(settings, executor)
     routes = api_routes() + console.routes()
+    extras: dict = {}
     if settings.is_sandbox:
         from sandbox.app import sandbox_routes, sandbox_extras
 
-        ctx.extras.update(sandbox_extras(settings))
+        extras = sandbox_extras(settings)
         routes += sandbox_routes()
+        if settings.smtp_port == 0:  # mail goes to the sandbox's SMTP server, on its port
+            settings = settings.replace(smtp_port=extras["mail_sandbox"].port)
+    ctx = build_context(settings, executor)
+    ctx.extras.update(extras)
     fragments, schemas = openapi_fragments()
     document = build_document(fragments, schemas, VERSION)
     return tornado.web.Application(

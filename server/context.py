@@ -5,10 +5,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from alliance.accounts.codes import CodeLimits
 from alliance.accounts.tokens import TokenService
 from alliance.members.member_code import MemberCodeSigner
 from alliance.notifications.delivery import Channels
-from alliance.ports import Notifier, OaProfiles, QrCodeProvider, Storage, WeChatAuth
+from alliance.ports import (MailSender, Notifier, OaProfiles, QrCodeProvider, SmsSender,
+                            Storage, WeChatAuth)
 from alliance.protect import FieldProtector
 from config.settings import Settings
 
@@ -27,4 +29,7 @@ class AppContext:
     qr_codes: QrCodeProvider
     oa_profiles: OaProfiles
     outbox_channels: Channels
+    sms: SmsSender
+    mailer: MailSender
+    code_limits: CodeLimits
     extras: dict[str, Any] = field(default_factory=dict)

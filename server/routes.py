@@ -6,6 +6,7 @@ import admin_api.catalog
 import admin_api.jobs
 import admin_api.merchants
 import admin_api.oa
+import miniprogram_api.account
 import miniprogram_api.applications
 import miniprogram_api.auth
 import miniprogram_api.members
@@ -16,6 +17,7 @@ import miniprogram_api.merchants
 import miniprogram_api.referrals
 import miniprogram_api.staff
 import miniprogram_api.uploads
+import payments.notify_handlers
 import server.ops
 import wechat_handlers.oa
 
@@ -38,6 +40,8 @@ API_MODULES = [
     admin_api.jobs,
     admin_api.oa,
     wechat_handlers.oa,
+    payments.notify_handlers,
+    miniprogram_api.account,
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -91,6 +92,19 @@ def use_fresh_database() -> str:
     return url
 
 
+def age_login_code(target: str, seconds: int) -> None:
+    """Move a sent code's clock back by ``seconds``, as if it had been sent that long ago."""
+    import datetime as dt
+
+    from alliance.accounts.models import LoginCode
+
+    delta = dt.timedelta(seconds=seconds)
+    with db.connection_context():
+        for row in LoginCode.select().where(LoginCode.target == target):
+            (LoginCode.update(sent_at=row.sent_at - delta, expires_at=row.expires_at - delta)
+             .where(LoginCode.id == row.id).execute())
+
+
 def make_settings(database_url: str, port: int = 8000, **env: str) -> Settings:
     environ = {"ALLIANCE_ENV": "sandbox", "ALLIANCE_VAR_DIR": str(VAR_DIR),
                "DATABASE_URL": database_url, "PORT": str(port), **env}
@@ -127,8 +141,10 @@ class ApiTestCase(AsyncHTTPTestCase):
         return self.app
 
     def tearDown(self):
-        super().tearDown()
         ctx = self.app.settings["ctx"]
+        if "mail_sandbox" in ctx.extras:
+            ctx.extras["mail_sandbox"].stop()
+        super().tearDown()
         ctx.executor.shutdown(wait=True)
         if "sandbox_executor" in ctx.extras:
             ctx.extras["sandbox_executor"].shutdown(wait=True)
@@ -173,6 +189,23 @@ class ApiTestCase(AsyncHTTPTestCase):
                             {"username": username, "password": OPERATOR_PASSWORD})
         assert response.status == 200, response.body
         return response.json["access_token"]
+
+    def sms_code(self, phone: str) -> str:
+        """Send a sign-in code to ``phone`` and read it from the sandbox's SMS outbox."""
+        response = self.api("POST", "/api/v1/auth/sms/send", {"phone": phone})
+        assert response.status == 200, response.body
+        return self.last_sms_code(phone)
+
+    def last_sms_code(self, phone: str) -> str:
+        items = self.api("GET", f"/_sandbox/sms/messages?phone={phone}").json["items"]
+        return items[0]["template_param"]["code"]
+
+    def mail_code(self, email: str) -> str:
+        """Send a sign-in code to ``email`` and read it from the sandbox's mailbox."""
+        response = self.api("POST", "/api/v1/auth/email/send", {"email": email})
+        assert response.status == 200, response.body
+        text = self.api("GET", f"/_sandbox/mail/messages?to={email}").json["items"][0]["text"]
+        return re.search(r"\b(\d{6})\b", text).group(1)
 
     def assert_error(self, response: Response, status: int, code: str) -> None:
         assert response.status == status, (response.status, response.body)

@@ -13,7 +13,9 @@ class User(BaseModel):
     nickname = CharField(max_length=64, default="")
     avatar_url = CharField(max_length=512, default="")
     phone = CharField(max_length=20, null=True, unique=True)
-    status = CharField(max_length=16, default="active", index=True)  # active | disabled | deleted
+    email = CharField(max_length=191, null=True, unique=True)  # lower-cased
+    # active | disabled | deleted (personal data erased) | merged (into another account)
+    status = CharField(max_length=16, default="active", index=True)
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
 
@@ -84,3 +86,34 @@ class OperatorAuditLog(BaseModel):
 
     class Meta:
         indexes = ((("target_type", "target_id"), False),)
+class LoginCode(BaseModel):
+    """The current one-time code sent to a phone number or an email address.
+
+    One row per address, reused by every send: a new send replaces the code (the old one
+    stops working), and the guarded updates on this row enforce the resend interval and
+    the wrong-try budget on both databases.
+    """
+
+    id = AutoField()
+    channel = CharField(max_length=8)  # sms | email
+    target = CharField(max_length=191)  # normalised phone number or email address
+    code_hash = CharField(max_length=64, default="")
+    salt = CharField(max_length=32, default="")
+    state = CharField(max_length=16, default="new")  # new | active | used | burnt | failed
+    attempts = IntegerField(default=0)
+    sent_at = UTCDateTimeField(null=True)
+    expires_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("channel", "target"), True),)
+
+
+class AccountMerge(BaseModel):
+    """The record of one account merged into another (one person, one account)."""
+
+    id = AutoField()
+    source_user = ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    target_user = ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    reason = CharField(max_length=16)  # phone | email | unionid
+    moved = TextField(default="{}")  # JSON: rows moved per registered handler
+    created_at = UTCDateTimeField(default=utcnow)

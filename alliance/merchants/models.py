@@ -122,3 +122,51 @@ class StaffInvite(BaseModel):
     accepted_at = UTCDateTimeField(null=True)
     revoked_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
+
+
+# -- one person, one account: what a merge and a deletion do with merchants' rows ----------
+
+ROLE_RANK = {"merchant_owner": 3, "merchant_manager": 2, "merchant_clerk": 1}
+
+
+def _move_staff(source_id: int, target_id: int) -> int:
+    """Give the surviving account the absorbed one's merchants, roles and invitations; where
+    both held a role at one merchant, the stronger active one stays."""
+    moved = Merchant.update(owner=target_id).where(Merchant.owner == source_id).execute()
+    for mine in StaffMembership.select().where(StaffMembership.user == source_id):
+        theirs = StaffMembership.get_or_none(StaffMembership.merchant == mine.merchant_id,
+                                             StaffMembership.user == target_id)
+        if theirs is None:
+            StaffMembership.update(user=target_id).where(StaffMembership.id == mine.id).execute()
+        else:
+            if mine.status == "active" and (theirs.status != "active"
+                                            or ROLE_RANK[mine.role] > ROLE_RANK[theirs.role]):
+                (StaffMembership.update(role=mine.role, status="active", removed_at=None)
+                 .where(StaffMembership.id == theirs.id).execute())
+            StaffMembership.delete().where(StaffMembership.id == mine.id).execute()
+        moved += 1
+    moved += (StaffInvite.update(created_by=target_id)
+              .where(StaffInvite.created_by == source_id).execute())
+    (StaffInvite.update(accepted_by=target_id)
+     .where(StaffInvite.accepted_by == source_id).execute())
+    (MerchantStatusChange.update(actor_id=target_id)
+     .where(MerchantStatusChange.actor_kind == "user",
+            MerchantStatusChange.actor_id == source_id).execute())
+    return moved
+
+
+def _end_staff_roles(user_id: int) -> int:
+    """A deleted account works nowhere any more (merchants it owned keep their records)."""
+    return (StaffMembership.update(status="removed", removed_at=utcnow())
+            .where(StaffMembership.user == user_id, StaffMembership.status == "active")
+            .execute())
+
+
+def _register() -> None:
+    from alliance.accounts.merge import register_user_data
+
+    register_user_data("merchants", models=(Merchant, StaffMembership, StaffInvite),
+                       move=_move_staff, erase=_end_staff_roles)
+
+
+_register()

@@ -25,3 +25,18 @@ class OutboxMessage(BaseModel):
 
     class Meta:
         indexes = ((("status", "next_attempt_at"), False),)
+
+
+def _register() -> None:
+    from alliance.accounts.merge import register_user_data
+
+    register_user_data(
+        "notifications", models=(OutboxMessage,),
+        move=lambda source_id, target_id: (OutboxMessage.update(user_id=target_id)
+                                           .where(OutboxMessage.user_id == source_id,
+                                                  OutboxMessage.status == "pending").execute()),
+        erase=lambda user_id: (OutboxMessage.delete()
+                               .where(OutboxMessage.user_id == user_id).execute()))
+
+
+_register()

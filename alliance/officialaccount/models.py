@@ -45,3 +45,17 @@ class OaAutoReply(BaseModel):
 
     class Meta:
         indexes = ((("match", "keyword"), True),)
+
+
+def _register() -> None:
+    from alliance.accounts.merge import register_user_data
+
+    register_user_data(
+        "oa_followers", models=(OaFollower,),
+        move=lambda source_id, target_id: (OaFollower.update(user=target_id)
+                                           .where(OaFollower.user == source_id).execute()),
+        # The openid is personal data: a deleted account's follower rows go with it.
+        erase=lambda user_id: OaFollower.delete().where(OaFollower.user == user_id).execute())
+
+
+_register()

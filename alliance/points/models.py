@@ -48,3 +48,31 @@ class PointsAllocation(BaseModel):
     lot = ForeignKeyField(PointsEntry, backref="consumptions", on_delete="CASCADE")
     amount = IntegerField()
     funding_merchant_id = IntegerField(null=True, index=True)
+
+
+def _move_points(source_id: int, target_id: int) -> int:
+    """The absorbed account's points join the survivor's: balances and lifetime totals add
+    up, and every entry (earned lots included, so FIFO spending and expiry carry on) is
+    re-owned. The source row is updated first so that the value read is the latest."""
+    moved = PointsEntry.update(user_id=target_id).where(PointsEntry.user_id == source_id).execute()
+    touched = (PointsAccount.update(updated_at=utcnow())
+               .where(PointsAccount.user_id == source_id).execute())
+    if touched:
+        source = PointsAccount.get(PointsAccount.user_id == source_id)
+        PointsAccount.insert(user_id=target_id).on_conflict_ignore().execute()
+        (PointsAccount.update(balance=PointsAccount.balance + source.balance,
+                              lifetime_earned=PointsAccount.lifetime_earned + source.lifetime_earned,
+                              updated_at=utcnow())
+         .where(PointsAccount.user_id == target_id).execute())
+        PointsAccount.delete().where(PointsAccount.user_id == source_id).execute()
+    return moved
+
+
+def _register() -> None:
+    from alliance.accounts.merge import register_user_data
+
+    register_user_data("points", models=(PointsAccount, PointsEntry, PointsAllocation),
+                       move=_move_points, erase=None)
+
+
+_register()

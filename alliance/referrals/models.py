@@ -80,3 +80,33 @@ class QrImage(BaseModel):
     meta = TextField(null=True)  # JSON (official-account ticket and url)
     claimed_at = UTCDateTimeField(default=utcnow)
     created_at = UTCDateTimeField(default=utcnow)
+
+
+def _move_referrals(source_id: int, target_id: int) -> int:
+    """A merge: the absorbed account's referrals become the surviving account's.
+
+    What the survivor already has wins where only one row may exist (its code, its own
+    attribution and reward as an invitee); the absorbed rows then stay as records of it.
+    """
+    moved = (ReferralAttribution.update(referrer=target_id)
+             .where(ReferralAttribution.referrer == source_id).execute())
+    moved += ReferralReward.update(referrer=target_id).where(ReferralReward.referrer == source_id).execute()
+    for model in (ReferralAttribution, ReferralReward):
+        if not model.select().where(model.invitee == target_id).exists():
+            moved += model.update(invitee=target_id).where(model.invitee == source_id).execute()
+    if not ReferralCode.select().where(ReferralCode.owner_kind == "user",
+                                       ReferralCode.owner_id == target_id).exists():
+        moved += (ReferralCode.update(owner_id=target_id)
+                  .where(ReferralCode.owner_kind == "user", ReferralCode.owner_id == source_id)
+                  .execute())
+    return moved
+
+
+def _register() -> None:
+    from alliance.accounts.merge import register_user_data
+
+    register_user_data("referrals", models=(ReferralCode, ReferralAttribution, ReferralReward),
+                       move=_move_referrals, erase=None)
+
+
+_register()

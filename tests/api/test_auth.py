@@ -159,9 +159,14 @@ class PhoneBindingTest(ApiTestCase):
         assert response.status == 200, response.body
         assert response.json["phone"] == "138****8000" and response.json["phone_bound"]
 
-    def test_bind_phone_held_by_another_account_conflicts(self):
+    def test_bind_phone_held_by_a_disabled_account_conflicts(self):
+        from alliance.accounts.models import User
+        from alliance.db import connection
+
         self.api("POST", "/api/v1/me/phone", {"code": "sandbox-phone-13800138000"},
                  token=self.token("alice"))
+        with connection():
+            User.update(status="disabled").where(User.phone == "13800138000").execute()
         response = self.api("POST", "/api/v1/me/phone", {"code": "sandbox-phone-13800138000"},
                             token=self.token("bob"))
         self.assert_error(response, 409, "PHONE_ALREADY_BOUND")
