@@ -12,7 +12,7 @@ PERMISSION = "admin:merchants"
 class AdminItemsHandler(BaseHandler):
     @authenticated(PERMISSION, kind="operator")
     async def get(self):
-        limit = v.query_limit(self.query("limit"))
+        limit = v.page_limit(self.query("limit"))
         merchant_id = v.query_int(self.query("merchant_id"), "merchant_id", default=None,
                                   minimum=1, maximum=2**31 - 1)
         review_flag = v.one_of(self.query("review", "all"), "review", ("all", "pending"))

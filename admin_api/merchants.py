@@ -14,7 +14,7 @@ PERMISSION = "admin:merchants"
 class AdminMerchantsHandler(BaseHandler):
     @authenticated(PERMISSION, kind="operator")
     async def get(self):
-        limit = v.query_limit(self.query("limit"))
+        limit = v.page_limit(self.query("limit"))
         self.write_json(await self.run_sync(
             admin_queries.list_for_operators, status=self.query("status"),
             industry=self.query("industry"), q=self.query("q"), cursor=self.query("cursor"),

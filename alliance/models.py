@@ -4,16 +4,21 @@ from __future__ import annotations
 from alliance.accounts.models import (AccountMerge, LoginCode, Operator, OperatorAuditLog,
                                       RefreshFamily, RefreshToken, User, WechatIdentity)
 from alliance.catalog.models import CatalogItem
+from alliance.commissions.models import CommissionEntry
+from alliance.coupons.models import Coupon, CouponDistribution, CouponTemplate
 from alliance.infra.models import IdempotencyRecord, KeyValue, RateCounter
 from alliance.jobs.models import JobLease, JobRun
 from alliance.media.models import Upload
 from alliance.members.member_code import UsedMemberCode
+from alliance.members.models import MerchantLevelRule, MerchantMember, PointsAward
 from alliance.merchants.models import (Merchant, MerchantStatusChange, Shop, StaffInvite,
                                        StaffMembership)
+from alliance.merchants import user_data as _merchant_user_data  # noqa: F401  (merge handlers)
 from alliance.notifications.models import OutboxMessage
 from alliance.officialaccount.models import OaAutoReply, OaFollower, OaInboundMessage
-from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
 from alliance.payments.models import PaymentNotification
+from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
+from alliance.redemptions.models import Redemption
 from alliance.referrals.models import QrImage, ReferralAttribution, ReferralCode, ReferralReward
 
 ALL_MODELS = [
@@ -21,10 +26,12 @@ ALL_MODELS = [
     AccountMerge,
     IdempotencyRecord, RateCounter, KeyValue,
     OutboxMessage,
-    Upload, Merchant, MerchantStatusChange, Shop, StaffMembership, StaffInvite, CatalogItem,
     PointsAccount, PointsEntry, PointsAllocation, UsedMemberCode,
     JobLease, JobRun,
     ReferralCode, ReferralAttribution, ReferralReward, QrImage,
     OaFollower, OaInboundMessage, OaAutoReply,
     PaymentNotification,
+    Upload, Merchant, MerchantStatusChange, Shop, StaffMembership, StaffInvite, CatalogItem,
+    CouponTemplate, CouponDistribution, Coupon, Redemption, CommissionEntry,
+    MerchantLevelRule, MerchantMember, PointsAward,
 ]

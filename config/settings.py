@@ -158,6 +158,7 @@ class Settings:
     # sandbox defaults in sandbox mode, no such channel in production.
     wechat_subscribe_templates: str | None = None
     wechat_oa_templates: str | None = None
+    redemption_undo_minutes: int = 30
 
     @property
     def is_sandbox(self) -> bool:
@@ -257,7 +258,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
                        ("REFERRAL_REWARD_POINTS", "referral_reward_points"),
                        ("ALLIANCE_CODE_DAILY_LIMIT_PER_ADDRESS", "code_daily_limit_per_address"),
                        ("ALLIANCE_CODE_DAILY_LIMIT_PER_IP", "code_daily_limit_per_ip"),
-                       ("SMTP_PORT", "smtp_port")):
+                       ("SMTP_PORT", "smtp_port"),
+                       ("ALLIANCE_REDEMPTION_UNDO_MINUTES", "redemption_undo_minutes")):
         if get(name):
             try:
                 values[attr] = int(get(name))

@@ -11,7 +11,7 @@ from server.base import authenticated, idempotent
 class ItemsHandler(StaffHandler):
     @authenticated()
     async def get(self):
-        limit = v.query_limit(self.query("limit"))
+        limit = v.page_limit(self.query("limit"))
         membership = await self.membership("merchant:read")
         self.write_json(await self.run_sync(
             list_staff_items, membership.merchant_id, status=self.query("status"),

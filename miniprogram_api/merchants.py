@@ -18,7 +18,7 @@ class BrowseHandler(BaseHandler):
         return (await self.authenticate("user")).id
 
     def limit(self) -> int:
-        return v.query_limit(self.query("limit"))
+        return v.page_limit(self.query("limit"))
 
     def position(self) -> tuple[float | None, float | None]:
         return (v.query_float(self.query("lat"), "lat", minimum=-90, maximum=90),

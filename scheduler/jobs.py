@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from alliance.coupons import claims as coupon_claims
 from alliance.infra import idempotency, kv, ratelimit
 from alliance.jobs import services as job_services
 from alliance.members import member_code
+from alliance.notifications import delivery
+from alliance.payments import notices as payment_notices
 from alliance.points import services as points
 from scheduler.registry import JOBS, job
 from server.context import AppContext
@@ -69,3 +72,22 @@ def refresh_wechat_access_tokens(ctx: AppContext) -> dict:
     """Refresh each WeChat app's shared access token before it expires."""
     margin = ctx.settings.wechat_token_refresh_margin_s
     return {"refreshed": wechat_api.refresh_tokens(ctx.extras["wechat_clients"], margin)}
+
+
+@job("notifications.deliver_outbox", every=dt.timedelta(seconds=10), lease=dt.timedelta(minutes=2))
+def deliver_outbox(ctx: AppContext) -> dict:
+    """Send due outbox messages (those the server's after-commit attempt did not finish)."""
+    report = delivery.deliver_due(ctx.outbox_channels, batch=200)
+    return {"sent": report.sent, "retried": report.retried, "failed": report.failed}
+
+
+@job("coupons.expire", every=dt.timedelta(minutes=5))
+def expire_coupons(ctx: AppContext) -> dict:
+    """Mark unused coupons past their validity expired."""
+    return {"expired": coupon_claims.expire_coupons()}
+
+
+@job("payments.dispatch_pending", every=dt.timedelta(minutes=1))
+def dispatch_pending_payment_notices(ctx: AppContext) -> dict:
+    """Apply verified payment notices that no handler has applied yet."""
+    return {"applied": payment_notices.dispatch_pending()}

@@ -74,6 +74,6 @@ def query_float(raw: str | None, field: str, *, minimum: float, maximum: float) 
     return value
 
 
-def query_limit(raw: str | None) -> int:
-    """The ``limit`` of a list request (paging.DEFAULT_LIMIT when absent)."""
+def page_limit(raw: str | None) -> int:
+    """A list's ``limit`` query argument: 1..MAX_LIMIT, DEFAULT_LIMIT when absent."""
     return query_int(raw, "limit", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)

@@ -20,17 +20,3 @@ class Upload(BaseModel):
     size_bytes = IntegerField()
     created_at = UTCDateTimeField(default=utcnow)
 
-
-def _move_uploads(source_id: int, target_id: int) -> int:
-    """The surviving account may attach the absorbed one's images."""
-    return Upload.update(owner=target_id).where(Upload.owner == source_id).execute()
-
-
-def _register() -> None:
-    from alliance.accounts.merge import register_user_data
-
-    # On deletion the images stay: shops, items and merchant applications show them.
-    register_user_data("media", models=(Upload,), move=_move_uploads, erase=None)
-
-
-_register()

@@ -30,3 +30,24 @@ def test_merge_keeps_the_survivors_own_attribution(database):
     merge_users(absorbed.id, survivor.id, "phone")
 
     assert ReferralAttribution.get(ReferralAttribution.invitee == survivor).referrer_id == second.id
+
+
+def test_merge_gives_the_survivor_the_absorbed_accounts_merchant_roles(database):
+    from alliance.merchants.models import Merchant, StaffMembership
+    from tests.factories import add_staff, make_merchant
+
+    absorbed, survivor = User.create(nickname="A"), User.create(nickname="S")
+    owned = make_merchant(owner=absorbed)
+    both = make_merchant()
+    add_staff(both, "merchant_clerk", absorbed)
+    add_staff(both, "merchant_manager", survivor)
+
+    merge_users(absorbed.id, survivor.id, "phone")
+
+    assert Merchant.get_by_id(owned.id).owner_id == survivor.id
+    assert StaffMembership.get(StaffMembership.merchant == owned).user_id == survivor.id
+    roles = {(m.user_id, m.role, m.status) for m in
+             StaffMembership.select().where(StaffMembership.merchant == both,
+                                            StaffMembership.user != both.owner_id)}
+    assert (survivor.id, "merchant_manager", "active") in roles
+    assert (absorbed.id, "merchant_clerk", "removed") in roles
