@@ -8,9 +8,9 @@ from alliance.commissions.models import CommissionEntry
 from alliance.coupons.models import Coupon, CouponDistribution, CouponTemplate
 from alliance.infra.models import IdempotencyRecord, KeyValue, RateCounter
 from alliance.jobs.models import JobLease, JobRun
+from alliance.media.models import Upload
 from alliance.members.member_code import UsedMemberCode
 from alliance.members.models import MerchantLevelRule, MerchantMember, PointsAward
-from alliance.media.models import Upload
 from alliance.merchants.models import (Merchant, MerchantStatusChange, Shop, StaffInvite,
                                        StaffMembership)
 from alliance.merchants import user_data as _merchant_user_data  # noqa: F401  (merge handlers)

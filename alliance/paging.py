@@ -40,3 +40,37 @@ def newest_first(query: ModelSelect, key: Field, cursor: str | None,
     rows = list(query.order_by(key.desc()).limit(limit + 1))
     next_cursor = encode_cursor(getattr(rows[limit - 1], key.name)) if len(rows) > limit else None
     return rows[:limit], next_cursor
+
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+def decode_keys(cursor: str | None, types: tuple[type, ...]) -> list | None:
+    """The keys of ``cursor`` checked against ``types`` (``float`` accepts any number)."""
+    keys = decode_cursor(cursor)
+    if keys is None:
+        return None
+    if len(keys) != len(types) or any(
+            isinstance(key, bool) or not isinstance(key, (int, float) if kind is float else kind)
+            for key, kind in zip(keys, types)):
+        raise ValidationFailed("分页游标无效", details={"field": "cursor"})
+    return keys
+
+
+def after(fields: tuple[Field, ...], keys: list, descending: bool):
+    """The rows strictly after ``keys`` in the order of ``fields`` (all asc or all desc)."""
+    first, *rest = fields
+    head, *tail = keys
+    beyond = first < head if descending else first > head
+    if not rest:
+        return beyond
+    return beyond | ((first == head) & after(tuple(rest), tail, descending))
+
+
+def keyset_page(rows: list, limit: int, key) -> tuple[list, str | None]:
+    """Split ``limit + 1`` fetched rows into the page and the cursor of the next one
+    (``key(row)``: the sort keys of a row)."""
+    if len(rows) <= limit:
+        return rows, None
+    return rows[:limit], encode_cursor(*key(rows[limit - 1]))

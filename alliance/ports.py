@@ -53,6 +53,23 @@ class Notifier(Protocol):
         """Queue ``event`` (e.g. ``order.paid``) with ``data`` for ``user_id``."""
 
 
+class Storage(Protocol):
+    """Keeps uploaded files (local disk, or an object store) under keys it chooses.
+
+    Keys are opaque, random and safe to use as paths; ``read`` of an unknown key raises
+    FileNotFoundError.
+    """
+
+    def save(self, data: bytes, *, suffix: str) -> str:
+        """Store ``data`` under a new random key ending in ``suffix``; the key."""
+
+    def read(self, key: str) -> bytes:
+        """The bytes stored under ``key``."""
+
+    def delete(self, key: str) -> None:
+        """Forget ``key`` (no error when it is already gone)."""
+
+
 @dataclass(frozen=True)
 class OaQrCode:
     """An official-account parametric QR code: ``url`` is the content to draw."""
@@ -300,18 +317,3 @@ class MailSender(Protocol):
 
     def send(self, to: str, subject: str, text: str) -> None:
         """Deliver a plain-text message to ``to``."""
-class Storage(Protocol):
-    """Keeps uploaded files (local disk, or an object store) under keys it chooses.
-
-    Keys are opaque, random and safe to use as paths; ``read`` of an unknown key raises
-    FileNotFoundError.
-    """
-
-    def save(self, data: bytes, *, suffix: str) -> str:
-        """Store ``data`` under a new random key ending in ``suffix``; the key."""
-
-    def read(self, key: str) -> bytes:
-        """The bytes stored under ``key``."""
-
-    def delete(self, key: str) -> None:
-        """Forget ``key`` (no error when it is already gone)."""

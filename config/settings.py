@@ -246,6 +246,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
         if get(name):
             values[name.lower()] = get(name)
     for name, attr in (("ALLIANCE_MAX_BODY_BYTES", "max_body_bytes"),
+                       ("ALLIANCE_MAX_UPLOAD_BYTES", "max_upload_bytes"),
                        ("ALLIANCE_DB_MAX_CONNECTIONS", "db_max_connections"),
                        ("ALLIANCE_WORKER_THREADS", "worker_threads"),
                        ("ALLIANCE_LOGIN_RATE_LIMIT_PER_MIN", "login_rate_limit_per_min"),

@@ -7,7 +7,6 @@ from alliance.catalog import queries as catalog
 from alliance.merchants.browse import list_merchants
 from alliance.merchants.industries import INDUSTRIES
 from alliance.merchants.queries import merchant_detail
-from alliance.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from server import validation as v
 from server.base import BaseHandler
 
@@ -19,8 +18,7 @@ class BrowseHandler(BaseHandler):
         return (await self.authenticate("user")).id
 
     def limit(self) -> int:
-        return v.query_int(self.query("limit"), "limit", default=DEFAULT_LIMIT, minimum=1,
-                           maximum=MAX_LIMIT)
+        return v.page_limit(self.query("limit"))
 
     def position(self) -> tuple[float | None, float | None]:
         return (v.query_float(self.query("lat"), "lat", minimum=-90, maximum=90),

@@ -7,7 +7,8 @@ argument or the ``X-Merchant-Id`` header; without either, the user's only mercha
 from __future__ import annotations
 
 from alliance.merchants.models import StaffMembership
-from alliance.merchants.staff import (active_memberships, membership_view,
+from alliance.merchants.applications import update_profile
+from alliance.merchants.staff import (active_memberships, membership_view, profile_view,
                                       require_merchant_permission)
 from server import validation as v
 from server.base import BaseHandler, authenticated
@@ -17,7 +18,8 @@ class StaffHandler(BaseHandler):
     """Handlers acting for a merchant: ``await self.membership(permission)`` authorizes."""
 
     def chosen_merchant_id(self) -> int | None:
-        raw = self.get_query_argument("merchant_id", None) or self.request.headers.get("X-Merchant-Id")
+        raw = (self.get_query_argument("merchant_id", None)
+               or self.request.headers.get("X-Merchant-Id"))
         if raw in (None, ""):
             return None
         return v.query_int(raw, "merchant_id", default=0, minimum=1, maximum=2**31 - 1)
@@ -39,7 +41,14 @@ class MerchantProfileHandler(StaffHandler):
     @authenticated()
     async def get(self):
         membership = await self.membership("merchant:read")
-        self.write_json(membership_view(membership))
+        self.write_json(profile_view(membership))
+
+    @authenticated()
+    async def patch(self):
+        changes = self.json_body()
+        membership = await self.membership("merchant:catalog")
+        membership.merchant = await self.run_sync(update_profile, membership.merchant_id, changes)
+        self.write_json(profile_view(membership))
 
 
 def routes() -> list:
@@ -64,16 +73,21 @@ MERCHANT_CHOICE = [
 
 
 def _openapi() -> dict:
-    from server.openapi import list_of, op, ref
+    from server.openapi import STR, list_of, obj, op, ref
 
     tags = ["merchant staff"]
+    profile = {"allOf": [ref("StaffMembership"), obj({
+        "industry": STR, "intro": STR, "contact_phone": STR, "status_reason": STR})]}
     return {
         "/api/v1/merchant/memberships": {"get": op(
             "The merchants the caller works at, with their role", tags=tags,
             ok=list_of(ref("StaffMembership")))},
-        "/api/v1/merchant/profile": {"get": op(
-            "The chosen merchant and the caller's role there", tags=tags,
-            ok=ref("StaffMembership"), params=MERCHANT_CHOICE, errors=(400, 403))},
+        "/api/v1/merchant/profile": {
+            "get": op("The chosen merchant and the caller's role there", tags=tags,
+                      ok=profile, params=MERCHANT_CHOICE, errors=(400, 403)),
+            "patch": op("Change the introduction or contact phone", tags=tags, ok=profile,
+                        body=obj({"intro": STR, "contact_phone": STR}),
+                        params=MERCHANT_CHOICE, errors=(400, 403))},
     }
 
 

@@ -14,6 +14,7 @@ from alliance.members.member_code import MemberCodeSigner
 from alliance.notifications.delivery import Channels, deliver_soon
 from alliance.notifications.outbox import OutboxNotifier
 from alliance.notifications.templates import TemplateBook
+from alliance.protect import FieldProtector
 from config.settings import Settings
 from payments import make_gateways
 from integrations.mail_smtp import SmtpMailer
@@ -24,6 +25,7 @@ from server.context import AppContext
 from server.openapi import build_document
 from server.ratelimit import make_rate_limiter
 from server.routes import api_routes, openapi_fragments
+from server.storage import make_storage
 from wechat_handlers.api import make_wechat_clients
 from wechat_handlers.messages import WechatMessageSender
 from wechat_handlers.miniapp import WechatMiniAppAuth
@@ -66,6 +68,8 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
                           settings.upstream_timeout_s),
         code_limits=CodeLimits(settings.code_daily_limit_per_address,
                                settings.code_daily_limit_per_ip),
+        storage=make_storage(settings),
+        protector=FieldProtector(settings.secret_key),
     )
     ctx.extras["wechat_client"] = miniapp_client
     ctx.extras["wechat_clients"] = wechat_clients

@@ -116,7 +116,8 @@ class BaseHandler(tornado.web.RequestHandler):
     def write_json(self, value: Any, status: int = 200) -> None:
         self.set_status(status)
         self._json_text = dumps(value)
-        self.finish(self._json_text)
+        if not getattr(self, "_hold_finish", False):
+            self.finish(self._json_text)
 
     def write_error(self, status_code: int, **kwargs) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
@@ -211,15 +212,22 @@ def idempotent(method: Method) -> Method:
             self.set_header("Idempotent-Replayed", "true")
             self.finish(outcome.body)
             return None
+        # The answer is recorded before it is sent: a client that repeats the request as
+        # soon as it has the answer gets the replay, not IDEMPOTENCY_IN_PROGRESS.
+        self._hold_finish = True
         try:
             result = await method(self, *args, **kwargs)
         except BaseException:
+            self._hold_finish = False
             await self.run_sync(idempotency.abandon, outcome)
             raise
+        self._hold_finish = False
         if 200 <= self.get_status() < 300 and hasattr(self, "_json_text"):
             await self.run_sync(idempotency.complete, outcome, self.get_status(), self._json_text)
         else:
             await self.run_sync(idempotency.abandon, outcome)
+        if hasattr(self, "_json_text") and not self._finished:
+            self.finish(self._json_text)
         return result
 
     return wrapper

@@ -10,7 +10,8 @@ from alliance.accounts.tokens import TokenService
 from alliance.members.member_code import MemberCodeSigner
 from alliance.notifications.delivery import Channels
 from alliance.ports import (MailSender, Notifier, OaProfiles, QrCodeProvider, SmsSender,
-                            WeChatAuth)
+                            Storage, WeChatAuth)
+from alliance.protect import FieldProtector
 from config.settings import Settings
 
 
@@ -22,6 +23,8 @@ class AppContext:
     wechat_auth: WeChatAuth
     rate_limiter: Any
     notifier: Notifier
+    storage: Storage
+    protector: FieldProtector
     member_codes: MemberCodeSigner
     qr_codes: QrCodeProvider
     oa_profiles: OaProfiles

@@ -2,20 +2,27 @@
 from __future__ import annotations
 
 import admin_api.auth
+import admin_api.catalog
+import admin_api.coupons
 import admin_api.jobs
+import admin_api.merchants
 import admin_api.oa
 import miniprogram_api.account
-import admin_api.coupons
+import miniprogram_api.applications
 import miniprogram_api.auth
 import miniprogram_api.counter
 import miniprogram_api.coupons
 import miniprogram_api.members
-import miniprogram_api.referrals
-import payments.notify_handlers
+import miniprogram_api.merchant_catalog
 import miniprogram_api.merchant_coupons
 import miniprogram_api.merchant_members
+import miniprogram_api.merchant_shops
+import miniprogram_api.merchant_staff
 import miniprogram_api.merchants
+import miniprogram_api.referrals
 import miniprogram_api.staff
+import miniprogram_api.uploads
+import payments.notify_handlers
 import server.ops
 import wechat_handlers.oa
 
@@ -23,22 +30,28 @@ import wechat_handlers.oa
 API_MODULES = [
     server.ops,
     miniprogram_api.auth,
+    miniprogram_api.account,
     miniprogram_api.members,
     miniprogram_api.referrals,
-    admin_api.auth,
-    admin_api.jobs,
-    admin_api.oa,
-    wechat_handlers.oa,
-    payments.notify_handlers,
-    miniprogram_api.account,
     miniprogram_api.merchants,
     miniprogram_api.staff,
-    admin_api.auth,
+    miniprogram_api.uploads,
+    miniprogram_api.applications,
+    miniprogram_api.merchant_shops,
+    miniprogram_api.merchant_staff,
+    miniprogram_api.merchant_catalog,
     miniprogram_api.coupons,
     miniprogram_api.merchant_coupons,
     miniprogram_api.counter,
     miniprogram_api.merchant_members,
+    admin_api.auth,
+    admin_api.merchants,
+    admin_api.catalog,
     admin_api.coupons,
+    admin_api.jobs,
+    admin_api.oa,
+    wechat_handlers.oa,
+    payments.notify_handlers,
 ]
 
 

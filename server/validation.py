@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 from alliance.errors import ValidationFailed
-from alliance.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from alliance.paging import DEFAULT_LIMIT, MAX_LIMIT
 
 
 def _fail(field: str, issue: str, message: str = "请求参数有误", **extra) -> ValidationFailed:

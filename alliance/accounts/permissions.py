@@ -12,6 +12,7 @@ PERMISSIONS: dict[str, str] = {
     "self:read": "read one's own account, coupons, points and orders",
     "self:write": "change one's own account, claim coupons, place orders",
     "merchant:read": "read the shop's data",
+    "merchant:account": "see and resubmit the merchant's application and certification",
     "merchant:catalog": "edit the shop's catalog and shop details",
     "merchant:staff": "invite and remove staff",
     "merchant:redeem": "scan member codes, redeem coupons and service codes",
@@ -36,7 +37,7 @@ _MERCHANT_ALL = {p for p in PERMISSIONS if p.startswith("merchant:")}
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "consumer": frozenset({"self:read", "self:write"}),
     "merchant_owner": frozenset(_MERCHANT_ALL),
-    "merchant_manager": frozenset(_MERCHANT_ALL - {"merchant:staff"}),
+    "merchant_manager": frozenset(_MERCHANT_ALL - {"merchant:staff", "merchant:account"}),
     "merchant_clerk": frozenset({"merchant:read", "merchant:redeem"}),
     "administrator": frozenset(p for p in PERMISSIONS if p.startswith("admin:")),
     "operator": frozenset({"admin:merchants", "admin:consumers", "admin:orders",

@@ -14,7 +14,7 @@ from alliance.db import utcnow
 from alliance.errors import ValidationFailed
 from alliance.merchants.models import Merchant
 from alliance.merchants.queries import register_detail_section
-from alliance.pagination import decode_cursor, page
+from alliance.paging import newest_first
 
 MAX_SECTION_TEMPLATES = 50
 DISTRIBUTOR = Merchant.alias("distributor")
@@ -73,14 +73,10 @@ def open_templates(channel: str, viewer_id: int | None, cursor: str | None,
         raise ValidationFailed("渠道不正确", details={"field": "channel",
                                                     "choices": ["platform", "points"]})
     now = utcnow()
-    last = decode_cursor(cursor, (int,))
     query = _templates().where(CouponTemplate.status == "active",
                                CouponTemplate.channels.contains(channel),
                                Merchant.id.is_null() | (Merchant.status == "approved"))
-    if last:
-        query = query.where(CouponTemplate.id < last[0])
-    rows = [t for t in query.order_by(CouponTemplate.id.desc()).limit(limit + 1)]
-    rows, next_cursor = page(rows, limit, lambda t: [t.id])
+    rows, next_cursor = newest_first(query, CouponTemplate.id, cursor, limit)
     claimed = _claimed_counts(viewer_id, [t.id for t in rows])
     return {"items": [_offer(t, claimed, "") for t in rows if claim_open(t, now)],
             "next_cursor": next_cursor}
@@ -96,14 +92,10 @@ def my_coupons(user_id: int, status: str | None, cursor: str | None, limit: int)
     if status is not None and status not in COUPON_STATUSES:
         raise ValidationFailed("状态不正确", details={"field": "status",
                                                     "choices": list(COUPON_STATUSES)})
-    last = decode_cursor(cursor, (int,))
     query = _coupons().where(Coupon.user_id == user_id)
     if status is not None:
         query = query.where(Coupon.status == status)
-    if last:
-        query = query.where(Coupon.id < last[0])
-    rows, next_cursor = page(list(query.order_by(Coupon.id.desc()).limit(limit + 1)), limit,
-                             lambda c: [c.id])
+    rows, next_cursor = newest_first(query, Coupon.id, cursor, limit)
     return {"items": [coupon_view(c) for c in rows], "next_cursor": next_cursor}
 
 
@@ -120,15 +112,11 @@ def issuer_templates(merchant_id: int | None, status: str | None, cursor: str | 
                      limit: int) -> dict:
     """The templates issued by ``merchant_id`` (None: the platform), newest first, with
     how many of their coupons were used or redeemed."""
-    last = decode_cursor(cursor, (int,))
     query = _templates().where(CouponTemplate.merchant.is_null() if merchant_id is None
                                else CouponTemplate.merchant == merchant_id)
     if status is not None:
         query = query.where(CouponTemplate.status == status)
-    if last:
-        query = query.where(CouponTemplate.id < last[0])
-    rows, next_cursor = page(list(query.order_by(CouponTemplate.id.desc()).limit(limit + 1)),
-                             limit, lambda t: [t.id])
+    rows, next_cursor = newest_first(query, CouponTemplate.id, cursor, limit)
     used = used_counts([t.id for t in rows])
     return {"items": [staff_template_view(t, used.get(t.id, 0)) for t in rows],
             "next_cursor": next_cursor}

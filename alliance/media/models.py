@@ -19,3 +19,4 @@ class Upload(BaseModel):
     content_type = CharField(max_length=32)
     size_bytes = IntegerField()
     created_at = UTCDateTimeField(default=utcnow)
+

@@ -108,6 +108,16 @@ def owned_upload(owner_id: int, upload_id: object, purposes: tuple[str, ...], fi
     return upload.id
 
 
+def attachable_uploads(owner_id: int, upload_ids: object, purpose: str, field: str,
+                       attached: list[str], max_items: int) -> list[str]:
+    """A list of image ids to attach: each already ``attached`` or the caller's own upload."""
+    if not isinstance(upload_ids, list) or len(upload_ids) > max_items:
+        raise ValidationFailed(f"图片最多 {max_items} 张",
+                               details={"field": field, "max_items": max_items})
+    return [u if u in attached else owned_upload(owner_id, u, (purpose,), field)
+            for u in upload_ids]
+
+
 def public_path(upload_id: str | None) -> str | None:
     """The path a public image is served at (relative to PUBLIC_BASE_URL)."""
     return f"/media/{upload_id}" if upload_id else None

@@ -10,7 +10,7 @@ from alliance.members.models import MerchantLevelRule, MerchantMember
 from alliance.members.services import (BASE_LEVEL_NAME, Award, Benefits, MemberNotFound,
                                       benefits_of_level, rules_of)
 from alliance.merchants.models import Merchant
-from alliance.pagination import decode_cursor, page
+from alliance.paging import newest_first
 from alliance.points.models import PointsAccount
 from alliance.points.services import balance_of
 
@@ -76,14 +76,10 @@ def member_at_counter(user_id: int, merchant_id: int) -> dict:
 
 def merchant_members(merchant_id: int, cursor: str | None, limit: int) -> dict:
     """A page of the merchant's members, newest first."""
-    last = decode_cursor(cursor, (int,))
     query = (MerchantMember.select(MerchantMember, User)
              .join(User, on=(MerchantMember.user_id == User.id))
              .where(MerchantMember.merchant == merchant_id))
-    if last:
-        query = query.where(MerchantMember.id < last[0])
-    rows, next_cursor = page(list(query.order_by(MerchantMember.id.desc()).limit(limit + 1)),
-                             limit, lambda m: [m.id])
+    rows, next_cursor = newest_first(query, MerchantMember.id, cursor, limit)
     by_level = {r.level: Benefits(r.level, r.name, r.discount_percent, r.points_multiplier_pct)
                 for r in rules_of(merchant_id)}
     return {"items": [{**membership_view(m, merchant_id, by_level.get(m.level)),

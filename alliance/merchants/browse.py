@@ -3,8 +3,9 @@
 Nearest first reads shops through the (listed, lat, lng) index inside a bounding box
 around the consumer, computes the exact (haversine) distance in Python and keeps each
 merchant's nearest shop. The box starts at the radius recent searches needed and grows by
-the density it sees until it holds a full page beyond the cursor, up to ``MAX_RADIUS_M``: merchants farther away than that are not
-"nearby" and are left out of the distance order (the popular order lists them). The
+the density it sees until it holds a full page beyond the cursor, up to ``MAX_RADIUS_M``:
+merchants farther away than that are not "nearby" and are left out of the distance order
+(the popular order lists them). The
 cursor is (distance, merchant id) of the last row, so pages never overlap or skip.
 """
 from __future__ import annotations
@@ -18,7 +19,7 @@ from alliance.merchants.geo import bounding_box, haversine_m
 from alliance.merchants.industries import INDUSTRIES
 from alliance.merchants.models import Merchant, Shop
 from alliance.merchants.views import merchant_summary
-from alliance.pagination import after, decode_cursor, page
+from alliance.paging import after, decode_keys, keyset_page
 
 SORTS = ("distance", "popular")
 FIRST_RADIUS_M = 300.0
@@ -70,7 +71,7 @@ def _merchant_filter(query, industry: str | None, q: str | None):
 
 def _nearest_page(lat: float, lng: float, industry: str | None, q: str | None,
                   cursor: str | None, limit: int) -> dict:
-    position = decode_cursor(cursor, (float, int))
+    position = decode_keys(cursor, (float, int))
     last = (float(position[0]), position[1]) if position else None
     hint_key = None if q else (industry or "")
     radius = max(_radius_hints.get(hint_key, FIRST_RADIUS_M), last[0] * 1.1 if last else 0.0)
@@ -87,7 +88,7 @@ def _nearest_page(lat: float, lng: float, industry: str | None, q: str | None,
         radius *= min(4.0, max(1.5, 1.25 * math.sqrt(wanted / max(1, len(nearest)))))
     if hint_key is not None and last is None:
         _radius_hints[hint_key] = _next_hint(radius, ranked, limit)
-    rows, next_cursor = page(ranked[:limit + 1], limit, lambda row: [row[0], row[1]])
+    rows, next_cursor = keyset_page(ranked[:limit + 1], limit, lambda row: [row[0], row[1]])
     shops = _shops_with_merchants([shop_id for _, _, shop_id in rows])
     items = [merchant_summary(shops[shop_id].merchant, distance, shops[shop_id])
              for distance, _, shop_id in rows]
@@ -131,13 +132,13 @@ def _nearest_within(lat: float, lng: float, radius: float, industry: str | None,
 
 def _popular_page(industry: str | None, q: str | None, cursor: str | None, limit: int,
                   position: tuple[float, float] | None) -> dict:
-    last = decode_cursor(cursor, (int, int))
+    last = decode_keys(cursor, (int, int))
     query = _merchant_filter(Merchant.select().where(Merchant.status == "approved"), industry, q)
     if last:
         query = query.where(after((Merchant.popularity, Merchant.id), last, descending=True))
     rows = list(query.select(*SUMMARY_COLUMNS)
                 .order_by(Merchant.popularity.desc(), Merchant.id.desc()).limit(limit + 1))
-    rows, next_cursor = page(rows, limit, lambda m: [m.popularity, m.id])
+    rows, next_cursor = keyset_page(rows, limit, lambda m: [m.popularity, m.id])
     ids = [m.id for m in rows]
     distances = _nearest_distances(ids, *position) if position else {}
     shop_ids = ({m: shop_id for m, (_, shop_id) in distances.items()} if position

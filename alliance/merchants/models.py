@@ -122,3 +122,4 @@ class StaffInvite(BaseModel):
     accepted_at = UTCDateTimeField(null=True)
     revoked_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
+

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from alliance.accounts.operators import record_audit
+from alliance.checks import text
 from alliance.db import transaction, utcnow
 from alliance.errors import ValidationFailed
-from alliance.media.services import owned_upload
+from alliance.media.services import attachable_uploads, owned_upload
 from alliance.merchants.hours import validate_hours
 from alliance.merchants.models import Merchant, Shop
 from alliance.merchants.queries import get_shop
@@ -15,6 +17,9 @@ from alliance.merchants.views import shop_view
 
 SHOP_STATUSES = ("open", "closed")
 MAX_PHOTOS = 9
+# field -> (max length, required)
+TEXT_FIELDS = {"name": (64, True), "address": (255, True), "intro": (2000, False),
+               "phone": (20, False)}
 # Fields an edit may change; the uploads among them are checked separately.
 EDITABLE = ("name", "intro", "address", "lat", "lng", "phone", "opening_hours", "status",
             "logo_upload", "photos")
@@ -22,18 +27,25 @@ EDITABLE = ("name", "intro", "address", "lat", "lng", "phone", "opening_hours", 
 
 def _coordinates(lat: Any, lng: Any) -> tuple[float, float]:
     for field, value, bound in (("lat", lat, 90), ("lng", lng, 180)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not -bound <= value <= bound:
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number or not -bound <= value <= bound:
             raise ValidationFailed("门店坐标不正确（GCJ-02 经纬度）",
                                    details={"field": field, "issue": "range", "limit": bound})
     return float(lat), float(lng)
 
 
-def _clean(changes: dict[str, Any], actor_user_id: int | None) -> dict[str, Any]:
-    """The columns for ``changes``: hours and photos as JSON, uploads checked."""
+def _clean(changes: dict[str, Any], actor_user_id: int | None,
+           current: dict[str, Any]) -> dict[str, Any]:
+    """The columns for ``changes``: hours and photos as JSON, uploads checked (the shop's
+    ``current`` logo and photos may stay whoever uploaded them; an operator, with no
+    ``actor_user_id``, can only remove them)."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationFailed("包含不能修改的字段", details={"fields": sorted(unknown)})
     values = dict(changes)
+    for field, (max_length, required) in TEXT_FIELDS.items():
+        if field in values:
+            values[field] = text(values[field], field, max_length, required)
     if "lat" in values or "lng" in values:
         if "lat" not in values or "lng" not in values:
             raise ValidationFailed("经纬度需同时提供", details={"field": "lat"})
@@ -43,19 +55,13 @@ def _clean(changes: dict[str, Any], actor_user_id: int | None) -> dict[str, Any]
     if "status" in values and values["status"] not in SHOP_STATUSES:
         raise ValidationFailed("门店状态不正确", details={"field": "status",
                                                        "choices": list(SHOP_STATUSES)})
-    uploads = {k: values[k] for k in ("logo_upload", "photos") if k in values}
-    if uploads and actor_user_id is None:
-        raise ValidationFailed("图片只能由商户上传", details={"fields": sorted(uploads)})
-    if values.get("logo_upload") is not None:
+    if values.get("logo_upload") is not None and values["logo_upload"] != current.get("logo"):
         values["logo_upload"] = owned_upload(actor_user_id, values["logo_upload"], ("logo",),
                                              "logo_upload")
     if "photos" in values:
-        photos = values["photos"]
-        if not isinstance(photos, list) or len(photos) > MAX_PHOTOS:
-            raise ValidationFailed(f"门店照片最多 {MAX_PHOTOS} 张",
-                                   details={"field": "photos", "max_items": MAX_PHOTOS})
-        values["photos"] = json.dumps([owned_upload(actor_user_id, p, ("shop_photo",), "photos")
-                                       for p in photos])
+        values["photos"] = json.dumps(attachable_uploads(
+            actor_user_id, values["photos"], "shop_photo", "photos", current.get("photos", []),
+            MAX_PHOTOS))
     return values
 
 
@@ -63,7 +69,7 @@ def create_shop(merchant_id: int, actor_user_id: int, *, name: str, address: str
                 lng: float, **optional: Any) -> Shop:
     """Open a new shop for the merchant (listed at once when the merchant is approved)."""
     values = _clean({"name": name, "address": address, "lat": lat, "lng": lng, **optional},
-                    actor_user_id)
+                    actor_user_id, {})
     with transaction():
         shop = Shop.create(merchant=merchant_id, **values)
         sync_listing(merchant_id)
@@ -73,13 +79,25 @@ def create_shop(merchant_id: int, actor_user_id: int, *, name: str, address: str
 def update_shop(merchant_id: int, shop_id: int, actor_user_id: int | None,
                 changes: dict[str, Any]) -> Shop:
     """Change some of a shop's details (a shop of ``merchant_id`` only)."""
-    values = _clean(changes, actor_user_id)
     with transaction():
         shop = get_shop(shop_id, merchant_id)
+        values = _clean(changes, actor_user_id,
+                        {"logo": shop.logo_upload, "photos": json.loads(shop.photos or "[]")})
         if values:
             Shop.update(updated_at=utcnow(), **values).where(Shop.id == shop.id).execute()
             sync_listing(merchant_id)
         return Shop.get_by_id(shop.id)
+
+
+def operator_update_shop(operator_id: int, shop_id: int, changes: dict[str, Any],
+                         reason: str = "") -> Shop:
+    """An operator corrects a shop's details (or removes its logo or photos); audited."""
+    with transaction():
+        shop = get_shop(shop_id)
+        updated = update_shop(shop.merchant_id, shop_id, None, changes)
+        record_audit(operator_id, "shop.edit", "shop", shop_id, reason,
+                     {"merchant_id": shop.merchant_id, "changes": changes})
+        return updated
 
 
 def sync_listing(merchant_id: int) -> None:

@@ -12,7 +12,7 @@ from alliance.errors import AllianceError, PermissionDenied, ValidationFailed
 from alliance.merchants.models import Merchant, StaffMembership
 
 # What staff of a merchant that is not approved (pending, rejected, suspended) may still do.
-INACTIVE_MERCHANT_PERMISSIONS = frozenset({"merchant:read"})
+INACTIVE_MERCHANT_PERMISSIONS = frozenset({"merchant:read", "merchant:account"})
 
 
 class NotMerchantStaff(AllianceError):
@@ -75,3 +75,11 @@ def membership_view(membership: StaffMembership) -> dict:
     merchant = membership.merchant
     return {"merchant_id": merchant.id, "merchant_name": merchant.name,
             "merchant_status": merchant.status, "role": membership.role}
+
+
+def profile_view(membership: StaffMembership) -> dict:
+    """The merchant as its staff see it in the mini-program's merchant mode."""
+    merchant = membership.merchant
+    return {**membership_view(membership), "industry": merchant.industry,
+            "intro": merchant.intro, "contact_phone": merchant.contact_phone,
+            "status_reason": merchant.status_reason}

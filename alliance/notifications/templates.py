@@ -31,8 +31,9 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "referral.rewarded": ("invitee_nickname", "points"),
 }
 OPTIONAL_DEFAULTS = {"reason": "无", "carrier": "", "tracking_no": ""}
-RESULT_TEXT = {"approved": "审核通过", "rejected": "未通过", "success": "退款成功",
-               "failed": "退款失败", "refused": "已拒绝"}
+RESULT_TEXT = {"approved": "审核通过", "rejected": "未通过", "suspended": "已暂停营业",
+               "reinstated": "已恢复营业", "success": "退款成功", "failed": "退款失败",
+               "refused": "已拒绝"}
 VALUE_LIMITS = {"thing": 20, "name": 10, "phrase": 5, "character_string": 32, "number": 32,
                 "letter": 32, "symbol": 5, "car_number": 8, "phone_number": 17}
 

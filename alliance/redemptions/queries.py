@@ -5,7 +5,7 @@ import datetime as dt
 
 from alliance.clock import to_local_iso
 from alliance.commissions.models import CommissionEntry
-from alliance.pagination import decode_cursor, page
+from alliance.paging import newest_first
 from alliance.redemptions.models import Redemption
 
 
@@ -48,12 +48,8 @@ def one_redemption(redemption: Redemption, window: dt.timedelta,
 def merchant_redemptions(merchant_id: int, window: dt.timedelta, cursor: str | None,
                          limit: int) -> dict:
     """A page of the merchant's redemptions, newest first."""
-    last = decode_cursor(cursor, (int,))
     query = Redemption.select().where(Redemption.merchant == merchant_id)
-    if last:
-        query = query.where(Redemption.id < last[0])
-    rows, next_cursor = page(list(query.order_by(Redemption.id.desc()).limit(limit + 1)), limit,
-                             lambda r: [r.id])
+    rows, next_cursor = newest_first(query, Redemption.id, cursor, limit)
     commissions = _commissions([r.id for r in rows])
     return {"items": [redemption_view(r, window, commissions.get(r.id, 0)) for r in rows],
             "next_cursor": next_cursor}

@@ -3,7 +3,6 @@ import pytest
 from alliance.errors import ValidationFailed
 from alliance.merchants.browse import list_merchants
 from alliance.merchants.geo import haversine_m
-from alliance.pagination import InvalidCursor
 from tests.factories import DEMO_POINT, make_merchant, make_shop
 
 LAT, LNG = DEMO_POINT
@@ -116,8 +115,11 @@ def test_bad_browse_arguments_name_the_field(database, kwargs, field):
 
 
 def test_forged_cursor_is_refused(database):
-    with pytest.raises(InvalidCursor):
+    with pytest.raises(ValidationFailed) as error:
         list_merchants(lat=LAT, lng=LNG, cursor="not-a-cursor")
+    assert error.value.details == {"field": "cursor"}
+    with pytest.raises(ValidationFailed):
+        list_merchants(lat=LAT, lng=LNG, cursor="WyJ4IiwxXQ")  # ["x", 1]
 
 
 def test_haversine_matches_a_known_distance():

@@ -62,7 +62,8 @@ def test_removed_staff_lose_access(database):
 def test_suspended_merchant_staff_may_only_read(database):
     merchant = make_merchant(status="suspended")
     owner = merchant.owner
-    assert require_merchant_permission(_principal(owner), "merchant:read").merchant_id == merchant.id
+    membership = require_merchant_permission(_principal(owner), "merchant:read")
+    assert membership.merchant_id == merchant.id
     with pytest.raises(MerchantNotActive):
         require_merchant_permission(_principal(owner), "merchant:redeem")
 

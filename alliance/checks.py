@@ -1,0 +1,27 @@
+"""Checks of values that reach a service as free-form dicts (partial updates)."""
+from __future__ import annotations
+
+from typing import Any
+
+from alliance.errors import ValidationFailed
+
+
+def text(value: Any, field: str, max_length: int, required: bool = False) -> str:
+    """``value`` stripped, when it is a string of at most ``max_length`` characters."""
+    if not isinstance(value, str) or len(value.strip()) > max_length or (
+            required and not value.strip()):
+        raise ValidationFailed(f"{field} 须为不超过 {max_length} 字的文字",
+                               details={"field": field, "max_length": max_length,
+                                        "required": required})
+    return value.strip()
+
+
+def integer(value: Any, field: str, minimum: int, maximum: int,
+            nullable: bool = False) -> int | None:
+    """``value`` when it is an integer within [minimum, maximum] (or None if ``nullable``)."""
+    if value is None and nullable:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise ValidationFailed(f"{field} 须为 {minimum} 到 {maximum} 之间的整数",
+                               details={"field": field, "minimum": minimum, "maximum": maximum})
+    return value

@@ -1,0 +1,67 @@
+"""Image uploads: type by magic bytes, size limit, public and private serving."""
+import io
+import os
+import time
+
+from PIL import Image
+
+from tests.api.merchant_support import MerchantApiTestCase
+from tests.support import multipart, png_bytes
+
+
+class UploadTest(MerchantApiTestCase):
+    def test_image_upload_answers_an_id_and_a_public_url(self):
+        response = self.upload(self.token(), "item_image")
+        assert response.status == 201
+        assert response.json["content_type"] == "image/png"
+        served = self.api("GET", response.json["url"])
+        assert served.status == 200 and served.body == png_bytes()
+        assert served.headers["Content-Type"] == "image/png"
+
+    def test_non_image_upload_is_rejected(self):
+        response = self.upload(self.token(), "licence", b"%PDF-1.7 not an image at all")
+        self.assert_error(response, 415, "UNSUPPORTED_FILE_TYPE")
+        assert response.json["error"]["details"]["field"] == "file"
+
+    def test_file_with_image_magic_that_does_not_decode_is_rejected(self):
+        response = self.upload(self.token(), "logo", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+        self.assert_error(response, 415, "UNSUPPORTED_FILE_TYPE")
+
+    def test_unknown_purpose_is_rejected(self):
+        self.assert_error(self.upload(self.token(), "selfie"), 400, "VALIDATION_FAILED")
+
+    def test_missing_file_is_rejected(self):
+        body, headers = multipart({"purpose": "logo"}, {})
+        response = self.api("POST", "/api/v1/uploads", body=body, headers=headers,
+                            token=self.token())
+        self.assert_error(response, 400, "VALIDATION_FAILED")
+
+    def test_upload_needs_a_login(self):
+        body, headers = multipart({"purpose": "logo"}, {"file": ("a.png", png_bytes())})
+        self.assert_error(self.api("POST", "/api/v1/uploads", body=body, headers=headers),
+                          401, "UNAUTHENTICATED")
+
+    def test_private_image_needs_a_valid_signed_link(self):
+        response = self.upload(self.token(), "id_card")
+        assert "sig=" in response.json["url"]
+        assert self.api("GET", response.json["url"]).status == 200
+        self.assert_error(self.api("GET", f"/media/{response.json['id']}"), 403,
+                          "MEDIA_LINK_INVALID")
+        forged = response.json["url"].replace("sig=", "sig=0")
+        self.assert_error(self.api("GET", forged), 403, "MEDIA_LINK_INVALID")
+        expired = f"/media/{response.json['id']}?exp={int(time.time()) - 1}&sig=00"
+        self.assert_error(self.api("GET", expired), 403, "MEDIA_LINK_INVALID")
+
+    def test_unknown_media_is_not_found(self):
+        self.assert_error(self.api("GET", "/media/uNoSuchUpload0000"), 404, "UPLOAD_NOT_FOUND")
+
+
+class UploadLimitTest(MerchantApiTestCase):
+    env = {"ALLIANCE_MAX_UPLOAD_BYTES": "2000"}
+
+    def test_image_over_the_size_limit_is_rejected(self):
+        buffer = io.BytesIO()
+        Image.frombytes("L", (100, 100), os.urandom(10_000)).save(buffer, format="PNG")
+        response = self.upload(self.token(), "logo", buffer.getvalue())
+        self.assert_error(response, 413, "UPLOAD_TOO_LARGE")
+        assert response.json["error"]["details"]["limit_bytes"] == 2000
