@@ -124,7 +124,7 @@ def prepare_database(plan: Plan, env: dict[str, str]) -> str:
     """Migrate the database of ``env`` and load what the scenarios need; its version."""
     from alliance.migrate import migrate
 
-    settings = load_settings(env, use_dotenv=False)
+    settings = load_settings(env)  # as the servers read it (.env included)
     init_db(settings.database_url)
     migrate()
     needed = {name for s in plan.scenarios for name in s.data}
@@ -149,10 +149,10 @@ def status_problems(workload: Workload, result: Measurement) -> list[str]:
     return problems
 
 
-def measure(plan: Plan, scenario: Scenario, server, connections: int, database: str,
+def measure(plan: Plan, scenario: Scenario, server, bench: Bench, database: str,
             processes: int) -> report.Row:
-    """Prepare ``scenario``, drive it, check it: its row."""
-    bench = Bench(HOST, server.port, connections, plan.scale)
+    """Prepare ``scenario`` on ``bench``, drive it, check it: its row."""
+    connections = bench.connections
     workload = scenario.build(bench)
     cpu_before = server.cpu_seconds()
     result = loadgen.run(HOST, server.port, workload.requests, duration_s=plan.duration_s,
@@ -177,6 +177,7 @@ def run_table(plan: Plan, database: str, processes: int, settings_env: dict[str,
     label = f"{database}-{processes}p"
     app_port, baseline_port = ports
     env = {**settings_env, "PORT": str(app_port)}
+    settings = load_settings(env)
     rows = []
     app = app_server(app_port, processes, env, plan.out_dir / f"{label}-server.log")
     baseline = baseline_server(baseline_port, processes, plan.out_dir / f"{label}-baseline.log")
@@ -186,7 +187,8 @@ def run_table(plan: Plan, database: str, processes: int, settings_env: dict[str,
             # that a machine that got busier or quieter meanwhile shows, and counts less.
             for scenario in plan.scenarios + plan.scenarios[:1]:
                 server = baseline if scenario.target == "baseline" else app
-                rows.append(measure(plan, scenario, server, connections, database, processes))
+                bench = Bench(HOST, server.port, connections, plan.scale, settings)
+                rows.append(measure(plan, scenario, server, bench, database, processes))
     return rows
 
 

@@ -198,7 +198,7 @@ def run(host: str, port: int, requests: list[list[bytes]], *, duration_s: float,
     clients = max(1, min(clients, len(requests)))
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
-    start_at = time.monotonic() + 1.0 + 0.2 * clients  # time to spawn and connect
+    start_at = time.monotonic() + 0.6 + 0.2 * clients  # time to spawn and connect
     measure_from = start_at + warmup_s
     stop_at = measure_from + duration_s
     processes = []

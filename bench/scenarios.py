@@ -15,14 +15,22 @@ scenario also fails on an answer whose status is not in ``ok`` and on transport 
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import dataclass
 from typing import Callable
 
+from peewee import fn
+
 from alliance.accounts.models import RefreshFamily, User
+from alliance.accounts.tokens import TokenService
+from alliance.coupons.models import Coupon, CouponTemplate
+from alliance.coupons.templates import create_template
 from alliance.db import connection
-from bench.data import Scale, bench_user_name
+from alliance.merchants.models import Merchant
+from bench.data import Scale, bench_position, bench_user_name
 from bench.loadgen import Measurement, http_request
 from bench.servers import call
+from config.settings import Settings
 
 Check = Callable[[Measurement], list[str]]
 
@@ -44,6 +52,7 @@ class Bench:
     port: int
     connections: int
     scale: Scale
+    settings: Settings  # the servers' (their SECRET_KEY signs the tokens minted here)
 
     def request(self, method: str, path: str, body: dict | None = None, *,
                 token: str | None = None, client: int = 0) -> bytes:
@@ -69,6 +78,15 @@ class Bench:
         if status != 200:
             raise RuntimeError(f"setup login of {name} failed: {status} {answer}")
         return answer["access_token"]
+
+    def tokens(self, count: int) -> list[tuple[int, str]]:
+        """(user id, access token) of the first ``count`` loaded users, minted directly."""
+        service = TokenService(self.settings.secret_key, self.settings.access_token_ttl_s)
+        with connection():
+            ids = [u.id for u in User.select(User.id).where(User.nickname.startswith("压测用户"))
+                   .order_by(User.id).limit(count)]
+            return [(user_id, service.issue("user", user_id, ["consumer"]).access_token)
+                    for user_id in ids]
 
     def user_name(self, index: int) -> str:
         """The name of loaded user ``index`` (1 .. scale.users)."""
@@ -153,3 +171,78 @@ def login(bench: Bench) -> Workload:
         return problems
 
     return Workload(requests, check=check)
+
+
+@scenario("merchant", data=("merchants", "shops"))
+def merchant_detail(bench: Bench) -> Workload:
+    """GET /api/v1/merchants/{id} of loaded merchants, anonymously: the merchant, its shops."""
+    with connection():
+        ids = [m.id for m in Merchant.select(Merchant.id).where(Merchant.status == "approved")
+               .order_by(Merchant.id)]
+    rng = random.Random(11)
+    return Workload([[bench.request("GET", f"/api/v1/merchants/{rng.choice(ids)}", client=c)
+                      for _ in range(200)] for c in range(bench.connections)])
+
+
+@scenario("items", data=("merchants", "goods"))
+def merchant_items(bench: Bench) -> Workload:
+    """GET /api/v1/merchants/{id}/items of loaded merchants: a page of goods and services."""
+    with connection():
+        ids = [m.id for m in Merchant.select(Merchant.id).where(Merchant.status == "approved")
+               .order_by(Merchant.id)]
+    rng = random.Random(13)
+    return Workload([[bench.request("GET", f"/api/v1/merchants/{rng.choice(ids)}/items",
+                                    client=c) for _ in range(200)]
+                     for c in range(bench.connections)])
+
+
+@scenario("nearby", data=("merchants", "shops"))
+def nearby_search(bench: Bench) -> Workload:
+    """GET /api/v1/merchants?lat=&lng=&sort=distance from points of the loaded area."""
+    rng = random.Random(12)
+    requests = []
+    for c in range(bench.connections):
+        points = [bench_position(rng) for _ in range(200)]
+        requests.append([bench.request(
+            "GET", f"/api/v1/merchants?lat={lat}&lng={lng}&sort=distance&limit=20", client=c)
+            for lat, lng in points])
+    return Workload(requests)
+
+
+CLAIMERS_PER_COUPON = 2
+
+
+@scenario("claim", data=("users", "merchants"))
+def claim_rush(bench: Bench) -> Workload:
+    """POST /api/v1/coupon-templates/{id}/claim: twice as many users as coupons, one each."""
+    stock = max(1, min(1000, bench.scale.users // CLAIMERS_PER_COUPON))
+    users = bench.tokens(stock * CLAIMERS_PER_COUPON)
+    with connection():
+        issuer = Merchant.select().where(Merchant.status == "approved").order_by(Merchant.id).get()
+        template = create_template(
+            {"name": "压测抢券", "kind": "fixed", "discount_fen": 500, "total_stock": stock,
+             "per_user_limit": 1, "valid_days": 7, "channels": ["own"]},
+            merchant_id=issuer.id, actor_kind="user", actor_id=issuer.owner_id)
+    path = f"/api/v1/coupon-templates/{template.id}/claim"
+    requests = [[bench.request("POST", path, {}, token=token, client=c)
+                 for _, token in users[c::bench.connections]] for c in range(bench.connections)]
+
+    def check(result: Measurement) -> list[str]:
+        with connection():
+            coupons = Coupon.select().where(Coupon.template == template.id).count()
+            issued = CouponTemplate.get_by_id(template.id).issued
+            doubles = (Coupon.select(Coupon.user_id).where(Coupon.template == template.id)
+                       .group_by(Coupon.user_id).having(fn.COUNT(Coupon.id) > 1).count())
+        problems = []
+        if coupons > stock or issued != coupons:
+            problems.append(f"oversold: stock {stock}, issued {issued}, coupons {coupons}")
+        if coupons != result.statuses.get(201, 0):
+            problems.append(f"{result.statuses.get(201, 0)} claims answered 201 "
+                            f"but {coupons} coupons exist")
+        if sum(result.statuses.values()) >= len(users) and coupons != stock:
+            problems.append(f"every user tried but only {coupons} of {stock} were claimed")
+        if doubles:
+            problems.append(f"{doubles} users hold more than their one coupon")
+        return problems
+
+    return Workload(requests, ok=frozenset({201, 409}), check=check)
