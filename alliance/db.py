@@ -53,7 +53,7 @@ class UTCDateTimeField(DateTimeField):
         return super().db_value(value)
 
 
-class _PooledMySQLDatabase(PooledMySQLDatabase):
+class PooledMySQLStatusDatabase(PooledMySQLDatabase):
     """peewee's MySQL pool without a ROLLBACK round trip on every check-in.
 
     peewee asks the driver whether a transaction is open through ``in_transaction``, which
@@ -92,7 +92,7 @@ def make_database(url: str, max_connections: int = 16):
     if scheme in ("mysql", "mysql+pool"):
         # FOUND_ROWS: an UPDATE reports the rows it matched, as SQLite does, not only those
         # whose values changed, so guarded updates read the same on both databases.
-        return _PooledMySQLDatabase(**parse_url(_mysql_url(url, max_connections),
+        return PooledMySQLStatusDatabase(**parse_url(_mysql_url(url, max_connections),
                                                 unquote_password=True),
                                     client_flag=FOUND_ROWS,
                                     sql_mode="STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION",
