@@ -178,13 +178,14 @@ class Prepared:
     """A read of fixed shape whose SQL is built once per dialect instead of on every call.
 
     peewee turns a query into SQL on every execution, and for a primary-key lookup that costs
-    several times what SQLite or MariaDB take to answer it (about 100 us against 10 us here).
-    Hot per-request reads therefore keep their SQL:
+    several times what SQLite or MariaDB take to answer it (about 100 us against 10 us here;
+    a join of two wide tables costs more). Hot per-request reads therefore keep their SQL:
 
         USER_BY_ID = Prepared(lambda: User.select().where(User.id == Arg(0)).limit(1))
         user = USER_BY_ID.first(user_id)
 
-    Rows come back as ``Model.raw`` gives them: instances of the query's model, one table.
+    Rows come back as iterating the query would give them (model instances with the models
+    they join, or tuples, dicts: whatever the query asks for).
     """
 
     def __init__(self, build: Callable[[], object]):
@@ -197,10 +198,11 @@ class Prepared:
         compiled = self._compiled.get(dialect)
         if compiled is None:
             query = self._build()
-            compiled = self._compiled[dialect] = (query.model, *query.sql())
-        model, sql, template = compiled
+            compiled = self._compiled[dialect] = (query, *query.sql())
+        query, sql, template = compiled
         params = [p.bind(args) if isinstance(p, _Slot) else p for p in template]
-        return list(model.raw(sql, *params))
+        # The query object only decodes the rows (peewee's own row reader for its shape).
+        return list(query._get_cursor_wrapper(db.execute_sql(sql, params)))
 
     def first(self, *args):
         """The first row for ``args``, or None."""

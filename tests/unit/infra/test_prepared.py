@@ -38,3 +38,17 @@ def test_prepared_arguments_pass_through_the_column_converter(database):
         shanghai = dt.timezone(dt.timedelta(hours=8))
         aware = (revoked_at + dt.timedelta(hours=7)).replace(tzinfo=shanghai)
         assert [f.id for f in later.rows(aware)] == ["f1", "f2"]
+
+
+def test_prepared_join_returns_the_joined_models_and_tuples(database):
+    joined = Prepared(lambda: RefreshFamily.select(RefreshFamily, User)
+                      .join(User, on=(RefreshFamily.subject_id == User.nickname))
+                      .where(RefreshFamily.id == Arg(0)))
+    pairs = Prepared(lambda: User.select(User.id, User.nickname)
+                     .where(User.nickname.in_(["a", "b"])).order_by(User.id).tuples())
+    with connection():
+        a, b = User.create(nickname="a"), User.create(nickname="b")
+        RefreshFamily.create(id="f1", subject_kind="user", subject_id="b")
+        family = joined.first("f1")
+        assert family.id == "f1" and family.user.id == b.id and family.user.nickname == "b"
+        assert pairs.rows() == [(a.id, "a"), (b.id, "b")]
