@@ -121,7 +121,8 @@ def load_merchants(settings: Settings, scale: Scale) -> int:
         return insert_chunked(Merchant, merchants()) + 1
 
 
-def _merchant_ids() -> list[int]:
+def merchant_ids() -> list[int]:
+    """The ids of the approved merchants (on a held connection)."""
     ids = [m.id for m in Merchant.select(Merchant.id).where(Merchant.status == "approved")
            .order_by(Merchant.id)]
     if not ids:
@@ -134,7 +135,7 @@ def load_shops(settings: Settings, scale: Scale) -> int:
     """``scale.shops`` listed shops spread over Shanghai, dealt round the merchants."""
     rng, now = random.Random(9), utcnow()
     with transaction():
-        ids = _merchant_ids()
+        ids = merchant_ids()
 
         def shops() -> Iterator[dict]:
             for n in range(scale.shops):
@@ -151,7 +152,7 @@ def load_goods(settings: Settings, scale: Scale) -> int:
     """``scale.goods`` goods and services on shelf, in stock, dealt round the merchants."""
     rng, now = random.Random(10), utcnow()
     with transaction():
-        ids = _merchant_ids()
+        ids = merchant_ids()
 
         def goods() -> Iterator[dict]:
             for n in range(scale.goods):

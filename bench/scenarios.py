@@ -23,11 +23,13 @@ from peewee import fn
 
 from alliance.accounts.models import RefreshFamily, User
 from alliance.accounts.tokens import TokenService
+from alliance.coupons import claims
 from alliance.coupons.models import Coupon, CouponTemplate
 from alliance.coupons.templates import create_template
 from alliance.db import connection
-from alliance.merchants.models import Merchant
-from bench.data import Scale, bench_position, bench_user_name
+from alliance.merchants.models import Merchant, Shop, StaffMembership
+from alliance.redemptions.models import Redemption
+from bench.data import Scale, bench_position, bench_user_name, merchant_ids
 from bench.loadgen import Measurement, http_request
 from bench.servers import call
 from config.settings import Settings
@@ -79,14 +81,21 @@ class Bench:
             raise RuntimeError(f"setup login of {name} failed: {status} {answer}")
         return answer["access_token"]
 
-    def tokens(self, count: int) -> list[tuple[int, str]]:
-        """(user id, access token) of the first ``count`` loaded users, minted directly."""
+    def user_ids(self, count: int) -> list[int]:
+        """The ids of the first ``count`` loaded users."""
+        with connection():
+            return [u.id for u in User.select(User.id).where(User.nickname.startswith("压测用户"))
+                    .order_by(User.id).limit(count)]
+
+    def token_for(self, user_id: int) -> str:
+        """An access token of ``user_id``, minted directly (a login recorded as usual)."""
         service = TokenService(self.settings.secret_key, self.settings.access_token_ttl_s)
         with connection():
-            ids = [u.id for u in User.select(User.id).where(User.nickname.startswith("压测用户"))
-                   .order_by(User.id).limit(count)]
-            return [(user_id, service.issue("user", user_id, ["consumer"]).access_token)
-                    for user_id in ids]
+            return service.issue("user", user_id, ["consumer"]).access_token
+
+    def tokens(self, count: int) -> list[tuple[int, str]]:
+        """(user id, access token) of the first ``count`` loaded users."""
+        return [(user_id, self.token_for(user_id)) for user_id in self.user_ids(count)]
 
     def user_name(self, index: int) -> str:
         """The name of loaded user ``index`` (1 .. scale.users)."""
@@ -173,27 +182,25 @@ def login(bench: Bench) -> Workload:
     return Workload(requests, check=check)
 
 
+def _merchant_pages(bench: Bench, path: str, seed: int) -> Workload:
+    """GET ``path`` (``{id}`` in it) of random loaded merchants, anonymously."""
+    with connection():
+        ids = merchant_ids()
+    rng = random.Random(seed)
+    return Workload([[bench.request("GET", path.format(id=rng.choice(ids)), client=c)
+                      for _ in range(200)] for c in range(bench.connections)])
+
+
 @scenario("merchant", data=("merchants", "shops"))
 def merchant_detail(bench: Bench) -> Workload:
     """GET /api/v1/merchants/{id} of loaded merchants, anonymously: the merchant, its shops."""
-    with connection():
-        ids = [m.id for m in Merchant.select(Merchant.id).where(Merchant.status == "approved")
-               .order_by(Merchant.id)]
-    rng = random.Random(11)
-    return Workload([[bench.request("GET", f"/api/v1/merchants/{rng.choice(ids)}", client=c)
-                      for _ in range(200)] for c in range(bench.connections)])
+    return _merchant_pages(bench, "/api/v1/merchants/{id}", seed=11)
 
 
 @scenario("items", data=("merchants", "goods"))
 def merchant_items(bench: Bench) -> Workload:
     """GET /api/v1/merchants/{id}/items of loaded merchants: a page of goods and services."""
-    with connection():
-        ids = [m.id for m in Merchant.select(Merchant.id).where(Merchant.status == "approved")
-               .order_by(Merchant.id)]
-    rng = random.Random(13)
-    return Workload([[bench.request("GET", f"/api/v1/merchants/{rng.choice(ids)}/items",
-                                    client=c) for _ in range(200)]
-                     for c in range(bench.connections)])
+    return _merchant_pages(bench, "/api/v1/merchants/{id}/items", seed=13)
 
 
 @scenario("nearby", data=("merchants", "shops"))
@@ -243,6 +250,49 @@ def claim_rush(bench: Bench) -> Workload:
             problems.append(f"every user tried but only {coupons} of {stock} were claimed")
         if doubles:
             problems.append(f"{doubles} users hold more than their one coupon")
+        return problems
+
+    return Workload(requests, ok=frozenset({201, 409}), check=check)
+
+
+REDEEMED_CODES = 2000
+
+
+@scenario("redeem", data=("users", "merchants", "shops"))
+def counter_redemption(bench: Bench) -> Workload:
+    """POST /api/v1/merchant/redemptions: a clerk redeems claimed coupon codes, each once."""
+    holders = bench.user_ids(min(REDEEMED_CODES, bench.scale.users - 1) + 1)
+    clerk_id = holders.pop()
+    with connection():
+        merchant = (Merchant.select().where(Merchant.status == "approved")
+                    .order_by(Merchant.id).get())
+        shop_id = Shop.select(Shop.id).where(Shop.merchant == merchant.id).order_by(Shop.id).get().id
+        StaffMembership.create(merchant=merchant.id, user=clerk_id, role="merchant_clerk")
+        template = create_template(
+            {"name": "压测核销券", "kind": "fixed", "discount_fen": 300,
+             "total_stock": len(holders), "per_user_limit": 1, "valid_days": 7,
+             "channels": ["own"]},
+            merchant_id=merchant.id, actor_kind="user", actor_id=merchant.owner_id)
+        codes = [claims.claim(template.id, user_id).code for user_id in holders]
+    token = bench.token_for(clerk_id)
+    requests = [[bench.request("POST", "/api/v1/merchant/redemptions",
+                               {"code": code, "shop_id": shop_id}, token=token, client=c)
+                 for code in codes[c::bench.connections]] for c in range(bench.connections)]
+
+    def check(result: Measurement) -> list[str]:
+        with connection():
+            redemptions = (Redemption.select().where(Redemption.code.in_(codes))
+                           .count())
+            distinct = (Redemption.select(Redemption.code).where(Redemption.code.in_(codes))
+                        .distinct().count())
+            used = (Coupon.select().where(Coupon.template == template.id,
+                                          Coupon.status == "redeemed").count())
+        problems = []
+        if redemptions != distinct:
+            problems.append(f"{redemptions - distinct} codes were redeemed twice")
+        if redemptions != result.statuses.get(201, 0) or used != redemptions:
+            problems.append(f"{result.statuses.get(201, 0)} redemptions answered 201, "
+                            f"{redemptions} recorded, {used} coupons redeemed")
         return problems
 
     return Workload(requests, ok=frozenset({201, 409}), check=check)

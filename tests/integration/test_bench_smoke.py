@@ -21,12 +21,13 @@ def test_bench_smoke_measures_every_scenario_and_passes_its_checks(tmp_path):
     names = [row["scenario"] for row in results["rows"]]
     others = [name for name in SCENARIOS if name != "baseline"]
     assert names == ["baseline", *others, "baseline"]
-    assert {"healthz", "me", "login", "merchant", "items", "nearby", "claim"} <= set(others)
+    assert {"healthz", "me", "login", "merchant", "items", "nearby", "claim",
+            "redeem"} <= set(others)
     for row in results["rows"]:
         assert row["database"] == "sqlite" and row["processes"] == 1
         assert row["rps"] > 0 and 0 < row["p50_ms"] <= row["p99_ms"], row
         assert row["problems"] == [], row
-        assert set(row["statuses"]) <= ({"201", "409"} if row["scenario"] == "claim"
+        assert set(row["statuses"]) <= ({"201", "409"} if row["scenario"] in ("claim", "redeem")
                                          else {"200"}), row
         assert row["ratio"] > 0 and row["cpu_ms"] > 0 and row["cpu_ratio"] > 0
     claim = next(row for row in results["rows"] if row["scenario"] == "claim")
