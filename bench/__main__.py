@@ -153,7 +153,12 @@ def measure(plan: Plan, scenario: Scenario, server, bench: Bench, database: str,
             processes: int) -> report.Row:
     """Prepare ``scenario`` on ``bench``, drive it, check it: its row."""
     connections = bench.connections
-    workload = scenario.build(bench)
+    try:
+        workload = scenario.build(bench)
+    except Exception as exc:  # a broken scenario fails its row, not the whole run
+        print(f"[{database}-{processes}p] {scenario.name:<10} setup failed: {exc!r}", flush=True)
+        return report.Row(database, processes, scenario.name, connections, 0.0, 0.0, 0.0, 0.0,
+                          os.getloadavg()[0], {}, [f"setup failed: {exc!r}"[:300]])
     cpu_before = server.cpu_seconds()
     result = loadgen.run(HOST, server.port, workload.requests, duration_s=plan.duration_s,
                          warmup_s=plan.warmup_s, clients=plan.clients or processes)
@@ -232,7 +237,9 @@ def main(argv: list[str] | None = None) -> int:
             "measured per scenario": f"{plan.duration_s:g} s after {plan.warmup_s:g} s of warm-up",
             "load generator": "bench/loadgen.py: asyncio, raw HTTP/1.1 keep-alive, one request "
                               f"in flight per connection, {clients}",
-            "data": f"{plan.scale.users:,} users with WeChat identities",
+            "data": f"{plan.scale.users:,} users with WeChat identities, "
+                    f"{plan.scale.merchants:,} merchants, {plan.scale.shops:,} shops, "
+                    f"{plan.scale.goods:,} goods (each loaded when a scenario needs it)",
             "server": "python -m server, sandbox mode, JSON access log to a file, no Redis",
         },
         "summaries": {s.name: s.summary for s in plan.scenarios},

@@ -267,7 +267,8 @@ def counter_redemption(bench: Bench) -> Workload:
         merchant = (Merchant.select().where(Merchant.status == "approved")
                     .order_by(Merchant.id).get())
         shop_id = Shop.select(Shop.id).where(Shop.merchant == merchant.id).order_by(Shop.id).get().id
-        StaffMembership.create(merchant=merchant.id, user=clerk_id, role="merchant_clerk")
+        StaffMembership.get_or_create(merchant=merchant.id, user=clerk_id,  # again: 2nd table
+                                      defaults={"role": "merchant_clerk"})
         template = create_template(
             {"name": "压测核销券", "kind": "fixed", "discount_fen": 300,
              "total_stock": len(holders), "per_user_limit": 1, "valid_days": 7,

@@ -6,10 +6,10 @@ from alliance.accounts.services import user_for_wechat_session
 from alliance.db import connection
 from alliance.ports import WeChatSession
 from bench import data
-from bench.__main__ import status_problems
+from bench.__main__ import measure, status_problems
 from bench.loadgen import Measurement, http_request
 from bench.report import Row, with_ratios
-from bench.scenarios import Workload
+from bench.scenarios import Bench, Scenario, Workload
 from sandbox.wechat import stand_in_id
 from tests.support import make_settings
 
@@ -61,3 +61,14 @@ def test_http_request_frames_a_keep_alive_request():
     raw = http_request("POST", "/x", b'{"a":1}', {"Authorization": "Bearer t"})
     assert raw == (b"POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer t\r\n"
                    b"Content-Length: 7\r\n\r\n{\"a\":1}")
+
+
+def test_a_scenario_whose_setup_fails_fails_its_row_only():
+    def broken(bench):
+        raise RuntimeError("no such merchant")
+
+    scenario = Scenario("broken", broken, "app", (), "a scenario that cannot start")
+    bench = Bench("127.0.0.1", 1, 4, data.SMOKE_SCALE, None)
+    row = measure(None, scenario, None, bench, "sqlite", 1)
+    assert row.scenario == "broken" and row.rps == 0
+    assert row.problems == ["setup failed: RuntimeError('no such merchant')"]
