@@ -11,6 +11,7 @@ from alliance.merchants.models import (Merchant, MerchantStatusChange, Shop, Sta
                                        StaffMembership)
 from alliance.notifications.models import OutboxMessage
 from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
+from alliance.payments.models import PaymentNotification
 
 ALL_MODELS = [
     User, WechatIdentity, RefreshFamily, RefreshToken, Operator, OperatorAuditLog,
@@ -18,4 +19,5 @@ ALL_MODELS = [
     OutboxMessage,
     PointsAccount, PointsEntry, PointsAllocation, UsedMemberCode,
     Upload, Merchant, MerchantStatusChange, Shop, StaffMembership, StaffInvite, CatalogItem,
+    PaymentNotification,
 ]

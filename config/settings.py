@@ -88,6 +88,7 @@ class Settings:
     wechatpay_public_key_file: str = ""
     wechatpay_public_key_id: str = ""
     wechatpay_api_key: str | None = field(default=None, repr=False)
+    wechatpay_cert_file: str | None = None
     wechatpay_api_base: str = "https://api.mch.weixin.qq.com/"
 
     alipay_app_id: str = ""
@@ -98,6 +99,10 @@ class Settings:
 
     sandbox_wechatpay_private_key_file: str = ""
     sandbox_alipay_private_key_file: str = ""
+    # The merchant's public keys as the providers hold them (empty: the public half of
+    # WECHATPAY_PRIVATE_KEY_FILE / ALIPAY_APP_PRIVATE_KEY_FILE).
+    sandbox_merchant_public_key_file: str = ""
+    sandbox_alipay_app_public_key_file: str = ""
 
     # Operational knobs (not credentials).
     max_body_bytes: int = 1024 * 1024
@@ -175,10 +180,12 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
                  "WECHAT_OA_SECRET", "WECHAT_OA_TOKEN", "WECHAT_OA_AES_KEY", "WECHAT_API_BASE",
                  "WECHATPAY_MCH_ID", "WECHATPAY_APIV3_KEY", "WECHATPAY_CERT_SERIAL",
                  "WECHATPAY_PRIVATE_KEY_FILE", "WECHATPAY_PUBLIC_KEY_FILE",
-                 "WECHATPAY_PUBLIC_KEY_ID", "WECHATPAY_API_KEY", "WECHATPAY_API_BASE",
+                 "WECHATPAY_PUBLIC_KEY_ID", "WECHATPAY_API_KEY", "WECHATPAY_CERT_FILE",
+                 "WECHATPAY_API_BASE",
                  "ALIPAY_APP_ID", "ALIPAY_APP_PRIVATE_KEY_FILE", "ALIPAY_PUBLIC_KEY_FILE",
                  "ALIPAY_SELLER_ID", "ALIPAY_GATEWAY", "SECRET_KEY",
-                 "SANDBOX_WECHATPAY_PRIVATE_KEY_FILE", "SANDBOX_ALIPAY_PRIVATE_KEY_FILE"):
+                 "SANDBOX_WECHATPAY_PRIVATE_KEY_FILE", "SANDBOX_ALIPAY_PRIVATE_KEY_FILE",
+                 "SANDBOX_MERCHANT_PUBLIC_KEY_FILE", "SANDBOX_ALIPAY_APP_PUBLIC_KEY_FILE"):
         if get(name):
             values[name.lower()] = get(name)
     for name, attr in (("ALLIANCE_MAX_BODY_BYTES", "max_body_bytes"),

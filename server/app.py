@@ -12,6 +12,7 @@ from alliance.db import init_db
 from alliance.members.member_code import MemberCodeSigner
 from alliance.notifications.outbox import OutboxNotifier
 from config.settings import Settings
+from payments import make_gateways
 from server import logs
 from server.base import NotFoundHandler, dumps
 from server.context import AppContext
@@ -42,6 +43,7 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
         member_codes=MemberCodeSigner(settings.secret_key),
     )
     ctx.extras["wechat_client"] = miniapp_client
+    ctx.extras["payment_gateways"] = make_gateways(settings)
     return ctx
 
 

@@ -6,6 +6,7 @@ import miniprogram_api.auth
 import miniprogram_api.members
 import miniprogram_api.merchants
 import miniprogram_api.staff
+import payments.notify_handlers
 import server.ops
 
 # Modules that serve the public surface; each has routes() and OPENAPI (and maybe SCHEMAS).
@@ -16,6 +17,7 @@ API_MODULES = [
     miniprogram_api.merchants,
     miniprogram_api.staff,
     admin_api.auth,
+    payments.notify_handlers,
 ]
 
 

@@ -1,0 +1,168 @@
+"""Verified provider notices: recorded once, applied once by the domain's handler.
+
+The capability that owns the trades (orders) registers one handler per kind at import:
+
+    register_payment_handler(apply_payment)   # fn(PaymentNotice) -> str | None
+    register_refund_handler(apply_refund)     # fn(RefundNotice) -> str | None
+
+A handler runs inside the transaction that marks the notification processed, so its
+changes and the mark commit together: a repeat, even a concurrent one, finds the mark and
+changes nothing. It returns None when the notice was applied normally, or a short reason
+(e.g. "AMOUNT_MISMATCH") that marks the notification abnormal; raising leaves the
+notification received, to be applied by the provider's retry or by ``dispatch_pending``.
+Without a handler a notice is still recorded (received) and acknowledged.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+from peewee import IntegrityError
+
+from alliance.db import transaction, utcnow
+from alliance.payments.models import (ABNORMAL, PROCESSED, RECEIVED, REJECTED,
+                                      PaymentNotification)
+from alliance.ports import PaymentNotice, RefundNotice
+
+log = logging.getLogger("alliance.payments")
+
+Notice = PaymentNotice | RefundNotice
+PaymentHandler = Callable[[PaymentNotice], "str | None"]
+RefundHandler = Callable[[RefundNotice], "str | None"]
+
+_KINDS: dict[type, str] = {PaymentNotice: "payment", RefundNotice: "refund"}
+_CLASSES = {kind: cls for cls, kind in _KINDS.items()}
+_handlers: dict[str, Callable] = {}
+
+
+@dataclass(frozen=True)
+class NoticeOutcome:
+    record_id: int
+    status: str  # received | processed | abnormal
+    duplicate: bool  # a repeat that changed nothing
+
+
+def register_payment_handler(handler: PaymentHandler | None) -> None:
+    """Make ``handler`` apply every payment notice (replaces the previous; None removes)."""
+    _register("payment", handler)
+
+
+def register_refund_handler(handler: RefundHandler | None) -> None:
+    """Make ``handler`` apply every refund notice (replaces the previous; None removes)."""
+    _register("refund", handler)
+
+
+def _register(kind: str, handler: Callable | None) -> None:
+    if handler is None:
+        _handlers.pop(kind, None)
+    else:
+        _handlers[kind] = handler
+
+
+def accept_notice(notice: Notice) -> NoticeOutcome:
+    """Record a verified notice once and apply it once through the registered handler.
+
+    Repeats of a notification (same channel and notification id) answer ``duplicate``
+    and change nothing. A handler's exception propagates after its reason is recorded.
+    """
+    kind = _KINDS[type(notice)]
+    record_id, created = _record(notice, kind)
+    handler = _handlers.get(kind)
+    if handler is None:
+        return NoticeOutcome(record_id, RECEIVED, duplicate=not created)
+    return _apply(record_id, notice, handler)
+
+
+def record_rejection(channel: str, reason: str) -> None:
+    """Keep a trace of a notification that failed verification (never applied)."""
+    with transaction():
+        PaymentNotification.create(channel=channel, kind="unknown", status=REJECTED,
+                                   reason=reason[:255])
+
+
+def dispatch_pending(limit: int = 100) -> int:
+    """Apply the received notices that no handler has applied yet; how many were applied.
+
+    They are notices recorded while no handler was registered, or whose handler failed
+    after the provider stopped retrying. Each is applied at most once, as on arrival.
+    """
+    rows = list(PaymentNotification.select()
+                .where(PaymentNotification.status == RECEIVED,
+                       PaymentNotification.kind.in_(list(_CLASSES)))
+                .order_by(PaymentNotification.id).limit(limit))
+    applied = 0
+    for row in rows:
+        handler = _handlers.get(row.kind)
+        if handler is None:
+            continue
+        try:
+            outcome = _apply(row.id, _from_payload(row.kind, row.payload), handler)
+        except Exception:  # recorded by _apply; the next sweep tries again
+            log.exception("pending %s notice %s failed again", row.kind, row.id)
+            continue
+        applied += not outcome.duplicate
+    return applied
+
+
+def _record(notice: Notice, kind: str) -> tuple[int, bool]:
+    """The notification's row id, and whether this call created it."""
+    refund = isinstance(notice, RefundNotice)
+    try:
+        with transaction():
+            row = PaymentNotification.create(
+                channel=notice.channel, notification_id=notice.notification_id, kind=kind,
+                out_trade_no=notice.out_trade_no, transaction_id=notice.transaction_id or None,
+                out_refund_no=notice.out_refund_no if refund else None,
+                amount_fen=(notice.refund_fen if refund else notice.amount_fen),
+                payload=_to_payload(notice))
+            return row.id, True
+    except IntegrityError:
+        row = PaymentNotification.get(PaymentNotification.channel == notice.channel,
+                                      PaymentNotification.notification_id == notice.notification_id)
+        return row.id, False
+
+
+def _apply(record_id: int, notice: Notice, handler: Callable) -> NoticeOutcome:
+    try:
+        with transaction():
+            # The guarded UPDATE is the claim: a concurrent repeat waits on the row and
+            # then finds it no longer received.
+            claimed = (PaymentNotification
+                       .update(status=PROCESSED, processed_at=utcnow(), reason=None)
+                       .where(PaymentNotification.id == record_id,
+                              PaymentNotification.status == RECEIVED).execute())
+            if not claimed:
+                status = PaymentNotification.get_by_id(record_id).status
+                return NoticeOutcome(record_id, status, duplicate=True)
+            note = handler(notice)
+            if note:
+                (PaymentNotification.update(status=ABNORMAL, reason=str(note)[:255])
+                 .where(PaymentNotification.id == record_id).execute())
+            return NoticeOutcome(record_id, ABNORMAL if note else PROCESSED, duplicate=False)
+    except Exception as exc:
+        with transaction():
+            (PaymentNotification.update(reason=f"handler failed: {type(exc).__name__}: {exc}"[:255])
+             .where(PaymentNotification.id == record_id,
+                    PaymentNotification.status == RECEIVED).execute())
+        raise
+
+
+def _to_payload(notice: Notice) -> str:
+    def encode(value):
+        if isinstance(value, dt.datetime):
+            return value.isoformat()
+        raise TypeError(f"cannot store {type(value).__name__}")
+
+    return json.dumps(dataclasses.asdict(notice), default=encode, ensure_ascii=False)
+
+
+def _from_payload(kind: str, payload: str) -> Notice:
+    data = json.loads(payload)
+    for name in ("paid_at", "succeeded_at"):
+        if data.get(name):
+            data[name] = dt.datetime.fromisoformat(data[name])
+    return _CLASSES[kind](**data)

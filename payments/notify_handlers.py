@@ -1,0 +1,139 @@
+"""The providers' notification URLs (CONTRACT.md): verify through the channel's gateway,
+hand the verified notice to the domain, and reply exactly as that provider requires."""
+from __future__ import annotations
+
+import logging
+from typing import Callable, Mapping
+
+from alliance.payments import notices
+from alliance.payments.channels import ALIPAY, WECHATPAY, WECHATPAY_V2
+from alliance.payments.errors import NotificationRejected
+from alliance.ports import PaymentGateway
+from payments import NOTIFY_PATHS
+from server.base import BaseHandler
+
+log = logging.getLogger("alliance.payments.notify")
+
+# (ok, failure status) -> (status, content type, body)
+Reply = Callable[[bool, int], tuple[int, str | None, bytes]]
+
+V2_SUCCESS = (b"<xml><return_code><![CDATA[SUCCESS]]></return_code>"
+              b"<return_msg><![CDATA[OK]]></return_msg></xml>")
+V2_FAIL = ("<xml><return_code><![CDATA[FAIL]]></return_code>"
+           "<return_msg><![CDATA[失败]]></return_msg></xml>").encode()
+V3_FAIL = '{"code":"FAIL","message":"失败"}'.encode()
+XML, TEXT = "text/xml; charset=utf-8", "text/plain; charset=utf-8"
+
+
+def wechatpay_reply(ok: bool, status: int) -> tuple[int, str | None, bytes]:
+    """v3: 204 when handled; otherwise 4xx/5xx with {"code":"FAIL","message":"失败"}."""
+    return (204, None, b"") if ok else (status, "application/json; charset=utf-8", V3_FAIL)
+
+
+def wechatpay_v2_reply(ok: bool, status: int) -> tuple[int, str | None, bytes]:
+    """v2: exactly the SUCCESS/OK XML when handled; the FAIL XML otherwise."""
+    return (200, XML, V2_SUCCESS) if ok else (status, XML, V2_FAIL)
+
+
+def alipay_reply(ok: bool, status: int) -> tuple[int, str | None, bytes]:
+    """Alipay: exactly ``success`` when handled; anything else makes it retry."""
+    return (200, TEXT, b"success") if ok else (status, TEXT, b"fail")
+
+
+def receive(gateway: PaymentGateway, headers: Mapping[str, str],
+            body: bytes) -> notices.NoticeOutcome:
+    """Verify a notification and hand its notice to the domain (a rejection is recorded)."""
+    try:
+        notice = gateway.parse_notification(headers, body)
+    except NotificationRejected as exc:
+        notices.record_rejection(gateway.channel, exc.reason)
+        raise
+    return notices.accept_notice(notice)
+
+
+class NotifyHandler(BaseHandler):
+    def initialize(self, channel: str, reply: Reply) -> None:
+        self.channel, self.reply = channel, reply
+
+    async def post(self):
+        gateway = self.ctx.extras["payment_gateways"].get(self.channel)
+        if gateway is None:  # e.g. v2 without WECHATPAY_API_KEY
+            self._answer(False, 404)
+            return
+        try:
+            outcome = await self.run_sync(receive, gateway, self.request.headers,
+                                          self.request.body)
+        except NotificationRejected as exc:
+            log.warning("%s notification rejected: %s", self.channel, exc.reason)
+            self._answer(False, exc.http_status)
+            return
+        except Exception:  # the provider retries; the notice stays received
+            log.exception("%s notification not applied", self.channel)
+            self._answer(False, 500)
+            return
+        log.info("%s notification %s: %s", self.channel, outcome.record_id,
+                 "duplicate" if outcome.duplicate else outcome.status)
+        self._answer(True, 200)
+
+    def _answer(self, ok: bool, failure_status: int) -> None:
+        status, content_type, body = self.reply(ok, failure_status)
+        self.set_status(status)
+        if content_type:
+            self.set_header("Content-Type", content_type)
+        else:
+            self.clear_header("Content-Type")
+        self.finish(body or None)
+
+
+def routes() -> list:
+    return [(NOTIFY_PATHS[channel], NotifyHandler, {"channel": channel, "reply": reply})
+            for channel, reply in ((WECHATPAY, wechatpay_reply),
+                                   (WECHATPAY_V2, wechatpay_v2_reply),
+                                   (ALIPAY, alipay_reply))]
+
+
+def _operation(summary: str, content_type: str, ok: dict, failure: dict,
+               description: str) -> dict:
+    return {"post": {
+        "summary": summary, "tags": ["payments"], "description": description,
+        "requestBody": {"required": True,
+                        "content": {content_type: {"schema": {"type": "string"}}}},
+        "responses": {**ok, "400": failure, "401": failure, "500": failure}}}
+
+
+def _openapi() -> dict:
+    v3_fail = {"description": "not handled: WeChat Pay retries",
+               "content": {"application/json": {"schema": {
+                   "type": "object", "properties": {"code": {"type": "string", "enum": ["FAIL"]},
+                                                    "message": {"type": "string"}}}}}}
+    xml = lambda text: {"content": {"text/xml": {"schema": {"type": "string"},  # noqa: E731
+                                                 "example": text}}}
+    text = lambda word: {"content": {"text/plain": {"schema": {"type": "string"},  # noqa: E731
+                                                    "example": word}}}
+    checks = ("Rejected (never applied, recorded as rejected): bad signature, stale timestamp, "
+              "undecryptable resource, another merchant or app. Repeats are recorded once and "
+              "applied once.")
+    return {
+        NOTIFY_PATHS[WECHATPAY]: _operation(
+            "WeChat Pay API v3 payment and refund notifications", "application/json",
+            {"204": {"description": "handled"}}, v3_fail,
+            "Headers Wechatpay-Timestamp/-Nonce/-Signature/-Serial/-Signature-Type; the "
+            "signature is verified with WeChat Pay's public key (WECHATPAY_PUBLIC_KEY_ID), the "
+            "timestamp must be within 5 minutes, the AES-256-GCM resource is decrypted with the "
+            "APIv3 key, mchid and appid must be ours. " + checks),
+        NOTIFY_PATHS[WECHATPAY_V2]: _operation(
+            "WeChat Pay API v2 payment and refund notifications (XML)", "text/xml",
+            {"200": {"description": "handled", **xml(V2_SUCCESS.decode())}},
+            {"description": "not handled", **xml(V2_FAIL.decode())},
+            "Payment results signed with the API key (MD5 or HMAC-SHA256); refund results "
+            "with an AES-256-ECB req_info. 404 when WECHATPAY_API_KEY is not set. " + checks),
+        NOTIFY_PATHS[ALIPAY]: _operation(
+            "Alipay asynchronous notifications (form, RSA2)", "application/x-www-form-urlencoded",
+            {"200": {"description": "handled", **text("success")}},
+            {"description": "not handled: Alipay retries", **text("fail")},
+            "RSA2 over the sorted parameters without sign and sign_type, with the Alipay "
+            "public key; app_id and seller_id must be ours. " + checks),
+    }
+
+
+OPENAPI = _openapi()

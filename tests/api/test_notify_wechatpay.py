@@ -1,0 +1,181 @@
+"""WeChat Pay API v3 notifications at /payments/wechatpay/notify, signed and encrypted as
+WeChat Pay does (by its stand-in's key under WECHATPAY_PUBLIC_KEY_ID)."""
+import json
+import time
+import uuid
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+from wechatpayv3.utils import rsa_sign
+
+from alliance.db import connection, transaction
+from alliance.infra.models import KeyValue
+from alliance.payments import notices
+from tests.payments_support import PaymentTestCase
+
+PATH = "/payments/wechatpay/notify"
+FAIL = {"code": "FAIL", "message": "失败"}
+
+
+class WechatPayNotifyTest(PaymentTestCase):
+    def setUp(self):
+        super().setUp()
+        self.stand_in = self.extras["wechatpay_sandbox"]
+
+    def transaction(self, **changes) -> dict:
+        plaintext = {"appid": self.settings.wechat_miniapp_appid,
+                     "mchid": self.settings.wechatpay_mch_id, "out_trade_no": "T20261128000001",
+                     "transaction_id": "4200000001202611280000000001", "trade_type": "JSAPI",
+                     "trade_state": "SUCCESS", "trade_state_desc": "支付成功", "bank_type": "OTHERS",
+                     "success_time": "2026-11-28T10:00:00+08:00", "payer": {"openid": "o-alice"},
+                     "amount": {"total": 1234, "payer_total": 1234, "currency": "CNY",
+                                "payer_currency": "CNY"}}
+        plaintext.update(changes)
+        return plaintext
+
+    def body(self, plaintext=None, notify_id="EV-2026112800000001",
+             event_type="TRANSACTION.SUCCESS", original_type="transaction") -> str:
+        resource = self.stand_in.encrypt(plaintext or self.transaction(), original_type)
+        return self.stand_in.notification_body(notify_id, event_type, "支付成功", resource)
+
+    def post(self, body: str, **sign):
+        headers = self.stand_in.signed_headers(body, **sign)
+        return self.api("POST", PATH, body=body.encode(), headers=headers)
+
+    def assert_rejected(self, response, status: int, reason: str) -> None:
+        assert response.status == status, (response.status, response.body)
+        assert response.json == FAIL
+        rows = self.notifications()
+        assert [(r.status, r.reason, r.notification_id) for r in rows] == [("rejected", reason, None)]
+
+    def test_notify_valid_payment_is_recorded_and_acknowledged(self):
+        response = self.post(self.body())
+        assert response.status == 204 and response.body == b""
+        [row] = self.notifications()
+        assert (row.kind, row.status, row.notification_id) == ("payment", "received",
+                                                                "EV-2026112800000001")
+        assert (row.out_trade_no, row.transaction_id, row.amount_fen) == (
+            "T20261128000001", "4200000001202611280000000001", 1234)
+
+    def test_notify_hands_the_verified_notice_to_the_registered_handler(self):
+        seen = []
+        notices.register_payment_handler(seen.append)
+        assert self.post(self.body()).status == 204
+        [notice] = seen
+        assert (notice.channel, notice.out_trade_no, notice.amount_fen, notice.paid,
+                notice.payer) == ("wechatpay", "T20261128000001", 1234, True, "o-alice")
+        assert notice.paid_at.isoformat() == "2026-11-28T02:00:00"
+        assert self.notifications()[0].status == "processed"
+
+    def test_notify_duplicate_is_acknowledged_and_recorded_once(self):
+        body = self.body()
+        assert self.post(body).status == 204
+        assert self.post(body).status == 204
+        assert len(self.notifications()) == 1
+
+    def test_notify_concurrent_duplicates_apply_once(self):
+        def effect(notice):
+            with transaction():
+                KeyValue.create(key=f"applied:{uuid.uuid4().hex}", value=notice.notification_id)
+
+        notices.register_payment_handler(effect)
+        body = self.body()
+        statuses = self.post_concurrently(PATH, body.encode(),
+                                          self.stand_in.signed_headers(body), copies=6)
+        assert statuses == [204] * 6
+        assert len(self.notifications()) == 1
+        with connection():
+            assert KeyValue.select().where(KeyValue.key.startswith("applied:")).count() == 1
+
+    def test_notify_handler_failure_answers_fail_and_the_retry_applies_it(self):
+        calls = []
+
+        def flaky(notice):
+            calls.append(notice)
+            if len(calls) == 1:
+                raise RuntimeError("database busy")
+
+        notices.register_payment_handler(flaky)
+        body = self.body()
+        failed = self.post(body)
+        assert failed.status == 500 and failed.json == FAIL
+        assert self.notifications()[0].status == "received"
+        assert self.post(body).status == 204
+        assert self.notifications()[0].status == "processed" and len(calls) == 2
+
+    def test_notify_refund_is_recorded_as_a_refund(self):
+        plaintext = {"mchid": self.settings.wechatpay_mch_id, "out_trade_no": "T20261128000001",
+                     "transaction_id": "4200000001202611280000000001", "out_refund_no": "R1",
+                     "refund_id": "50000000382019052709732678859", "refund_status": "SUCCESS",
+                     "success_time": "2026-11-28T11:00:00+08:00",
+                     "user_received_account": "支付用户零钱",
+                     "amount": {"total": 1234, "refund": 300, "payer_total": 1234,
+                                "payer_refund": 300}}
+        body = self.body(plaintext, "EV-R1", "REFUND.SUCCESS", "refund")
+        assert self.post(body).status == 204
+        [row] = self.notifications()
+        assert (row.kind, row.out_refund_no, row.amount_fen) == ("refund", "R1", 300)
+
+    def test_notify_forged_signature_is_rejected(self):
+        other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        body = self.body()
+        timestamp = int(time.time())
+        headers = self.stand_in.signed_headers(body, timestamp)
+        headers["Wechatpay-Signature"] = rsa_sign(
+            other, f"{timestamp}\n{headers['Wechatpay-Nonce']}\n{body}\n")
+        response = self.api("POST", PATH, body=body.encode(), headers=headers)
+        self.assert_rejected(response, 401, "BAD_SIGNATURE")
+
+    def test_notify_body_changed_after_signing_is_rejected(self):
+        body = self.body()
+        headers = self.stand_in.signed_headers(body)
+        forged = body.replace("EV-2026112800000001", "EV-2026112800000002")
+        response = self.api("POST", PATH, body=forged.encode(), headers=headers)
+        self.assert_rejected(response, 401, "BAD_SIGNATURE")
+
+    def test_notify_signature_probe_is_rejected(self):
+        response = self.post(self.body(), signature="WECHATPAY/SIGNTEST/" + "A" * 64)
+        self.assert_rejected(response, 401, "SIGNATURE_PROBE")
+
+    def test_notify_without_signature_headers_is_rejected(self):
+        response = self.api("POST", PATH, body=self.body().encode(),
+                            headers={"Content-Type": "application/json"})
+        self.assert_rejected(response, 401, "BAD_SIGNATURE")
+
+    def test_notify_with_an_unknown_serial_is_rejected(self):
+        body = self.body()
+        headers = {**self.stand_in.signed_headers(body), "Wechatpay-Serial": "5157F09EFDC096DE15EBE81A47057A72"}
+        response = self.api("POST", PATH, body=body.encode(), headers=headers)
+        self.assert_rejected(response, 401, "UNKNOWN_SERIAL")
+
+    def test_notify_with_a_stale_timestamp_is_rejected(self):
+        response = self.post(self.body(), timestamp=int(time.time()) - 301)
+        self.assert_rejected(response, 400, "STALE_TIMESTAMP")
+
+    def test_notify_from_the_future_is_rejected(self):
+        response = self.post(self.body(), timestamp=int(time.time()) + 301)
+        self.assert_rejected(response, 400, "STALE_TIMESTAMP")
+
+    def test_notify_within_the_time_window_is_accepted(self):
+        assert self.post(self.body(), timestamp=int(time.time()) - 240).status == 204
+
+    def test_notify_for_another_merchant_is_rejected(self):
+        response = self.post(self.body(self.transaction(mchid="1900000999")))
+        self.assert_rejected(response, 400, "MCHID_MISMATCH")
+
+    def test_notify_for_another_app_is_rejected(self):
+        response = self.post(self.body(self.transaction(appid="wx0000000000000999")))
+        self.assert_rejected(response, 400, "APPID_MISMATCH")
+
+    def test_notify_with_tampered_ciphertext_is_rejected(self):
+        event = json.loads(self.body())
+        ciphertext = event["resource"]["ciphertext"]
+        event["resource"]["ciphertext"] = ("B" if ciphertext[0] == "A" else "A") + ciphertext[1:]
+        response = self.post(json.dumps(event))  # signed after tampering: only AEAD catches it
+        self.assert_rejected(response, 400, "DECRYPT_FAILED")
+
+    def test_notify_with_malformed_json_is_rejected(self):
+        self.assert_rejected(self.post("{not json"), 400, "MALFORMED")
+
+    def test_notify_of_an_unknown_event_is_rejected(self):
+        response = self.post(self.body(event_type="MARKETING.CREATED"))
+        self.assert_rejected(response, 400, "UNSUPPORTED_EVENT")
