@@ -12,6 +12,9 @@ from alliance.merchants.models import (Merchant, MerchantStatusChange, Shop, Sta
 from alliance.notifications.models import OutboxMessage
 from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
 from alliance.payments.models import PaymentNotification
+from alliance.orders.aftersale_models import AfterSale, Complaint, Review
+from alliance.orders.models import (CartItem, Order, OrderLine, PaymentAttempt, Refund,
+                                    ServiceCode)
 
 ALL_MODELS = [
     User, WechatIdentity, RefreshFamily, RefreshToken, Operator, OperatorAuditLog,
@@ -20,4 +23,5 @@ ALL_MODELS = [
     PointsAccount, PointsEntry, PointsAllocation, UsedMemberCode,
     Upload, Merchant, MerchantStatusChange, Shop, StaffMembership, StaffInvite, CatalogItem,
     PaymentNotification,
+    Order, OrderLine, PaymentAttempt, Refund, ServiceCode, CartItem, AfterSale, Review, Complaint,
 ]

@@ -11,6 +11,8 @@ from alliance.accounts.tokens import TokenService
 from alliance.db import init_db
 from alliance.members.member_code import MemberCodeSigner
 from alliance.notifications.outbox import OutboxNotifier
+from alliance.orders.context import OrderContext
+from alliance.orders.wiring import install as install_orders
 from config.settings import Settings
 from payments import make_gateways
 from server import logs
@@ -44,6 +46,10 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
     )
     ctx.extras["wechat_client"] = miniapp_client
     ctx.extras["payment_gateways"] = make_gateways(settings)
+    ctx.extras["orders"] = OrderContext(gateways=ctx.extras["payment_gateways"],
+                                        notifier=ctx.notifier,
+                                        miniapp_appid=settings.wechat_miniapp_appid)
+    install_orders(ctx.extras["orders"])
     return ctx
 
 

@@ -5,6 +5,7 @@ import admin_api.auth
 import miniprogram_api.auth
 import miniprogram_api.members
 import miniprogram_api.merchants
+import miniprogram_api.orders
 import miniprogram_api.staff
 import payments.notify_handlers
 import server.ops
@@ -16,6 +17,7 @@ API_MODULES = [
     miniprogram_api.members,
     miniprogram_api.merchants,
     miniprogram_api.staff,
+    miniprogram_api.orders,
     admin_api.auth,
     payments.notify_handlers,
 ]

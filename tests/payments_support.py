@@ -34,11 +34,8 @@ def write_key_pair(directory: Path, name: str) -> tuple[Path, Path]:
     return private, public
 
 
-class PaymentTestCase(ApiTestCase):
-    def setUp(self):
-        super().setUp()
-        self.addCleanup(notices.register_payment_handler, None)
-        self.addCleanup(notices.register_refund_handler, None)
+class ProviderCalls:
+    """Calls that block on the providers' stand-ins, served by this test's own loop."""
 
     @property
     def extras(self) -> dict:
@@ -90,3 +87,15 @@ class PaymentTestCase(ApiTestCase):
         for thread in threads:
             thread.join()
         return statuses
+
+
+class PaymentTestCase(ProviderCalls, ApiTestCase):
+    """The notification mechanism alone: the orders' handlers (installed by make_app) are
+    taken out, and each test registers what it observes with."""
+
+    def setUp(self):
+        super().setUp()
+        notices.register_payment_handler(None)
+        notices.register_refund_handler(None)
+        self.addCleanup(notices.register_payment_handler, None)
+        self.addCleanup(notices.register_refund_handler, None)

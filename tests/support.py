@@ -127,7 +127,11 @@ class ApiTestCase(AsyncHTTPTestCase):
         return self.app
 
     def tearDown(self):
+        from alliance.payments import notices
+
         super().tearDown()
+        notices.register_payment_handler(None)  # make_app installed the orders' handlers
+        notices.register_refund_handler(None)
         ctx = self.app.settings["ctx"]
         ctx.executor.shutdown(wait=True)
         if "sandbox_executor" in ctx.extras:
