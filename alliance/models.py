@@ -4,8 +4,11 @@ from __future__ import annotations
 from alliance.accounts.models import (Operator, OperatorAuditLog, RefreshFamily, RefreshToken,
                                       User, WechatIdentity)
 from alliance.catalog.models import CatalogItem
+from alliance.commissions.models import CommissionEntry
+from alliance.coupons.models import Coupon, CouponDistribution, CouponTemplate
 from alliance.infra.models import IdempotencyRecord, KeyValue, RateCounter
 from alliance.members.member_code import UsedMemberCode
+from alliance.members.models import MerchantLevelRule, MerchantMember, PointsAward
 from alliance.media.models import Upload
 from alliance.merchants.models import (Merchant, MerchantStatusChange, Shop, StaffInvite,
                                        StaffMembership)
@@ -15,6 +18,7 @@ from alliance.payments.models import PaymentNotification
 from alliance.orders.aftersale_models import AfterSale, Complaint, Review
 from alliance.orders.models import (CartItem, Order, OrderLine, PaymentAttempt, Refund,
                                     ServiceCode)
+from alliance.redemptions.models import Redemption
 
 ALL_MODELS = [
     User, WechatIdentity, RefreshFamily, RefreshToken, Operator, OperatorAuditLog,
@@ -24,4 +28,6 @@ ALL_MODELS = [
     Upload, Merchant, MerchantStatusChange, Shop, StaffMembership, StaffInvite, CatalogItem,
     PaymentNotification,
     Order, OrderLine, PaymentAttempt, Refund, ServiceCode, CartItem, AfterSale, Review, Complaint,
+    CouponTemplate, CouponDistribution, Coupon, Redemption, CommissionEntry,
+    MerchantLevelRule, MerchantMember, PointsAward,
 ]

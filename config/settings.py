@@ -113,6 +113,7 @@ class Settings:
     refresh_token_ttl_s: int = 30 * 24 * 3600
     upstream_timeout_s: float = 5.0
     login_rate_limit_per_min: int = 30
+    redemption_undo_minutes: int = 30
 
     @property
     def is_sandbox(self) -> bool:
@@ -191,7 +192,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
     for name, attr in (("ALLIANCE_MAX_BODY_BYTES", "max_body_bytes"),
                        ("ALLIANCE_DB_MAX_CONNECTIONS", "db_max_connections"),
                        ("ALLIANCE_WORKER_THREADS", "worker_threads"),
-                       ("ALLIANCE_LOGIN_RATE_LIMIT_PER_MIN", "login_rate_limit_per_min")):
+                       ("ALLIANCE_LOGIN_RATE_LIMIT_PER_MIN", "login_rate_limit_per_min"),
+                       ("ALLIANCE_REDEMPTION_UNDO_MINUTES", "redemption_undo_minutes")):
         if get(name):
             try:
                 values[attr] = int(get(name))

@@ -1,7 +1,8 @@
-"""The consumer's membership: points balance and ledger, the dynamic member code."""
+"""The consumer's membership: levels, points balance and ledger, the dynamic member code."""
 from __future__ import annotations
 
 from alliance.clock import to_local_iso
+from alliance.members.queries import my_membership
 from alliance.points import queries as points_queries
 from server import validation as v
 from server.base import BaseHandler, authenticated
@@ -24,8 +25,15 @@ class MemberCodeHandler(BaseHandler):
                          "ttl_s": self.ctx.member_codes.ttl_s})
 
 
+class MyMembershipHandler(BaseHandler):
+    @authenticated("self:read")
+    async def get(self):
+        self.write_json(await self.run_sync(my_membership, self.principal.id))
+
+
 def routes() -> list:
     return [
+        (r"/api/v1/me/membership", MyMembershipHandler),
         (r"/api/v1/me/points", MyPointsHandler),
         (r"/api/v1/me/member-code", MemberCodeHandler),
     ]
@@ -43,6 +51,19 @@ SCHEMAS = {
         "memo": {"type": "string"},
         "expires_at": {"type": "string", "format": "date-time", "nullable": True},
         "created_at": {"type": "string", "format": "date-time"}}},
+    "PlatformLevel": {"type": "object", "properties": {
+        "level": {"type": "integer"}, "name": {"type": "string"},
+        "growth": {"type": "integer", "description": "points ever earned at alliance merchants"},
+        "next_level_growth": {"type": "integer", "nullable": True}}},
+    "MerchantMembership": {"type": "object", "properties": {
+        "merchant_id": {"type": "integer"},
+        "level": {"type": "integer", "description": "0: no level rule reached"},
+        "level_name": {"type": "string"}, "discount_percent": {"type": "integer"},
+        "points_multiplier_pct": {"type": "integer", "description": "100 = 1x"},
+        "total_spent_fen": {"type": "integer"}, "visits": {"type": "integer"},
+        "points_earned": {"type": "integer"},
+        "joined_at": {"type": "string", "format": "date-time", "nullable": True},
+        "last_visit_at": {"type": "string", "format": "date-time", "nullable": True}}},
 }
 
 
@@ -51,6 +72,11 @@ def _openapi() -> dict:
 
     tags = ["membership"]
     return {
+        "/api/v1/me/membership": {"get": op(
+            "The consumer's platform level and memberships at merchants", tags=tags,
+            ok=obj({"platform_level": ref("PlatformLevel"), "points_balance": {"type": "integer"},
+                    "memberships": {"type": "array", "items": ref("MerchantMembership")}},
+                   ["platform_level", "memberships"]))},
         "/api/v1/me/points": {"get": op(
             "Points balance and ledger (newest first)", tags=tags, params=PAGING,
             ok=obj({"balance": {"type": "integer"}, "lifetime_earned": {"type": "integer"},

@@ -14,6 +14,7 @@ from alliance.accounts.services import user_for_wechat_session
 from alliance.db import connection, transaction
 from alliance.ports import WeChatSession
 from config.settings import Settings
+from sandbox.demo_coupons import coupons_step
 from sandbox.demo_merchants import merchants_step
 from sandbox.wechat import stand_in_id
 
@@ -43,7 +44,7 @@ def people_step(settings: Settings, people: dict) -> None:
         people[login] = stand_in_user(settings, login, nickname)
 
 
-STEPS: list[Callable[[Settings, dict], None]] = [people_step, merchants_step]
+STEPS: list[Callable[[Settings, dict], None]] = [people_step, merchants_step, coupons_step]
 
 
 def is_empty() -> bool:

@@ -2,8 +2,13 @@
 from __future__ import annotations
 
 import admin_api.auth
+import admin_api.coupons
 import miniprogram_api.auth
+import miniprogram_api.counter
+import miniprogram_api.coupons
 import miniprogram_api.members
+import miniprogram_api.merchant_coupons
+import miniprogram_api.merchant_members
 import miniprogram_api.merchants
 import miniprogram_api.orders
 import miniprogram_api.staff
@@ -20,6 +25,11 @@ API_MODULES = [
     miniprogram_api.orders,
     admin_api.auth,
     payments.notify_handlers,
+    miniprogram_api.coupons,
+    miniprogram_api.merchant_coupons,
+    miniprogram_api.counter,
+    miniprogram_api.merchant_members,
+    admin_api.coupons,
 ]
 
 

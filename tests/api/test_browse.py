@@ -43,7 +43,7 @@ class BrowseTest(ApiTestCase):
         response = self.api("GET", f"/api/v1/merchants/{merchant_id}?{POINT}")
         assert response.status == 200
         detail = response.json
-        assert detail["id"] == merchant_id and detail["coupon_templates"] == []
+        assert detail["id"] == merchant_id and detail["coupon_templates"]  # demo coupons
         shop = detail["shops"][0]
         assert {"name", "address", "lat", "lng", "opening_hours", "open_now",
                 "distance_m"} <= set(shop)
@@ -55,14 +55,14 @@ class BrowseTest(ApiTestCase):
             seen.append(viewer_id)
             return [{"id": 7, "merchant_id": merchant.id}]
 
-        queries.register_detail_section("coupon_templates", offers)
+        queries.register_detail_section("probe_offers", offers)
         try:
             merchant_id = self.api("GET", "/api/v1/merchants").json["items"][0]["id"]
             response = self.api("GET", f"/api/v1/merchants/{merchant_id}",
                                 token=self.token("alice"))
         finally:
-            queries._DETAIL_SECTIONS.pop("coupon_templates")
-        assert response.json["coupon_templates"] == [{"id": 7, "merchant_id": merchant_id}]
+            queries._DETAIL_SECTIONS.pop("probe_offers")
+        assert response.json["probe_offers"] == [{"id": 7, "merchant_id": merchant_id}]
         assert seen[0] is not None
 
     def test_items_of_a_demo_merchant_include_goods_and_services_in_stock(self):

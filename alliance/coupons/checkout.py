@@ -1,0 +1,127 @@
+"""Coupons at checkout: what they take off an order, and holding them for it.
+
+The orders work calls, inside its order transaction:
+  1. ``plan_coupons(user_id, coupon_ids, merchant_id, lines)`` -> the discount of each coupon
+     (at most one shop coupon and one platform coupon; the platform coupon applies to what
+     the shop coupon leaves);
+  2. ``reserve_coupons(plan, order_ref)`` -> the coupons are locked to the order;
+  3. on payment ``consume_coupons(order_ref)`` (locked -> used), on cancellation or an
+     expired payment ``release_coupons(order_ref)`` (locked -> active again).
+Every step is a guarded update: a coupon is held by one order at most and never used twice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from alliance.coupons.errors import (CouponNotFound, CouponNotUsable, CouponStackingNotAllowed,
+                                     CouponThresholdNotMet)
+from alliance.coupons.models import Coupon, CouponTemplate
+from alliance.coupons.rules import usable_at
+from alliance.db import utcnow
+
+
+@dataclass(frozen=True)
+class Line:
+    """One order line as the discount sees it."""
+
+    item_id: int
+    unit_price_fen: int
+    quantity: int
+
+    @property
+    def amount_fen(self) -> int:
+        return self.unit_price_fen * self.quantity
+
+
+@dataclass(frozen=True)
+class AppliedCoupon:
+    coupon_id: int
+    template_id: int
+    tier: str  # shop | platform
+    discount_fen: int
+    issuer_merchant_id: int | None  # who funds the discount (None: the platform)
+    distributor_merchant_id: int | None
+
+
+def discount_for(template: CouponTemplate, lines: list[Line], ceiling_fen: int | None = None) -> int:
+    """What a coupon of ``template`` takes off ``lines`` (no more than ``ceiling_fen``).
+
+    The eligible amount is every line (or the listed items for ``items`` scope); it must
+    reach the threshold. Raises COUPON_THRESHOLD_NOT_MET or COUPON_NOT_USABLE.
+    """
+    eligible_lines = ([line for line in lines if line.item_id in set(template.item_ids)]
+                      if template.scope == "items" else lines)
+    eligible = sum(line.amount_fen for line in eligible_lines)
+    if ceiling_fen is not None:
+        eligible = min(eligible, ceiling_fen)
+    if eligible <= 0 or eligible < template.threshold_fen:
+        raise CouponThresholdNotMet(details={"template_id": template.id,
+                                             "threshold_fen": template.threshold_fen,
+                                             "eligible_fen": eligible})
+    if template.kind == "fixed":
+        return min(template.discount_fen, eligible)
+    if template.kind == "percent":
+        return min(eligible * template.percent_off // 100, template.max_discount_fen, eligible)
+    service = [line for line in eligible_lines if line.item_id == template.item_id]
+    if not service:
+        raise CouponNotUsable("订单中没有该券对应的服务", details={"template_id": template.id,
+                                                                 "reason": "service not ordered"})
+    return min(service[0].unit_price_fen, eligible)
+
+
+def plan_coupons(user_id: int, coupon_ids: list[int], merchant_id: int, lines: list[Line],
+                 now: dt.datetime | None = None) -> list[AppliedCoupon]:
+    """Check the user's coupons for an order at ``merchant_id`` and work out each discount:
+    the shop coupon first, then the platform coupon on what remains."""
+    now = now or utcnow()
+    if len(set(coupon_ids)) != len(coupon_ids):
+        raise CouponStackingNotAllowed(details={"coupon_ids": coupon_ids})
+    coupons = list(Coupon.select(Coupon, CouponTemplate).join(CouponTemplate)
+                   .where(Coupon.id.in_(coupon_ids or [0]), Coupon.user_id == user_id))
+    if len(coupons) != len(coupon_ids):
+        raise CouponNotFound(details={"coupon_ids": sorted(set(coupon_ids) - {c.id for c in coupons})})
+    tiers = [c.template.tier for c in coupons]
+    if len(set(tiers)) != len(tiers):
+        raise CouponStackingNotAllowed(details={"coupon_ids": coupon_ids})
+    remaining = sum(line.amount_fen for line in lines)
+    plan = []
+    for coupon in sorted(coupons, key=lambda c: c.template.tier != "shop"):
+        template = coupon.template
+        if coupon.status != "active" or not coupon.valid_from <= now < coupon.valid_until:
+            raise CouponNotUsable(details={"coupon_id": coupon.id, "reason": "status or validity",
+                                           "status": coupon.status})
+        if not usable_at(template, merchant_id):
+            raise CouponNotUsable(details={"coupon_id": coupon.id, "reason": "scope"})
+        discount = discount_for(template, lines, remaining)
+        remaining -= discount
+        plan.append(AppliedCoupon(coupon.id, template.id, template.tier, discount,
+                                  template.merchant_id, coupon.distributor_merchant_id))
+    return plan
+
+
+def reserve_coupons(plan: list[AppliedCoupon], order_ref: str,
+                    now: dt.datetime | None = None) -> None:
+    """Lock the planned coupons to the order (inside the order's transaction): raises
+    COUPON_NOT_USABLE, undoing nothing itself, when one was used or held meanwhile."""
+    now = now or utcnow()
+    for applied in plan:
+        held = (Coupon.update(status="locked", order_ref=order_ref)
+                .where(Coupon.id == applied.coupon_id, Coupon.status == "active",
+                       Coupon.valid_until > now).execute())
+        if held != 1:
+            raise CouponNotUsable(details={"coupon_id": applied.coupon_id,
+                                           "reason": "used or held meanwhile"})
+
+
+def consume_coupons(order_ref: str, now: dt.datetime | None = None) -> int:
+    """The order was paid: its coupons are used. The number of coupons."""
+    return (Coupon.update(status="used", used_at=now or utcnow())
+            .where(Coupon.order_ref == order_ref, Coupon.status == "locked").execute())
+
+
+def release_coupons(order_ref: str) -> int:
+    """The order will not be paid: give its coupons back to the consumer (the expiry job
+    retires those whose validity ended meanwhile). The number released."""
+    return (Coupon.update(status="active", order_ref=None)
+            .where(Coupon.order_ref == order_ref, Coupon.status == "locked").execute())

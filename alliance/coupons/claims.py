@@ -1,0 +1,174 @@
+"""Getting coupons: claiming (free, through the issuer's page, the platform or a partner's
+counter), exchanging points for one, and expiring them.
+
+Never oversold: the stock is taken by a guarded ``issued < total_stock`` update. The
+per-user limit holds under concurrency because each coupon takes one of the user's
+``per_user_limit`` slots of the template, unique in the table; a claim that finds every
+slot taken fails, and its transaction gives the stock back.
+
+A claim's ``scene`` (what the mini-program got from the QR code or link that led to it)
+attributes it: ``p=<merchant id>`` a partner merchant distributing the template at its
+counter or in its posts, ``r=<user id>`` the consumer who referred the claimer, joined by
+``&`` (``p=12&r=345``). Other keys are left to the pages that read them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from peewee import JOIN, IntegrityError
+
+from alliance.accounts.models import User
+from alliance.coupons.codes import new_coupon_code
+from alliance.coupons.errors import (CouponLimitReached, CouponNotClaimable, CouponSoldOut,
+                                     CouponTemplateNotFound)
+from alliance.coupons.models import Coupon, CouponDistribution, CouponTemplate
+from alliance.coupons.rules import claim_open, validity_on_claim
+from alliance.db import db, transaction, utcnow
+from alliance.errors import ValidationFailed
+from alliance.merchants.models import Merchant
+from alliance.points import services as points
+
+MAX_SCENE_LENGTH = 64
+ATTRIBUTION_KEYS = {"p": "distributor merchant id", "r": "referrer user id"}
+
+
+def parse_scene(scene: str | None) -> dict[str, int]:
+    """The attribution a claim's scene carries: ``{"p": merchant id, "r": user id}``."""
+    if scene is None or scene == "":
+        return {}
+    if not isinstance(scene, str) or len(scene) > MAX_SCENE_LENGTH:
+        raise ValidationFailed("scene 格式不正确", details={"field": "scene", "issue": "format",
+                                                          "max_length": MAX_SCENE_LENGTH})
+    found: dict[str, int] = {}
+    for part in scene.split("&"):
+        key, _, value = part.partition("=")
+        if key not in ATTRIBUTION_KEYS:
+            continue
+        if not value.isdigit() or not 1 <= len(value) <= 10 or int(value) >= 2**31:
+            raise ValidationFailed("scene 格式不正确", details={
+                "field": "scene", "issue": f"{key} must be a {ATTRIBUTION_KEYS[key]}"})
+        found[key] = int(value)
+    return found
+
+
+def _open_template(template_id: int, now: dt.datetime) -> CouponTemplate:
+    """The template when its issuer is visible and it hands out coupons now."""
+    template = (CouponTemplate.select(CouponTemplate, Merchant)
+                .join(Merchant, JOIN.LEFT_OUTER)
+                .where(CouponTemplate.id == template_id).first())
+    if template is None or (template.merchant is not None and template.merchant.status != "approved"):
+        raise CouponTemplateNotFound(details={"template_id": template_id})
+    if template.status == "active" and template.issued >= template.total_stock:
+        raise CouponSoldOut(details={"template_id": template_id})
+    if not claim_open(template, now):
+        raise CouponNotClaimable(details={"template_id": template_id, "reason": "not open",
+                                          "status": template.status})
+    return template
+
+
+def _distribution(template: CouponTemplate, distributor_id: int) -> CouponDistribution:
+    distribution = (CouponDistribution.select(CouponDistribution)
+                    .join(Merchant, on=(CouponDistribution.distributor == Merchant.id))
+                    .where(CouponDistribution.template == template,
+                           CouponDistribution.distributor == distributor_id,
+                           CouponDistribution.status == "active",
+                           Merchant.status == "approved").first())
+    if distribution is None or "partner" not in template.channel_set:
+        raise CouponNotClaimable("该商户未代发此优惠券", details={
+            "template_id": template.id, "reason": "not distributed here",
+            "distributor_merchant_id": distributor_id})
+    return distribution
+
+
+def _issue(template: CouponTemplate, user_id: int, now: dt.datetime, *, channel: str,
+           distribution: CouponDistribution | None = None, referrer_user_id: int | None = None,
+           scene: str = "") -> Coupon:
+    """Take one of the stock and one of the user's slots (inside the caller's transaction)."""
+    held = {seq for (seq,) in Coupon.select(Coupon.seq).where(
+        Coupon.template == template, Coupon.user_id == user_id).tuples()}
+    limit = template.per_user_limit
+    if len(held) >= limit:
+        raise CouponLimitReached(details={"template_id": template.id, "per_user_limit": limit})
+    taken = (CouponTemplate.update(issued=CouponTemplate.issued + 1, updated_at=now)
+             .where(CouponTemplate.id == template.id,
+                    CouponTemplate.issued < CouponTemplate.total_stock).execute())
+    if taken != 1:
+        raise CouponSoldOut(details={"template_id": template.id})
+    valid_from, valid_until = validity_on_claim(template, now)
+    for seq in range(1, limit + 1):
+        if seq in held:
+            continue
+        try:
+            with db.atomic():
+                return Coupon.create(
+                    template=template, user_id=user_id, seq=seq, code=new_coupon_code(),
+                    valid_from=valid_from, valid_until=valid_until, channel=channel,
+                    distribution=distribution,
+                    distributor_merchant_id=distribution.distributor_id if distribution else None,
+                    referrer_user_id=referrer_user_id, scene=scene or "", claimed_at=now)
+        except IntegrityError:
+            continue  # a concurrent claim of this user took the slot: try the next one
+    raise CouponLimitReached(details={"template_id": template.id, "per_user_limit": limit})
+
+
+def claim(template_id: int, user_id: int, scene: str | None = None,
+          now: dt.datetime | None = None) -> Coupon:
+    """Claim a free coupon: COUPON_SOLD_OUT when none is left, COUPON_LIMIT_REACHED when the
+    user holds their limit, COUPON_NOT_CLAIMABLE outside its window or channels."""
+    now = now or utcnow()
+    attribution = parse_scene(scene)
+    with transaction():
+        template = _open_template(template_id, now)
+        channels = template.channel_set
+        if "points" in channels:
+            raise CouponNotClaimable("该优惠券需要用积分兑换", details={
+                "template_id": template_id, "reason": "points exchange only"})
+        distribution = None
+        if "p" in attribution:
+            distribution = _distribution(template, attribution["p"])
+            channel = "partner"
+        elif channels & {"own", "platform"}:
+            channel = "own" if "own" in channels else "platform"
+        else:
+            raise CouponNotClaimable("该优惠券只在合作商户处发放", details={
+                "template_id": template_id, "reason": "partner counters only"})
+        referrer = attribution.get("r")
+        if referrer == user_id or (referrer is not None and not User.select().where(
+                User.id == referrer).exists()):
+            referrer = None
+        return _issue(template, user_id, now, channel=channel, distribution=distribution,
+                      referrer_user_id=referrer, scene=scene or "")
+
+
+def exchange(template_id: int, user_id: int, now: dt.datetime | None = None) -> Coupon:
+    """Buy a coupon of the points channel with points (received by the issuing merchant):
+    POINTS_INSUFFICIENT leaves both the points and the stock as they were."""
+    now = now or utcnow()
+    with transaction():
+        template = _open_template(template_id, now)
+        if "points" not in template.channel_set:
+            raise CouponNotClaimable("该优惠券不能用积分兑换", details={
+                "template_id": template_id, "reason": "not a points coupon"})
+        coupon = _issue(template, user_id, now, channel="points")
+        points.spend(user_id, template.points_cost, merchant_id=template.merchant_id,
+                     idempotency_key=f"coupon:{coupon.id}:exchange", ref_type="coupon",
+                     ref_id=str(coupon.id), memo=f"兑换优惠券：{template.name}", now=now)
+        return coupon
+
+
+def expire_coupons(now: dt.datetime | None = None, batch: int = 1000) -> int:
+    """Mark unused coupons past their validity ``expired`` (coupons held by an unpaid order
+    are left to the order); the number marked. For the scheduler."""
+    now = now or utcnow()
+    expired = 0
+    while True:
+        ids = [c.id for c in Coupon.select(Coupon.id)
+               .where(Coupon.status == "active", Coupon.valid_until <= now)
+               .order_by(Coupon.id).limit(batch)]
+        if not ids:
+            return expired
+        with transaction():
+            expired += (Coupon.update(status="expired")
+                        .where(Coupon.id.in_(ids), Coupon.status == "active").execute())
+        if len(ids) < batch:
+            return expired

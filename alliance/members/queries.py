@@ -1,0 +1,101 @@
+"""Reads of membership: the consumer's own levels, what a counter sees of a member, a
+merchant's members and level rules."""
+from __future__ import annotations
+
+from alliance.accounts.models import User
+from alliance.clock import to_local_iso
+from alliance.coupons.queries import usable_coupons
+from alliance.members.levels import platform_level
+from alliance.members.models import MerchantLevelRule, MerchantMember
+from alliance.members.services import (BASE_LEVEL_NAME, Award, Benefits, MemberNotFound,
+                                      benefits_of_level, rules_of)
+from alliance.merchants.models import Merchant
+from alliance.pagination import decode_cursor, page
+from alliance.points.models import PointsAccount
+from alliance.points.services import balance_of
+
+
+def rule_view(rule: MerchantLevelRule) -> dict:
+    return {"level": rule.level, "name": rule.name, "min_spent_fen": rule.min_spent_fen,
+            "discount_percent": rule.discount_percent,
+            "points_multiplier_pct": rule.points_multiplier_pct}
+
+
+def level_rules(merchant_id: int) -> dict:
+    """The merchant's level rules, lowest first (level 0 is every member without one)."""
+    return {"base_level_name": BASE_LEVEL_NAME, "levels": [rule_view(r) for r in rules_of(merchant_id)]}
+
+
+
+def membership_view(member: MerchantMember | None, merchant_id: int,
+                    benefits: Benefits | None = None) -> dict:
+    """A membership at a merchant with its level's benefits (a non-member: level 0)."""
+    benefits = benefits or benefits_of_level(merchant_id, member.level if member else 0)
+    return {"merchant_id": merchant_id, "level": benefits.level, "level_name": benefits.name,
+            "discount_percent": benefits.discount_percent,
+            "points_multiplier_pct": benefits.points_multiplier_pct,
+            "total_spent_fen": member.total_spent_fen if member else 0,
+            "visits": member.visits if member else 0,
+            "points_earned": member.points_earned if member else 0,
+            "joined_at": to_local_iso(member.joined_at) if member else None,
+            "last_visit_at": to_local_iso(member.last_visit_at) if member else None}
+
+
+def _account(user_id: int) -> tuple[int, int]:
+    account = PointsAccount.get_or_none(PointsAccount.user_id == user_id)
+    return (account.balance, account.lifetime_earned) if account else (0, 0)
+
+
+def my_membership(user_id: int) -> dict:
+    """The consumer's platform level (by growth value) and memberships at merchants."""
+    balance, growth = _account(user_id)
+    members = (MerchantMember.select(MerchantMember, Merchant).join(Merchant)
+               .where(MerchantMember.user_id == user_id)
+               .order_by(MerchantMember.last_visit_at.desc(), MerchantMember.id.desc()))
+    return {"platform_level": platform_level(growth), "points_balance": balance,
+            "memberships": [{**membership_view(m, m.merchant_id), "merchant_name": m.merchant.name}
+                            for m in members]}
+
+
+def member_at_counter(user_id: int, merchant_id: int) -> dict:
+    """What staff of ``merchant_id`` see of a member who showed a member code: who, their
+    level here and on the platform, points, and the coupons this counter can redeem."""
+    user = User.get_or_none(User.id == user_id, User.status == "active")
+    if user is None:
+        raise MemberNotFound(details={"user_id": user_id})
+    balance, growth = _account(user_id)
+    member = MerchantMember.get_or_none(MerchantMember.merchant == merchant_id,
+                                        MerchantMember.user_id == user_id)
+    return {"user": {"id": user.id, "nickname": user.nickname, "avatar_url": user.avatar_url},
+            "level": membership_view(member, merchant_id),
+            "platform_level": platform_level(growth),
+            "points": {"balance": balance, "lifetime_earned": growth},
+            "coupons": usable_coupons(user_id, merchant_id)}
+
+
+def merchant_members(merchant_id: int, cursor: str | None, limit: int) -> dict:
+    """A page of the merchant's members, newest first."""
+    last = decode_cursor(cursor, (int,))
+    query = (MerchantMember.select(MerchantMember, User)
+             .join(User, on=(MerchantMember.user_id == User.id))
+             .where(MerchantMember.merchant == merchant_id))
+    if last:
+        query = query.where(MerchantMember.id < last[0])
+    rows, next_cursor = page(list(query.order_by(MerchantMember.id.desc()).limit(limit + 1)),
+                             limit, lambda m: [m.id])
+    by_level = {r.level: Benefits(r.level, r.name, r.discount_percent, r.points_multiplier_pct)
+                for r in rules_of(merchant_id)}
+    return {"items": [{**membership_view(m, merchant_id, by_level.get(m.level)),
+                       "user_id": m.user_id,
+                       "nickname": m.user.nickname} for m in rows],
+            "next_cursor": next_cursor}
+
+
+def award_view(outcome: Award) -> dict:
+    """A counter points award with the member's balance after it."""
+    award = outcome.award
+    return {"id": award.id, "user_id": award.user_id, "merchant_id": award.merchant_id,
+            "shop_id": award.shop_id, "amount_fen": award.amount_fen,
+            "multiplier_pct": award.multiplier_pct, "points": award.points,
+            "receipt_no": award.receipt_no, "balance": balance_of(award.user_id),
+            "replayed": outcome.replayed, "created_at": to_local_iso(award.created_at)}

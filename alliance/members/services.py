@@ -1,0 +1,269 @@
+"""Membership at a merchant: level rules, visits and spending, points for purchases.
+
+``record_purchase`` is the hook for every paid purchase (a counter award here, a paid order
+in the orders work): it earns points by the member's multiplier, funded by the merchant,
+and counts the spend and the visit. It runs inside the caller's transaction.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from peewee import IntegrityError
+
+from alliance.accounts.models import User
+from alliance.db import db, transaction, utcnow
+from alliance.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from alliance.members.models import MerchantLevelRule, MerchantMember, PointsAward
+from alliance.merchants.models import Shop
+from alliance.merchants.queries import get_shop
+from alliance.points import services as points
+from alliance.points.rules import points_earned_for
+from alliance.ports import Notifier
+
+MAX_LEVELS = 8
+MAX_AWARD_FEN = 100_000_000  # one million yuan
+BASE_LEVEL_NAME = "会员"
+
+
+class MemberNotFound(NotFound):
+    code = "MEMBER_NOT_FOUND"
+    message = "会员不存在"
+
+
+class ReceiptAlreadyAwarded(Conflict):
+    code = "RECEIPT_ALREADY_AWARDED"
+    message = "该小票已经积过分"
+
+
+class SelfAwardForbidden(PermissionDenied):
+    code = "SELF_AWARD_FORBIDDEN"
+    message = "不能给自己积分"
+
+
+class LevelRulesInvalid(ValidationFailed):
+    code = "LEVEL_RULES_INVALID"
+    message = "会员等级规则不正确"
+
+
+class ShopChoiceRequired(ValidationFailed):
+    code = "SHOP_ID_REQUIRED"
+    message = "商户有多个门店，请选择门店"
+
+
+@dataclass(frozen=True)
+class Benefits:
+    """What a member's level at a merchant gives."""
+
+    level: int
+    name: str
+    discount_percent: int
+    points_multiplier_pct: int
+
+
+@dataclass(frozen=True)
+class Award:
+    award: PointsAward
+    replayed: bool
+
+
+def counter_shop(merchant_id: int, shop_id: int | None) -> int | None:
+    """The shop whose counter acts: ``shop_id`` (one of the merchant's: SHOP_NOT_FOUND
+    otherwise), or the merchant's only shop; SHOP_ID_REQUIRED when it has several."""
+    if shop_id is not None:
+        return get_shop(shop_id, merchant_id).id
+    ids = [s.id for s in Shop.select(Shop.id).where(Shop.merchant == merchant_id).limit(2)]
+    if len(ids) > 1:
+        raise ShopChoiceRequired(details={"field": "shop_id"})
+    return ids[0] if ids else None
+
+
+def rules_of(merchant_id: int) -> list[MerchantLevelRule]:
+    """The merchant's level rules, lowest level first."""
+    return list(MerchantLevelRule.select().where(MerchantLevelRule.merchant == merchant_id)
+                .order_by(MerchantLevelRule.level))
+
+
+def benefits_of_level(merchant_id: int, level: int) -> Benefits:
+    """The benefits of ``level`` at the merchant (level 0, or a rule since removed: none)."""
+    rule = level and MerchantLevelRule.get_or_none(MerchantLevelRule.merchant == merchant_id,
+                                                   MerchantLevelRule.level == level)
+    if not rule:
+        return Benefits(0, BASE_LEVEL_NAME, 0, 100)
+    return Benefits(rule.level, rule.name, rule.discount_percent, rule.points_multiplier_pct)
+
+
+def member_benefits(user_id: int, merchant_id: int) -> Benefits:
+    """The member's current benefits at the merchant (orders apply ``discount_percent``)."""
+    level = (MerchantMember.select(MerchantMember.level)
+             .where(MerchantMember.merchant == merchant_id, MerchantMember.user_id == user_id)
+             .scalar()) or 0
+    return benefits_of_level(merchant_id, level)
+
+
+def _clean_rules(rules: Any) -> list[dict]:
+    if not isinstance(rules, list) or len(rules) > MAX_LEVELS:
+        raise LevelRulesInvalid(details={"field": "levels", "max_items": MAX_LEVELS})
+    cleaned, previous = [], None
+    for index, rule in enumerate(rules):
+        field = f"levels[{index}]"
+        if not isinstance(rule, dict):
+            raise LevelRulesInvalid(details={"field": field, "issue": "must be an object"})
+        name = rule.get("name")
+        if not isinstance(name, str) or not 1 <= len(name.strip()) <= 32:
+            raise LevelRulesInvalid(details={"field": f"{field}.name", "issue": "length"})
+        values = {"name": name.strip()}
+        for key, low, high, default in (("min_spent_fen", 1, 10**12, None),
+                                        ("discount_percent", 0, 50, 0),
+                                        ("points_multiplier_pct", 100, 1000, 100)):
+            value = rule.get(key, default)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise LevelRulesInvalid(details={"field": f"{field}.{key}", "issue": "range",
+                                                 "minimum": low, "maximum": high})
+            values[key] = value
+        if previous is not None and values["min_spent_fen"] <= previous["min_spent_fen"]:
+            raise LevelRulesInvalid("会员等级的消费门槛必须逐级升高",
+                                    details={"field": f"{field}.min_spent_fen",
+                                             "issue": "must increase"})
+        cleaned.append(values)
+        previous = values
+    return cleaned
+
+
+def _recompute_levels(merchant_id: int) -> None:
+    """Set every member's level from the rules, by spend (a few bulk updates)."""
+    MerchantMember.update(level=0).where(MerchantMember.merchant == merchant_id).execute()
+    for rule in rules_of(merchant_id):
+        (MerchantMember.update(level=rule.level)
+         .where(MerchantMember.merchant == merchant_id,
+                MerchantMember.total_spent_fen >= rule.min_spent_fen).execute())
+
+
+def set_level_rules(merchant_id: int, rules: Any) -> list[MerchantLevelRule]:
+    """Replace the merchant's level rules (level 1 is the lowest spend threshold) and
+    re-level its members accordingly."""
+    cleaned = _clean_rules(rules)
+    with transaction():
+        MerchantLevelRule.delete().where(MerchantLevelRule.merchant == merchant_id).execute()
+        for level, values in enumerate(cleaned, start=1):
+            MerchantLevelRule.create(merchant=merchant_id, level=level, **values)
+        _recompute_levels(merchant_id)
+        return rules_of(merchant_id)
+
+
+def _level_for(merchant_id: int, total_spent_fen: int) -> int:
+    return (MerchantLevelRule.select(MerchantLevelRule.level)
+            .where(MerchantLevelRule.merchant == merchant_id,
+                   MerchantLevelRule.min_spent_fen <= total_spent_fen)
+            .order_by(MerchantLevelRule.level.desc()).scalar()) or 0
+
+
+def record_visit(user_id: int, merchant_id: int, *, spent_fen: int = 0, points_earned: int = 0,
+                 now: dt.datetime | None = None) -> None:
+    """Count a visit (and its spend) into the membership, creating it on the first visit,
+    and move the member to the level the spend reaches (inside the caller's transaction)."""
+    now = now or utcnow()
+    changes = dict(visits=MerchantMember.visits + 1,
+                   total_spent_fen=MerchantMember.total_spent_fen + spent_fen,
+                   points_earned=MerchantMember.points_earned + points_earned,
+                   last_visit_at=now)
+    where = (MerchantMember.merchant == merchant_id) & (MerchantMember.user_id == user_id)
+    if MerchantMember.update(**changes).where(where).execute() == 0:
+        try:
+            with db.atomic():
+                MerchantMember.create(merchant=merchant_id, user_id=user_id, visits=1,
+                                      total_spent_fen=spent_fen, points_earned=points_earned,
+                                      joined_at=now, last_visit_at=now)
+        except IntegrityError:  # a first visit elsewhere won the race: count onto its row
+            MerchantMember.update(**changes).where(where).execute()
+    total = (MerchantMember.select(MerchantMember.total_spent_fen).where(where).scalar())
+    MerchantMember.update(level=_level_for(merchant_id, total)).where(where).execute()
+
+
+def revert_visit(user_id: int, merchant_id: int) -> None:
+    """Take back a visit counted by a redemption that was undone (caller's transaction)."""
+    (MerchantMember.update(visits=MerchantMember.visits - 1)
+     .where(MerchantMember.merchant == merchant_id, MerchantMember.user_id == user_id,
+            MerchantMember.visits > 0).execute())
+
+
+def _credit_purchase(user_id: int, merchant_id: int, amount_fen: int, earned: int, *,
+                     idempotency_key: str, ref_type: str, ref_id: str,
+                     now: dt.datetime) -> None:
+    if earned > 0:
+        posted = points.earn(user_id, earned, merchant_id=merchant_id,
+                             idempotency_key=idempotency_key, ref_type=ref_type,
+                             ref_id=ref_id, memo="消费积分", now=now)
+        if posted.replayed:
+            return
+    record_visit(user_id, merchant_id, spent_fen=amount_fen, points_earned=earned, now=now)
+
+
+def record_purchase(user_id: int, merchant_id: int, amount_fen: int, *, idempotency_key: str,
+                    ref_type: str, ref_id: str, now: dt.datetime | None = None) -> int:
+    """Count a paid purchase of ``amount_fen`` at the merchant: points by the member's
+    multiplier (funded by the merchant, once per ``idempotency_key``), spend, visit and
+    level. Runs in the caller's transaction; the points earned."""
+    now = now or utcnow()
+    earned = points_earned_for(amount_fen, member_benefits(user_id, merchant_id).points_multiplier_pct)
+    _credit_purchase(user_id, merchant_id, amount_fen, earned, idempotency_key=idempotency_key,
+                     ref_type=ref_type, ref_id=ref_id, now=now)
+    return earned
+
+
+class _DuplicateReceipt(Exception):
+    """The receipt number was awarded already (looked up after the rollback)."""
+
+
+def award_points(merchant_id: int, staff_user_id: int, user_id: int, amount_fen: int, *,
+                 notifier: Notifier, shop_id: int | None = None, receipt_no: str | None = None,
+                 now: dt.datetime | None = None) -> Award:
+    """Award points at the counter for a purchase of ``amount_fen`` (1 point per yuan times
+    the member's multiplier at this merchant, funded by it). A repeated ``receipt_no`` of
+    the merchant returns the first award; staff cannot award themselves."""
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or not 1 <= amount_fen <= MAX_AWARD_FEN:
+        raise ValidationFailed("消费金额不正确", details={"field": "amount_fen", "issue": "range",
+                                                         "minimum": 1, "maximum": MAX_AWARD_FEN})
+    if staff_user_id == user_id:
+        raise SelfAwardForbidden()
+    try:
+        return _award(merchant_id, staff_user_id, user_id, amount_fen, notifier=notifier,
+                      shop_id=shop_id, receipt_no=receipt_no, now=now or utcnow())
+    except _DuplicateReceipt:
+        # Read after the rollback: a snapshot taken inside it may predate the first award.
+        first = PointsAward.get(PointsAward.merchant == merchant_id,
+                                PointsAward.receipt_no == receipt_no)
+        if first.user_id != user_id or first.amount_fen != amount_fen:
+            raise ReceiptAlreadyAwarded(details={"receipt_no": receipt_no,
+                                                 "award_id": first.id}) from None
+        return Award(first, True)
+
+
+def _award(merchant_id: int, staff_user_id: int, user_id: int, amount_fen: int, *,
+           notifier: Notifier, shop_id: int | None, receipt_no: str | None,
+           now: dt.datetime) -> Award:
+    with transaction():
+        if not User.select().where(User.id == user_id, User.status == "active").exists():
+            raise MemberNotFound(details={"user_id": user_id})
+        multiplier = member_benefits(user_id, merchant_id).points_multiplier_pct
+        earned = points_earned_for(amount_fen, multiplier)
+        try:
+            with db.atomic():
+                award = PointsAward.create(merchant=merchant_id, shop_id=shop_id,
+                                           staff_user_id=staff_user_id, user_id=user_id,
+                                           amount_fen=amount_fen, multiplier_pct=multiplier,
+                                           points=earned, receipt_no=receipt_no, created_at=now)
+        except IntegrityError:
+            if receipt_no is None:
+                raise
+            raise _DuplicateReceipt() from None
+        _credit_purchase(user_id, merchant_id, amount_fen, earned,
+                         idempotency_key=f"points_award:{award.id}", ref_type="points_award",
+                         ref_id=str(award.id), now=now)
+        if earned > 0:
+            notifier.notify("points.earned", user_id=user_id,
+                            data={"points": earned, "merchant_id": merchant_id,
+                                  "balance": points.balance_of(user_id)},
+                            dedupe_key=f"points_award:{award.id}")
+        return Award(award, False)
