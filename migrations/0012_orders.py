@@ -1,4 +1,4 @@
-# Generated from a schema diff on 2026-11-28 00:44.
+# Generated from a schema diff on 2026-11-28 00:48.
 from peewee import *
 from alliance.db import UTCDateTimeField
 
@@ -37,7 +37,7 @@ def up(migrator, db):
         payable_fen = BigIntegerField()
         paid_fen = BigIntegerField(default=0)
         refunded_fen = BigIntegerField(default=0)
-        coupon_id = IntegerField(null=True)
+        coupon_ids = CharField(max_length=64, default='[]')
         earn_points = IntegerField(default=0)
         points_clawed_back = IntegerField(default=0)
         contact_name = CharField(max_length=32, default='')

@@ -19,8 +19,22 @@ def page_limit(handler: BaseHandler) -> int:
                        maximum=MAX_LIMIT)
 
 
+def parse_coupons(body: dict) -> tuple[int, ...]:
+    """``coupon_id`` (CONTRACT.md) and/or ``coupon_ids`` (a shop and a platform coupon)."""
+    ids = []
+    if body.get("coupon_id") is not None:
+        ids.append(v.integer(body, "coupon_id", minimum=1, maximum=ITEM_ID_MAX))
+    more = body.get("coupon_ids")
+    if more is not None:
+        if not isinstance(more, list) or len(more) > 2:
+            raise ValidationFailed("最多使用一张店铺券和一张平台券", details={"field": "coupon_ids"})
+        ids += [v.integer({"coupon_ids": c}, "coupon_ids", minimum=1, maximum=ITEM_ID_MAX)
+                for c in more]
+    return tuple(dict.fromkeys(ids))
+
+
 def parse_basket(body: dict) -> checkout.Basket:
-    """``{"items": [{"item_id", "quantity"}], "coupon_id"?, "points"?}``."""
+    """``{"items": [{"item_id", "quantity"}], "coupon_id"?, "coupon_ids"?, "points"?}``."""
     items = body.get("items")
     if not isinstance(items, list) or not items:
         raise ValidationFailed("请选择要购买的商品", details={"field": "items", "issue": "required"})
@@ -30,9 +44,7 @@ def parse_basket(body: dict) -> checkout.Basket:
             raise ValidationFailed("商品格式不正确", details={"field": "items", "issue": "must be objects"})
         parsed.append((v.integer(entry, "item_id", minimum=1, maximum=ITEM_ID_MAX),
                        v.integer(entry, "quantity", minimum=1, maximum=checkout.MAX_QUANTITY)))
-    return checkout.Basket(items=parsed,
-                           coupon_id=v.integer(body, "coupon_id", required=False, minimum=1,
-                                               maximum=ITEM_ID_MAX),
+    return checkout.Basket(items=parsed, coupon_ids=parse_coupons(body),
                            points=v.integer(body, "points", required=False, minimum=0,
                                             maximum=10**9, default=0))
 
@@ -171,6 +183,7 @@ def _schemas() -> dict:
             "order_no": STR, "status": status, "kind": {"type": "string", "enum": ["goods", "service"]},
             "merchant_id": INT, "merchant_name": STR, "total_fen": FEN, "discount_fen": FEN,
             "payable_fen": FEN, "breakdown": breakdown, "coupon_id": {**INT, "nullable": True},
+            "coupon_ids": {"type": "array", "items": INT},
             "paid_fen": FEN, "refunded_fen": FEN, "is_paid": BOOL,
             "paid_channel": {**STR, "nullable": True},
             "expires_at": {**nullable_time, "description": "payment deadline (unpaid orders)"},
@@ -188,6 +201,8 @@ def _schemas() -> dict:
                       "coupon_discount_fen": FEN, "points_used": INT, "points_discount_fen": FEN,
                       "max_points": INT, "shipping_fen": FEN, "total_fen": FEN,
                       "discount_fen": FEN, "payable_fen": FEN, "earn_points": INT,
+                      "coupons": {"type": "array", "items": obj({
+                          "coupon_id": INT, "tier": STR, "discount_fen": FEN})},
                       "items": {"type": "array", "items": obj({
                           "item_id": INT, "name": STR, "quantity": INT, "unit_price_fen": FEN,
                           "amount_fen": FEN, "discount_fen": FEN, "payable_fen": FEN})}}),
@@ -218,7 +233,10 @@ def _openapi() -> dict:
                             "items": obj({"item_id": INT, "quantity": {**INT, "minimum": 1,
                                                                        "maximum": checkout.MAX_QUANTITY}},
                                          ["item_id", "quantity"])},
-                  "coupon_id": INT, "points": {**INT, "description": "1 point = 1 fen"},
+                  "coupon_id": INT,
+                  "coupon_ids": {"type": "array", "maxItems": 2, "items": INT,
+                                 "description": "at most one shop and one platform coupon"},
+                  "points": {**INT, "description": "1 point = 1 fen"},
                   "contact": obj({"name": STR, "phone": STR, "address": STR},
                                  description="delivery contact (goods)"),
                   "note": STR}, ["items"])

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import admin_api.auth
 import admin_api.coupons
+import admin_api.orders
+import miniprogram_api.aftersales
 import miniprogram_api.auth
 import miniprogram_api.counter
 import miniprogram_api.coupons
 import miniprogram_api.members
 import miniprogram_api.merchant_coupons
 import miniprogram_api.merchant_members
+import miniprogram_api.merchant_orders
 import miniprogram_api.merchants
 import miniprogram_api.orders
 import miniprogram_api.staff
@@ -23,6 +26,9 @@ API_MODULES = [
     miniprogram_api.merchants,
     miniprogram_api.staff,
     miniprogram_api.orders,
+    miniprogram_api.aftersales,
+    miniprogram_api.merchant_orders,
+    admin_api.orders,
     admin_api.auth,
     payments.notify_handlers,
     miniprogram_api.coupons,

@@ -131,6 +131,22 @@ def resolve_complaint(operator_id: int, complaint_id: int, outcome: str, resolut
     return Complaint.get_by_id(complaint_id)
 
 
+def list_complaints(*, user_id: int | None = None, status: str | None = None,
+                    cursor: str | None = None, limit: int = 20) -> dict:
+    """Complaints newest first: a buyer's own, or all (operators), by status."""
+    query = Complaint.select()
+    if user_id is not None:
+        query = query.where(Complaint.user_id == user_id)
+    if status is not None:
+        query = query.where(Complaint.status == status)
+    last = decode_cursor(cursor, (int,))
+    if last:
+        query = query.where(Complaint.id < last[0])
+    rows, next_cursor = page(list(query.order_by(Complaint.id.desc()).limit(limit + 1)), limit,
+                             lambda c: [c.id])
+    return {"items": [complaint_view(c) for c in rows], "next_cursor": next_cursor}
+
+
 def complaint_view(complaint: Complaint) -> dict:
     return {"id": complaint.id, "merchant_id": complaint.merchant_id,
             "order_id": complaint.order_id, "category": complaint.category,

@@ -1,60 +1,38 @@
 """After payment: what a paid order brings (points, service code, sales, the buyer's
-notification) and how it is fulfilled: goods are confirmed, shipped and received; services
-are redeemed at the counter with their code."""
+notification) and how goods are fulfilled: confirmed, shipped and received. (Services are
+redeemed at the counter with their code: service_codes.py.)"""
 from __future__ import annotations
 
 import datetime as dt
 
-from peewee import IntegrityError, fn
+from peewee import fn
 
-from alliance.db import db, transaction, utcnow
-from alliance.errors import AllianceError, ValidationFailed
+from alliance.coupons.checkout import consume_coupons
+from alliance.db import transaction, utcnow
+from alliance.errors import ValidationFailed
+from alliance.members.services import record_purchase
 from alliance.merchants.aggregates import record_sale
 from alliance.orders.access import merchant_order, owned_order
 from alliance.orders.context import OrderContext
 from alliance.orders.errors import OrderStateConflict
-from alliance.orders.models import (COMPLETED, GOODS, PAID, SERVICE, SERVICE_ISSUED, SHIPPED,
-                                    Order, OrderLine, ServiceCode)
-from alliance.orders.numbers import new_service_code
-from alliance.points import services as points
+from alliance.orders.models import COMPLETED, GOODS, PAID, SERVICE, SHIPPED, Order, OrderLine
+from alliance.orders.service_codes import issue_service_code
 
-SERVICE_CODE_VALIDITY = dt.timedelta(days=180)
 AUTO_RECEIPT_AFTER = dt.timedelta(days=10)
-
-
-class CodeNotFound(AllianceError):
-    code = "CODE_NOT_FOUND"
-    http_status = 404
-    message = "核销码不存在"
-
-
-class CodeAlreadyRedeemed(AllianceError):
-    code = "CODE_ALREADY_REDEEMED"
-    http_status = 409
-    message = "该核销码已使用"
-
-
-class CodeExpired(AllianceError):
-    code = "CODE_EXPIRED"
-    http_status = 409
-    message = "该核销码已过期"
-
-
-class CodeNotValidHere(AllianceError):
-    code = "CODE_NOT_VALID_HERE"
-    http_status = 409
-    message = "该核销码不能在本店使用"
 
 
 def on_paid(octx: OrderContext, order: Order, now: dt.datetime) -> None:
     """The effects of a payment, in its transaction (the caller's guarded UPDATE made the
-    order paid exactly once): points earned (funded by the merchant), the service code,
-    the merchant's sales, and the buyer's ``order.paid`` notification."""
-    if order.earn_points:
-        points.earn(order.user_id, order.earn_points, merchant_id=order.merchant_id,
-                    idempotency_key=f"order:{order.order_no}:earn", ref_type="order",
-                    ref_id=order.order_no, memo="消费得积分", now=now)
-    code = _issue_service_code(order, now) if order.kind == SERVICE else None
+    order paid exactly once): its coupons used, the purchase counted into the buyer's
+    membership at the merchant with the points it earns (funded by the merchant), the
+    service code, the merchant's sales, and the buyer's ``order.paid`` notification."""
+    consume_coupons(order.order_no, now)
+    order.earn_points = record_purchase(
+        order.user_id, order.merchant_id, order.paid_fen - order.shipping_fen,
+        idempotency_key=f"order:{order.order_no}:earn", ref_type="order",
+        ref_id=order.order_no, now=now)
+    Order.update(earn_points=order.earn_points).where(Order.id == order.id).execute()
+    code = issue_service_code(order, now) if order.kind == SERVICE else None
     units = (OrderLine.select(fn.SUM(OrderLine.quantity))
              .where(OrderLine.order == order.id).scalar() or 0)
     record_sale(order.merchant_id, order.paid_fen, units)
@@ -64,19 +42,6 @@ def on_paid(octx: OrderContext, order: Order, now: dt.datetime) -> None:
         data["service_code"] = code.code
     octx.notifier.notify("order.paid", user_id=order.user_id, data=data,
                          dedupe_key=f"order.paid:{order.order_no}")
-
-
-def _issue_service_code(order: Order, now: dt.datetime) -> ServiceCode:
-    for attempt in range(5):
-        try:
-            with db.atomic():
-                return ServiceCode.create(order=order.id, code=new_service_code(),
-                                          merchant_id=order.merchant_id, user_id=order.user_id,
-                                          valid_until=now + SERVICE_CODE_VALIDITY, created_at=now)
-        except IntegrityError:
-            if attempt == 4:
-                raise
-    raise AssertionError("unreachable")
 
 
 def _move(order: Order, from_status: str, **changes) -> None:
@@ -133,40 +98,3 @@ def complete_delivered_orders(now: dt.datetime | None = None, after: dt.timedelt
             done += (Order.update(status=COMPLETED, completed_at=now, updated_at=now)
                      .where(Order.id == row.id, Order.status == SHIPPED).execute())
     return done
-
-
-def find_service_code(code: str) -> ServiceCode:
-    found = ServiceCode.get_or_none(ServiceCode.code == code) if isinstance(code, str) else None
-    if found is None:
-        raise CodeNotFound(details={"code": str(code)[:20]})
-    return found
-
-
-def redeem_service_code(code: str, merchant_id: int, staff_user_id: int,
-                        now: dt.datetime | None = None) -> ServiceCode:
-    """Redeem a service order's code at ``merchant_id``'s counter: the order completes.
-
-    Single use even when two counters scan at once (guarded UPDATEs on the code and the
-    order): CODE_ALREADY_REDEEMED, CODE_EXPIRED, CODE_NOT_VALID_HERE (another merchant's, or
-    an order being refunded), CODE_NOT_FOUND.
-    """
-    now = now or utcnow()
-    with transaction():
-        found = find_service_code(code)
-        if found.merchant_id != merchant_id:
-            raise CodeNotValidHere(details={"code": code})
-        if found.status == "redeemed":
-            raise CodeAlreadyRedeemed(details={"code": code, "redeemed_at": str(found.redeemed_at)})
-        if found.status != "active":
-            raise CodeNotValidHere(details={"code": code, "status": found.status})
-        if found.valid_until <= now:
-            raise CodeExpired(details={"code": code})
-        taken = (ServiceCode.update(status="redeemed", redeemed_at=now, redeemed_by=staff_user_id)
-                 .where(ServiceCode.id == found.id, ServiceCode.status == "active").execute())
-        if not taken:
-            raise CodeAlreadyRedeemed(details={"code": code})
-        completed = (Order.update(status=COMPLETED, completed_at=now, updated_at=now)
-                     .where(Order.id == found.order_id, Order.status == SERVICE_ISSUED).execute())
-        if not completed:  # refunding or refunded meanwhile: the code is not usable now
-            raise CodeNotValidHere(details={"code": code, "reason": "order not redeemable"})
-    return ServiceCode.get_by_id(found.id)

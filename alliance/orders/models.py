@@ -65,7 +65,7 @@ class Order(BaseModel):
     payable_fen = BigIntegerField()
     paid_fen = BigIntegerField(default=0)
     refunded_fen = BigIntegerField(default=0)
-    coupon_id = IntegerField(null=True)
+    coupon_ids = CharField(max_length=64, default="[]")  # JSON: the coupons it holds
     earn_points = IntegerField(default=0)  # credited on payment
     points_clawed_back = IntegerField(default=0)  # earned points taken back by refunds
     contact_name = CharField(max_length=32, default="")

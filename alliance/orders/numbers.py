@@ -13,8 +13,6 @@ import secrets
 from alliance.clock import SHANGHAI
 from alliance.db import utcnow
 
-SERVICE_CODE_DIGITS = 12
-
 
 def new_order_no() -> str:
     now = utcnow().replace(tzinfo=dt.timezone.utc).astimezone(SHANGHAI)
@@ -27,8 +25,3 @@ def out_trade_no(order_no: str, seq: int) -> str:
 
 def out_refund_no(order_no: str, seq: int) -> str:
     return f"{order_no}R{seq:02d}"
-
-
-def new_service_code() -> str:
-    """Digits a clerk can type when the QR code cannot be scanned."""
-    return "".join(secrets.choice("0123456789") for _ in range(SERVICE_CODE_DIGITS))

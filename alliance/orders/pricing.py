@@ -3,20 +3,25 @@
 The rules, in the order they apply (README "Orders" repeats them for the mini-program):
 
 1. ``items_fen`` = sum of unit price x quantity, with the prices read from the database.
-2. Level discount: ``floor(items_fen x percent_off / 100)``.
-3. Coupon: its value on what is left after the level discount, as the coupon rules compute
-   it (percentage coupons round down); capped so that at least 1 fen is left to pay.
-4. Points: 1 point = 1 fen, at most ``POINTS_MAX_SHARE_PERCENT`` % (rounded down) of what
-   is left after level and coupon, and never so much that nothing is left to pay.
+2. Level discount: ``floor(items_fen x percent_off / 100)``, the buyer's level benefit at
+   the merchant (``alliance.members.services.member_benefits``).
+3. Coupons: their value on the items as the coupon rules compute it (threshold, scope, at
+   most one shop and one platform coupon; percentage coupons round down;
+   ``alliance.coupons.checkout.plan_coupons``), capped so that, with the level discount,
+   at least 1 fen is left to pay.
+4. Points: ``FEN_PER_POINT`` each, at most ``MAX_PAY_SHARE_PERCENT`` % (rounded down) of
+   what is left after level and coupons (``alliance.points.rules``), and never so much that
+   nothing is left to pay.
 5. Shipping (goods only): ``SHIPPING_FEN``, free when the items after level discount and
-   coupon reach ``FREE_SHIPPING_FROM_FEN``. Shipping is never discounted.
-6. ``total_fen`` = items + shipping; ``discount_fen`` = level + coupon + points;
+   coupons reach ``FREE_SHIPPING_FROM_FEN``. Shipping is never discounted.
+6. ``total_fen`` = items + shipping; ``discount_fen`` = level + coupons + points;
    ``payable_fen`` = total − discount, always at least 1 fen (providers take no 0 payment).
 7. The discount is shared among the lines in proportion to their amounts: each share
    rounded down, the fen left over given one by one to the largest remainders (ties: the
-   earlier line), so the shares add up exactly (partial refunds rely on it).
-8. Points earned on payment: ``EARN_POINTS_PER_YUAN`` per whole yuan paid for the items
-   (shipping excluded), funded by the merchant.
+   earlier line), so the shares add up exactly.
+8. Points earned on payment: ``POINTS_PER_YUAN`` per whole yuan paid for the items
+   (shipping excluded) times the member's multiplier at the merchant, rounded down, funded
+   by the merchant (``alliance.members.services.record_purchase``).
 
 Every discount rounds down: the rounding costs the buyer less than 1 fen per step.
 """
@@ -24,10 +29,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alliance.points.rules import max_points_for, points_earned_for, points_value_fen
+
 SHIPPING_FEN = 1000
 FREE_SHIPPING_FROM_FEN = 9900
-POINTS_MAX_SHARE_PERCENT = 50
-EARN_POINTS_PER_YUAN = 1
 MIN_PAYABLE_FEN = 1
 
 
@@ -90,8 +95,8 @@ def level_discount(items_fen: int, percent_off: int) -> int:
 
 def max_points(after_coupon_fen: int) -> int:
     """Rule 4: the most points an order with ``after_coupon_fen`` left can use."""
-    return max(0, min(after_coupon_fen * POINTS_MAX_SHARE_PERCENT // 100,
-                      after_coupon_fen - MIN_PAYABLE_FEN))
+    return max(0, min(max_points_for(after_coupon_fen),
+                      (after_coupon_fen - MIN_PAYABLE_FEN) // points_value_fen(1)))
 
 
 def shipping(kind: str, after_coupon_fen: int) -> int:
@@ -114,10 +119,10 @@ def allocate(total: int, weights: list[int]) -> list[int]:
 
 
 def quote(lines: list[LineInput], kind: str, *, level_percent_off: int = 0,
-          coupon_discount_fen: int = 0, points: int = 0) -> Quote:
-    """Price ``lines`` (all of one ``kind``). ``coupon_discount_fen`` is what the coupon
-    takes off the amount after the level discount (capped here, rule 3); ``points`` must
-    not exceed ``max_points`` (the caller checks and says so)."""
+          coupon_discount_fen: int = 0, points: int = 0, multiplier_pct: int = 100) -> Quote:
+    """Price ``lines`` (all of one ``kind``). ``coupon_discount_fen`` is what the coupons
+    take off (capped here, rule 3); ``points`` beyond ``max_points`` are not used (the
+    caller checks and says so); ``multiplier_pct`` is the member's points multiplier."""
     items_fen = items_total(lines)
     level_fen = level_discount(items_fen, level_percent_off)
     after_level = items_fen - level_fen
@@ -125,8 +130,9 @@ def quote(lines: list[LineInput], kind: str, *, level_percent_off: int = 0,
     after_coupon = after_level - coupon_fen
     limit = max_points(after_coupon)
     points_used = max(0, min(points, limit))
+    points_fen = points_value_fen(points_used)
     shipping_fen = shipping(kind, after_coupon)
-    discount_fen = level_fen + coupon_fen + points_used
+    discount_fen = level_fen + coupon_fen + points_fen
     shares = allocate(discount_fen, [line.unit_price_fen * line.quantity for line in lines])
     priced = tuple(PricedLine(line.item_id, line.name, line.kind, line.unit_price_fen,
                               line.quantity, line.unit_price_fen * line.quantity, share,
@@ -135,7 +141,7 @@ def quote(lines: list[LineInput], kind: str, *, level_percent_off: int = 0,
     items_payable = items_fen - discount_fen
     return Quote(lines=priced, items_fen=items_fen, level_discount_percent=level_percent_off,
                  level_discount_fen=level_fen, coupon_discount_fen=coupon_fen,
-                 points_used=points_used, points_discount_fen=points_used, max_points=limit,
+                 points_used=points_used, points_discount_fen=points_fen, max_points=limit,
                  shipping_fen=shipping_fen, total_fen=items_fen + shipping_fen,
                  discount_fen=discount_fen, payable_fen=items_payable + shipping_fen,
-                 earn_points=items_payable // 100 * EARN_POINTS_PER_YUAN)
+                 earn_points=points_earned_for(items_payable, multiplier_pct))

@@ -17,6 +17,7 @@ import logging
 
 from peewee import IntegrityError, fn
 
+from alliance.coupons.checkout import restore_coupons
 from alliance.db import after_commit, db, transaction, utcnow
 from alliance.errors import AllianceError
 from alliance.merchants.aggregates import record_sale
@@ -191,6 +192,7 @@ def _succeeded(octx: OrderContext, refund: Refund, refund_id: str, provider_stat
     returned = reservations.restock(order, units)
     if full:
         reservations.release_points(order)
+        restore_coupons(order.order_no)
         (ServiceCode.update(status="void").where(ServiceCode.order == order.id,
                                                  ServiceCode.status == "active").execute())
     _claw_back_points(order, refunded, refund.out_refund_no)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from alliance.catalog.stock import return_stock, take_stock
+from alliance.coupons.checkout import release_coupons
 from alliance.orders.models import Order, OrderLine
 from alliance.points import services as points
 
@@ -57,6 +58,7 @@ def release_points(order: Order) -> None:
 
 
 def release_all(order: Order) -> None:
-    """An order that will never be paid or was refunded in full: stock, points, coupon."""
+    """An order that will never be paid: its stock, points and coupons come back."""
     restock(order, all_units(order))
     release_points(order)
+    release_coupons(order.order_no)

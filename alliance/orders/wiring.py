@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 
+import alliance.orders.service_codes  # noqa: F401  (registers the service code kind)
 from alliance.orders.context import OrderContext
 from alliance.orders.payments import apply_payment_notice
 from alliance.orders.refunds import apply_refund_notice
