@@ -42,10 +42,37 @@ class OrderTestCase(ProviderCalls, ApiTestCase):
                                           defaults={"role": "merchant_owner"})
         return login["access_token"]
 
-    def give_points(self, token_name: str, amount: int) -> None:
-        user_id = self.login(token_name)["user"]["id"]
+    def user_id(self, name: str) -> int:
+        return self.login(name)["user"]["id"]
+
+    def give_points(self, name: str, amount: int) -> None:
+        user_id = self.user_id(name)
         with connection():
             points.earn(user_id, amount, merchant_id=None, idempotency_key=f"gift:{user_id}:{amount}")
+
+    def balance(self, name: str) -> int:
+        user_id = self.user_id(name)
+        with connection():
+            return points.balance_of(user_id)
+
+    def give_coupon(self, name: str, discount_fen: int = 500, threshold_fen: int = 0) -> int:
+        """A fixed-amount coupon of the merchant claimed by ``name``; its id."""
+        from alliance.coupons.claims import claim
+        from alliance.coupons.templates import create_template
+
+        with connection():
+            template = create_template(
+                {"name": f"减{discount_fen}", "kind": "fixed", "threshold_fen": threshold_fen,
+                 "discount_fen": discount_fen, "valid_days": 30, "total_stock": 100,
+                 "channels": ["own"]}, merchant_id=self.merchant.id, actor_kind="user",
+                actor_id=self.owner.id)
+            return claim(template.id, self.user_id(name)).id
+
+    def coupon_status(self, coupon_id: int) -> str:
+        from alliance.coupons.models import Coupon
+
+        with connection():
+            return Coupon.get_by_id(coupon_id).status
 
     def order(self, token: str, item=None, quantity: int = 1, **extra) -> dict:
         item = item or self.goods
