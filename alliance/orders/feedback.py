@@ -19,7 +19,7 @@ from alliance.orders.aftersale_models import Complaint, Review
 from alliance.orders.aftersales import photo_ids
 from alliance.orders.errors import AlreadyReviewed, ComplaintNotFound, OrderStateConflict
 from alliance.orders.models import COMPLETED, OrderLine
-from alliance.pagination import decode_cursor, page
+from alliance.orders.queries import newest_first, where_given
 
 COMPLAINT_CATEGORIES = ("quality", "service", "fraud", "refund", "other")
 COMPLAINT_OUTCOMES = ("resolved", "dismissed")
@@ -65,15 +65,9 @@ def list_reviews(merchant_id: int, item_id: int | None = None, cursor: str | Non
                  limit: int = 20) -> dict:
     """An approved merchant's reviews, newest first (optionally of one item)."""
     get_approved_merchant(merchant_id)
-    query = Review.select().where(Review.merchant_id == merchant_id)
-    if item_id is not None:
-        query = query.where(Review.item_id == item_id)
-    last = decode_cursor(cursor, (int,))
-    if last:
-        query = query.where(Review.id < last[0])
-    rows, next_cursor = page(list(query.order_by(Review.id.desc()).limit(limit + 1)), limit,
-                             lambda r: [r.id])
-    return {"items": [review_view(r) for r in rows], "next_cursor": next_cursor}
+    query = where_given(Review.select(), (Review.merchant_id, merchant_id),
+                        (Review.item_id, item_id))
+    return newest_first(query, Review, cursor, limit, review_view)
 
 
 def reply_review(merchant_id: int, review_id: int, reply: str) -> Review:
@@ -134,17 +128,9 @@ def resolve_complaint(operator_id: int, complaint_id: int, outcome: str, resolut
 def list_complaints(*, user_id: int | None = None, status: str | None = None,
                     cursor: str | None = None, limit: int = 20) -> dict:
     """Complaints newest first: a buyer's own, or all (operators), by status."""
-    query = Complaint.select()
-    if user_id is not None:
-        query = query.where(Complaint.user_id == user_id)
-    if status is not None:
-        query = query.where(Complaint.status == status)
-    last = decode_cursor(cursor, (int,))
-    if last:
-        query = query.where(Complaint.id < last[0])
-    rows, next_cursor = page(list(query.order_by(Complaint.id.desc()).limit(limit + 1)), limit,
-                             lambda c: [c.id])
-    return {"items": [complaint_view(c) for c in rows], "next_cursor": next_cursor}
+    query = where_given(Complaint.select(), (Complaint.user_id, user_id),
+                        (Complaint.status, status))
+    return newest_first(query, Complaint, cursor, limit, complaint_view)
 
 
 def complaint_view(complaint: Complaint) -> dict:

@@ -115,36 +115,44 @@ def utc_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]
     return midnight(first), midnight(last + dt.timedelta(days=1))
 
 
+def where_given(query, *conditions: tuple):
+    """``query`` narrowed by ``(field, value)`` equalities whose value is not None."""
+    for field, value in conditions:
+        if value is not None:
+            query = query.where(field == value)
+    return query
+
+
+def newest_first(query, model, cursor: str | None, limit: int, view) -> dict:
+    """One page of ``query``, newest (highest id) first, keyset cursor, rows through ``view``."""
+    last = decode_cursor(cursor, (int,))
+    if last:
+        query = query.where(model.id < last[0])
+    rows, next_cursor = page(list(query.order_by(model.id.desc()).limit(limit + 1)), limit,
+                             lambda row: [row.id])
+    return {"items": [view(row) for row in rows], "next_cursor": next_cursor}
+
+
+def _check_status(status: str | None, choices: tuple[str, ...], message: str) -> None:
+    if status is not None and status not in choices:
+        raise ValidationFailed(message, details={"field": "status", "choices": list(choices)})
+
+
 def list_orders(audience: str, *, user_id: int | None = None, merchant_id: int | None = None,
                 status: str | None = None, abnormal: bool | None = None,
                 created_from: str | None = None, created_to: str | None = None,
                 order_no: str | None = None, cursor: str | None = None, limit: int = 20) -> dict:
     """Orders newest first, filtered; a buyer's (``user_id``), a merchant's
     (``merchant_id``) or all (operators)."""
-    query = Order.select(Order, Merchant).join(Merchant)
-    if user_id is not None:
-        query = query.where(Order.user == user_id)
-    if merchant_id is not None:
-        query = query.where(Order.merchant == merchant_id)
-    if status is not None:
-        if status not in ORDER_STATUSES:
-            raise ValidationFailed("订单状态不正确", details={"field": "status",
-                                                              "choices": list(ORDER_STATUSES)})
-        query = query.where(Order.status == status)
-    if abnormal is not None:
-        query = query.where(Order.abnormal == abnormal)
-    if order_no:
-        query = query.where(Order.order_no == order_no)
+    _check_status(status, ORDER_STATUSES, "订单状态不正确")
+    query = where_given(Order.select(Order, Merchant).join(Merchant), (Order.user, user_id),
+                        (Order.merchant, merchant_id), (Order.status, status),
+                        (Order.abnormal, abnormal), (Order.order_no, order_no or None))
     if created_from or created_to:
         start, end = utc_bounds(*day_range(created_from, created_to, max_days=366))
         query = query.where(Order.created_at >= start, Order.created_at < end)
-    last = decode_cursor(cursor, (int,))
-    if last:
-        query = query.where(Order.id < last[0])
-    rows, next_cursor = page(list(query.order_by(Order.id.desc()).limit(limit + 1)), limit,
-                             lambda o: [o.id])
-    return {"items": [order_view(o, audience, detail=False) for o in rows],
-            "next_cursor": next_cursor}
+    return newest_first(query, Order, cursor, limit,
+                        lambda order: order_view(order, audience, detail=False))
 
 
 def after_sale_view(request: AfterSale, secret: str) -> dict:
@@ -167,19 +175,9 @@ def list_after_sales(secret: str, *, user_id: int | None = None, merchant_id: in
                      status: str | None = None, cursor: str | None = None,
                      limit: int = 20) -> dict:
     """After-sale requests newest first: a buyer's, a merchant's or all (operators)."""
-    query = AfterSale.select(AfterSale, Order).join(Order)
-    if user_id is not None:
-        query = query.where(AfterSale.user_id == user_id)
-    if merchant_id is not None:
-        query = query.where(AfterSale.merchant_id == merchant_id)
-    if status is not None:
-        if status not in AFTER_SALE_STATUSES:
-            raise ValidationFailed("售后状态不正确", details={"field": "status",
-                                                              "choices": list(AFTER_SALE_STATUSES)})
-        query = query.where(AfterSale.status == status)
-    last = decode_cursor(cursor, (int,))
-    if last:
-        query = query.where(AfterSale.id < last[0])
-    rows, next_cursor = page(list(query.order_by(AfterSale.id.desc()).limit(limit + 1)), limit,
-                             lambda a: [a.id])
-    return {"items": [after_sale_view(a, secret) for a in rows], "next_cursor": next_cursor}
+    _check_status(status, AFTER_SALE_STATUSES, "售后状态不正确")
+    query = where_given(AfterSale.select(AfterSale, Order).join(Order),
+                        (AfterSale.user_id, user_id), (AfterSale.merchant_id, merchant_id),
+                        (AfterSale.status, status))
+    return newest_first(query, AfterSale, cursor, limit,
+                        lambda request: after_sale_view(request, secret))
