@@ -15,7 +15,7 @@ import logging
 from peewee import IntegrityError, fn
 
 from alliance.accounts.models import WechatIdentity
-from alliance.db import db, transaction, utcnow
+from alliance.db import after_commit, db, transaction, utcnow
 from alliance.errors import AllianceError, Conflict
 from alliance.orders import fulfilment, refunds
 from alliance.orders.abnormal import flag_abnormal
@@ -170,6 +170,10 @@ def apply_payment_notice(octx: OrderContext, notice: PaymentNotice) -> str | Non
             .where(Order.id == order.id, Order.status == PENDING_PAYMENT).execute())
     if paid:
         fulfilment.on_paid(octx, Order.get_by_id(order.id), now)
+        others = list(PaymentAttempt.select().where(PaymentAttempt.order == order.id,
+                                                    PaymentAttempt.status == ATTEMPT_OPEN))
+        if others:  # trades of other channels still open: no second payment, please
+            after_commit(lambda: close_quietly(octx, others))
     else:
         refunds.refund_stray_payment(octx, PaymentAttempt.get_by_id(attempt.id), now)
     return None
@@ -187,6 +191,16 @@ def _mark_closed(attempt: PaymentAttempt, note: str) -> None:
 
 
 # -- closing and querying trades (outside transactions: they call the provider) ----------
+def close_quietly(octx: OrderContext, attempts: list[PaymentAttempt]) -> None:
+    """Close trades after a commit; a failure is logged (``reconcile_pending_payments``
+    closes what is left open)."""
+    for attempt in attempts:
+        try:
+            close_attempt(octx, attempt)
+        except Exception:
+            log.exception("closing %s failed", attempt.out_trade_no)
+
+
 def close_attempt(octx: OrderContext, attempt: PaymentAttempt) -> str:
     """Close the attempt's trade at the provider: "closed", "paid" (it had been paid: the
     payment is applied) or "unknown" (the provider did not answer; try again later)."""

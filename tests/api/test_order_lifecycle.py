@@ -81,6 +81,18 @@ class LifecycleTest(OrderTestCase):
         self.provider_pays(second)
         assert self.get_order(self.buyer, created["order_no"])["status"] == "paid"
 
+    def test_payment_closes_the_trade_left_open_on_the_other_channel(self):
+        created = self.order(self.buyer)
+        first = self.start_payment(self.buyer, created["order_no"])
+        gateways = self.extras["payment_gateways"]
+        gateways["wechatpay"] = Unreachable(gateways["wechatpay"])
+        second = self.start_payment(self.buyer, created["order_no"], "alipay")
+        gateways["wechatpay"] = gateways["wechatpay"].gateway
+        assert [a.status for a in self.attempts(created["order_no"])] == ["open", "open"]
+        self.provider_pays(second)
+        assert [a.status for a in self.attempts(created["order_no"])] == ["closed", "paid"]
+        assert self.sandbox_trade(first["out_trade_no"]).state == "CLOSED"
+
     def test_pay_after_the_deadline_is_refused(self):
         created = self.order(self.buyer)
         self.expire(created["order_no"])
