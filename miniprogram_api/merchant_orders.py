@@ -58,7 +58,8 @@ class ShipmentHandler(MerchantOrderBase):
         carrier = v.string(body, "carrier", max_length=32)
         tracking_no = v.string(body, "tracking_no", max_length=64)
         self.write_json(await self.run_sync(lambda: order_view(
-            fulfilment.ship_order(membership.merchant_id, order_no, carrier, tracking_no),
+            fulfilment.ship_order(self.octx, membership.merchant_id, order_no, carrier,
+                                  tracking_no),
             MERCHANT)))
 
 

@@ -63,8 +63,10 @@ def confirm_order(merchant_id: int, order_no: str) -> Order:
     return Order.get_by_id(order.id)
 
 
-def ship_order(merchant_id: int, order_no: str, carrier: str, tracking_no: str) -> Order:
-    """Ship a paid goods order with the carrier's name and tracking number."""
+def ship_order(octx: OrderContext, merchant_id: int, order_no: str, carrier: str,
+               tracking_no: str) -> Order:
+    """Ship a paid goods order with the carrier's name and tracking number; the buyer is
+    told (``order.shipped``)."""
     if not carrier or not tracking_no:
         raise ValidationFailed("请填写快递公司和运单号", details={"field": "tracking_no"})
     now = utcnow()
@@ -74,6 +76,10 @@ def ship_order(merchant_id: int, order_no: str, carrier: str, tracking_no: str) 
             raise OrderStateConflict(details={"order_no": order_no, "kind": order.kind})
         _move(order, PAID, status=SHIPPED, shipped_at=now, carrier=carrier,
               tracking_no=tracking_no, confirmed_at=order.confirmed_at or now)
+        octx.notifier.notify("order.shipped", user_id=order.user_id,
+                             data={"order_no": order_no, "carrier": carrier,
+                                   "tracking_no": tracking_no},
+                             dedupe_key=f"order.shipped:{order_no}")
     return Order.get_by_id(order.id)
 
 

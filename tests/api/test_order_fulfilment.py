@@ -9,6 +9,7 @@ from alliance.accounts.models import OperatorAuditLog
 from alliance.db import connection, utcnow
 from alliance.media.services import store_image
 from alliance.merchants.models import Merchant
+from alliance.notifications.models import OutboxMessage
 from alliance.orders import fulfilment
 from alliance.orders.models import Order
 from server.storage import make_storage
@@ -53,6 +54,8 @@ class FulfilmentTest(OrderTestCase):
         assert (shipped["status"], shipped["carrier"], shipped["tracking_no"]) == (
             "shipped", "顺丰", "SF1234567890")
         self.assert_error(self.ship(), 409, "ORDER_STATE_CONFLICT")
+        with connection():
+            assert OutboxMessage.select().where(OutboxMessage.event == "order.shipped").count() == 1
         done = self.api("POST", f"/api/v1/orders/{self.order_no}/receipt", {}, token=self.buyer)
         assert done.json["status"] == "completed"
 
