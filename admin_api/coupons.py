@@ -6,7 +6,6 @@ from alliance.coupons import queries as coupon_queries
 from alliance.coupons import templates
 from alliance.coupons.models import TEMPLATE_STATUSES
 from alliance.coupons.views import staff_template_view
-from alliance.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from server import validation as v
 from server.base import BaseHandler, authenticated, idempotent
 
@@ -19,8 +18,7 @@ class PlatformTemplatesHandler(BaseHandler):
         status = self.query("status")
         if status is not None:
             v.one_of(status, "status", TEMPLATE_STATUSES)
-        limit = v.query_int(self.query("limit"), "limit", default=DEFAULT_LIMIT, minimum=1,
-                            maximum=MAX_LIMIT)
+        limit = v.page_limit(self.query("limit"))
         self.write_json(await self.run_sync(coupon_queries.issuer_templates, None, status,
                                             self.query("cursor"), limit))
 

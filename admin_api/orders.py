@@ -8,7 +8,7 @@ from alliance.orders.access import any_order
 from alliance.orders.aftersale_models import AFTER_SALE_STATUSES
 from alliance.orders.queries import (OPERATOR, after_sale_view, list_after_sales, list_orders,
                                      order_view)
-from miniprogram_api.orders import ORDER_NO, page_limit
+from miniprogram_api.orders import ORDER_NO
 from server import validation as v
 from server.base import BaseHandler, authenticated
 
@@ -32,7 +32,7 @@ class OrdersHandler(AdminBase):
         self.write_json(await self.run_sync(
             list_orders, OPERATOR, status=self.query("status"), abnormal=flag,
             order_no=self.query("order_no"), created_from=self.query("from"),
-            created_to=self.query("to"), cursor=self.query("cursor"), limit=page_limit(self),
+            created_to=self.query("to"), cursor=self.query("cursor"), limit=v.page_limit(self.query("limit")),
             **ids))
 
 
@@ -62,7 +62,7 @@ class AfterSalesHandler(AdminBase):
     async def get(self):
         self.write_json(await self.run_sync(
             list_after_sales, self.ctx.settings.secret_key, status=self.query("status"),
-            cursor=self.query("cursor"), limit=page_limit(self)))
+            cursor=self.query("cursor"), limit=v.page_limit(self.query("limit"))))
 
 
 class ArbitrationHandler(AdminBase):
@@ -90,7 +90,7 @@ class ComplaintsHandler(AdminBase):
         if status is not None:
             v.one_of(status, "status", ("open", *feedback.COMPLAINT_OUTCOMES))
         self.write_json(await self.run_sync(feedback.list_complaints, status=status,
-                                            cursor=self.query("cursor"), limit=page_limit(self)))
+                                            cursor=self.query("cursor"), limit=v.page_limit(self.query("limit"))))
 
 
 class ComplaintResolutionHandler(AdminBase):

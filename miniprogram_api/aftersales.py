@@ -5,7 +5,7 @@ from alliance.errors import ValidationFailed
 from alliance.orders import aftersales, feedback
 from alliance.orders.aftersale_models import AFTER_SALE_KINDS, AFTER_SALE_STATUSES
 from alliance.orders.queries import after_sale_view, list_after_sales
-from miniprogram_api.orders import ORDER_NO, OrderHandlerBase, page_limit
+from miniprogram_api.orders import ORDER_NO, OrderHandlerBase
 from server import validation as v
 from server.base import BaseHandler, authenticated, idempotent
 
@@ -56,7 +56,7 @@ class AfterSalesHandler(AfterSaleBase):
     async def get(self):
         self.write_json(await self.run_sync(
             list_after_sales, self.ctx.settings.secret_key, user_id=self.principal.id,
-            status=self.query("status"), cursor=self.query("cursor"), limit=page_limit(self)))
+            status=self.query("status"), cursor=self.query("cursor"), limit=v.page_limit(self.query("limit"))))
 
 
 class AfterSaleHandler(AfterSaleBase):
@@ -111,14 +111,14 @@ class MerchantReviewsHandler(BaseHandler):
         item_id = v.query_int(self.query("item_id"), "item_id", default=None, minimum=1,
                               maximum=ID_MAX)
         self.write_json(await self.run_sync(feedback.list_reviews, int(merchant_id), item_id,
-                                            self.query("cursor"), page_limit(self)))
+                                            self.query("cursor"), v.page_limit(self.query("limit"))))
 
 
 class ComplaintsHandler(BaseHandler):
     @authenticated("self:read")
     async def get(self):
         self.write_json(await self.run_sync(feedback.list_complaints, user_id=self.principal.id,
-                                            cursor=self.query("cursor"), limit=page_limit(self)))
+                                            cursor=self.query("cursor"), limit=v.page_limit(self.query("limit"))))
 
     @authenticated("self:write")
     @idempotent

@@ -8,7 +8,6 @@ import alliance.coupons.redeem  # noqa: F401  (registers the coupon code kind)
 from alliance.errors import ValidationFailed
 from alliance.members.queries import award_view, member_at_counter
 from alliance.members.services import award_points, counter_shop
-from alliance.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from alliance.redemptions import queries as redemption_queries
 from alliance.redemptions.services import redeem, undo_redemption
 from miniprogram_api.staff import MERCHANT_CHOICE, StaffHandler
@@ -44,8 +43,7 @@ class RedemptionsHandler(CounterHandler):
     @authenticated()
     async def get(self):
         membership = await self.membership("merchant:read")
-        limit = v.query_int(self.query("limit"), "limit", default=DEFAULT_LIMIT, minimum=1,
-                            maximum=MAX_LIMIT)
+        limit = v.page_limit(self.query("limit"))
         self.write_json(await self.run_sync(redemption_queries.merchant_redemptions,
                                             membership.merchant_id, self.undo_window(),
                                             self.query("cursor"), limit))
@@ -89,8 +87,8 @@ class PointsAwardsHandler(CounterHandler):
         payload = v.string(body, "payload", required=False, max_length=256)
         user_id = v.integer(body, "user_id", required=False, minimum=1, maximum=MAX_ID)
         if (payload is None) == (user_id is None):
-            raise ValidationFailed("请提供会员码 payload 或 user_id 其中之一",
-                                     details={"field": "payload", "issue": "one of payload, user_id"})
+            raise ValidationFailed("请提供会员码 payload 或 user_id 其中之一", details={
+                "field": "payload", "issue": "one of payload, user_id"})
         amount = v.integer(body, "amount_fen", minimum=1, maximum=100_000_000)
         receipt_no = v.string(body, "receipt_no", required=False, max_length=64)
         shop_id, staff = self.shop_id(body), self.principal.id

@@ -5,7 +5,6 @@ from __future__ import annotations
 from alliance.coupons import claims
 from alliance.coupons import queries as coupon_queries
 from alliance.coupons.views import coupon_view
-from alliance.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from miniprogram_api.merchants import BrowseHandler
 from server import validation as v
 from server.base import BaseHandler, authenticated, idempotent
@@ -44,8 +43,7 @@ class CouponCenterHandler(BrowseHandler):
 class MyCouponsHandler(BaseHandler):
     @authenticated("self:read")
     async def get(self):
-        limit = v.query_int(self.query("limit"), "limit", default=DEFAULT_LIMIT, minimum=1,
-                            maximum=MAX_LIMIT)
+        limit = v.page_limit(self.query("limit"))
         result = await self.run_sync(coupon_queries.my_coupons, self.principal.id,
                                      self.query("status"), self.query("cursor"), limit)
         self.write_json(result)
@@ -113,7 +111,7 @@ SCHEMAS = _schemas()
 
 
 def _openapi() -> dict:
-    from server.openapi import INT, STR, list_of, obj, op, path_param, query_param, PAGING, ref
+    from server.openapi import INT, PAGING, list_of, obj, op, path_param, query_param, ref
 
     tags = ["coupons"]
     template_id = [path_param("id", INT)]

@@ -5,7 +5,6 @@ from alliance.coupons import queries as coupon_queries
 from alliance.coupons import templates
 from alliance.coupons.models import TEMPLATE_STATUSES
 from alliance.coupons.views import distribution_view, staff_template_view
-from alliance.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from miniprogram_api.staff import MERCHANT_CHOICE, StaffHandler
 from server import validation as v
 from server.base import authenticated, idempotent
@@ -18,8 +17,7 @@ class TemplatesHandler(StaffHandler):
         status = self.query("status")
         if status is not None:
             v.one_of(status, "status", TEMPLATE_STATUSES)
-        limit = v.query_int(self.query("limit"), "limit", default=DEFAULT_LIMIT, minimum=1,
-                            maximum=MAX_LIMIT)
+        limit = v.page_limit(self.query("limit"))
         self.write_json(await self.run_sync(coupon_queries.issuer_templates,
                                             membership.merchant_id, status,
                                             self.query("cursor"), limit))
@@ -56,8 +54,8 @@ class TemplateHandler(StaffHandler):
 
         def update():
             template = templates.update_template(int(template_id), membership.merchant_id, changes)
-            return staff_template_view(template,
-                                       coupon_queries.used_counts([template.id]).get(template.id, 0))
+            used = coupon_queries.used_counts([template.id]).get(template.id, 0)
+            return staff_template_view(template, used)
 
         self.write_json(await self.run_sync(update))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from alliance.members import queries as member_queries
 from alliance.members.services import set_level_rules
-from alliance.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from miniprogram_api.staff import MERCHANT_CHOICE, StaffHandler
 from server import validation as v
 from server.base import authenticated
@@ -32,8 +31,7 @@ class MembersHandler(StaffHandler):
     @authenticated()
     async def get(self):
         membership = await self.membership("merchant:read")
-        limit = v.query_int(self.query("limit"), "limit", default=DEFAULT_LIMIT, minimum=1,
-                            maximum=MAX_LIMIT)
+        limit = v.page_limit(self.query("limit"))
         self.write_json(await self.run_sync(member_queries.merchant_members,
                                             membership.merchant_id, self.query("cursor"), limit))
 

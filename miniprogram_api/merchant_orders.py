@@ -8,7 +8,7 @@ from alliance.orders import aftersales, feedback, fulfilment, reports
 from alliance.orders.access import merchant_order
 from alliance.orders.queries import (MERCHANT, after_sale_view, list_after_sales, list_orders,
                                      order_view, refund_view)
-from miniprogram_api.orders import ORDER_NO, page_limit
+from miniprogram_api.orders import ORDER_NO
 from miniprogram_api.staff import MERCHANT_CHOICE, StaffHandler
 from server import validation as v
 from server.base import authenticated, idempotent
@@ -31,7 +31,7 @@ class MerchantOrdersHandler(MerchantOrderBase):
             list_orders, MERCHANT, merchant_id=membership.merchant_id,
             status=self.query("status"), order_no=self.query("order_no"),
             created_from=self.query("from"), created_to=self.query("to"),
-            cursor=self.query("cursor"), limit=page_limit(self)))
+            cursor=self.query("cursor"), limit=v.page_limit(self.query("limit"))))
 
 
 class MerchantOrderHandler(MerchantOrderBase):
@@ -81,7 +81,7 @@ class MerchantAfterSalesHandler(MerchantOrderBase):
         membership = await self.membership("merchant:read")
         self.write_json(await self.run_sync(
             list_after_sales, self.ctx.settings.secret_key, merchant_id=membership.merchant_id,
-            status=self.query("status"), cursor=self.query("cursor"), limit=page_limit(self)))
+            status=self.query("status"), cursor=self.query("cursor"), limit=v.page_limit(self.query("limit"))))
 
 
 class MerchantAfterSaleHandler(MerchantOrderBase):

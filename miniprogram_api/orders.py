@@ -5,18 +5,12 @@ from alliance.errors import ValidationFailed
 from alliance.orders import cart, checkout, fulfilment, lifecycle, payments
 from alliance.orders.context import OrderContext
 from alliance.orders.queries import BUYER, list_orders, order_view
-from alliance.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from alliance.payments.channels import CHANNELS
 from server import validation as v
 from server.base import BaseHandler, authenticated, idempotent
 
 ORDER_NO = r"([0-9A-Za-z]{1,32})"
 ITEM_ID_MAX = 2**31 - 1
-
-
-def page_limit(handler: BaseHandler) -> int:
-    return v.query_int(handler.query("limit"), "limit", default=DEFAULT_LIMIT, minimum=1,
-                       maximum=MAX_LIMIT)
 
 
 def parse_coupons(body: dict) -> tuple[int, ...]:
@@ -86,7 +80,7 @@ class OrdersHandler(OrderHandlerBase):
     async def get(self):
         result = await self.run_sync(list_orders, BUYER, user_id=self.principal.id,
                                      status=self.query("status"), cursor=self.query("cursor"),
-                                     limit=page_limit(self))
+                                     limit=v.page_limit(self.query("limit")))
         self.write_json(result)
 
     @authenticated("self:write")

@@ -5,6 +5,7 @@ import re
 from typing import Any
 
 from alliance.errors import ValidationFailed
+from alliance.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
 def _fail(field: str, issue: str, message: str = "请求参数有误", **extra) -> ValidationFailed:
@@ -71,3 +72,8 @@ def query_float(raw: str | None, field: str, *, minimum: float, maximum: float) 
     if not minimum <= value <= maximum:  # also refuses nan
         raise _fail(field, "range", f"参数 {field} 超出范围", minimum=minimum, maximum=maximum)
     return value
+
+
+def page_limit(raw: str | None) -> int:
+    """A list's ``limit`` query argument: 1..MAX_LIMIT, DEFAULT_LIMIT when absent."""
+    return query_int(raw, "limit", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)

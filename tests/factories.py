@@ -55,3 +55,18 @@ def make_item(merchant: Merchant, *, kind: str = "goods", price_fen: int = 1000,
     return CatalogItem.create(merchant=merchant, kind=kind, name=name or f"商品{next(_seq)}",
                               price_fen=price_fen, stock=stock, status=status,
                               category=category, sales_count=sales_count)
+
+
+def make_template(merchant: Merchant | None, **overrides):
+    """A coupon template (a platform one when ``merchant`` is None): 满100减20 by default,
+    valid 30 days after the claim, own channel (platform channel for platform ones)."""
+    from alliance.coupons.templates import create_template
+
+    spec = {"name": f"券{next(_seq)}", "kind": "fixed", "threshold_fen": 10000,
+            "discount_fen": 2000, "valid_days": 30, "total_stock": 100,
+            "channels": ["own"] if merchant else ["platform"], **overrides}
+    if merchant is None:
+        spec.setdefault("scope", "alliance")
+    return create_template(spec, merchant_id=merchant.id if merchant else None,
+                           actor_kind="user" if merchant else "operator",
+                           actor_id=merchant.owner_id if merchant else 1)

@@ -70,23 +70,32 @@ class ProviderCalls:
                 query = query.where(getattr(PaymentNotification, name) == value)
             return list(query)
 
-    def post_concurrently(self, path: str, body: bytes, headers: dict, copies: int) -> list[int]:
-        """POST the same request from ``copies`` threads at once; their statuses."""
-        statuses: list[int] = []
-        barrier = threading.Barrier(copies)
+    def run_together(self, count: int, work: Callable[[int], T]) -> list:
+        """``work(i)`` from ``count`` threads started together while this loop keeps
+        serving (the application and its stand-ins answer them); each result, or the
+        exception raised."""
+        outcomes: list = []
+        barrier = threading.Barrier(count)
 
-        def post():
+        def run(i: int) -> None:
             barrier.wait()
-            statuses.append(requests.post(self.get_url(path), data=body, headers=headers,
-                                          timeout=20).status_code)
+            try:
+                outcomes.append(work(i))
+            except Exception as exc:  # the outcome is what the test counts
+                outcomes.append(exc)
 
-        threads = [threading.Thread(target=post) for _ in range(copies)]
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
         for thread in threads:
             thread.start()
-        self.wait_for(lambda: len(statuses) == copies, timeout=20)
+        self.wait_for(lambda: len(outcomes) == count, timeout=30)
         for thread in threads:
             thread.join()
-        return statuses
+        return outcomes
+
+    def post_concurrently(self, path: str, body: bytes, headers: dict, copies: int) -> list[int]:
+        """POST the same request from ``copies`` threads at once; their statuses."""
+        return self.run_together(copies, lambda i: requests.post(
+            self.get_url(path), data=body, headers=headers, timeout=20).status_code)
 
 
 class PaymentTestCase(ProviderCalls, ApiTestCase):

@@ -45,7 +45,8 @@ class AppliedCoupon:
     distributor_merchant_id: int | None
 
 
-def discount_for(template: CouponTemplate, lines: list[Line], ceiling_fen: int | None = None) -> int:
+def discount_for(template: CouponTemplate, lines: list[Line],
+                 ceiling_fen: int | None = None) -> int:
     """What a coupon of ``template`` takes off ``lines`` (no more than ``ceiling_fen``).
 
     The eligible amount is every line (or the listed items for ``items`` scope); it must
@@ -81,7 +82,8 @@ def plan_coupons(user_id: int, coupon_ids: list[int], merchant_id: int, lines: l
     coupons = list(Coupon.select(Coupon, CouponTemplate).join(CouponTemplate)
                    .where(Coupon.id.in_(coupon_ids or [0]), Coupon.user_id == user_id))
     if len(coupons) != len(coupon_ids):
-        raise CouponNotFound(details={"coupon_ids": sorted(set(coupon_ids) - {c.id for c in coupons})})
+        missing = sorted(set(coupon_ids) - {c.id for c in coupons})
+        raise CouponNotFound(details={"coupon_ids": missing})
     tiers = [c.template.tier for c in coupons]
     if len(set(tiers)) != len(tiers):
         raise CouponStackingNotAllowed(details={"coupon_ids": coupon_ids})

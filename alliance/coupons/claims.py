@@ -56,7 +56,8 @@ def _open_template(template_id: int, now: dt.datetime) -> CouponTemplate:
     template = (CouponTemplate.select(CouponTemplate, Merchant)
                 .join(Merchant, JOIN.LEFT_OUTER)
                 .where(CouponTemplate.id == template_id).first())
-    if template is None or (template.merchant is not None and template.merchant.status != "approved"):
+    issuer = template.merchant if template is not None else None
+    if template is None or (issuer is not None and issuer.status != "approved"):
         raise CouponTemplateNotFound(details={"template_id": template_id})
     if template.status == "active" and template.issued >= template.total_stock:
         raise CouponSoldOut(details={"template_id": template_id})
@@ -94,6 +95,7 @@ def _issue(template: CouponTemplate, user_id: int, now: dt.datetime, *, channel:
                     CouponTemplate.issued < CouponTemplate.total_stock).execute())
     if taken != 1:
         raise CouponSoldOut(details={"template_id": template.id})
+    template.issued += 1  # what the claim's answer shows as remaining
     valid_from, valid_until = validity_on_claim(template, now)
     for seq in range(1, limit + 1):
         if seq in held:
@@ -172,3 +174,23 @@ def expire_coupons(now: dt.datetime | None = None, batch: int = 1000) -> int:
                         .where(Coupon.id.in_(ids), Coupon.status == "active").execute())
         if len(ids) < batch:
             return expired
+
+
+def move_user_coupons(source_id: int, target_id: int) -> int:
+    """Account merge: the absorbed account's coupons join the survivor's (in the merge's
+    transaction). A slot number the survivor already holds for a template moves past the
+    survivor's last (the survivor may then hold more than the per-user limit: each coupon
+    was claimed fairly); referrals by the absorbed account become the survivor's, and the
+    survivor's coupons lose referrals by either account. The number of coupons moved."""
+    moved = 0
+    for coupon in Coupon.select().where(Coupon.user_id == source_id).order_by(Coupon.id):
+        held = {seq for (seq,) in Coupon.select(Coupon.seq).where(
+            Coupon.template == coupon.template_id, Coupon.user_id == target_id).tuples()}
+        seq = max(held) + 1 if coupon.seq in held else coupon.seq
+        moved += (Coupon.update(user_id=target_id, seq=seq)
+                  .where(Coupon.id == coupon.id).execute())
+    (Coupon.update(referrer_user_id=None)
+     .where(Coupon.user_id == target_id,
+            Coupon.referrer_user_id.in_((source_id, target_id))).execute())
+    Coupon.update(referrer_user_id=target_id).where(Coupon.referrer_user_id == source_id).execute()
+    return moved

@@ -20,7 +20,8 @@ def claim_open(template: CouponTemplate, now: dt.datetime) -> bool:
             and (template.valid_until is None or now < template.valid_until))
 
 
-def validity_on_claim(template: CouponTemplate, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+def validity_on_claim(template: CouponTemplate,
+                      now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     """(valid_from, valid_until) of a coupon claimed at ``now``."""
     if template.valid_days is not None:
         return now, now + dt.timedelta(days=template.valid_days)

@@ -76,8 +76,10 @@ def _value_terms(body: dict, merchant_id: int | None) -> dict[str, Any]:
     """kind and what it is worth (满减, 折扣 with cap, or a service)."""
     kind = body.get("kind")
     if kind not in KINDS or (kind == "service" and merchant_id is None):
-        raise _invalid("kind", "choice", choices=list(KINDS) if merchant_id else ["fixed", "percent"])
-    terms: dict[str, Any] = {"kind": kind, "threshold_fen": _int(body, "threshold_fen", 0, MAX_FEN, 0)}
+        raise _invalid("kind", "choice",
+                       choices=list(KINDS) if merchant_id else ["fixed", "percent"])
+    terms: dict[str, Any] = {"kind": kind,
+                             "threshold_fen": _int(body, "threshold_fen", 0, MAX_FEN, 0)}
     if kind == "fixed":
         terms["discount_fen"] = _int(body, "discount_fen", 1, MAX_FEN)
         if terms["threshold_fen"] and terms["discount_fen"] > terms["threshold_fen"]:
@@ -87,7 +89,8 @@ def _value_terms(body: dict, merchant_id: int | None) -> dict[str, Any]:
         terms["max_discount_fen"] = _int(body, "max_discount_fen", 1, MAX_FEN)
     else:
         item_id = _int(body, "item_id", 1, 2**31 - 1)
-        if not CatalogItem.select().where(CatalogItem.id == item_id, CatalogItem.merchant == merchant_id,
+        if not CatalogItem.select().where(CatalogItem.id == item_id,
+                                          CatalogItem.merchant == merchant_id,
                                           CatalogItem.kind == "service").exists():
             raise _invalid("item_id", "not a service of the merchant", "服务项目不存在")
         terms["item_id"] = item_id
@@ -96,7 +99,10 @@ def _value_terms(body: dict, merchant_id: int | None) -> dict[str, Any]:
 
 def _scope_terms(body: dict, merchant_id: int | None, kind: str) -> dict[str, Any]:
     scope = body.get("scope", "alliance" if merchant_id is None else "merchant")
-    allowed = ("alliance",) if merchant_id is None else (("merchant",) if kind == "service" else SCOPES)
+    if merchant_id is None:
+        allowed: tuple[str, ...] = ("alliance",)
+    else:
+        allowed = ("merchant",) if kind == "service" else SCOPES
     if scope not in allowed:
         raise _invalid("scope", "choice", choices=list(allowed))
     if scope != "items":
@@ -212,7 +218,8 @@ def update_template(template_id: int, merchant_id: int | None, changes: dict,
             raise CouponTemplateEnded(details={"template_id": template_id})
         if "status" in changes:
             values["status"] = changes["status"]
-        query = CouponTemplate.update(updated_at=now, **values).where(CouponTemplate.id == template.id)
+        query = (CouponTemplate.update(updated_at=now, **values)
+                 .where(CouponTemplate.id == template.id))
         if "total_stock" in changes:
             total = _int(changes, "total_stock", 1, MAX_STOCK)
             # Guarded: never below what was handed out, even while claims run.
@@ -229,8 +236,7 @@ def add_distribution(template_id: int, issuer_merchant_id: int, distributor_merc
                      cooperation_id: int | None = None) -> CouponDistribution:
     """Let a partner merchant hand out a template at its counter (or renew the terms of
     one that did): ``commission_fen`` is owed to it per redeemed coupon it distributed."""
-    if isinstance(commission_fen, bool) or not isinstance(commission_fen, int) or not 0 <= commission_fen <= MAX_FEN:
-        raise _invalid("commission_fen", "range", minimum=0, maximum=MAX_FEN)
+    _int({"commission_fen": commission_fen}, "commission_fen", 0, MAX_FEN)
     with transaction():
         template = get_template(template_id, issuer_merchant_id)
         if "partner" not in template.channel_set:
@@ -244,7 +250,8 @@ def add_distribution(template_id: int, issuer_merchant_id: int, distributor_merc
                       status="active", ended_at=None)
         try:
             with db.atomic():
-                return CouponDistribution.create(template=template, distributor=distributor_merchant_id,
+                return CouponDistribution.create(template=template,
+                                                 distributor=distributor_merchant_id,
                                                  created_by=actor_id, **values)
         except IntegrityError:
             (CouponDistribution.update(**values)

@@ -23,7 +23,8 @@ def rule_view(rule: MerchantLevelRule) -> dict:
 
 def level_rules(merchant_id: int) -> dict:
     """The merchant's level rules, lowest first (level 0 is every member without one)."""
-    return {"base_level_name": BASE_LEVEL_NAME, "levels": [rule_view(r) for r in rules_of(merchant_id)]}
+    return {"base_level_name": BASE_LEVEL_NAME,
+            "levels": [rule_view(r) for r in rules_of(merchant_id)]}
 
 
 

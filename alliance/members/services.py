@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import IntegrityError
+from peewee import IntegrityError, fn
 
 from alliance.accounts.models import User
 from alliance.db import db, transaction, utcnow
@@ -152,11 +152,16 @@ def set_level_rules(merchant_id: int, rules: Any) -> list[MerchantLevelRule]:
         return rules_of(merchant_id)
 
 
-def _level_for(merchant_id: int, total_spent_fen: int) -> int:
-    return (MerchantLevelRule.select(MerchantLevelRule.level)
-            .where(MerchantLevelRule.merchant == merchant_id,
-                   MerchantLevelRule.min_spent_fen <= total_spent_fen)
-            .order_by(MerchantLevelRule.level.desc()).scalar()) or 0
+def _ensure_member(user_id: int, merchant_id: int, now: dt.datetime) -> None:
+    """Create the membership row on a first visit. Inserting first (never update-then-insert)
+    keeps two first visits from deadlocking on InnoDB's gap locks."""
+    if not MerchantMember.select().where(MerchantMember.merchant == merchant_id,
+                                         MerchantMember.user_id == user_id).exists():
+        try:
+            with db.atomic():
+                MerchantMember.create(merchant=merchant_id, user_id=user_id, joined_at=now)
+        except IntegrityError:
+            pass  # the other first visit created it
 
 
 def record_visit(user_id: int, merchant_id: int, *, spent_fen: int = 0, points_earned: int = 0,
@@ -164,21 +169,23 @@ def record_visit(user_id: int, merchant_id: int, *, spent_fen: int = 0, points_e
     """Count a visit (and its spend) into the membership, creating it on the first visit,
     and move the member to the level the spend reaches (inside the caller's transaction)."""
     now = now or utcnow()
-    changes = dict(visits=MerchantMember.visits + 1,
-                   total_spent_fen=MerchantMember.total_spent_fen + spent_fen,
-                   points_earned=MerchantMember.points_earned + points_earned,
-                   last_visit_at=now)
+    _ensure_member(user_id, merchant_id, now)
     where = (MerchantMember.merchant == merchant_id) & (MerchantMember.user_id == user_id)
-    if MerchantMember.update(**changes).where(where).execute() == 0:
-        try:
-            with db.atomic():
-                MerchantMember.create(merchant=merchant_id, user_id=user_id, visits=1,
-                                      total_spent_fen=spent_fen, points_earned=points_earned,
-                                      joined_at=now, last_visit_at=now)
-        except IntegrityError:  # a first visit elsewhere won the race: count onto its row
-            MerchantMember.update(**changes).where(where).execute()
-    total = (MerchantMember.select(MerchantMember.total_spent_fen).where(where).scalar())
-    MerchantMember.update(level=_level_for(merchant_id, total)).where(where).execute()
+    (MerchantMember.update(visits=MerchantMember.visits + 1,
+                           total_spent_fen=MerchantMember.total_spent_fen + spent_fen,
+                           points_earned=MerchantMember.points_earned + points_earned,
+                           last_visit_at=now).where(where).execute())
+    if spent_fen:
+        _relevel(where)
+
+
+def _relevel(where) -> None:
+    """Set the level of the membership ``where`` selects from its spend."""
+    level = (MerchantLevelRule.select(fn.MAX(MerchantLevelRule.level))
+             .join(MerchantMember, on=(MerchantMember.merchant == MerchantLevelRule.merchant))
+             .where(where, MerchantLevelRule.min_spent_fen <= MerchantMember.total_spent_fen)
+             .scalar()) or 0
+    MerchantMember.update(level=level).where(where).execute()
 
 
 def revert_visit(user_id: int, merchant_id: int) -> None:
@@ -206,7 +213,8 @@ def record_purchase(user_id: int, merchant_id: int, amount_fen: int, *, idempote
     multiplier (funded by the merchant, once per ``idempotency_key``), spend, visit and
     level. Runs in the caller's transaction; the points earned."""
     now = now or utcnow()
-    earned = points_earned_for(amount_fen, member_benefits(user_id, merchant_id).points_multiplier_pct)
+    multiplier = member_benefits(user_id, merchant_id).points_multiplier_pct
+    earned = points_earned_for(amount_fen, multiplier)
     _credit_purchase(user_id, merchant_id, amount_fen, earned, idempotency_key=idempotency_key,
                      ref_type=ref_type, ref_id=ref_id, now=now)
     return earned
@@ -222,7 +230,8 @@ def award_points(merchant_id: int, staff_user_id: int, user_id: int, amount_fen:
     """Award points at the counter for a purchase of ``amount_fen`` (1 point per yuan times
     the member's multiplier at this merchant, funded by it). A repeated ``receipt_no`` of
     the merchant returns the first award; staff cannot award themselves."""
-    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or not 1 <= amount_fen <= MAX_AWARD_FEN:
+    if (isinstance(amount_fen, bool) or not isinstance(amount_fen, int)
+            or not 1 <= amount_fen <= MAX_AWARD_FEN):
         raise ValidationFailed("消费金额不正确", details={"field": "amount_fen", "issue": "range",
                                                          "minimum": 1, "maximum": MAX_AWARD_FEN})
     if staff_user_id == user_id:
@@ -267,3 +276,30 @@ def _award(merchant_id: int, staff_user_id: int, user_id: int, amount_fen: int, 
                                   "balance": points.balance_of(user_id)},
                             dedupe_key=f"points_award:{award.id}")
         return Award(award, False)
+
+
+def move_user_membership(source_id: int, target_id: int) -> int:
+    """Account merge: the absorbed account's memberships and counter awards become the
+    survivor's (in the merge's transaction). Where both were members of one merchant, the
+    visits, spend and points add up, the earlier joining and later visit count, and the
+    level follows the summed spend. The number of rows moved."""
+    moved = 0
+    for member in MerchantMember.select().where(MerchantMember.user_id == source_id):
+        mine = ((MerchantMember.merchant == member.merchant_id)
+                & (MerchantMember.user_id == target_id))
+        survivor = MerchantMember.get_or_none(mine)
+        if survivor is None:
+            MerchantMember.update(user_id=target_id).where(MerchantMember.id == member.id).execute()
+        else:
+            visits = [t for t in (survivor.last_visit_at, member.last_visit_at) if t is not None]
+            (MerchantMember.update(
+                visits=MerchantMember.visits + member.visits,
+                total_spent_fen=MerchantMember.total_spent_fen + member.total_spent_fen,
+                points_earned=MerchantMember.points_earned + member.points_earned,
+                joined_at=min(survivor.joined_at, member.joined_at),
+                last_visit_at=max(visits) if visits else None).where(mine).execute())
+            MerchantMember.delete().where(MerchantMember.id == member.id).execute()
+            _relevel(mine)
+        moved += 1
+    return moved + PointsAward.update(user_id=target_id).where(
+        PointsAward.user_id == source_id).execute()

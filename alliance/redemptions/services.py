@@ -94,3 +94,9 @@ def undo_redemption(redemption_id: int, *, merchant_id: int, staff_user_id: int,
         if redemption.user_id is not None:
             revert_visit(redemption.user_id, merchant_id)
         return Redemption.get_by_id(redemption.id)
+
+
+def move_user_redemptions(source_id: int, target_id: int) -> int:
+    """Account merge: redemptions of the absorbed account's codes count as the survivor's
+    (who served them, ``staff_user_id``, stays a record of that account)."""
+    return Redemption.update(user_id=target_id).where(Redemption.user_id == source_id).execute()

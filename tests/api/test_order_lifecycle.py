@@ -1,7 +1,6 @@
 """Orders that are not (or not normally) paid: cancel, timeout close from two processes,
 channel switches, payments of cancelled orders, and the active query fallback."""
 import datetime as dt
-import threading
 
 from alliance.db import connection, utcnow
 from alliance.orders import lifecycle, payments
@@ -119,19 +118,11 @@ class LifecycleTest(OrderTestCase):
             numbers.append(created["order_no"])
             self.expire(created["order_no"])
         assert self.stock(self.goods) == 2
-        results, barrier = [], threading.Barrier(2)
-
-        def run():
-            barrier.wait()
+        def close(_):
             with connection():
-                results.append(lifecycle.close_unpaid_orders(self.octx))
+                return lifecycle.close_unpaid_orders(self.octx)
 
-        threads = [threading.Thread(target=run) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        self.wait_for(lambda: len(results) == 2, timeout=30)
-        for thread in threads:
-            thread.join()
+        results = self.run_together(2, close)
         assert sum(r["closed"] for r in results) == 4
         assert {self.row(no).status for no in numbers} == {"cancelled"}
         assert self.stock(self.goods) == 10

@@ -1,7 +1,5 @@
 """Service orders: a single-use code issued on payment, redeemed at the merchant's counter
 through the redemption registry (POST /api/v1/merchant/redemptions)."""
-import threading
-
 import requests
 
 from alliance.db import connection
@@ -59,20 +57,9 @@ class ServiceCodeTest(OrderTestCase):
             StaffMembership.create(merchant=self.merchant, user=second["user"]["id"],
                                    role="merchant_clerk")
         tokens = [self.staff, second["access_token"]]
-        statuses, barrier = [], threading.Barrier(2)
-
-        def scan(token):
-            barrier.wait()
-            statuses.append(requests.post(self.get_url("/api/v1/merchant/redemptions"),
-                                          json={"code": self.code}, timeout=20,
-                                          headers={"Authorization": f"Bearer {token}"}).status_code)
-
-        threads = [threading.Thread(target=scan, args=(t,)) for t in tokens]
-        for thread in threads:
-            thread.start()
-        self.wait_for(lambda: len(statuses) == 2, timeout=20)
-        for thread in threads:
-            thread.join()
+        statuses = self.run_together(2, lambda i: requests.post(
+            self.get_url("/api/v1/merchant/redemptions"), json={"code": self.code}, timeout=20,
+            headers={"Authorization": f"Bearer {tokens[i]}"}).status_code)
         assert sorted(statuses) == [201, 409]
 
     def test_undo_puts_the_code_and_the_order_back(self):

@@ -1,0 +1,95 @@
+import pytest
+
+from alliance.members.levels import platform_level
+from alliance.members.models import MerchantMember, PointsAward
+from alliance.members.services import (LevelRulesInvalid, ReceiptAlreadyAwarded,
+                                       SelfAwardForbidden, award_points, member_benefits,
+                                       record_purchase, set_level_rules)
+from alliance.notifications.outbox import OutboxNotifier
+from alliance.points import services as points
+from alliance.points.models import PointsEntry
+from alliance.points.rules import max_points_for, points_earned_for
+from tests.factories import make_merchant, make_user
+
+LEVELS = [{"name": "银卡", "min_spent_fen": 10_000, "discount_percent": 5,
+           "points_multiplier_pct": 150},
+          {"name": "金卡", "min_spent_fen": 50_000, "discount_percent": 10,
+           "points_multiplier_pct": 200}]
+
+
+def _award(merchant, user, amount, **kwargs):
+    return award_points(merchant.id, merchant.owner_id, user.id, amount,
+                        notifier=OutboxNotifier(), **kwargs)
+
+
+def test_points_rules_round_down_and_cap_the_share():
+    assert points_earned_for(12_345) == 123
+    assert points_earned_for(12_345, 150) == 184
+    assert max_points_for(10_001) == 5000
+
+
+def test_platform_level_follows_growth():
+    assert platform_level(0)["name"] == "普通会员"
+    assert platform_level(1_000) == {"level": 1, "name": "银卡会员", "growth": 1_000,
+                                     "next_level_growth": 5_000}
+    assert platform_level(10**6)["next_level_growth"] is None
+
+
+def test_level_thresholds_must_rise(database):
+    merchant = make_merchant()
+    with pytest.raises(LevelRulesInvalid) as error:
+        set_level_rules(merchant.id, [LEVELS[1], LEVELS[0]])
+    assert error.value.details["field"] == "levels[1].min_spent_fen"
+    with pytest.raises(LevelRulesInvalid):
+        set_level_rules(merchant.id, [{**LEVELS[0], "discount_percent": 80}])
+
+
+def test_award_uses_the_members_multiplier_and_funds_from_the_merchant(database):
+    merchant, user = make_merchant(), make_user()
+    set_level_rules(merchant.id, LEVELS)
+    first = _award(merchant, user, 20_000).award  # 200 yuan at level 0 -> 200 points
+    assert (first.points, first.multiplier_pct) == (200, 100)
+    assert member_benefits(user.id, merchant.id).name == "银卡"
+    second = _award(merchant, user, 10_000).award  # now silver: 1.5x
+    assert (second.points, second.multiplier_pct) == (150, 150)
+    assert points.balance_of(user.id) == 350
+    assert {e.merchant_id for e in PointsEntry.select()} == {merchant.id}
+    member = MerchantMember.get(MerchantMember.user_id == user.id)
+    assert (member.visits, member.total_spent_fen, member.points_earned) == (2, 30_000, 350)
+
+
+def test_changing_the_rules_relevels_existing_members(database):
+    merchant, user = make_merchant(), make_user()
+    _award(merchant, user, 60_000)
+    assert member_benefits(user.id, merchant.id).level == 0
+    set_level_rules(merchant.id, LEVELS)
+    assert member_benefits(user.id, merchant.id).name == "金卡"
+    set_level_rules(merchant.id, [])
+    assert member_benefits(user.id, merchant.id).level == 0
+
+
+def test_a_receipt_is_awarded_once(database):
+    merchant, user = make_merchant(), make_user()
+    first = _award(merchant, user, 5_000, receipt_no="R-1")
+    again = _award(merchant, user, 5_000, receipt_no="R-1")
+    assert again.replayed and again.award.id == first.award.id
+    assert points.balance_of(user.id) == 50 and PointsAward.select().count() == 1
+    with pytest.raises(ReceiptAlreadyAwarded):
+        _award(merchant, make_user(), 5_000, receipt_no="R-1")
+
+
+def test_staff_cannot_award_themselves(database):
+    merchant = make_merchant()
+    with pytest.raises(SelfAwardForbidden):
+        award_points(merchant.id, merchant.owner_id, merchant.owner_id, 1_000,
+                     notifier=OutboxNotifier())
+
+
+def test_record_purchase_is_counted_once_per_key(database):
+    merchant, user = make_merchant(), make_user()
+    assert record_purchase(user.id, merchant.id, 9_900, idempotency_key="order:A1:earn",
+                           ref_type="order", ref_id="A1") == 99
+    record_purchase(user.id, merchant.id, 9_900, idempotency_key="order:A1:earn",
+                    ref_type="order", ref_id="A1")
+    assert points.balance_of(user.id) == 99
+    assert MerchantMember.get(MerchantMember.user_id == user.id).visits == 1
