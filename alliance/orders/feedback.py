@@ -19,7 +19,7 @@ from alliance.orders.aftersale_models import Complaint, Review
 from alliance.orders.aftersales import photo_ids
 from alliance.orders.errors import AlreadyReviewed, ComplaintNotFound, OrderStateConflict
 from alliance.orders.models import COMPLETED, OrderLine
-from alliance.orders.queries import newest_first, where_given
+from alliance.orders.queries import newest_page, where_given
 
 COMPLAINT_CATEGORIES = ("quality", "service", "fraud", "refund", "other")
 COMPLAINT_OUTCOMES = ("resolved", "dismissed")
@@ -67,7 +67,7 @@ def list_reviews(merchant_id: int, item_id: int | None = None, cursor: str | Non
     get_approved_merchant(merchant_id)
     query = where_given(Review.select(), (Review.merchant_id, merchant_id),
                         (Review.item_id, item_id))
-    return newest_first(query, Review, cursor, limit, review_view)
+    return newest_page(query, Review, cursor, limit, review_view)
 
 
 def reply_review(merchant_id: int, review_id: int, reply: str) -> Review:
@@ -130,7 +130,7 @@ def list_complaints(*, user_id: int | None = None, status: str | None = None,
     """Complaints newest first: a buyer's own, or all (operators), by status."""
     query = where_given(Complaint.select(), (Complaint.user_id, user_id),
                         (Complaint.status, status))
-    return newest_first(query, Complaint, cursor, limit, complaint_view)
+    return newest_page(query, Complaint, cursor, limit, complaint_view)
 
 
 def complaint_view(complaint: Complaint) -> dict:

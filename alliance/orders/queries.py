@@ -12,7 +12,7 @@ from alliance.merchants.models import Merchant
 from alliance.orders.aftersale_models import AFTER_SALE_STATUSES, AfterSale
 from alliance.orders.models import (ORDER_STATUSES, PENDING_PAYMENT, Order, OrderLine,
                                     PaymentAttempt, Refund, ServiceCode)
-from alliance.pagination import decode_cursor, page
+from alliance.paging import newest_first
 
 BUYER, MERCHANT, OPERATOR = "buyer", "merchant", "operator"
 
@@ -123,13 +123,9 @@ def where_given(query, *conditions: tuple):
     return query
 
 
-def newest_first(query, model, cursor: str | None, limit: int, view) -> dict:
-    """One page of ``query``, newest (highest id) first, keyset cursor, rows through ``view``."""
-    last = decode_cursor(cursor, (int,))
-    if last:
-        query = query.where(model.id < last[0])
-    rows, next_cursor = page(list(query.order_by(model.id.desc()).limit(limit + 1)), limit,
-                             lambda row: [row.id])
+def newest_page(query, model, cursor: str | None, limit: int, view) -> dict:
+    """One page of ``query``, newest (highest id) first, its rows through ``view``."""
+    rows, next_cursor = newest_first(query, model.id, cursor, limit)
     return {"items": [view(row) for row in rows], "next_cursor": next_cursor}
 
 
@@ -151,7 +147,7 @@ def list_orders(audience: str, *, user_id: int | None = None, merchant_id: int |
     if created_from or created_to:
         start, end = utc_bounds(*day_range(created_from, created_to, max_days=366))
         query = query.where(Order.created_at >= start, Order.created_at < end)
-    return newest_first(query, Order, cursor, limit,
+    return newest_page(query, Order, cursor, limit,
                         lambda order: order_view(order, audience, detail=False))
 
 
@@ -179,5 +175,5 @@ def list_after_sales(secret: str, *, user_id: int | None = None, merchant_id: in
     query = where_given(AfterSale.select(AfterSale, Order).join(Order),
                         (AfterSale.user_id, user_id), (AfterSale.merchant_id, merchant_id),
                         (AfterSale.status, status))
-    return newest_first(query, AfterSale, cursor, limit,
+    return newest_page(query, AfterSale, cursor, limit,
                         lambda request: after_sale_view(request, secret))
