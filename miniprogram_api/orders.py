@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from alliance.errors import ValidationFailed
 from alliance.orders import cart, checkout, fulfilment, lifecycle, payments
+from alliance.orders.access import owned_order
 from alliance.orders.context import OrderContext
 from alliance.orders.queries import BUYER, list_orders, order_view
 from alliance.payments.channels import CHANNELS
@@ -108,12 +109,8 @@ class OrderQuoteHandler(OrderHandlerBase):
 class OrderHandler(OrderHandlerBase):
     @authenticated("self:read")
     async def get(self, order_no: str):
-        def read():
-            from alliance.orders.access import owned_order
-
-            return order_view(owned_order(self.principal.id, order_no))
-
-        self.write_json(await self.run_sync(read))
+        self.write_json(await self.run_sync(
+            lambda: order_view(owned_order(self.principal.id, order_no))))
 
 
 class OrderPaymentsHandler(OrderHandlerBase):

@@ -15,6 +15,7 @@ import logging
 from peewee import IntegrityError, fn
 
 from alliance.accounts.models import WechatIdentity
+from alliance.clock import to_local_iso
 from alliance.db import after_commit, db, transaction, utcnow
 from alliance.errors import AllianceError, Conflict
 from alliance.orders import fulfilment, refunds
@@ -120,8 +121,6 @@ def _description(order: Order) -> str:
 
 def payment_view(order: Order, attempt: PaymentAttempt, result: PrepayResult) -> dict:
     """The answer of POST /orders/{order_no}/payments."""
-    from alliance.clock import to_local_iso
-
     view = {"order_no": order.order_no, "channel": attempt.channel,
             "out_trade_no": attempt.out_trade_no, "amount_fen": attempt.amount_fen,
             "expires_at": to_local_iso(order.expires_at), "client_params": result.client_params}
@@ -157,7 +156,8 @@ def apply_payment_notice(octx: OrderContext, notice: PaymentNotice) -> str | Non
             flag_abnormal(attempt.order_id, "AMOUNT_MISMATCH", now)
         return "AMOUNT_MISMATCH"
     taken = (PaymentAttempt.update(status=ATTEMPT_PAID, paid_at=notice.paid_at or now,
-                                   transaction_id=notice.transaction_id)
+                                   transaction_id=notice.transaction_id,
+                                   note=f"paid: {notice.notification_id}"[:255])
              .where(PaymentAttempt.id == attempt.id,
                     PaymentAttempt.status.in_([ATTEMPT_OPEN, ATTEMPT_CLOSED])).execute())
     if not taken:
