@@ -17,6 +17,10 @@ from alliance.merchants import user_data as _merchant_user_data  # noqa: F401  (
 from alliance.notifications.models import OutboxMessage
 from alliance.officialaccount.models import OaAutoReply, OaFollower, OaInboundMessage
 from alliance.payments.models import PaymentNotification
+from alliance.orders import accounts as _order_user_data  # noqa: F401  (merge handlers)
+from alliance.orders.aftersale_models import AfterSale, Complaint, Review
+from alliance.orders.models import (CartItem, Order, OrderLine, PaymentAttempt, Refund,
+                                    ServiceCode)
 from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
 from alliance.redemptions.models import Redemption
 from alliance.referrals.models import QrImage, ReferralAttribution, ReferralCode, ReferralReward
@@ -32,6 +36,7 @@ ALL_MODELS = [
     OaFollower, OaInboundMessage, OaAutoReply,
     PaymentNotification,
     Upload, Merchant, MerchantStatusChange, Shop, StaffMembership, StaffInvite, CatalogItem,
+    Order, OrderLine, PaymentAttempt, Refund, ServiceCode, CartItem, AfterSale, Review, Complaint,
     CouponTemplate, CouponDistribution, Coupon, Redemption, CommissionEntry,
     MerchantLevelRule, MerchantMember, PointsAward,
 ]

@@ -14,6 +14,8 @@ from alliance.members.member_code import MemberCodeSigner
 from alliance.notifications.delivery import Channels, deliver_soon
 from alliance.notifications.outbox import OutboxNotifier
 from alliance.notifications.templates import TemplateBook
+from alliance.orders.context import OrderContext
+from alliance.orders.wiring import install as install_orders
 from alliance.protect import FieldProtector
 from config.settings import Settings
 from payments import make_gateways
@@ -74,6 +76,10 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
     ctx.extras["wechat_client"] = miniapp_client
     ctx.extras["wechat_clients"] = wechat_clients
     ctx.extras["payment_gateways"] = make_gateways(settings)
+    ctx.extras["orders"] = OrderContext(gateways=ctx.extras["payment_gateways"],
+                                        notifier=ctx.notifier,
+                                        miniapp_appid=settings.wechat_miniapp_appid)
+    install_orders(ctx.extras["orders"])
     return ctx
 
 

@@ -7,7 +7,9 @@ import admin_api.coupons
 import admin_api.jobs
 import admin_api.merchants
 import admin_api.oa
+import admin_api.orders
 import miniprogram_api.account
+import miniprogram_api.aftersales
 import miniprogram_api.applications
 import miniprogram_api.auth
 import miniprogram_api.counter
@@ -16,9 +18,11 @@ import miniprogram_api.members
 import miniprogram_api.merchant_catalog
 import miniprogram_api.merchant_coupons
 import miniprogram_api.merchant_members
+import miniprogram_api.merchant_orders
 import miniprogram_api.merchant_shops
 import miniprogram_api.merchant_staff
 import miniprogram_api.merchants
+import miniprogram_api.orders
 import miniprogram_api.referrals
 import miniprogram_api.staff
 import miniprogram_api.uploads
@@ -40,18 +44,22 @@ API_MODULES = [
     miniprogram_api.merchant_shops,
     miniprogram_api.merchant_staff,
     miniprogram_api.merchant_catalog,
+    miniprogram_api.orders,
+    miniprogram_api.aftersales,
+    miniprogram_api.merchant_orders,
+    admin_api.orders,
+    admin_api.auth,
+    payments.notify_handlers,
     miniprogram_api.coupons,
     miniprogram_api.merchant_coupons,
     miniprogram_api.counter,
     miniprogram_api.merchant_members,
-    admin_api.auth,
     admin_api.merchants,
     admin_api.catalog,
     admin_api.coupons,
     admin_api.jobs,
     admin_api.oa,
     wechat_handlers.oa,
-    payments.notify_handlers,
 ]
 
 
