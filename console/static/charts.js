@@ -4,14 +4,19 @@ const Charts = (() => {
   const COLORS = ["#2d7ff9", "#20c997", "#f59f00", "#e5484d", "#845ef7", "#15aabf", "#fa5252", "#82c91e", "#868e96"];
   const { esc } = Console;
 
-  function niceMax(value) {
-    if (value <= 0) return 1;
-    const step = Math.pow(10, Math.floor(Math.log10(value)));
-    return [1, 2, 2.5, 5, 10].map(m => m * step).find(m => m >= value);
+  // The axis top: four round, whole ticks above the data (at least `floor`, so an empty chart
+  // still has an axis).
+  function niceMax(value, floor) {
+    const raw = Math.max(value, floor || 4) / 4;
+    const power = Math.pow(10, Math.floor(Math.log10(raw)));
+    const step = [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].map(m => m * power).find(m => m >= raw);
+    return Math.ceil(step) * 4;
   }
 
-  function frame(width, height, inner) {
-    return `<svg class="chart" viewBox="0 0 ${width} ${height}" width="100%" preserveAspectRatio="xMidYMid meet" role="img">${inner}</svg>`;
+  // Which category labels fit under the axis: about eight, always the first.
+  function shown(count) {
+    const every = Math.max(1, Math.ceil(count / 8));
+    return i => i % every === 0;
   }
 
   function axis(left, top, plotW, plotH, max, format) {
@@ -29,10 +34,11 @@ const Charts = (() => {
   }
 
   // bar({labels, series: [{name, values}], format, stacked}): vertical bars, grouped or stacked.
-  function bar({ labels, series, format = String, stacked = false, width = 560, height = 260 }) {
+  function bar({ labels, series, format = String, stacked = false, floor, width = 560, height = 260 }) {
     const left = 56, top = 24, plotW = width - left - 12, plotH = height - top - 48;
     const totals = labels.map((_, i) => stacked ? series.reduce((s, x) => s + x.values[i], 0) : Math.max(...series.map(x => x.values[i])));
-    const max = niceMax(Math.max(0, ...totals));
+    const max = niceMax(Math.max(0, ...totals), floor);
+    const label = shown(labels.length);
     const slot = plotW / Math.max(labels.length, 1);
     const barW = Math.min(48, (slot * 0.7) / (stacked ? 1 : series.length));
     let out = axis(left, top, plotW, plotH, max, format);
@@ -45,22 +51,22 @@ const Charts = (() => {
         if (stacked) base -= h;
         out += `<rect x="${x}" y="${y}" width="${barW - 2}" height="${h}" fill="${COLORS[k % COLORS.length]}"><title>${esc(name)} · ${esc(s.name)}：${esc(format(s.values[i]))}</title></rect>`;
       });
-      out += `<text x="${left + slot * i + slot / 2}" y="${top + plotH + 16}" text-anchor="middle" class="tick">${esc(name)}</text>`;
+      if (label(i)) out += `<text x="${left + slot * i + slot / 2}" y="${top + plotH + 16}" text-anchor="middle" class="tick">${esc(name)}</text>`;
     });
     if (series.length > 1) out += legend(series.map(s => s.name), left, height - 8);
     return frame(width, height, out);
   }
 
   // line({labels, series: [{name, values}], format}): one polyline per series.
-  function line({ labels, series, format = String, width = 560, height = 260 }) {
+  function line({ labels, series, format = String, floor, width = 560, height = 260 }) {
     const left = 56, top = 24, plotW = width - left - 16, plotH = height - top - 48;
-    const max = niceMax(Math.max(0, ...series.flatMap(s => s.values)));
+    const max = niceMax(Math.max(0, ...series.flatMap(s => s.values)), floor);
     const x = i => left + (labels.length > 1 ? (plotW * i) / (labels.length - 1) : plotW / 2);
     const y = v => top + plotH - (plotH * v) / max;
     let out = axis(left, top, plotW, plotH, max, format);
-    const every = Math.max(1, Math.ceil(labels.length / 8));
+    const label = shown(labels.length);
     labels.forEach((name, i) => {
-      if (i % every === 0 || i === labels.length - 1) out += `<text x="${x(i)}" y="${top + plotH + 16}" text-anchor="middle" class="tick">${esc(name)}</text>`;
+      if (label(i)) out += `<text x="${x(i)}" y="${top + plotH + 16}" text-anchor="middle" class="tick">${esc(name)}</text>`;
     });
     series.forEach((s, k) => {
       const color = COLORS[k % COLORS.length];

@@ -41,6 +41,7 @@ const Console = (() => {
     if (!response.ok) {
       const err = new Error(data && data.error ? data.error.message : "请求失败 (" + response.status + ")");
       err.code = data && data.error ? data.error.code : "HTTP_" + response.status;
+      err.details = (data && data.error && data.error.details) || {};
       throw err;
     }
     return data;
@@ -78,12 +79,8 @@ const Console = (() => {
 
   function register(page) { pages.push(page); }
 
-  function visible(page) {
-    const s = session();
-    if (!s) return false;
-    if (page.permission) return can(page.permission);
-    return !page.roles || page.roles.includes(s.operator.role);
-  }
+  // A page names the permission it needs (none: every operator sees it).
+  function visible(page) { return !!session() && (!page.permission || can(page.permission)); }
 
   // The hash is "#/<page>?a=1&b=2": the page id and its parameters.
   function params() { return new URLSearchParams(location.hash.split("?")[1] || ""); }
@@ -119,6 +116,7 @@ const Console = (() => {
     const s = session();
     const id = (location.hash.replace(/^#\//, "") || "").split("?")[0];
     const view = document.getElementById("view");
+    document.querySelectorAll(".overlay").forEach(o => o.remove());  // a dialog of the page left
     renderNav(s);
     if (!s) return renderLogin(view);
     const page = pages.filter(visible).find(p => p.id === id) || pages.filter(visible)[0];

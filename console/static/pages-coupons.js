@@ -74,19 +74,18 @@
           W.button("end", t.id, "结束", "danger")].join(" ") },
       ], page.items)}${W.pager("coupons", params, page.next_cursor)}</div>`;
       W.bindFilters(view);
-      const path = id => `/api/admin/v1/coupon-templates/${id}`;
       const find = id => page.items.find(t => String(t.id) === id);
       view.querySelector("#new-coupon").onclick = () => W.act({ title: "新建平台优惠券", fields: CREATE_FIELDS, confirm: "创建", done: "优惠券已创建",
         action: v => Console.create("/api/admin/v1/coupon-templates", createBody(v)) });
       W.bindActions(view, {
         edit: id => W.act({ title: "修改优惠券 #" + id, fields: editFields(find(id)), confirm: "保存", done: "已保存",
-          action: v => api("PATCH", path(id), { ...v, claim_ends_at: v.claim_ends_at || null }) }),
+          action: v => api("PATCH", `/api/admin/v1/coupon-templates/${id}`, { ...v, claim_ends_at: v.claim_ends_at || null }) }),
         pause: id => W.act({ title: "暂停发放 #" + id, message: "暂停后消费者不能再领取，已领取的券仍可使用。", confirm: "暂停", danger: true, done: "已暂停",
-          action: () => api("PATCH", path(id), { status: "paused" }) }),
+          action: () => api("PATCH", `/api/admin/v1/coupon-templates/${id}`, { status: "paused" }) }),
         resume: id => W.act({ title: "恢复发放 #" + id, message: "恢复后消费者可以继续领取。", confirm: "恢复", done: "已恢复",
-          action: () => api("PATCH", path(id), { status: "active" }) }),
+          action: () => api("PATCH", `/api/admin/v1/coupon-templates/${id}`, { status: "active" }) }),
         end: id => W.act({ title: "结束优惠券 #" + id, message: "结束后不能再领取，也不能再修改或恢复。确定结束？", confirm: "结束", danger: true, done: "已结束",
-          action: () => api("PATCH", path(id), { status: "ended" }) }),
+          action: () => api("PATCH", `/api/admin/v1/coupon-templates/${id}`, { status: "ended" }) }),
       });
     },
   });

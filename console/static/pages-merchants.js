@@ -7,11 +7,12 @@
   const TONE = { pending: "warn", approved: "ok", rejected: "bad", suspended: "bad" };
   const ROLE = { merchant_owner: "店主", merchant_manager: "店长", merchant_clerk: "店员" };
   const IMAGE = { licence_upload: "营业执照", id_front_upload: "身份证人像面", id_back_upload: "身份证国徽面" };
-  // What each status allows: [action, button text, reason required, tone].
+  // What each status allows: [action, button text, reason required, tone, endpoint].
   const ACTIONS = {
-    pending: [["approve", "审核通过", false, ""], ["reject", "驳回", true, "danger"]],
-    approved: [["suspend", "暂停营业", true, "danger"]],
-    suspended: [["reinstate", "恢复", false, ""]],
+    pending: [["approve", "审核通过", false, "", id => `/api/admin/v1/merchants/${id}/approve`],
+              ["reject", "驳回", true, "danger", id => `/api/admin/v1/merchants/${id}/reject`]],
+    approved: [["suspend", "暂停营业", true, "danger", id => `/api/admin/v1/merchants/${id}/suspend`]],
+    suspended: [["reinstate", "恢复", false, "", id => `/api/admin/v1/merchants/${id}/reinstate`]],
     rejected: [],
   };
   let industries = null;
@@ -27,13 +28,13 @@
 
   function bindAudit(root) {
     const handlers = {};
-    Object.values(ACTIONS).flat().forEach(([action, text, needsReason, tone]) => {
+    Object.values(ACTIONS).flat().forEach(([action, text, needsReason, tone, endpoint]) => {
       handlers[action] = (id) => W.act({
         title: text + "：商户 #" + id,
         message: needsReason ? "原因会通知商户并记入审核记录。" : "确认" + text + "该商户？",
         fields: [{ name: "reason", label: "原因", type: "textarea", required: needsReason }],
         confirm: text, danger: tone === "danger", done: "已" + text,
-        action: (values) => api("POST", `/api/admin/v1/merchants/${id}/${action}`, { reason: values.reason || "" }),
+        action: (values) => api("POST", endpoint(id), { reason: values.reason || "" }),
       });
     });
     W.bindActions(root, handlers);

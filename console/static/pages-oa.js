@@ -31,17 +31,16 @@
         { title: "操作", html: r => [W.button("edit", r.id, "编辑", "secondary"),
           W.button("toggle", r.id, r.enabled ? "停用" : "启用", "secondary"), W.button("delete", r.id, "删除", "danger")].join(" ") },
       ], page.items)}${W.pager("auto-replies", params, page.next_cursor)}</div>`;
-      const path = id => `/api/admin/v1/oa/auto-replies/${id}`;
       const find = id => page.items.find(r => String(r.id) === id);
       view.querySelector("#new-rule").onclick = () => W.act({ title: "新增自动回复", fields: fields(), confirm: "保存", done: "已新增",
         action: v => Console.create("/api/admin/v1/oa/auto-replies", v) });
       W.bindActions(view, {
         edit: id => W.act({ title: "编辑自动回复 #" + id, fields: fields(find(id)), confirm: "保存", done: "已保存",
-          action: v => api("PATCH", path(id), { keyword: "", ...v }) }),
+          action: v => api("PATCH", `/api/admin/v1/oa/auto-replies/${id}`, { keyword: "", ...v }) }),
         toggle: id => W.act({ title: (find(id).enabled ? "停用" : "启用") + "自动回复 #" + id, message: find(id).enabled ? "停用后不再自动回复此规则。" : "启用后立即生效。",
-          confirm: "确定", danger: find(id).enabled, done: "已更新", action: () => api("PATCH", path(id), { enabled: !find(id).enabled }) }),
+          confirm: "确定", danger: find(id).enabled, done: "已更新", action: () => api("PATCH", `/api/admin/v1/oa/auto-replies/${id}`, { enabled: !find(id).enabled }) }),
         delete: id => W.act({ title: "删除自动回复 #" + id, message: "删除后无法恢复，确定删除？", confirm: "删除", danger: true, done: "已删除",
-          action: () => api("DELETE", path(id)) }),
+          action: () => api("DELETE", `/api/admin/v1/oa/auto-replies/${id}`) }),
       });
     },
   });

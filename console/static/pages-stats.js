@@ -18,7 +18,7 @@
       ${card("行业分布", Charts.pie({ items: s.by_industry.map(i => ({ label: i.industry_name, value: i.count })), format: v => v + " 家" }))}
       ${card("各行业商户状态", Charts.bar({ labels: s.by_industry.map(i => i.industry_name), stacked: true,
         series: statuses.map(st => ({ name: M_STATUS[st], values: s.by_industry.map(i => i.by_status[st] || 0) })) }))}
-      ${card("销售排行（销售额）", Charts.bar({ labels: ranking.map(r => r.name), series: [{ name: "销售额", values: ranking.map(r => r.sales_fen) }], format: yuan }) +
+      ${card("销售排行（销售额）", Charts.bar({ labels: ranking.map(r => r.name), series: [{ name: "销售额", values: ranking.map(r => r.sales_fen) }], format: yuan, floor: 10000, height: 220, width: 760 }) +
         table([{ title: "名次", value: r => r.rank }, { title: "商户", html: r => `<a href="#/merchants?id=${r.merchant_id}">${esc(r.name)}</a>` },
           { title: "销售额", value: r => fen(r.sales_fen) }, { title: "订单数", value: r => r.sales_count }], ranking), true)}
       </div>`;
@@ -35,9 +35,9 @@
         .map(([k, v]) => `<div class="card kpi">${esc(k)}<b>${typeof v === "string" && v.startsWith("<a") ? v : esc(v)}</b></div>`).join("")}</div>
       <div class="charts">
       ${card("每日订单数", Charts.line({ labels, series: [{ name: "下单", values: s.days.map(d => d.created) }, { name: "支付", values: s.days.map(d => d.paid) }] }))}
-      ${card("每日金额", Charts.line({ labels, format: yuan, series: [{ name: "支付金额", values: s.days.map(d => d.paid_fen) }, { name: "退款金额", values: s.days.map(d => d.refunded_fen) }] }))}
+      ${card("每日金额", Charts.line({ labels, format: yuan, floor: 10000, series: [{ name: "支付金额", values: s.days.map(d => d.paid_fen) }, { name: "退款金额", values: s.days.map(d => d.refunded_fen) }] }))}
       ${card("订单状态构成", Charts.pie({ items: statuses.map(([k, v]) => ({ label: OrderLabels.STATUS[k] || k, value: v })), format: v => v + " 单" }))}
-      ${card("每日支付金额", Charts.bar({ labels, series: [{ name: "支付金额", values: s.days.map(d => d.paid_fen) }], format: yuan }))}
+      ${card("每日支付金额", Charts.bar({ labels, series: [{ name: "支付金额", values: s.days.map(d => d.paid_fen) }], format: yuan, floor: 10000 }))}
       </div>`;
   }
 

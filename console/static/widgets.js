@@ -21,12 +21,15 @@ const Widgets = (() => {
     return `<div class="field"><label for="${id}">${esc(f.label)}${f.required ? " *" : ""}</label>${input}${f.hint ? `<small class="muted">${esc(f.hint)}</small>` : ""}</div>`;
   }
 
+  // (form.elements[name] is shadowed for names such as "name"; look the control up instead.)
+  function input(form, name) { return form.querySelector(`[name="${name}"]`); }
+
   // Values as the API wants them: money in fen, integers, booleans, lists; blank is left out.
   function readFields(form, fields) {
     const values = {};
     fields.forEach(f => {
       if (f.type === "checks") { values[f.name] = [...form.querySelectorAll(`input[name="${f.name}"]:checked`)].map(i => i.value); return; }
-      const el = form.elements[f.name];
+      const el = input(form, f.name);
       if (f.type === "checkbox") { values[f.name] = el.checked; return; }
       const raw = el.value.trim();
       if (raw === "") return;
@@ -43,8 +46,8 @@ const Widgets = (() => {
     return new Promise(resolve => {
       const overlay = document.createElement("div");
       overlay.className = "overlay";
-      overlay.innerHTML = `<form class="dialog card" novalidate><h3>${esc(title)}</h3>
-        ${message ? `<p>${esc(message)}</p>` : ""}${fields.map(fieldHtml).join("")}
+      overlay.innerHTML = `<form class="dialog card${fields.length > 6 ? " wide" : ""}" novalidate><h3>${esc(title)}</h3>
+        ${message ? `<p>${esc(message)}</p>` : ""}<div class="fields">${fields.map(fieldHtml).join("")}</div>
         <p class="error" data-role="error"></p>
         <div class="actions"><button type="button" class="secondary" data-role="cancel">取消</button>
         <button type="submit" class="${danger ? "danger" : ""}">${esc(confirm)}</button></div></form>`;
@@ -54,7 +57,7 @@ const Widgets = (() => {
       overlay.querySelector('[data-role="cancel"]').onclick = () => close(null);
       form.onsubmit = async (event) => {
         event.preventDefault();
-        const missing = fields.find(f => f.required && f.type !== "checks" && !form.elements[f.name].value.trim());
+        const missing = fields.find(f => f.required && f.type !== "checks" && !input(form, f.name).value.trim());
         const error = form.querySelector('[data-role="error"]');
         if (missing) { error.textContent = "请填写" + missing.label; return; }
         const button = form.querySelector('button[type="submit"]');
@@ -63,7 +66,10 @@ const Widgets = (() => {
           const result = submit ? await submit(readFields(form, fields)) : true;
           close(result === null || result === undefined ? true : result);
         } catch (e) {
-          error.textContent = e.message + (e.code ? "（" + e.code + "）" : "");
+          const bad = fields.find(f => e.details && f.name === e.details.field);
+          form.querySelectorAll(".invalid").forEach(el => el.classList.remove("invalid"));
+          if (bad) input(form, bad.name).classList.add("invalid");
+          error.textContent = e.message + (bad ? "：" + bad.label : "") + (e.code ? "（" + e.code + "）" : "");
           button.disabled = false;
         }
       };
