@@ -13,6 +13,10 @@ const Charts = (() => {
     return Math.ceil(step) * 4;
   }
 
+  function frame(width, height, inner) {
+    return `<svg class="chart" viewBox="0 0 ${width} ${height}" width="100%" preserveAspectRatio="xMidYMid meet" role="img">${inner}</svg>`;
+  }
+
   // Which category labels fit under the axis: about eight, always the first.
   function shown(count) {
     const every = Math.max(1, Math.ceil(count / 8));

@@ -122,7 +122,7 @@ const Console = (() => {
     const page = pages.filter(visible).find(p => p.id === id) || pages.filter(visible)[0];
     document.querySelectorAll("nav a").forEach(a => a.classList.toggle("active", a.dataset.id === page.id));
     view.innerHTML = "<p class=muted>加载中…</p>";
-    try { await page.render(view, params()); } catch (e) { view.innerHTML = `<p class="error">${esc(e.message)}（${esc(e.code)}）</p>`; }
+    try { await page.render(view, params()); } catch (e) { view.innerHTML = `<p class="error">${esc(e.message)}${e.code ? "（" + esc(e.code) + "）" : ""}</p>`; }
   }
 
   function renderLogin(view) {
