@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from alliance.analytics import rollups
 from alliance.coupons import claims as coupon_claims
 from alliance.infra import idempotency, kv, ratelimit
 from alliance.jobs import services as job_services
@@ -118,3 +119,15 @@ def refresh_refunds(ctx: AppContext) -> dict:
 def complete_delivered_orders(ctx: AppContext) -> dict:
     """Complete goods shipped long ago whose buyer never confirmed receipt."""
     return {"completed": fulfilment.complete_delivered_orders()}
+
+
+@job("analytics.daily_sales", cron="30 0 * * *")
+def finish_daily_sales(ctx: AppContext) -> dict:
+    """Rebuild yesterday's daily sales of every merchant (and today's, and late refunds)."""
+    return rollups.refresh_daily_sales()
+
+
+@job("analytics.daily_sales_today", every=dt.timedelta(hours=1))
+def refresh_daily_sales(ctx: AppContext) -> dict:
+    """Refresh today's daily sales of every merchant (and yesterday's, and late refunds)."""
+    return rollups.refresh_daily_sales()
