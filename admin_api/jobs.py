@@ -113,10 +113,10 @@ def _openapi() -> dict:
         "/api/admin/v1/jobs": {"get": op(
             "Scheduled jobs: schedule, last run, next due time, lease holder (admin:jobs)",
             tags=tags, errors=(403,), ok={"allOf": [list_of(ref("Job")), obj({
-                "configuration_errors": {"type": "array", "items": obj({"job": STR, "error": STR}),
-                                         "description": "what is wrong with SCHEDULER_SCHEDULES "
-                                                        "(the scheduler refuses to start): "
-                                                        "unknown jobs, schedules that do not parse"},
+                "configuration_errors": {
+                    "type": "array", "items": obj({"job": STR, "error": STR}),
+                    "description": "what is wrong with SCHEDULER_SCHEDULES (the scheduler "
+                                   "refuses to start): unknown jobs, schedules that do not parse"},
             })]})},
         "/api/admin/v1/jobs/{name}/runs": {"get": op(
             "A job's runs, newest first (admin:jobs)", tags=tags, errors=(400, 403, 404),

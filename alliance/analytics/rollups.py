@@ -54,8 +54,8 @@ def _figures_of(day: dt.date) -> dict[int, dict[str, int]]:
 
 
 def _upsert(merchant_id: int, day: dt.date, values: dict[str, int], now: dt.datetime) -> None:
-    row = {**values, "net_fen": values["gross_fen"] - values["discount_fen"] - values["refunds_fen"],
-           "computed_at": now}
+    net = values["gross_fen"] - values["discount_fen"] - values["refunds_fen"]
+    row = {**values, "net_fen": net, "computed_at": now}
     query = MerchantDailySales.insert(merchant=merchant_id, day=day, **row)
     fields = [getattr(MerchantDailySales, name) for name in row]
     if is_mysql():
