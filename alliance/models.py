@@ -1,6 +1,7 @@
 """Every table of the domain, in one list: migrations are generated and checked against it."""
 from __future__ import annotations
 
+from alliance.analytics.models import MerchantDailySales
 from alliance.accounts.models import (AccountMerge, LoginCode, Operator, OperatorAuditLog,
                                       RefreshFamily, RefreshToken, User, WechatIdentity)
 from alliance.catalog.models import CatalogItem
@@ -39,4 +40,5 @@ ALL_MODELS = [
     Order, OrderLine, PaymentAttempt, Refund, ServiceCode, CartItem, AfterSale, Review, Complaint,
     CouponTemplate, CouponDistribution, Coupon, Redemption, CommissionEntry,
     MerchantLevelRule, MerchantMember, PointsAward,
+    MerchantDailySales,
 ]

@@ -1,6 +1,7 @@
 """Every URL the server answers, and the OpenAPI fragments that document them."""
 from __future__ import annotations
 
+import admin_api.analytics
 import admin_api.auth
 import admin_api.catalog
 import admin_api.coupons
@@ -15,6 +16,7 @@ import miniprogram_api.auth
 import miniprogram_api.counter
 import miniprogram_api.coupons
 import miniprogram_api.members
+import miniprogram_api.merchant_analytics
 import miniprogram_api.merchant_catalog
 import miniprogram_api.merchant_coupons
 import miniprogram_api.merchant_members
@@ -59,6 +61,8 @@ API_MODULES = [
     admin_api.coupons,
     admin_api.jobs,
     admin_api.oa,
+    admin_api.analytics,
+    miniprogram_api.merchant_analytics,
     wechat_handlers.oa,
 ]
 
