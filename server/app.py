@@ -78,7 +78,8 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
     ctx.extras["payment_gateways"] = make_gateways(settings)
     ctx.extras["orders"] = OrderContext(gateways=ctx.extras["payment_gateways"],
                                         notifier=ctx.notifier,
-                                        miniapp_appid=settings.wechat_miniapp_appid)
+                                        miniapp_appid=settings.wechat_miniapp_appid,
+                                        referral_reward_points=settings.referral_reward_points)
     install_orders(ctx.extras["orders"])
     return ctx
 
