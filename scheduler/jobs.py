@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from alliance.coupons import claims as coupon_claims
+from alliance.coupons import reminders as coupon_reminders
 from alliance.infra import idempotency, kv, ratelimit
 from alliance.jobs import services as job_services
 from alliance.members import member_code
@@ -91,3 +92,9 @@ def expire_coupons(ctx: AppContext) -> dict:
 def dispatch_pending_payment_notices(ctx: AppContext) -> dict:
     """Apply verified payment notices that no handler has applied yet."""
     return {"applied": payment_notices.dispatch_pending()}
+
+
+@job("coupons.notify_expiring", every=dt.timedelta(hours=1))
+def notify_expiring_coupons(ctx: AppContext) -> dict:
+    """Remind holders of coupons expiring within a day (once per coupon)."""
+    return {"notified": coupon_reminders.notify_expiring_coupons(ctx.notifier)}
