@@ -22,6 +22,7 @@ from alliance.orders.aftersale_models import AfterSale, Complaint, Review
 from alliance.orders.models import (CartItem, Order, OrderLine, PaymentAttempt, Refund,
                                     ServiceCode)
 from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
+from alliance.pushes.models import MerchantPush, MerchantPushQuota, PushOptOut
 from alliance.redemptions.models import Redemption
 from alliance.referrals.models import QrImage, ReferralAttribution, ReferralCode, ReferralReward
 
@@ -39,4 +40,5 @@ ALL_MODELS = [
     Order, OrderLine, PaymentAttempt, Refund, ServiceCode, CartItem, AfterSale, Review, Complaint,
     CouponTemplate, CouponDistribution, Coupon, Redemption, CommissionEntry,
     MerchantLevelRule, MerchantMember, PointsAward,
+    MerchantPush, MerchantPushQuota, PushOptOut,
 ]
