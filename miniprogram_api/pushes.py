@@ -31,7 +31,7 @@ class MerchantPushesHandler(StaffHandler):
         segment = pushes.parse_segment(body.get("segment"))
 
         def send():
-            push = pushes.send_push(self.ctx.notifier, membership.merchant_id,
+            push = pushes.send_push(self.ctx.extras["bulk_notifier"], membership.merchant_id,
                                     self.principal.id, title=title, content=content,
                                     segment=segment, page=page,
                                     daily_limit=self.ctx.settings.merchant_push_daily_limit)

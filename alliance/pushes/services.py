@@ -4,7 +4,8 @@ consumer's opt-outs.
 A push takes one of the merchant's daily pushes (``MERCHANT_PUSH_DAILY_LIMIT`` per Shanghai
 calendar day) by a guarded UPDATE of the day's counter, then writes one ``merchant.push``
 outbox message per recipient (dedupe key per push and user), all in one transaction: the
-outbox delivers them after the commit. Recipients are the merchant's members in the
+outbox delivers them after the commit (the server passes a notifier that leaves them to
+the scheduled sweep). Recipients are the merchant's members in the
 segment, without the consumers who opted out of this merchant's pushes or of all.
 """
 from __future__ import annotations

@@ -1,8 +1,6 @@
 """Merchant pushes and consumers' push preferences over HTTP."""
-import asyncio
-import time
-
 from alliance.db import connection
+from alliance.notifications.delivery import deliver_due
 from alliance.members.models import MerchantMember
 from alliance.notifications.models import OutboxMessage
 from alliance.pushes.models import MerchantPush
@@ -110,15 +108,16 @@ class MerchantPushTest(StaffedMerchantsTestCase):
         response = self.api("GET", "/api/v1/merchant/pushes", token=self.tokens["a-clerk"])
         self.assert_error(response, 403, "FORBIDDEN")
 
-    def test_push_is_delivered_as_a_subscribe_message(self):
+    def test_push_is_delivered_by_the_outbox_sweep_as_a_subscribe_message(self):
         self.push(body={**PUSH, "segment": {"levels": [2]}})
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            items = self.api("GET", "/_sandbox/wechat/_control/messages").json["items"]
-            if items:
-                break
-            self.io_loop.run_sync(lambda: asyncio.sleep(0.05))
-        [message] = items
+        channels = self.app.settings["ctx"].outbox_channels
+
+        def sweep():
+            with connection():
+                return deliver_due(channels)
+
+        assert self.run_blocking(sweep).sent == 1
+        [message] = self.api("GET", "/_sandbox/wechat/_control/messages").json["items"]
         assert message["kind"] == "subscribe"
         assert message["body"]["template_id"] == "sandbox-subscribe-merchant-push"
         assert message["body"]["data"]["thing2"] == {"value": "周末会员日"}
