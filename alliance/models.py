@@ -23,6 +23,7 @@ from alliance.orders.aftersale_models import AfterSale, Complaint, Review
 from alliance.orders.models import (CartItem, Order, OrderLine, PaymentAttempt, Refund,
                                     ServiceCode)
 from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
+from alliance.pushes.models import MerchantPush, MerchantPushQuota, PushOptOut
 from alliance.redemptions.models import Redemption
 from alliance.referrals.models import QrImage, ReferralAttribution, ReferralCode, ReferralReward
 
@@ -41,4 +42,5 @@ ALL_MODELS = [
     CouponTemplate, CouponDistribution, Coupon, Redemption, CommissionEntry,
     MerchantLevelRule, MerchantMember, PointsAward,
     MerchantDailySales,
+    MerchantPush, MerchantPushQuota, PushOptOut,
 ]

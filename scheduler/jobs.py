@@ -12,6 +12,7 @@ import datetime as dt
 
 from alliance.analytics import rollups
 from alliance.coupons import claims as coupon_claims
+from alliance.coupons import reminders as coupon_reminders
 from alliance.infra import idempotency, kv, ratelimit
 from alliance.jobs import services as job_services
 from alliance.members import member_code
@@ -131,3 +132,9 @@ def finish_daily_sales(ctx: AppContext) -> dict:
 def refresh_daily_sales(ctx: AppContext) -> dict:
     """Refresh today's daily sales of every merchant (and yesterday's, and late refunds)."""
     return rollups.refresh_daily_sales()
+
+
+@job("coupons.notify_expiring", every=dt.timedelta(hours=1))
+def notify_expiring_coupons(ctx: AppContext) -> dict:
+    """Remind holders of coupons expiring within a day (once per coupon)."""
+    return {"notified": coupon_reminders.notify_expiring_coupons(ctx.notifier)}

@@ -25,6 +25,7 @@ import miniprogram_api.merchant_shops
 import miniprogram_api.merchant_staff
 import miniprogram_api.merchants
 import miniprogram_api.orders
+import miniprogram_api.pushes
 import miniprogram_api.referrals
 import miniprogram_api.staff
 import miniprogram_api.uploads
@@ -56,6 +57,7 @@ API_MODULES = [
     miniprogram_api.merchant_coupons,
     miniprogram_api.counter,
     miniprogram_api.merchant_members,
+    miniprogram_api.pushes,
     admin_api.merchants,
     admin_api.catalog,
     admin_api.coupons,

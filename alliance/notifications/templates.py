@@ -29,6 +29,10 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "coupon.expiring": ("coupon_name", "merchant_name", "valid_until"),
     "merchant.audit_result": ("merchant_name", "result"),
     "referral.rewarded": ("invitee_nickname", "points"),
+    "catalog.item_approved": ("item_name",),
+    "catalog.item_rejected": ("item_name", "reason"),
+    "catalog.item_taken_down": ("item_name", "reason"),
+    "merchant.push": ("merchant_name", "title", "content", "page"),
 }
 OPTIONAL_DEFAULTS = {"reason": "无", "carrier": "", "tracking_no": ""}
 RESULT_TEXT = {"approved": "审核通过", "rejected": "未通过", "suspended": "已暂停营业",
@@ -63,6 +67,20 @@ SANDBOX_SUBSCRIBE_TEMPLATES = {
                           "page": "pages/referral/index",
                           "data": {"thing1": "好友{invitee_nickname}完成首单",
                                    "number2": "{points}"}},
+    "catalog.item_approved": {"template_id": "sandbox-subscribe-item-review",
+                              "page": "pages/merchant/catalog",
+                              "data": {"thing1": "{item_name}", "phrase2": "审核通过"}},
+    "catalog.item_rejected": {"template_id": "sandbox-subscribe-item-review",
+                              "page": "pages/merchant/catalog",
+                              "data": {"thing1": "{item_name}", "phrase2": "未通过",
+                                       "thing3": "{reason}"}},
+    "catalog.item_taken_down": {"template_id": "sandbox-subscribe-item-review",
+                                "page": "pages/merchant/catalog",
+                                "data": {"thing1": "{item_name}", "phrase2": "已下架",
+                                         "thing3": "{reason}"}},
+    "merchant.push": {"template_id": "sandbox-subscribe-merchant-push", "page": "{page}",
+                      "data": {"thing1": "{merchant_name}", "thing2": "{title}",
+                               "thing3": "{content}"}},
 }
 SANDBOX_OA_TEMPLATES = {
     "order.paid": {"template_id": "sandbox-oa-order-paid",
@@ -87,6 +105,21 @@ SANDBOX_OA_TEMPLATES = {
                               "page": "pages/merchant/index",
                               "data": {"first": "{merchant_name}", "keyword1": "{result_text}",
                                        "remark": "{reason}"}},
+    "catalog.item_approved": {"template_id": "sandbox-oa-item-review",
+                              "page": "pages/merchant/catalog",
+                              "data": {"first": "商品审核通过", "keyword1": "{item_name}",
+                                       "keyword2": "审核通过"}},
+    "catalog.item_rejected": {"template_id": "sandbox-oa-item-review",
+                              "page": "pages/merchant/catalog",
+                              "data": {"first": "商品审核未通过", "keyword1": "{item_name}",
+                                       "keyword2": "未通过", "remark": "{reason}"}},
+    "catalog.item_taken_down": {"template_id": "sandbox-oa-item-review",
+                                "page": "pages/merchant/catalog",
+                                "data": {"first": "商品已被下架", "keyword1": "{item_name}",
+                                         "keyword2": "已下架", "remark": "{reason}"}},
+    "merchant.push": {"template_id": "sandbox-oa-merchant-push", "page": "{page}",
+                      "data": {"first": "{title}", "keyword1": "{merchant_name}",
+                               "keyword2": "{content}"}},
 }
 
 

@@ -17,6 +17,7 @@ from alliance.orders.context import OrderContext
 from alliance.orders.errors import OrderStateConflict
 from alliance.orders.models import COMPLETED, GOODS, PAID, SERVICE, SHIPPED, Order, OrderLine
 from alliance.orders.service_codes import issue_service_code
+from alliance.referrals.services import grant_first_order_reward
 
 AUTO_RECEIPT_AFTER = dt.timedelta(days=10)
 
@@ -25,7 +26,9 @@ def on_paid(octx: OrderContext, order: Order, now: dt.datetime) -> None:
     """The effects of a payment, in its transaction (the caller's guarded UPDATE made the
     order paid exactly once): its coupons used, the purchase counted into the buyer's
     membership at the merchant with the points it earns (funded by the merchant), the
-    service code, the merchant's sales, and the buyer's ``order.paid`` notification."""
+    service code, the merchant's sales, the buyer's ``order.paid`` notification, and (at
+    the buyer's first paid order) the referral attribution closed and its referrer
+    rewarded."""
     consume_coupons(order.order_no, now)
     order.earn_points = record_purchase(
         order.user_id, order.merchant_id, order.paid_fen - order.shipping_fen,
@@ -42,6 +45,9 @@ def on_paid(octx: OrderContext, order: Order, now: dt.datetime) -> None:
         data["service_code"] = code.code
     octx.notifier.notify("order.paid", user_id=order.user_id, data=data,
                          dedupe_key=f"order.paid:{order.order_no}")
+    grant_first_order_reward(order.user_id, order.order_no,
+                             reward_points=octx.referral_reward_points, notifier=octx.notifier,
+                             now=now)
 
 
 def _move(order: Order, from_status: str, **changes) -> None:
