@@ -33,6 +33,7 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "catalog.item_rejected": ("item_name", "reason"),
     "catalog.item_taken_down": ("item_name", "reason"),
     "merchant.push": ("merchant_name", "title", "content", "page"),
+    "points.earned": ("points", "merchant_name", "balance"),
 }
 OPTIONAL_DEFAULTS = {"reason": "无", "carrier": "", "tracking_no": ""}
 RESULT_TEXT = {"approved": "审核通过", "rejected": "未通过", "suspended": "已暂停营业",
@@ -81,6 +82,9 @@ SANDBOX_SUBSCRIBE_TEMPLATES = {
     "merchant.push": {"template_id": "sandbox-subscribe-merchant-push", "page": "{page}",
                       "data": {"thing1": "{merchant_name}", "thing2": "{title}",
                                "thing3": "{content}"}},
+    "points.earned": {"template_id": "sandbox-subscribe-points-earned", "page": "pages/points/index",
+                      "data": {"thing1": "{merchant_name}", "number2": "{points}",
+                               "number3": "{balance}"}},
 }
 SANDBOX_OA_TEMPLATES = {
     "order.paid": {"template_id": "sandbox-oa-order-paid",
@@ -105,6 +109,10 @@ SANDBOX_OA_TEMPLATES = {
                               "page": "pages/merchant/index",
                               "data": {"first": "{merchant_name}", "keyword1": "{result_text}",
                                        "remark": "{reason}"}},
+    "referral.rewarded": {"template_id": "sandbox-oa-referral-reward",
+                          "page": "pages/referral/index",
+                          "data": {"first": "好友{invitee_nickname}完成首单",
+                                   "keyword1": "{points}", "remark": "感谢您的推荐"}},
     "catalog.item_approved": {"template_id": "sandbox-oa-item-review",
                               "page": "pages/merchant/catalog",
                               "data": {"first": "商品审核通过", "keyword1": "{item_name}",
@@ -120,6 +128,9 @@ SANDBOX_OA_TEMPLATES = {
     "merchant.push": {"template_id": "sandbox-oa-merchant-push", "page": "{page}",
                       "data": {"first": "{title}", "keyword1": "{merchant_name}",
                                "keyword2": "{content}"}},
+    "points.earned": {"template_id": "sandbox-oa-points-earned", "page": "pages/points/index",
+                      "data": {"first": "您获得了联盟积分", "keyword1": "{points}",
+                               "keyword2": "{balance}", "remark": "{merchant_name}"}},
 }
 
 

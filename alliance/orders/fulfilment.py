@@ -7,6 +7,7 @@ import datetime as dt
 
 from peewee import fn
 
+from alliance.clock import to_local_iso
 from alliance.coupons.checkout import consume_coupons
 from alliance.db import transaction, utcnow
 from alliance.errors import ValidationFailed
@@ -39,8 +40,9 @@ def on_paid(octx: OrderContext, order: Order, now: dt.datetime) -> None:
     units = (OrderLine.select(fn.SUM(OrderLine.quantity))
              .where(OrderLine.order == order.id).scalar() or 0)
     record_sale(order.merchant_id, order.paid_fen, units)
-    data = {"order_no": order.order_no, "paid_fen": order.paid_fen,
-            "merchant_id": order.merchant_id, "earn_points": order.earn_points}
+    data = {"order_no": order.order_no, "amount_fen": order.paid_fen,
+            "merchant_id": order.merchant_id, "merchant_name": order.merchant.name,
+            "paid_at": to_local_iso(order.paid_at or now), "earn_points": order.earn_points}
     if code is not None:
         data["service_code"] = code.code
     octx.notifier.notify("order.paid", user_id=order.user_id, data=data,
@@ -84,7 +86,9 @@ def ship_order(octx: OrderContext, merchant_id: int, order_no: str, carrier: str
               tracking_no=tracking_no, confirmed_at=order.confirmed_at or now)
         octx.notifier.notify("order.shipped", user_id=order.user_id,
                              data={"order_no": order_no, "carrier": carrier,
-                                   "tracking_no": tracking_no},
+                                   "tracking_no": tracking_no,
+                                   "merchant_name": order.merchant.name,
+                                   "shipped_at": to_local_iso(now)},
                              dedupe_key=f"order.shipped:{order_no}")
     return Order.get_by_id(order.id)
 

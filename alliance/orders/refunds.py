@@ -202,10 +202,10 @@ def _succeeded(octx: OrderContext, refund: Refund, refund_id: str, provider_stat
          .where(AfterSale.id == refund.after_sale_id, AfterSale.status == AS_REFUNDING).execute())
         (Order.update(open_after_sale_id=None)
          .where(Order.id == order.id, Order.open_after_sale_id == refund.after_sale_id).execute())
-    octx.notifier.notify("order.refunded", user_id=order.user_id,
+    octx.notifier.notify("order.refund_result", user_id=order.user_id,
                          data={"order_no": order.order_no, "refund_fen": refund.amount_fen,
-                               "refunded_fen": refunded},
-                         dedupe_key=f"order.refunded:{refund.out_refund_no}")
+                               "refunded_fen": refunded, "result": "success"},
+                         dedupe_key=f"order.refund_result:{refund.out_refund_no}")
 
 
 def _claw_back_points(order: Order, refunded_fen: int, out_refund: str) -> None:
