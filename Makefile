@@ -1,4 +1,4 @@
-# The two commands of CONTRACT.md: `make run` and `make test`.
+# The two commands of CONTRACT.md, `make run` and `make test`, and the load benchmark.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -21,3 +21,12 @@ run: install
 test: install
 	env -u TEST_DATABASE_URL $(PY) -m pytest -q
 	if [ -n "$$TEST_DATABASE_URL" ]; then $(PY) -m pytest -q; fi
+
+# The load benchmark (bench/README.md): SQLite and MariaDB, 1 and 2 processes, demo-scale
+# data; writes bench/REPORT.md. BENCH_ARGS adds options, BENCH_MYSQL_URL names the database.
+bench: install
+	BENCH_COMMAND="make bench $(BENCH_ARGS)" $(PY) -m bench $(BENCH_ARGS)
+
+# CI's tiny run of the same harness (SQLite, 1 process, small data, seconds per scenario).
+bench-smoke: install
+	$(PY) -m bench --smoke

@@ -14,7 +14,7 @@ import hashlib
 import re
 import secrets
 
-from alliance.db import transaction, utcnow
+from alliance.db import connection, transaction, utcnow
 from sandbox.models import SandboxAccessToken, SandboxCode, SandboxFault
 from sandbox.base import SandboxHandler
 
@@ -43,7 +43,9 @@ def error(errcode: int) -> dict:
 
 def take_fault(api: str) -> int | None:
     """The errcode of a pending injected fault for ``api`` (consumed), or None."""
-    with transaction():
+    # Read first: with no fault pending (every call but a test's) nothing is written, so no
+    # write lock is taken; the guarded UPDATE alone decides who consumes a fault.
+    with connection():
         fault = (SandboxFault.select().where(SandboxFault.api == api, SandboxFault.remaining > 0)
                  .order_by(SandboxFault.id).first())
         if fault is None:

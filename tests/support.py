@@ -10,11 +10,10 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 from tornado.testing import AsyncHTTPTestCase
 
-from alliance.db import db, init_db
+from alliance.db import db, init_db, recreate_mysql_database
 from config.settings import Settings, load_settings
 
 MYSQL_URL = os.environ.get("TEST_DATABASE_URL") or None
@@ -34,25 +33,12 @@ def _prepare_schema() -> None:
     install()
 
 
-def _mysql_reset_database() -> None:
-    import pymysql
-
-    parsed = urlparse(MYSQL_URL)
-    name = parsed.path.lstrip("/")
-    conn = pymysql.connect(host=parsed.hostname, port=parsed.port or 3306,
-                           user=parsed.username, password=parsed.password or "")
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    conn.close()
-
-
 def fresh_database_url() -> str:
     """A migrated, empty database for one test."""
     global _template, _mysql_ready
     if MYSQL_URL:
         if not _mysql_ready:
-            _mysql_reset_database()
+            recreate_mysql_database(MYSQL_URL)
             init_db(MYSQL_URL)
             with db.connection_context():
                 _prepare_schema()

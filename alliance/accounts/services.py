@@ -10,7 +10,7 @@ from alliance.accounts.contacts import mask_email, mask_phone
 from alliance.accounts.merge import merge_users, user_data_handlers
 from alliance.accounts.models import User, WechatIdentity
 from alliance.clock import to_local_iso
-from alliance.db import transaction, utcnow
+from alliance.db import Arg, Prepared, transaction, utcnow
 from alliance.errors import AllianceError, Conflict, NotFound
 from alliance.ports import MailSender, SmsSender, WeChatAuth, WeChatSession
 
@@ -43,6 +43,13 @@ class LastSignInMethod(Conflict):
     message = "这是账号唯一的登录方式，无法解绑"
 
 
+def _identity_of(session: WeChatSession) -> WechatIdentity | None:
+    return (WechatIdentity.select(WechatIdentity, User).join(User)
+            .where(WechatIdentity.appid == session.appid,
+                   WechatIdentity.openid == session.openid)
+            .first())
+
+
 def user_for_wechat_session(session: WeChatSession, nickname: str = "") -> tuple[User, bool]:
     """The user behind a WeChat identity, created on first sight; (user, created).
 
@@ -51,13 +58,14 @@ def user_for_wechat_session(session: WeChatSession, nickname: str = "") -> tuple
     first logins racing for one openid end on the same user: the unique (appid, openid)
     index decides.
     """
+    known = _identity_of(session)
+    if known is not None and (not session.unionid or known.unionid == session.unionid):
+        # A returning user: nothing to write, so no write transaction (a lock on SQLite).
+        return known.user, False
     for attempt in range(2):
         try:
             with transaction():
-                identity = (WechatIdentity.select(WechatIdentity, User).join(User)
-                            .where(WechatIdentity.appid == session.appid,
-                                   WechatIdentity.openid == session.openid)
-                            .first())
+                identity = _identity_of(session)
                 if identity is not None:
                     if session.unionid and identity.unionid != session.unionid:
                         identity.unionid = session.unionid
@@ -224,9 +232,15 @@ def _join_unionid_sibling(user: User, unionid: str) -> User:
     return User.get_by_id(sibling.user_id)
 
 
+_USER_BY_ID = Prepared(lambda: User.select().where(User.id == Arg(0)).limit(1))
+
+
 def get_user(user_id: int) -> User:
-    """The account ``user_id``; USER_NOT_FOUND once it was deleted or merged away."""
-    user = User.get_or_none(User.id == user_id)
+    """The account ``user_id``; USER_NOT_FOUND once it was deleted or merged away.
+
+    Nearly every request reads it, so its SQL is built once (alliance.db.Prepared).
+    """
+    user = _USER_BY_ID.first(user_id)
     if user is None or user.status in ("deleted", "merged"):
         raise NotFound("用户不存在", code="USER_NOT_FOUND")
     return user

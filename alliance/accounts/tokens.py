@@ -14,13 +14,18 @@ import jwt
 
 from alliance.accounts.models import RefreshFamily, RefreshToken
 from alliance.accounts.permissions import Principal
-from alliance.db import transaction, utcnow
+from alliance.db import Arg, Prepared, transaction, utcnow
 from alliance.errors import TokenExpired, TokenInvalid, Unauthenticated
 
 ALGORITHM = "HS256"
 ISSUER = "alliance"
 AUDIENCES = {"user": "alliance:user", "operator": "alliance:operator"}
 _REQUIRED = ["exp", "iat", "sub", "iss", "aud", "typ", "jti"]
+
+
+# Every authenticated request reads this: its SQL is built once (alliance.db.Prepared).
+_FAMILY_STATE = Prepared(lambda: RefreshFamily.select(RefreshFamily.id, RefreshFamily.revoked_at)
+                         .where(RefreshFamily.id == Arg(0)).limit(1))
 
 
 class RefreshTokenReused(Unauthenticated):
@@ -109,7 +114,7 @@ class TokenService:
     @staticmethod
     def ensure_family_active(principal: Principal) -> None:
         """Raise when the login behind this principal was revoked (logout, reuse)."""
-        family = RefreshFamily.get_or_none(RefreshFamily.id == principal.family_id)
+        family = _FAMILY_STATE.first(principal.family_id)
         if family is None or family.revoked_at is not None:
             raise FamilyRevoked()
 

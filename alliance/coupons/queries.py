@@ -10,7 +10,7 @@ from alliance.coupons.models import COUPON_STATUSES, Coupon, CouponDistribution,
 from alliance.coupons.rules import claim_open, usable_at
 from alliance.coupons.views import (coupon_view, distribution_view, staff_template_view,
                                     template_view)
-from alliance.db import utcnow
+from alliance.db import Arg, Prepared, utcnow
 from alliance.errors import ValidationFailed
 from alliance.merchants.models import Merchant
 from alliance.merchants.queries import register_detail_section
@@ -42,20 +42,27 @@ def _offer(template: CouponTemplate, claimed: dict[int, int], scene: str,
             "claimed_by_me": mine, "can_claim": mine < template.per_user_limit}
 
 
+# Every merchant page view reads these two: their SQL is built once (alliance.db.Prepared).
+_OWN_ACTIVE = Prepared(lambda: _templates()
+                       .where(CouponTemplate.merchant == Arg(0), CouponTemplate.status == "active")
+                       .order_by(CouponTemplate.id.desc()).limit(MAX_SECTION_TEMPLATES))
+_CARRIED_ACTIVE = Prepared(lambda: _templates()
+                           .join(CouponDistribution,
+                                 on=(CouponDistribution.template == CouponTemplate.id))
+                           .where(CouponDistribution.distributor == Arg(0),
+                                  CouponDistribution.status == "active",
+                                  CouponTemplate.status == "active",
+                                  Merchant.status == "approved")
+                           .order_by(CouponTemplate.id.desc()).limit(MAX_SECTION_TEMPLATES))
+
+
 def claimable_at_merchant(merchant: Merchant, viewer_id: int | None) -> list[dict]:
     """The templates a consumer can claim now on a merchant's page: its own (channel
     ``own``) and those of partners it distributes (claimed with ``claim_scene``)."""
     now = utcnow()
-    own = [t for t in _templates().where(CouponTemplate.merchant == merchant.id,
-                                         CouponTemplate.status == "active")
-           .order_by(CouponTemplate.id.desc()).limit(MAX_SECTION_TEMPLATES)
+    own = [t for t in _OWN_ACTIVE.rows(merchant.id)
            if "own" in t.channel_set and claim_open(t, now)]
-    carried = [t for t in _templates()
-               .join(CouponDistribution, on=(CouponDistribution.template == CouponTemplate.id))
-               .where(CouponDistribution.distributor == merchant.id,
-                      CouponDistribution.status == "active", CouponTemplate.status == "active",
-                      Merchant.status == "approved")
-               .order_by(CouponTemplate.id.desc()).limit(MAX_SECTION_TEMPLATES)
+    carried = [t for t in _CARRIED_ACTIVE.rows(merchant.id)
                if "partner" in t.channel_set and claim_open(t, now)]
     claimed = _claimed_counts(viewer_id, [t.id for t in own + carried])
     return ([_offer(t, claimed, "") for t in own]

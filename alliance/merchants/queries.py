@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from alliance.db import Arg, Prepared
 from alliance.errors import NotFound
 from alliance.merchants.geo import haversine_m
 from alliance.merchants.models import Merchant, Shop
@@ -37,9 +38,16 @@ def register_detail_section(name: str, section: DetailSection) -> None:
     _DETAIL_SECTIONS[name] = section
 
 
+# Read by every detail page view: their SQL is built once (alliance.db.Prepared).
+_MERCHANT_BY_ID = Prepared(lambda: Merchant.select().where(Merchant.id == Arg(0)).limit(1))
+_LISTED_SHOPS = Prepared(lambda: Shop.select()
+                         .where(Shop.merchant == Arg(0), Shop.listed == True)  # noqa: E712
+                         .order_by(Shop.id))
+
+
 def get_merchant(merchant_id: int) -> Merchant:
     """The merchant with this id, whatever its status, or MERCHANT_NOT_FOUND."""
-    merchant = Merchant.get_or_none(Merchant.id == merchant_id)
+    merchant = _MERCHANT_BY_ID.first(merchant_id)
     if merchant is None:
         raise MerchantNotFound(details={"merchant_id": merchant_id})
     return merchant
@@ -66,8 +74,7 @@ def get_shop(shop_id: int, merchant_id: int | None = None) -> Shop:
 
 def listed_shops(merchant_id: int) -> list[Shop]:
     """The merchant's shops that consumers see, in creation order."""
-    return list(Shop.select().where(Shop.merchant == merchant_id, Shop.listed == True)  # noqa: E712
-                .order_by(Shop.id))
+    return _LISTED_SHOPS.rows(merchant_id)
 
 
 def merchant_detail(merchant_id: int, viewer_id: int | None = None,
