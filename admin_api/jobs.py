@@ -39,14 +39,19 @@ def job_item(name: str, spec: JobSpec | None, state: queries.JobState, now: dt.d
 class JobsHandler(BaseHandler):
     @authenticated("admin:jobs", kind="operator")
     async def get(self):
-        active = {spec.name: spec for spec in JOBS.specs(self.ctx.settings)}
+        # The scheduler refuses to start on a wrong SCHEDULER_SCHEDULES; the list still
+        # answers, and names what is wrong.
+        specs, problems = JOBS.resolve(self.ctx.settings)
+        active = {spec.name: spec for spec in specs}
 
         def items():
             states = queries.job_states(JOBS.names())
             now = utcnow()
             return [job_item(name, active.get(name), states[name], now) for name in JOBS.names()]
 
-        self.write_json({"items": await self.run_sync(items), "next_cursor": None})
+        self.write_json({"items": await self.run_sync(items), "next_cursor": None,
+                         "configuration_errors": [{"job": name, "error": problem}
+                                                  for name, problem in sorted(problems.items())]})
 
 
 class JobRunsHandler(BaseHandler):
@@ -101,13 +106,18 @@ SCHEMAS = _schemas()
 
 
 def _openapi() -> dict:
-    from server.openapi import PAGING, list_of, op, path_param, ref
+    from server.openapi import PAGING, STR, list_of, obj, op, path_param, ref
 
     tags = ["admin jobs"]
     return {
         "/api/admin/v1/jobs": {"get": op(
             "Scheduled jobs: schedule, last run, next due time, lease holder (admin:jobs)",
-            tags=tags, errors=(403,), ok=list_of(ref("Job")))},
+            tags=tags, errors=(403,), ok={"allOf": [list_of(ref("Job")), obj({
+                "configuration_errors": {
+                    "type": "array", "items": obj({"job": STR, "error": STR}),
+                    "description": "what is wrong with SCHEDULER_SCHEDULES (the scheduler "
+                                   "refuses to start): unknown jobs, schedules that do not parse"},
+            })]})},
         "/api/admin/v1/jobs/{name}/runs": {"get": op(
             "A job's runs, newest first (admin:jobs)", tags=tags, errors=(400, 403, 404),
             params=[path_param("name", description="job name, e.g. infra.purge_idempotency"),

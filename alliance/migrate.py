@@ -17,7 +17,10 @@ from alliance.db import db, is_mysql
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 LOCK_NAME = "alliance_schema_migration"
-_CALLABLE_DEFAULT_NOTE = re.compile(r"^# TODO: \w+: default <function \w+ at 0x[0-9a-f]+> must be added by hand$")
+# peewee's template flags Python-side callable defaults (utcnow, ...) for manual attention;
+# they live in the models, not in the schema, so those notes are dropped.
+_CALLABLE_DEFAULT_NOTE = re.compile(
+    r"^# \w+: \w+: default <function \w+ at 0x[0-9a-f]+> must be added by hand$")
 
 
 @contextlib.contextmanager
@@ -74,7 +77,6 @@ def make_migration(name: str, directory: Path = MIGRATIONS_DIR) -> str | None:
     diff = pending_diff()
     if not diff:
         return None
-    # Python-side callable defaults (utcnow, ...) live in the models, not in the schema.
     body = "\n".join(line for line in template(diff).splitlines()
                      if not _CALLABLE_DEFAULT_NOTE.match(line)) + "\n"
     return Runner(db.obj, str(directory)).create(name, body=body)

@@ -1,6 +1,7 @@
 """Every table of the domain, in one list: migrations are generated and checked against it."""
 from __future__ import annotations
 
+from alliance.analytics.models import MerchantDailySales
 from alliance.accounts.models import (AccountMerge, LoginCode, Operator, OperatorAuditLog,
                                       RefreshFamily, RefreshToken, User, WechatIdentity)
 from alliance.catalog.models import CatalogItem
@@ -17,7 +18,12 @@ from alliance.merchants import user_data as _merchant_user_data  # noqa: F401  (
 from alliance.notifications.models import OutboxMessage
 from alliance.officialaccount.models import OaAutoReply, OaFollower, OaInboundMessage
 from alliance.payments.models import PaymentNotification
+from alliance.orders import accounts as _order_user_data  # noqa: F401  (merge handlers)
+from alliance.orders.aftersale_models import AfterSale, Complaint, Review
+from alliance.orders.models import (CartItem, Order, OrderLine, PaymentAttempt, Refund,
+                                    ServiceCode)
 from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
+from alliance.pushes.models import MerchantPush, MerchantPushQuota, PushOptOut
 from alliance.redemptions.models import Redemption
 from alliance.referrals.models import QrImage, ReferralAttribution, ReferralCode, ReferralReward
 
@@ -32,6 +38,9 @@ ALL_MODELS = [
     OaFollower, OaInboundMessage, OaAutoReply,
     PaymentNotification,
     Upload, Merchant, MerchantStatusChange, Shop, StaffMembership, StaffInvite, CatalogItem,
+    Order, OrderLine, PaymentAttempt, Refund, ServiceCode, CartItem, AfterSale, Review, Complaint,
     CouponTemplate, CouponDistribution, Coupon, Redemption, CommissionEntry,
     MerchantLevelRule, MerchantMember, PointsAward,
+    MerchantDailySales,
+    MerchantPush, MerchantPushQuota, PushOptOut,
 ]

@@ -159,6 +159,7 @@ class Settings:
     wechat_subscribe_templates: str | None = None
     wechat_oa_templates: str | None = None
     redemption_undo_minutes: int = 30
+    merchant_push_daily_limit: int = 3
 
     @property
     def is_sandbox(self) -> bool:
@@ -259,7 +260,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
                        ("ALLIANCE_CODE_DAILY_LIMIT_PER_ADDRESS", "code_daily_limit_per_address"),
                        ("ALLIANCE_CODE_DAILY_LIMIT_PER_IP", "code_daily_limit_per_ip"),
                        ("SMTP_PORT", "smtp_port"),
-                       ("ALLIANCE_REDEMPTION_UNDO_MINUTES", "redemption_undo_minutes")):
+                       ("ALLIANCE_REDEMPTION_UNDO_MINUTES", "redemption_undo_minutes"),
+                       ("MERCHANT_PUSH_DAILY_LIMIT", "merchant_push_daily_limit")):
         if get(name):
             try:
                 values[attr] = int(get(name))

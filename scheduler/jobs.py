@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+from alliance.analytics import rollups
 from alliance.coupons import claims as coupon_claims
+from alliance.coupons import reminders as coupon_reminders
 from alliance.infra import idempotency, kv, ratelimit
 from alliance.jobs import services as job_services
 from alliance.members import member_code
 from alliance.notifications import delivery
+from alliance.orders import fulfilment, lifecycle
+from alliance.orders import payments as order_payments
+from alliance.orders import refunds as order_refunds
 from alliance.payments import notices as payment_notices
 from alliance.points import services as points
 from scheduler.registry import JOBS, job
@@ -91,3 +96,45 @@ def expire_coupons(ctx: AppContext) -> dict:
 def dispatch_pending_payment_notices(ctx: AppContext) -> dict:
     """Apply verified payment notices that no handler has applied yet."""
     return {"applied": payment_notices.dispatch_pending()}
+
+
+@job("orders.close_unpaid", every=dt.timedelta(minutes=1))
+def close_unpaid_orders(ctx: AppContext) -> dict:
+    """Close orders unpaid at their deadline, giving back stock, points and coupons."""
+    return lifecycle.close_unpaid_orders(ctx.extras["orders"])
+
+
+@job("payments.reconcile", every=dt.timedelta(minutes=2))
+def reconcile_payments(ctx: AppContext) -> dict:
+    """Ask the providers about open trades whose notification never came, and apply it."""
+    return order_payments.reconcile_pending_payments(ctx.extras["orders"])
+
+
+@job("refunds.refresh", every=dt.timedelta(minutes=2))
+def refresh_refunds(ctx: AppContext) -> dict:
+    """Submit refunds the provider did not take; query those stuck in processing."""
+    return order_refunds.refresh_refunds(ctx.extras["orders"])
+
+
+@job("orders.complete_delivered", every=dt.timedelta(hours=1))
+def complete_delivered_orders(ctx: AppContext) -> dict:
+    """Complete goods shipped long ago whose buyer never confirmed receipt."""
+    return {"completed": fulfilment.complete_delivered_orders()}
+
+
+@job("analytics.daily_sales", cron="30 0 * * *")
+def finish_daily_sales(ctx: AppContext) -> dict:
+    """Rebuild yesterday's daily sales of every merchant (and today's, and late refunds)."""
+    return rollups.refresh_daily_sales()
+
+
+@job("analytics.daily_sales_today", every=dt.timedelta(hours=1))
+def refresh_daily_sales(ctx: AppContext) -> dict:
+    """Refresh today's daily sales of every merchant (and yesterday's, and late refunds)."""
+    return rollups.refresh_daily_sales()
+
+
+@job("coupons.notify_expiring", every=dt.timedelta(hours=1))
+def notify_expiring_coupons(ctx: AppContext) -> dict:
+    """Remind holders of coupons expiring within a day (once per coupon)."""
+    return {"notified": coupon_reminders.notify_expiring_coupons(ctx.notifier)}

@@ -147,12 +147,19 @@ class Registry:
         return sorted(self._specs)
 
     def specs(self, settings: Settings | None = None) -> list[JobSpec]:
-        """The registered jobs with SCHEDULER_SCHEDULES applied (jobs turned off left out)."""
+        """The registered jobs with SCHEDULER_SCHEDULES applied (jobs turned off left out);
+        ConfigurationError when it names an unknown job or a schedule that does not parse."""
+        specs, problems = self.resolve(settings)
+        if problems:
+            raise ConfigurationError("SCHEDULER_SCHEDULES: " + "; ".join(
+                f"{name}: {problem}" for name, problem in sorted(problems.items())))
+        return specs
+
+    def resolve(self, settings: Settings | None = None) -> tuple[list[JobSpec], dict[str, str]]:
+        """Like ``specs``, without refusing: the jobs whose overrides are valid (a job whose
+        override is not keeps its registered schedule), and each problem by job name."""
         overrides = dict(settings.scheduler_schedules) if settings else {}
-        unknown = set(overrides) - set(self._specs)
-        if unknown:
-            raise ConfigurationError("SCHEDULER_SCHEDULES names unknown jobs: "
-                                     + ", ".join(sorted(unknown)))
+        problems = {name: "unknown job" for name in set(overrides) - set(self._specs)}
         specs = []
         for name, spec in sorted(self._specs.items()):
             value = overrides.get(name)
@@ -162,10 +169,9 @@ class Registry:
                 try:
                     spec = replace(spec, schedule=Schedule.parse(value))
                 except ValueError as exc:
-                    raise ConfigurationError(f"SCHEDULER_SCHEDULES: {name}: {exc}") from None
+                    problems[name] = str(exc)
             specs.append(spec)
-        return specs
-
+        return specs, problems
 
 JOBS = Registry()
 job = JOBS.job

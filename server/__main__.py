@@ -144,7 +144,6 @@ def cmd_restore(settings, file: str, force: bool) -> int:
 
 def cmd_serve(settings, processes: int) -> int:
     from tornado.netutil import bind_sockets
-    from tornado.process import fork_processes
 
     if processes != 1:
         # Each process keeps its own metric files here; /metrics adds them up.
@@ -166,10 +165,13 @@ def cmd_serve(settings, processes: int) -> int:
     print(f"serving on http://{settings.host}:{settings.port} ({settings.env} mode)\n"
           f"  API docs: {settings.local_origin}/docs\n"
           f"  console:  {settings.local_origin}/console/", flush=True)
-    if processes != 1:
-        fork_processes(processes or None)
-    asyncio.run(_serve(settings, sockets))
-    return 0
+    if processes == 1:
+        asyncio.run(_serve(settings, sockets))
+        return 0
+    from server import supervisor
+
+    return supervisor.run(processes or os.cpu_count() or 1,
+                          lambda: asyncio.run(_serve(settings, sockets)))
 
 
 async def _serve(settings, sockets) -> None:

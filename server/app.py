@@ -14,6 +14,8 @@ from alliance.members.member_code import MemberCodeSigner
 from alliance.notifications.delivery import Channels, deliver_soon
 from alliance.notifications.outbox import OutboxNotifier
 from alliance.notifications.templates import TemplateBook
+from alliance.orders.context import OrderContext
+from alliance.orders.wiring import install as install_orders
 from alliance.protect import FieldProtector
 from config.settings import Settings
 from payments import make_gateways
@@ -73,7 +75,16 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
     )
     ctx.extras["wechat_client"] = miniapp_client
     ctx.extras["wechat_clients"] = wechat_clients
+    # Bulk sends (merchant pushes) leave delivery to the scheduler's sweep
+    # (notifications.deliver_outbox): thousands of messages never queue on the workers
+    # that serve requests.
+    ctx.extras["bulk_notifier"] = OutboxNotifier()
     ctx.extras["payment_gateways"] = make_gateways(settings)
+    ctx.extras["orders"] = OrderContext(gateways=ctx.extras["payment_gateways"],
+                                        notifier=ctx.notifier,
+                                        miniapp_appid=settings.wechat_miniapp_appid,
+                                        referral_reward_points=settings.referral_reward_points)
+    install_orders(ctx.extras["orders"])
     return ctx
 
 

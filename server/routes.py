@@ -1,24 +1,31 @@
 """Every URL the server answers, and the OpenAPI fragments that document them."""
 from __future__ import annotations
 
+import admin_api.analytics
 import admin_api.auth
 import admin_api.catalog
 import admin_api.coupons
 import admin_api.jobs
 import admin_api.merchants
 import admin_api.oa
+import admin_api.orders
 import miniprogram_api.account
+import miniprogram_api.aftersales
 import miniprogram_api.applications
 import miniprogram_api.auth
 import miniprogram_api.counter
 import miniprogram_api.coupons
 import miniprogram_api.members
+import miniprogram_api.merchant_analytics
 import miniprogram_api.merchant_catalog
 import miniprogram_api.merchant_coupons
 import miniprogram_api.merchant_members
+import miniprogram_api.merchant_orders
 import miniprogram_api.merchant_shops
 import miniprogram_api.merchant_staff
 import miniprogram_api.merchants
+import miniprogram_api.orders
+import miniprogram_api.pushes
 import miniprogram_api.referrals
 import miniprogram_api.staff
 import miniprogram_api.uploads
@@ -40,18 +47,25 @@ API_MODULES = [
     miniprogram_api.merchant_shops,
     miniprogram_api.merchant_staff,
     miniprogram_api.merchant_catalog,
+    miniprogram_api.orders,
+    miniprogram_api.aftersales,
+    miniprogram_api.merchant_orders,
+    admin_api.orders,
+    admin_api.auth,
+    payments.notify_handlers,
     miniprogram_api.coupons,
     miniprogram_api.merchant_coupons,
     miniprogram_api.counter,
     miniprogram_api.merchant_members,
-    admin_api.auth,
+    miniprogram_api.pushes,
     admin_api.merchants,
     admin_api.catalog,
     admin_api.coupons,
     admin_api.jobs,
     admin_api.oa,
+    admin_api.analytics,
+    miniprogram_api.merchant_analytics,
     wechat_handlers.oa,
-    payments.notify_handlers,
 ]
 
 

@@ -45,11 +45,8 @@ def failing_once(calls: list) -> Callable:
     return handle
 
 
-class PaymentTestCase(ApiTestCase):
-    def setUp(self):
-        super().setUp()
-        self.addCleanup(notices.register_payment_handler, None)
-        self.addCleanup(notices.register_refund_handler, None)
+class ProviderCalls:
+    """Calls that block on the providers' stand-ins, served by this test's own loop."""
 
     @property
     def extras(self) -> dict:
@@ -84,20 +81,41 @@ class PaymentTestCase(ApiTestCase):
                 query = query.where(getattr(PaymentNotification, name) == value)
             return list(query)
 
-    def post_concurrently(self, path: str, body: bytes, headers: dict, copies: int) -> list[int]:
-        """POST the same request from ``copies`` threads at once; their statuses."""
-        statuses: list[int] = []
-        barrier = threading.Barrier(copies)
+    def run_together(self, count: int, work: Callable[[int], T]) -> list:
+        """``work(i)`` from ``count`` threads started together while this loop keeps
+        serving (the application and its stand-ins answer them); each result, or the
+        exception raised."""
+        outcomes: list = []
+        barrier = threading.Barrier(count)
 
-        def post():
+        def run(i: int) -> None:
             barrier.wait()
-            statuses.append(requests.post(self.get_url(path), data=body, headers=headers,
-                                          timeout=20).status_code)
+            try:
+                outcomes.append(work(i))
+            except Exception as exc:  # the outcome is what the test counts
+                outcomes.append(exc)
 
-        threads = [threading.Thread(target=post) for _ in range(copies)]
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
         for thread in threads:
             thread.start()
-        self.wait_for(lambda: len(statuses) == copies, timeout=20)
+        self.wait_for(lambda: len(outcomes) == count, timeout=30)
         for thread in threads:
             thread.join()
-        return statuses
+        return outcomes
+
+    def post_concurrently(self, path: str, body: bytes, headers: dict, copies: int) -> list[int]:
+        """POST the same request from ``copies`` threads at once; their statuses."""
+        return self.run_together(copies, lambda i: requests.post(
+            self.get_url(path), data=body, headers=headers, timeout=20).status_code)
+
+
+class PaymentTestCase(ProviderCalls, ApiTestCase):
+    """The notification mechanism alone: the orders' handlers (installed by make_app) are
+    taken out, and each test registers what it observes with."""
+
+    def setUp(self):
+        super().setUp()
+        notices.register_payment_handler(None)
+        notices.register_refund_handler(None)
+        self.addCleanup(notices.register_payment_handler, None)
+        self.addCleanup(notices.register_refund_handler, None)

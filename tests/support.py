@@ -127,10 +127,14 @@ class ApiTestCase(AsyncHTTPTestCase):
         return self.app
 
     def tearDown(self):
+        from alliance.payments import notices
+
         ctx = self.app.settings["ctx"]
         if "mail_sandbox" in ctx.extras:
             ctx.extras["mail_sandbox"].stop()
         super().tearDown()
+        notices.register_payment_handler(None)  # make_app installed the orders' handlers
+        notices.register_refund_handler(None)
         ctx.executor.shutdown(wait=True)
         if "sandbox_executor" in ctx.extras:
             ctx.extras["sandbox_executor"].shutdown(wait=True)

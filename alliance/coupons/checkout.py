@@ -6,7 +6,8 @@ The orders work calls, inside its order transaction:
      the shop coupon leaves);
   2. ``reserve_coupons(plan, order_ref)`` -> the coupons are locked to the order;
   3. on payment ``consume_coupons(order_ref)`` (locked -> used), on cancellation or an
-     expired payment ``release_coupons(order_ref)`` (locked -> active again).
+     expired payment ``release_coupons(order_ref)`` (locked -> active again);
+  4. on a refund of everything paid ``restore_coupons(order_ref)`` (used -> active again).
 Every step is a guarded update: a coupon is held by one order at most and never used twice.
 """
 from __future__ import annotations
@@ -127,3 +128,10 @@ def release_coupons(order_ref: str) -> int:
     retires those whose validity ended meanwhile). The number released."""
     return (Coupon.update(status="active", order_ref=None)
             .where(Coupon.order_ref == order_ref, Coupon.status == "locked").execute())
+
+
+def restore_coupons(order_ref: str) -> int:
+    """The order was refunded in full: its used coupons are the consumer's again (the
+    expiry job retires those whose validity ended meanwhile). The number restored."""
+    return (Coupon.update(status="active", order_ref=None, used_at=None)
+            .where(Coupon.order_ref == order_ref, Coupon.status == "used").execute())

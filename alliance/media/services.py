@@ -16,8 +16,8 @@ from alliance.media.models import Upload
 from alliance.ports import Storage
 
 # Purposes: what an image is for decides who may see it.
-PUBLIC_PURPOSES = ("logo", "shop_photo", "item_image")
-PRIVATE_PURPOSES = ("licence", "id_card")
+PUBLIC_PURPOSES = ("logo", "shop_photo", "item_image", "review_photo")
+PRIVATE_PURPOSES = ("licence", "id_card", "evidence")  # evidence: after-sales, complaints
 PURPOSES = PUBLIC_PURPOSES + PRIVATE_PURPOSES
 SIGNED_URL_TTL_S = 300
 

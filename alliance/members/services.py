@@ -16,7 +16,7 @@ from alliance.accounts.models import User
 from alliance.db import db, transaction, utcnow
 from alliance.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from alliance.members.models import MerchantLevelRule, MerchantMember, PointsAward
-from alliance.merchants.models import Shop
+from alliance.merchants.models import Merchant, Shop
 from alliance.merchants.queries import get_shop
 from alliance.points import services as points
 from alliance.points.rules import points_earned_for
@@ -273,6 +273,7 @@ def _award(merchant_id: int, staff_user_id: int, user_id: int, amount_fen: int, 
         if earned > 0:
             notifier.notify("points.earned", user_id=user_id,
                             data={"points": earned, "merchant_id": merchant_id,
+                                  "merchant_name": Merchant.get_by_id(merchant_id).name,
                                   "balance": points.balance_of(user_id)},
                             dedupe_key=f"points_award:{award.id}")
         return Award(award, False)

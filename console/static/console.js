@@ -3,33 +3,54 @@
 const Console = (() => {
   const pages = [];
   const store = window.sessionStorage;
+  // Mirrors alliance/accounts/permissions.py ROLE_PERMISSIONS for the console roles
+  // (tests/api/test_console.py keeps the two equal).
+  const ROLE_PERMISSIONS = {
+    "administrator": ["admin:merchants", "admin:consumers", "admin:orders", "admin:campaigns", "admin:complaints", "admin:analytics", "admin:settings", "admin:operators", "admin:jobs", "admin:oa"],
+    "operator": ["admin:merchants", "admin:consumers", "admin:orders", "admin:campaigns", "admin:analytics", "admin:jobs", "admin:oa"],
+    "customer_service": ["admin:consumers", "admin:orders", "admin:complaints"],
+  };
+  const ROLE_NAMES = { administrator: "管理员", operator: "运营", customer_service: "客服" };
 
   function session() {
     const raw = store.getItem("alliance.session");
     return raw ? JSON.parse(raw) : null;
   }
 
-  async function api(method, path, body) {
+  function can(permission) {
     const s = session();
-    const headers = { "Content-Type": "application/json" };
-    if (s) headers.Authorization = "Bearer " + s.access_token;
-    let response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    return !!s && (ROLE_PERMISSIONS[s.operator.role] || []).includes(permission);
+  }
+
+  async function api(method, path, body, headers) {
+    const s = session();
+    const all = { "Content-Type": "application/json", ...(headers || {}) };
+    if (s) all.Authorization = "Bearer " + s.access_token;
+    let response = await fetch(path, { method, headers: all, body: body === undefined ? undefined : JSON.stringify(body) });
     if (response.status === 401 && s && s.refresh_token && path !== "/api/admin/v1/auth/refresh") {
       const refreshed = await fetch("/api/admin/v1/auth/refresh", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ refresh_token: s.refresh_token }) });
       if (refreshed.ok) {
         store.setItem("alliance.session", JSON.stringify({ ...s, ...(await refreshed.json()) }));
-        return api(method, path, body);
+        return api(method, path, body, headers);
       }
       logout();
     }
     const text = await response.text();
-    const data = text ? JSON.parse(text) : null;
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
     if (!response.ok) {
       const err = new Error(data && data.error ? data.error.message : "请求失败 (" + response.status + ")");
       err.code = data && data.error ? data.error.code : "HTTP_" + response.status;
+      err.details = (data && data.error && data.error.details) || {};
       throw err;
     }
     return data;
+  }
+
+  // A creating POST carries a fresh Idempotency-Key, so a double click creates one thing.
+  function create(path, body) {
+    const key = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
+    return api("POST", path, body, { "Idempotency-Key": key });
   }
 
   function logout() {
@@ -45,6 +66,11 @@ const Console = (() => {
 
   function fen(value) { return "¥" + (Number(value || 0) / 100).toFixed(2); }
 
+  // "2026-11-28T09:20:53+08:00" -> "2026-11-28 09:20"
+  function time(value) { return value ? String(value).slice(0, 16).replace("T", " ") : "—"; }
+
+  function label(names, value) { return names[value] || value || "—"; }
+
   function table(columns, rows) {
     const head = columns.map(c => "<th>" + esc(c.title) + "</th>").join("");
     const body = rows.map(r => "<tr>" + columns.map(c => "<td>" + (c.html ? c.html(r) : esc(c.value(r))) + "</td>").join("") + "</tr>").join("");
@@ -53,10 +79,35 @@ const Console = (() => {
 
   function register(page) { pages.push(page); }
 
+  // A page names the permission it needs (none: every operator sees it).
+  function visible(page) { return !!session() && (!page.permission || can(page.permission)); }
+
+  // The hash is "#/<page>?a=1&b=2": the page id and its parameters.
+  function params() { return new URLSearchParams(location.hash.split("?")[1] || ""); }
+
+  function go(id, values) {
+    const query = new URLSearchParams();
+    Object.entries(values || {}).forEach(([k, v]) => { if (v !== undefined && v !== null && v !== "") query.set(k, v); });
+    const target = "#/" + id + (query.toString() ? "?" + query : "");
+    if (location.hash === target) route(); else location.hash = target;
+  }
+
+  function notice(message, kind) {
+    let box = document.getElementById("notice");
+    if (!box) { box = document.createElement("div"); box.id = "notice"; document.body.appendChild(box); }
+    box.className = kind === "error" ? "notice error-notice" : "notice";
+    box.textContent = message;
+    clearTimeout(notice.timer);
+    notice.timer = setTimeout(() => box.remove(), kind === "error" ? 8000 : 3000);
+  }
+
+  function failed(e) { notice(e.message + (e.code ? "（" + e.code + "）" : ""), "error"); }
+
   function renderNav(s) {
-    document.getElementById("nav").innerHTML = s ? pages.filter(p => !p.roles || p.roles.includes(s.operator.role))
-      .map(p => `<a href="#/${p.id}" data-id="${p.id}">${esc(p.title)}</a>`).join("") : "";
-    document.getElementById("who").innerHTML = s ? `${esc(s.operator.display_name)}（${esc(s.operator.role)}）<button class="secondary" id="logout">退出</button>` : "";
+    const nav = document.getElementById("nav");
+    nav.innerHTML = s ? pages.filter(visible).map(p => `<a href="#/${p.id}" data-id="${p.id}">${esc(p.title)}</a>`).join("") : "";
+    nav.hidden = !s;
+    document.getElementById("who").innerHTML = s ? `${esc(s.operator.display_name)}（${esc(label(ROLE_NAMES, s.operator.role))}）<button class="secondary" id="logout">退出</button>` : "";
     const button = document.getElementById("logout");
     if (button) button.onclick = async () => { try { await api("POST", "/api/admin/v1/auth/logout"); } catch (e) { /* already gone */ } logout(); };
   }
@@ -65,12 +116,13 @@ const Console = (() => {
     const s = session();
     const id = (location.hash.replace(/^#\//, "") || "").split("?")[0];
     const view = document.getElementById("view");
+    document.querySelectorAll(".overlay").forEach(o => o.remove());  // a dialog of the page left
     renderNav(s);
     if (!s) return renderLogin(view);
-    const page = pages.find(p => p.id === id) || pages[0];
+    const page = pages.filter(visible).find(p => p.id === id) || pages.filter(visible)[0];
     document.querySelectorAll("nav a").forEach(a => a.classList.toggle("active", a.dataset.id === page.id));
     view.innerHTML = "<p class=muted>加载中…</p>";
-    try { await page.render(view); } catch (e) { view.innerHTML = `<p class="error">${esc(e.message)}（${esc(e.code)}）</p>`; }
+    try { await page.render(view, params()); } catch (e) { view.innerHTML = `<p class="error">${esc(e.message)}${e.code ? "（" + esc(e.code) + "）" : ""}</p>`; }
   }
 
   function renderLogin(view) {
@@ -92,5 +144,5 @@ const Console = (() => {
 
   window.addEventListener("hashchange", route);
   window.addEventListener("DOMContentLoaded", route);
-  return { api, register, esc, fen, table, session };
+  return { api, create, register, esc, fen, time, label, table, session, can, params, go, reload: route, notice, failed, ROLE_NAMES };
 })();

@@ -3,6 +3,7 @@ import datetime as dt
 
 from alliance.db import connection
 from alliance.jobs import services
+from config.settings import ConfigurationError
 from scheduler.jobs import JOBS
 from scheduler.runner import Scheduler
 from tests.support import ApiTestCase
@@ -97,3 +98,26 @@ class JobsApiTest(ApiTestCase):
 
     def test_anonymous_request_is_unauthenticated(self):
         self.assert_error(self.api("GET", "/api/admin/v1/jobs"), 401, "UNAUTHENTICATED")
+
+
+class JobsApiWithWrongSchedulesTest(ApiTestCase):
+    """SCHEDULER_SCHEDULES names a job that does not exist and a cron that does not parse: the
+    scheduler refuses to start, the list still answers and says what is wrong."""
+
+    env = {"SCHEDULER_SCHEDULES": "no.such_job=60;jobs.purge_runs=cron:99 * * * *;"
+                                  "infra.purge_key_values=off"}
+
+    def test_jobs_list_reports_the_unknown_job_and_the_bad_schedule(self):
+        response = self.api("GET", "/api/admin/v1/jobs", token=self.operator_token("operator"))
+        assert response.status == 200, response.body
+        jobs = {item["name"]: item for item in response.json["items"]}
+        assert set(jobs) == set(JOBS.names())
+        assert jobs["infra.purge_key_values"]["enabled"] is False
+        assert jobs["jobs.purge_runs"]["schedule"] == "cron 15 3 * * * (Asia/Shanghai)"
+        errors = {e["job"]: e["error"] for e in response.json["configuration_errors"]}
+        assert set(errors) == {"no.such_job", "jobs.purge_runs"}
+        assert errors["no.such_job"] == "unknown job"
+
+    def test_the_scheduler_refuses_the_same_settings(self):
+        with self.assertRaisesRegex(ConfigurationError, "no.such_job.*unknown job"):
+            Scheduler(self.app.settings["ctx"], JOBS)

@@ -1,0 +1,174 @@
+"""Operators' order management: every order, the abnormal ones, statistics, after-sale
+arbitration and complaints. Every action is recorded in the operators' audit log."""
+from __future__ import annotations
+
+from alliance.errors import ValidationFailed
+from alliance.orders import abnormal, aftersales, feedback, reports
+from alliance.orders.access import any_order
+from alliance.orders.aftersale_models import AFTER_SALE_STATUSES
+from alliance.orders.queries import (OPERATOR, after_sale_view, list_after_sales, list_orders,
+                                     order_view)
+from miniprogram_api.orders import ORDER_NO
+from server import validation as v
+from server.base import BaseHandler, authenticated
+
+ID_MAX = 2**31 - 1
+
+
+class AdminBase(BaseHandler):
+    @property
+    def octx(self):
+        return self.ctx.extras["orders"]
+
+
+class OrdersHandler(AdminBase):
+    @authenticated("admin:orders", kind="operator")
+    async def get(self):
+        flag = self.query("abnormal")
+        if flag is not None:
+            flag = v.one_of(flag, "abnormal", ("true", "false")) == "true"
+        ids = {name: v.query_int(self.query(name), name, default=None, minimum=1, maximum=ID_MAX)
+               for name in ("merchant_id", "user_id")}
+        self.write_json(await self.run_sync(
+            list_orders, OPERATOR, status=self.query("status"), abnormal=flag,
+            order_no=self.query("order_no"), created_from=self.query("from"),
+            created_to=self.query("to"), cursor=self.query("cursor"), limit=v.page_limit(self.query("limit")),
+            **ids))
+
+
+class OrderHandler(AdminBase):
+    @authenticated("admin:orders", kind="operator")
+    async def get(self, order_no: str):
+        self.write_json(await self.run_sync(lambda: order_view(any_order(order_no), OPERATOR)))
+
+
+class AbnormalResolutionHandler(AdminBase):
+    @authenticated("admin:orders", kind="operator")
+    async def post(self, order_no: str):
+        note = v.string(self.json_body(), "note", max_length=500)
+        self.write_json(await self.run_sync(lambda: order_view(
+            abnormal.resolve_abnormal(self.principal.id, order_no, note), OPERATOR)))
+
+
+class OrderStatsHandler(AdminBase):
+    @authenticated("admin:orders", kind="operator")
+    async def get(self):
+        self.write_json(await self.run_sync(reports.platform_order_stats, self.query("from"),
+                                            self.query("to")))
+
+
+class AfterSalesHandler(AdminBase):
+    @authenticated("admin:complaints", kind="operator")
+    async def get(self):
+        self.write_json(await self.run_sync(
+            list_after_sales, self.ctx.settings.secret_key, status=self.query("status"),
+            cursor=self.query("cursor"), limit=v.page_limit(self.query("limit"))))
+
+
+class ArbitrationHandler(AdminBase):
+    @authenticated("admin:complaints", kind="operator")
+    async def post(self, after_sale_id: str):
+        body = self.json_body()
+        refund = body.get("refund")
+        if not isinstance(refund, bool):
+            raise ValidationFailed("请选择退款或驳回", details={"field": "refund"})
+        note = v.string(body, "note", max_length=255)
+        amount = v.integer(body, "amount_fen", required=False, minimum=1, maximum=10**12)
+
+        def decide():
+            request = aftersales.arbitrate(self.octx, self.principal.id, int(after_sale_id),
+                                           refund, note, amount)
+            return after_sale_view(request, self.ctx.settings.secret_key)
+
+        self.write_json(await self.run_sync(decide))
+
+
+class ComplaintsHandler(AdminBase):
+    @authenticated("admin:complaints", kind="operator")
+    async def get(self):
+        status = self.query("status")
+        if status is not None:
+            v.one_of(status, "status", ("open", *feedback.COMPLAINT_OUTCOMES))
+        self.write_json(await self.run_sync(feedback.list_complaints, status=status,
+                                            cursor=self.query("cursor"), limit=v.page_limit(self.query("limit"))))
+
+
+class ComplaintResolutionHandler(AdminBase):
+    @authenticated("admin:complaints", kind="operator")
+    async def post(self, complaint_id: str):
+        body = self.json_body()
+        outcome = v.one_of(body.get("outcome"), "outcome", feedback.COMPLAINT_OUTCOMES)
+        resolution = v.string(body, "resolution", max_length=500)
+        self.write_json(await self.run_sync(lambda: feedback.complaint_view(
+            feedback.resolve_complaint(self.principal.id, int(complaint_id), outcome, resolution))))
+
+
+def routes() -> list:
+    prefix = "/api/admin/v1"
+    return [
+        (rf"{prefix}/orders", OrdersHandler),
+        (rf"{prefix}/orders/{ORDER_NO}", OrderHandler),
+        (rf"{prefix}/orders/{ORDER_NO}/abnormal-resolution", AbnormalResolutionHandler),
+        (rf"{prefix}/order-stats", OrderStatsHandler),
+        (rf"{prefix}/after-sales", AfterSalesHandler),
+        (rf"{prefix}/after-sales/([0-9]{{1,10}})/arbitration", ArbitrationHandler),
+        (rf"{prefix}/complaints", ComplaintsHandler),
+        (rf"{prefix}/complaints/([0-9]{{1,10}})/resolution", ComplaintResolutionHandler),
+    ]
+
+
+def _openapi() -> dict:
+    from server.openapi import (BOOL, FEN, INT, PAGING, STR, list_of, obj, op, path_param,
+                                query_param, ref)
+
+    tags = ["console: orders"]
+    order_no, entity = [path_param("order_no", STR)], [path_param("id", INT)]
+    dates = [query_param("from", STR, "YYYY-MM-DD (Asia/Shanghai)"),
+             query_param("to", STR, "YYYY-MM-DD (Asia/Shanghai)")]
+    operator_order = {"allOf": [ref("Order"), obj({
+        "user_id": INT, "abnormal": BOOL, "abnormal_reason": STR,
+        "attempts": {"type": "array", "items": {"type": "object"}},
+        "refunds": {"type": "array", "items": {"type": "object"}}})]}
+    day = obj({"date": STR, "created": INT, "paid": INT, "paid_fen": FEN, "refunded_fen": FEN})
+    return {
+        "/api/admin/v1/orders": {"get": op(
+            "Every order, newest first", tags=tags, ok=list_of(ref("Order")), errors=(400, 403),
+            params=[query_param("status", STR), query_param("abnormal", {"type": "string",
+                                                                         "enum": ["true", "false"]}),
+                    query_param("merchant_id", INT), query_param("user_id", INT),
+                    query_param("order_no", STR), *dates, *PAGING])},
+        "/api/admin/v1/orders/{order_no}": {"get": op(
+            "One order with its trades, refunds and abnormality", tags=tags, ok=operator_order,
+            params=order_no, errors=(403, 404))},
+        "/api/admin/v1/orders/{order_no}/abnormal-resolution": {"post": op(
+            "Take an order off the abnormal list (audited)", tags=tags, ok=operator_order,
+            params=order_no, body=obj({"note": STR}, ["note"]), errors=(403, 404, 409))},
+        "/api/admin/v1/order-stats": {"get": op(
+            "Orders per day, amounts paid and refunded, status mix, abnormal count "
+            "(at most 92 days; default the last 30)", tags=tags, params=dates, errors=(400, 403),
+            ok=obj({"from": STR, "to": STR, "days": {"type": "array", "items": day},
+                    "totals": obj({"created": INT, "paid": INT, "paid_fen": FEN,
+                                   "refunded_fen": FEN}),
+                    "by_status": {"type": "object"}, "abnormal_open": INT}))},
+        "/api/admin/v1/after-sales": {"get": op(
+            "After-sale requests (status=arbitrating: the disputes to decide)", tags=tags,
+            ok=list_of(ref("AfterSale")), errors=(400, 403),
+            params=[query_param("status", {"type": "string", "enum": list(AFTER_SALE_STATUSES)}),
+                    *PAGING])},
+        "/api/admin/v1/after-sales/{id}/arbitration": {"post": op(
+            "Decide a disputed (or failed) after-sale request: refund or close (audited)",
+            tags=tags, ok=ref("AfterSale"), params=entity, errors=(403, 404, 409, 422),
+            body=obj({"refund": BOOL, "note": STR, "amount_fen": FEN}, ["refund", "note"]))},
+        "/api/admin/v1/complaints": {"get": op(
+            "Complaints, newest first", tags=tags, ok=list_of(ref("Complaint")),
+            errors=(400, 403), params=[query_param("status", {"type": "string", "enum": [
+                "open", *feedback.COMPLAINT_OUTCOMES]}), *PAGING])},
+        "/api/admin/v1/complaints/{id}/resolution": {"post": op(
+            "Resolve or dismiss a complaint (audited)", tags=tags, ok=ref("Complaint"),
+            params=entity, errors=(403, 404, 409),
+            body=obj({"outcome": {"type": "string", "enum": list(feedback.COMPLAINT_OUTCOMES)},
+                      "resolution": STR}, ["outcome", "resolution"]))},
+    }
+
+
+OPENAPI = _openapi()

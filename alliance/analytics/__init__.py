@@ -1,0 +1,1 @@
+"""Analytics: figures rolled up from the business tables for merchants and operators."""

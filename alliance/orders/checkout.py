@@ -1,0 +1,163 @@
+"""Checkout: price a basket on the server and place the order, reserving what it holds.
+
+An order holds the items of one merchant, all goods or all services (ORDER_MULTIPLE_MERCHANTS,
+ORDER_KINDS_MIXED otherwise: the mini-program sends one merchant's basket per order).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from peewee import IntegrityError
+
+from alliance.catalog.models import CatalogItem
+from alliance.catalog.queries import ItemNotFound
+from alliance.coupons.checkout import AppliedCoupon, plan_coupons, reserve_coupons
+from alliance.coupons.checkout import Line as CouponLine
+from alliance.db import db, transaction, utcnow
+from alliance.members.services import member_benefits
+from alliance.merchants.models import Merchant
+from alliance.orders import pricing, reservations
+from alliance.orders.context import OrderContext
+from alliance.orders.errors import (OrderItemsInvalid, OrderKindsMixed, OrderMultipleMerchants,
+                                    PointsExceedLimit)
+from alliance.orders.models import CartItem, Order, OrderLine
+from alliance.orders.numbers import new_order_no
+from alliance.points.services import InsufficientPoints, balance_of
+
+MAX_LINES = 20
+MAX_QUANTITY = 99
+
+
+@dataclass(frozen=True)
+class Basket:
+    """What the buyer asks for: ``items`` as (item_id, quantity), in the order sent; the
+    coupons to use (at most a shop and a platform coupon) and the points to pay with."""
+
+    items: list[tuple[int, int]]
+    coupon_ids: tuple[int, ...] = ()
+    points: int = 0
+
+
+@dataclass(frozen=True)
+class Priced:
+    merchant: Merchant
+    kind: str
+    quote: pricing.Quote
+    coupons: list[AppliedCoupon]
+
+
+def _merged(items: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    if not 1 <= len(items) <= MAX_LINES:
+        raise OrderItemsInvalid(details={"field": "items", "min": 1, "max": MAX_LINES})
+    merged: dict[int, int] = {}
+    for item_id, quantity in items:
+        merged[item_id] = merged.get(item_id, 0) + quantity
+    for item_id, quantity in merged.items():
+        if not 1 <= quantity <= MAX_QUANTITY:
+            raise OrderItemsInvalid("购买数量超出范围", details={
+                "field": "items", "item_id": item_id, "min": 1, "max": MAX_QUANTITY})
+    return list(merged.items())
+
+
+def price_basket(user_id: int, basket: Basket, now: dt.datetime | None = None) -> Priced:
+    """The basket priced from the database (no reservation): ITEM_NOT_FOUND for an item not
+    on sale, ORDER_MULTIPLE_MERCHANTS, ORDER_KINDS_MIXED, the coupons' errors
+    (COUPON_NOT_FOUND, COUPON_NOT_USABLE, COUPON_THRESHOLD_NOT_MET, ...),
+    POINTS_EXCEED_LIMIT, POINTS_INSUFFICIENT."""
+    wanted = _merged(basket.items)
+    found = {item.id: item for item in CatalogItem.select().where(
+        CatalogItem.id.in_([item_id for item_id, _ in wanted]), CatalogItem.status == "on_shelf")}
+    missing = [item_id for item_id, _ in wanted if item_id not in found]
+    if missing:
+        raise ItemNotFound(details={"item_ids": missing})
+    merchant_ids = {item.merchant_id for item in found.values()}
+    if len(merchant_ids) > 1:
+        raise OrderMultipleMerchants(details={"merchant_ids": sorted(merchant_ids)})
+    kinds = {item.kind for item in found.values()}
+    if len(kinds) > 1:
+        raise OrderKindsMixed(details={"kinds": sorted(kinds)})
+    merchant = Merchant.get_by_id(merchant_ids.pop())
+    if merchant.status != "approved":
+        raise ItemNotFound(details={"item_ids": [item_id for item_id, _ in wanted]})
+    kind = kinds.pop()
+    lines = [pricing.LineInput(item_id, found[item_id].name, kind, found[item_id].price_fen,
+                               quantity) for item_id, quantity in wanted]
+    if basket.points < 0:
+        raise OrderItemsInvalid("积分数量不正确", details={"field": "points"})
+    benefits = member_benefits(user_id, merchant.id)
+    coupons = plan_coupons(user_id, list(basket.coupon_ids), merchant.id,
+                           [CouponLine(line.item_id, line.unit_price_fen, line.quantity)
+                            for line in lines], now) if basket.coupon_ids else []
+    terms = {"level_percent_off": benefits.discount_percent,
+             "coupon_discount_fen": sum(c.discount_fen for c in coupons),
+             "multiplier_pct": benefits.points_multiplier_pct}
+    quote = pricing.quote(lines, kind, **terms)
+    if basket.points > quote.max_points:
+        raise PointsExceedLimit(details={"field": "points", "requested": basket.points,
+                                         "max_points": quote.max_points})
+    if basket.points:
+        balance = balance_of(user_id)
+        if basket.points > balance:
+            raise InsufficientPoints(details={"requested": basket.points, "balance": balance})
+        quote = pricing.quote(lines, kind, points=basket.points, **terms)
+    return Priced(merchant, kind, quote, coupons)
+
+
+def quote_basket(user_id: int, basket: Basket) -> dict:
+    """What the basket would cost: the breakdown and its lines (nothing is reserved)."""
+    priced = price_basket(user_id, basket)
+    return {"merchant_id": priced.merchant.id, "kind": priced.kind,
+            **priced.quote.breakdown(),
+            "coupons": [{"coupon_id": c.coupon_id, "tier": c.tier, "discount_fen": c.discount_fen}
+                        for c in priced.coupons],
+            "items": [{"item_id": line.item_id, "name": line.name, "quantity": line.quantity,
+                       "unit_price_fen": line.unit_price_fen, "amount_fen": line.amount_fen,
+                       "discount_fen": line.discount_fen, "payable_fen": line.payable_fen}
+                      for line in priced.quote.lines]}
+
+
+def create_order(octx: OrderContext, user_id: int, basket: Basket, *,
+                 contact: dict[str, str] | None = None, note: str = "",
+                 now: dt.datetime | None = None) -> Order:
+    """Place the order: priced on the server, stock, points and coupons reserved in the
+    same transaction, the ordered items taken out of the cart. OUT_OF_STOCK,
+    POINTS_INSUFFICIENT, COUPON_NOT_USABLE and the pricing errors change nothing."""
+    now = now or utcnow()
+    contact = contact or {}
+    with transaction():
+        priced = price_basket(user_id, basket, now)
+        quote = priced.quote
+        order = _insert_order(
+            user=user_id, merchant=priced.merchant.id, kind=priced.kind,
+            items_fen=quote.items_fen, shipping_fen=quote.shipping_fen,
+            level_discount_fen=quote.level_discount_fen,
+            coupon_discount_fen=quote.coupon_discount_fen, points_used=quote.points_used,
+            points_discount_fen=quote.points_discount_fen, total_fen=quote.total_fen,
+            coupon_ids=json.dumps([c.coupon_id for c in priced.coupons]),
+            discount_fen=quote.discount_fen, payable_fen=quote.payable_fen,
+            earn_points=quote.earn_points, contact_name=contact.get("name", ""),
+            contact_phone=contact.get("phone", ""), address=contact.get("address", ""),
+            note=note, expires_at=now + octx.payment_window, created_at=now, updated_at=now)
+        lines = [OrderLine.create(order=order, item_id=line.item_id, kind=line.kind,
+                                  name=line.name, unit_price_fen=line.unit_price_fen,
+                                  quantity=line.quantity, amount_fen=line.amount_fen,
+                                  discount_fen=line.discount_fen, payable_fen=line.payable_fen)
+                 for line in quote.lines]
+        reservations.reserve(order, lines)
+        reserve_coupons(priced.coupons, order.order_no, now)
+        (CartItem.delete().where(CartItem.user == user_id,
+                                 CartItem.item.in_([line.item_id for line in lines])).execute())
+    return order
+
+
+def _insert_order(**fields) -> Order:
+    for attempt in range(5):
+        try:
+            with db.atomic():  # a savepoint: a colliding number is retried, not fatal
+                return Order.create(order_no=new_order_no(), **fields)
+        except IntegrityError:
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")

@@ -1,0 +1,270 @@
+"""Paying an order: payment attempts with the providers, their notifications, and the
+active query that stands in for a notification that never came.
+
+A notification is matched by ``out_trade_no`` AND amount. Its effect is one guarded UPDATE
+of the attempt (open|closed -> paid) and one of the order (pending_payment -> paid): repeats,
+concurrent repeats and a query confirming the same payment change nothing more. A payment of
+an order that no longer waits for it (cancelled, or paid through another attempt) is
+refunded automatically.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from peewee import IntegrityError, fn
+
+from alliance.accounts.models import WechatIdentity
+from alliance.clock import to_local_iso
+from alliance.db import after_commit, db, transaction, utcnow
+from alliance.errors import AllianceError, Conflict
+from alliance.orders import fulfilment, refunds
+from alliance.orders.abnormal import flag_abnormal
+from alliance.orders.access import owned_order
+from alliance.orders.context import OrderContext
+from alliance.orders.errors import OrderNotPayable, OrderPaymentExpired, PayerIdentityRequired
+from alliance.orders.models import (ATTEMPT_ABNORMAL, ATTEMPT_CLOSED, ATTEMPT_OPEN, ATTEMPT_PAID,
+                                    PAID, PENDING_PAYMENT, SERVICE, SERVICE_ISSUED, Order,
+                                    OrderLine, PaymentAttempt)
+from alliance.orders.numbers import out_trade_no
+from alliance.payments.channels import ALIPAY, gateway_for
+from alliance.payments.errors import (PaymentAlreadyPaid, PaymentTradeClosed, PaymentTradeExists,
+                                      PaymentTradeNotFound, PaymentUnavailable)
+from alliance.ports import PaymentNotice, PrepayRequest, PrepayResult
+
+log = logging.getLogger("alliance.orders.payments")
+
+RECONCILE_AFTER = dt.timedelta(minutes=5)
+
+
+class PaymentInProgress(Conflict):
+    code = "PAYMENT_IN_PROGRESS"
+    message = "支付请求处理中，请稍后再试"
+
+
+def start_payment(octx: OrderContext, user_id: int, order_no: str, channel: str,
+                  client_ip: str | None = None) -> dict:
+    """Open (or reopen) the order's trade on ``channel``; what the mini-program pays with.
+
+    Switching channel closes the other channel's open trade first (a trade found paid
+    there is applied, and this one refused). The same channel again reuses its trade.
+    """
+    gateway = gateway_for(octx.gateways, channel)
+    for _ in range(2):
+        attempt, others, order, payer = _prepare_attempt(octx, user_id, order_no, channel)
+        if any(close_attempt(octx, other) == "paid" for other in others):
+            raise OrderNotPayable(details={"order_no": order_no, "status": PAID})
+        try:
+            result = gateway.prepay(PrepayRequest(
+                out_trade_no=attempt.out_trade_no, amount_fen=attempt.amount_fen,
+                description=_description(order), payer_openid=payer,
+                time_expire=order.expires_at, client_ip=client_ip))
+        except PaymentAlreadyPaid:
+            apply_trade_query(octx, attempt)
+            raise OrderNotPayable(details={"order_no": order_no, "status": PAID}) from None
+        except (PaymentTradeClosed, PaymentTradeExists):
+            _mark_closed(attempt, "closed at the provider")  # the next round opens a new one
+            continue
+        with transaction():
+            (PaymentAttempt.update(provider_ref=result.provider_ref)
+             .where(PaymentAttempt.id == attempt.id).execute())
+        return payment_view(order, attempt, result)
+    raise PaymentInProgress(details={"order_no": order_no})
+
+
+def _prepare_attempt(octx: OrderContext, user_id: int, order_no: str, channel: str):
+    now = utcnow()
+    with transaction():
+        order = owned_order(user_id, order_no)
+        if order.status != PENDING_PAYMENT:
+            raise OrderNotPayable(details={"order_no": order_no, "status": order.status})
+        if order.expires_at <= now:
+            raise OrderPaymentExpired(details={"order_no": order_no})
+        payer = _payer(octx, user_id, channel)
+        open_attempts = list(PaymentAttempt.select().where(PaymentAttempt.order == order.id,
+                                                           PaymentAttempt.status == ATTEMPT_OPEN)
+                             .order_by(PaymentAttempt.seq.desc()))
+        same = [a for a in open_attempts if a.channel == channel]
+        others = [a for a in open_attempts if a.channel != channel]
+        attempt = same[0] if same else _new_attempt(order, channel)
+    return attempt, others, order, payer
+
+
+def _new_attempt(order: Order, channel: str) -> PaymentAttempt:
+    seq = (PaymentAttempt.select(fn.MAX(PaymentAttempt.seq))
+           .where(PaymentAttempt.order == order.id).scalar() or 0) + 1
+    try:
+        with db.atomic():
+            return PaymentAttempt.create(order=order.id, seq=seq, channel=channel,
+                                         out_trade_no=out_trade_no(order.order_no, seq),
+                                         amount_fen=order.payable_fen)
+    except IntegrityError:  # the same order asked to pay twice at once
+        raise PaymentInProgress(details={"order_no": order.order_no}) from None
+
+
+def _payer(octx: OrderContext, user_id: int, channel: str) -> str | None:
+    if channel == ALIPAY:
+        return None
+    identity = WechatIdentity.get_or_none(WechatIdentity.user == user_id,
+                                          WechatIdentity.appid == octx.miniapp_appid)
+    if identity is None:
+        raise PayerIdentityRequired(details={"channel": channel})
+    return identity.openid
+
+
+def _description(order: Order) -> str:
+    names = [line.name for line in OrderLine.select(OrderLine.name)
+             .where(OrderLine.order == order.id).order_by(OrderLine.id).limit(2)]
+    text = names[0] if len(names) == 1 else f"{names[0]}等"
+    return f"{order.merchant.name}-{text}"[:120]
+
+
+def payment_view(order: Order, attempt: PaymentAttempt, result: PrepayResult) -> dict:
+    """The answer of POST /orders/{order_no}/payments."""
+    view = {"order_no": order.order_no, "channel": attempt.channel,
+            "out_trade_no": attempt.out_trade_no, "amount_fen": attempt.amount_fen,
+            "expires_at": to_local_iso(order.expires_at), "client_params": result.client_params}
+    if attempt.channel == ALIPAY:
+        view["order_string"] = result.client_params.get("order_string", "")
+        if "trade_no" in result.client_params:
+            view["trade_no"] = result.client_params["trade_no"]
+    else:
+        view["request_payment"] = result.client_params
+    return view
+
+
+# -- notifications ------------------------------------------------------------------------
+def apply_payment_notice(octx: OrderContext, notice: PaymentNotice) -> str | None:
+    """The registered payment handler (runs in the notification's transaction).
+
+    Returns None when applied (or already applied), or the reason the notice is abnormal:
+    UNKNOWN_TRADE, AMOUNT_MISMATCH (the order is flagged abnormal and stays unpaid).
+    """
+    now = utcnow()
+    attempt = PaymentAttempt.get_or_none(PaymentAttempt.out_trade_no == notice.out_trade_no)
+    if attempt is None or attempt.channel != notice.channel:
+        return "UNKNOWN_TRADE"
+    if not notice.paid:
+        _close_row(attempt, now, f"provider: {notice.trade_state}")
+        return None
+    if notice.amount_fen != attempt.amount_fen:
+        moved = (PaymentAttempt.update(status=ATTEMPT_ABNORMAL, transaction_id=notice.transaction_id,
+                                       note=f"notified {notice.amount_fen} fen, expected {attempt.amount_fen}")
+                 .where(PaymentAttempt.id == attempt.id,
+                        PaymentAttempt.status.in_([ATTEMPT_OPEN, ATTEMPT_CLOSED])).execute())
+        if moved:
+            flag_abnormal(attempt.order_id, "AMOUNT_MISMATCH", now)
+        return "AMOUNT_MISMATCH"
+    taken = (PaymentAttempt.update(status=ATTEMPT_PAID, paid_at=notice.paid_at or now,
+                                   transaction_id=notice.transaction_id,
+                                   note=f"paid: {notice.notification_id}"[:255])
+             .where(PaymentAttempt.id == attempt.id,
+                    PaymentAttempt.status.in_([ATTEMPT_OPEN, ATTEMPT_CLOSED])).execute())
+    if not taken:
+        return None  # this payment was applied already
+    order = Order.get_by_id(attempt.order_id)
+    paid = (Order.update(status=SERVICE_ISSUED if order.kind == SERVICE else PAID,
+                         paid_at=notice.paid_at or now, paid_fen=attempt.amount_fen,
+                         paid_attempt_id=attempt.id, paid_channel=attempt.channel,
+                         transaction_id=notice.transaction_id, updated_at=now)
+            .where(Order.id == order.id, Order.status == PENDING_PAYMENT).execute())
+    if paid:
+        fulfilment.on_paid(octx, Order.get_by_id(order.id), now)
+        others = list(PaymentAttempt.select().where(PaymentAttempt.order == order.id,
+                                                    PaymentAttempt.status == ATTEMPT_OPEN))
+        if others:  # trades of other channels still open: no second payment, please
+            after_commit(lambda: close_quietly(octx, others))
+    else:
+        refunds.refund_stray_payment(octx, PaymentAttempt.get_by_id(attempt.id), now)
+    return None
+
+
+def _close_row(attempt: PaymentAttempt, now: dt.datetime, note: str) -> int:
+    return (PaymentAttempt.update(status=ATTEMPT_CLOSED, closed_at=now, note=note[:255])
+            .where(PaymentAttempt.id == attempt.id, PaymentAttempt.status == ATTEMPT_OPEN)
+            .execute())
+
+
+def _mark_closed(attempt: PaymentAttempt, note: str) -> None:
+    with transaction():
+        _close_row(attempt, utcnow(), note)
+
+
+# -- closing and querying trades (outside transactions: they call the provider) ----------
+def close_quietly(octx: OrderContext, attempts: list[PaymentAttempt]) -> None:
+    """Close trades after a commit; a failure is logged (``reconcile_pending_payments``
+    closes what is left open)."""
+    for attempt in attempts:
+        try:
+            close_attempt(octx, attempt)
+        except Exception:
+            log.exception("closing %s failed", attempt.out_trade_no)
+
+
+def close_attempt(octx: OrderContext, attempt: PaymentAttempt) -> str:
+    """Close the attempt's trade at the provider: "closed", "paid" (it had been paid: the
+    payment is applied) or "unknown" (the provider did not answer; try again later)."""
+    gateway = octx.gateways.get(attempt.channel)
+    if gateway is None:
+        return "unknown"
+    try:
+        gateway.close(attempt.out_trade_no)
+    except (PaymentTradeNotFound, PaymentTradeClosed):
+        pass  # never opened by the buyer, or closed already: it cannot be paid either way
+    except PaymentUnavailable:
+        return "unknown"
+    except AllianceError:  # e.g. paid meanwhile: the trade's state decides
+        return apply_trade_query(octx, attempt)
+    _mark_closed(attempt, "closed by us")
+    return "closed"
+
+
+def apply_trade_query(octx: OrderContext, attempt: PaymentAttempt) -> str:
+    """Ask the provider about the attempt's trade and act on the answer: "paid" (applied
+    as its notification would be), "closed", or "unknown" (unpaid or no answer)."""
+    gateway = octx.gateways.get(attempt.channel)
+    if gateway is None:
+        return "unknown"
+    try:
+        result = gateway.query(attempt.out_trade_no)
+    except AllianceError as exc:
+        log.warning("query of %s failed: %s", attempt.out_trade_no, exc.code)
+        return "unknown"
+    with transaction():
+        (PaymentAttempt.update(checked_at=utcnow()).where(PaymentAttempt.id == attempt.id).execute())
+        if result.state in ("paid", "refunded"):
+            notice = PaymentNotice(
+                channel=attempt.channel, notification_id=f"query:{attempt.out_trade_no}",
+                out_trade_no=attempt.out_trade_no, transaction_id=result.transaction_id or "",
+                amount_fen=result.amount_fen if result.amount_fen is not None else -1,
+                paid=True, trade_state=result.provider_state, paid_at=result.paid_at,
+                payer=result.payer, raw={"source": "query"})
+            return "unknown" if apply_payment_notice(octx, notice) else "paid"
+        if result.state in ("closed", "not_found"):
+            _close_row(attempt, utcnow(), f"query: {result.provider_state}")
+            return "closed"
+    return "unknown"
+
+
+def reconcile_pending_payments(octx: OrderContext, now: dt.datetime | None = None,
+                               older_than: dt.timedelta = RECONCILE_AFTER,
+                               limit: int = 100) -> dict[str, int]:
+    """For the scheduler: query open attempts older than ``older_than`` that no
+    notification settled. Paid ones are applied; closed ones closed; those of orders that
+    no longer wait (cancelled, paid otherwise, past their deadline) closed at the provider.
+    Safe to run concurrently (every effect is a guarded UPDATE)."""
+    now = now or utcnow()
+    attempts = list(PaymentAttempt.select().where(PaymentAttempt.status == ATTEMPT_OPEN,
+                                                  PaymentAttempt.created_at <= now - older_than)
+                    .order_by(PaymentAttempt.checked_at, PaymentAttempt.id).limit(limit))
+    counts = {"checked": 0, "paid": 0, "closed": 0}
+    for attempt in attempts:
+        counts["checked"] += 1
+        outcome = apply_trade_query(octx, attempt)
+        if outcome == "unknown":
+            order = Order.get_by_id(attempt.order_id)
+            if order.status != PENDING_PAYMENT or order.expires_at <= now:
+                outcome = close_attempt(octx, attempt)
+        if outcome in counts:
+            counts[outcome] += 1
+    return counts

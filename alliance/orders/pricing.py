@@ -1,0 +1,147 @@
+"""Checkout pricing, on the server only, in integer fen.
+
+The rules, in the order they apply (README "Orders" repeats them for the mini-program):
+
+1. ``items_fen`` = sum of unit price x quantity, with the prices read from the database.
+2. Level discount: ``floor(items_fen x percent_off / 100)``, the buyer's level benefit at
+   the merchant (``alliance.members.services.member_benefits``).
+3. Coupons: their value on the items as the coupon rules compute it (threshold, scope, at
+   most one shop and one platform coupon; percentage coupons round down;
+   ``alliance.coupons.checkout.plan_coupons``), capped so that, with the level discount,
+   at least 1 fen is left to pay.
+4. Points: ``FEN_PER_POINT`` each, at most ``MAX_PAY_SHARE_PERCENT`` % (rounded down) of
+   what is left after level and coupons (``alliance.points.rules``), and never so much that
+   nothing is left to pay.
+5. Shipping (goods only): ``SHIPPING_FEN``, free when the items after level discount and
+   coupons reach ``FREE_SHIPPING_FROM_FEN``. Shipping is never discounted.
+6. ``total_fen`` = items + shipping; ``discount_fen`` = level + coupons + points;
+   ``payable_fen`` = total − discount, always at least 1 fen (providers take no 0 payment).
+7. The discount is shared among the lines in proportion to their amounts: each share
+   rounded down, the fen left over given one by one to the largest remainders (ties: the
+   earlier line), so the shares add up exactly.
+8. Points earned on payment: ``POINTS_PER_YUAN`` per whole yuan paid for the items
+   (shipping excluded) times the member's multiplier at the merchant, rounded down, funded
+   by the merchant (``alliance.members.services.record_purchase``).
+
+Every discount rounds down: the rounding costs the buyer less than 1 fen per step.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from alliance.points.rules import max_points_for, points_earned_for, points_value_fen
+
+SHIPPING_FEN = 1000
+FREE_SHIPPING_FROM_FEN = 9900
+MIN_PAYABLE_FEN = 1
+
+
+@dataclass(frozen=True)
+class LineInput:
+    item_id: int
+    name: str
+    kind: str
+    unit_price_fen: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    item_id: int
+    name: str
+    kind: str
+    unit_price_fen: int
+    quantity: int
+    amount_fen: int
+    discount_fen: int
+    payable_fen: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    lines: tuple[PricedLine, ...]
+    items_fen: int
+    level_discount_percent: int
+    level_discount_fen: int
+    coupon_discount_fen: int
+    points_used: int
+    points_discount_fen: int
+    max_points: int
+    shipping_fen: int
+    total_fen: int
+    discount_fen: int
+    payable_fen: int
+    earn_points: int
+
+    def breakdown(self) -> dict:
+        """The amounts as the API shows them."""
+        return {"items_fen": self.items_fen, "level_discount_percent": self.level_discount_percent,
+                "level_discount_fen": self.level_discount_fen,
+                "coupon_discount_fen": self.coupon_discount_fen,
+                "points_used": self.points_used, "points_discount_fen": self.points_discount_fen,
+                "max_points": self.max_points, "shipping_fen": self.shipping_fen,
+                "total_fen": self.total_fen, "discount_fen": self.discount_fen,
+                "payable_fen": self.payable_fen, "earn_points": self.earn_points}
+
+
+def items_total(lines: list[LineInput]) -> int:
+    return sum(line.unit_price_fen * line.quantity for line in lines)
+
+
+def level_discount(items_fen: int, percent_off: int) -> int:
+    """Rule 2: the level discount on ``items_fen``."""
+    return items_fen * max(0, min(percent_off, 100)) // 100
+
+
+def max_points(after_coupon_fen: int) -> int:
+    """Rule 4: the most points an order with ``after_coupon_fen`` left can use."""
+    return max(0, min(max_points_for(after_coupon_fen),
+                      (after_coupon_fen - MIN_PAYABLE_FEN) // points_value_fen(1)))
+
+
+def shipping(kind: str, after_coupon_fen: int) -> int:
+    """Rule 5."""
+    if kind != "goods" or after_coupon_fen >= FREE_SHIPPING_FROM_FEN:
+        return 0
+    return SHIPPING_FEN
+
+
+def allocate(total: int, weights: list[int]) -> list[int]:
+    """Rule 7: ``total`` shared in proportion to ``weights`` (largest remainder)."""
+    whole = sum(weights)
+    if total <= 0 or whole <= 0:
+        return [0] * len(weights)
+    shares = [total * w // whole for w in weights]
+    remainders = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
+    for i in remainders[:total - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
+def quote(lines: list[LineInput], kind: str, *, level_percent_off: int = 0,
+          coupon_discount_fen: int = 0, points: int = 0, multiplier_pct: int = 100) -> Quote:
+    """Price ``lines`` (all of one ``kind``). ``coupon_discount_fen`` is what the coupons
+    take off (capped here, rule 3); ``points`` beyond ``max_points`` are not used (the
+    caller checks and says so); ``multiplier_pct`` is the member's points multiplier."""
+    items_fen = items_total(lines)
+    level_fen = level_discount(items_fen, level_percent_off)
+    after_level = items_fen - level_fen
+    coupon_fen = max(0, min(coupon_discount_fen, after_level - MIN_PAYABLE_FEN))
+    after_coupon = after_level - coupon_fen
+    limit = max_points(after_coupon)
+    points_used = max(0, min(points, limit))
+    points_fen = points_value_fen(points_used)
+    shipping_fen = shipping(kind, after_coupon)
+    discount_fen = level_fen + coupon_fen + points_fen
+    shares = allocate(discount_fen, [line.unit_price_fen * line.quantity for line in lines])
+    priced = tuple(PricedLine(line.item_id, line.name, line.kind, line.unit_price_fen,
+                              line.quantity, line.unit_price_fen * line.quantity, share,
+                              line.unit_price_fen * line.quantity - share)
+                   for line, share in zip(lines, shares))
+    items_payable = items_fen - discount_fen
+    return Quote(lines=priced, items_fen=items_fen, level_discount_percent=level_percent_off,
+                 level_discount_fen=level_fen, coupon_discount_fen=coupon_fen,
+                 points_used=points_used, points_discount_fen=points_fen, max_points=limit,
+                 shipping_fen=shipping_fen, total_fen=items_fen + shipping_fen,
+                 discount_fen=discount_fen, payable_fen=items_payable + shipping_fen,
+                 earn_points=points_earned_for(items_payable, multiplier_pct))

@@ -1,0 +1,1 @@
+"""Merchant pushes: messages a merchant sends to a segment of its own members."""

@@ -1,0 +1,74 @@
+"""The console cannot drift from the API: every path its scripts call is documented (with the
+method used), and its role -> permission table is the server's."""
+from __future__ import annotations
+
+import json
+import re
+
+from alliance.accounts.permissions import OPERATOR_ROLES, PERMISSIONS, ROLE_PERMISSIONS
+from tests.support import ApiTestCase
+
+# A quoted or template-literal API path, up to its query string or closing quote.
+PATH = re.compile(r"""["'`](/api/[^"'`?\s]*)""")
+# Console.api("METHOD", "path" ...) and Console.create("path" ...) (a creating POST).
+CALL = re.compile(r"""\bapi\(\s*"(GET|POST|PATCH|PUT|DELETE)",\s*["'`](/api/[^"'`?\s]*)""")
+CREATE = re.compile(r"""\bcreate\(\s*["'`](/api/[^"'`?\s]*)""")
+TEMPLATE = re.compile(r"\$\{[^}]*\}")
+
+
+def normalise(path: str) -> str:
+    """``${...}`` (script) and ``{name}`` (OpenAPI) segments both become ``{}``."""
+    return re.sub(r"\{[^}]*\}", "{}", TEMPLATE.sub("{}", path))
+
+
+class ConsoleContractTest(ApiTestCase):
+    def scripts(self) -> dict[str, str]:
+        page = self.api("GET", "/console/")
+        assert page.status == 200
+        sources = re.findall(r'<script src="([^"]+)"', page.body.decode())
+        assert len(sources) >= 8, sources
+        texts = {}
+        for src in sources:
+            response = self.api("GET", src)
+            assert response.status == 200, src
+            texts[src] = response.body.decode()
+        return texts
+
+    def documented(self) -> dict[str, set[str]]:
+        paths = self.api("GET", "/openapi.json").json["paths"]
+        return {normalise(path): {m.upper() for m in ops} for path, ops in paths.items()}
+
+    def test_console_scripts_call_only_documented_paths(self):
+        documented = self.documented()
+        scripts = self.scripts()
+        seen = set()
+        for src, text in scripts.items():
+            for path in PATH.findall(text):
+                key = normalise(path)
+                seen.add(key)
+                assert key in documented, f"{src} calls {path}, not in the OpenAPI document"
+            for method, path in CALL.findall(text):
+                assert method in documented[normalise(path)], f"{src}: {method} {path} undocumented"
+            for path in CREATE.findall(text):
+                assert "POST" in documented[normalise(path)], f"{src}: POST {path} undocumented"
+        # The pages reach the admin API's areas (a regex that matched nothing would pass above).
+        for area in ("/api/admin/v1/merchants/{}/approve", "/api/admin/v1/items/{}/take-down",
+                     "/api/admin/v1/orders/{}/abnormal-resolution", "/api/admin/v1/order-stats",
+                     "/api/admin/v1/merchant-stats", "/api/admin/v1/after-sales/{}/arbitration",
+                     "/api/admin/v1/complaints/{}/resolution", "/api/admin/v1/coupon-templates/{}",
+                     "/api/admin/v1/oa/auto-replies/{}"):
+            assert area in seen, area
+
+    def test_console_role_permissions_match_the_server(self):
+        core = self.api("GET", "/console/static/console.js").body.decode()
+        table = re.search(r"const ROLE_PERMISSIONS = (\{.*?\});", core, re.S).group(1)
+        roles = json.loads(re.sub(r",\s*}", "}", table))
+        assert set(roles) == set(OPERATOR_ROLES)
+        for role in OPERATOR_ROLES:
+            assert set(roles[role]) == set(ROLE_PERMISSIONS[role]), role
+
+    def test_console_pages_name_registered_permissions(self):
+        needed = set()
+        for text in self.scripts().values():
+            needed |= set(re.findall(r'permission: "([a-z:]+)"', text))
+        assert needed and needed <= set(PERMISSIONS), needed - set(PERMISSIONS)

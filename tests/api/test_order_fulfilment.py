@@ -1,0 +1,139 @@
+"""Goods fulfilment (confirm, ship, receipt, automatic completion), reviews, complaints and
+the sales figures of merchants and operators."""
+import datetime as dt
+import io
+
+from PIL import Image
+
+from alliance.accounts.models import OperatorAuditLog
+from alliance.db import connection, utcnow
+from alliance.media.services import store_image
+from alliance.merchants.models import Merchant
+from alliance.notifications.models import OutboxMessage
+from alliance.orders import fulfilment
+from alliance.orders.models import Order
+from server.storage import make_storage
+from tests.orders_support import OrderTestCase
+
+
+def png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 10, 10)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class FulfilmentTest(OrderTestCase):
+    def setUp(self):
+        super().setUp()
+        self.buyer = self.token("alice")
+        self.staff = self.owner_token()
+        self.order_no = self.paid_order(self.buyer, quantity=2)["order_no"]
+
+    def ship(self):
+        return self.api("POST", f"/api/v1/merchant/orders/{self.order_no}/shipment",
+                        {"carrier": "顺丰", "tracking_no": "SF1234567890"}, token=self.staff)
+
+    def complete(self) -> dict:
+        self.ship()
+        response = self.api("POST", f"/api/v1/orders/{self.order_no}/receipt", {}, token=self.buyer)
+        assert response.status == 200, response.body
+        return response.json
+
+    def upload(self, name: str, purpose: str) -> str:
+        with connection():
+            return store_image(make_storage(self.settings), self.user_id(name), purpose, png(),
+                               self.settings.max_upload_bytes).id
+
+    def test_confirm_ship_and_receive(self):
+        confirmed = self.api("POST", f"/api/v1/merchant/orders/{self.order_no}/confirm", {},
+                             token=self.staff)
+        assert confirmed.json["status"] == "paid" and confirmed.json["confirmed_at"]
+        self.assert_error(self.api("POST", f"/api/v1/merchant/orders/{self.order_no}/confirm", {},
+                                   token=self.staff), 409, "ORDER_STATE_CONFLICT")
+        shipped = self.ship().json
+        assert (shipped["status"], shipped["carrier"], shipped["tracking_no"]) == (
+            "shipped", "顺丰", "SF1234567890")
+        self.assert_error(self.ship(), 409, "ORDER_STATE_CONFLICT")
+        with connection():
+            assert OutboxMessage.select().where(OutboxMessage.event == "order.shipped").count() == 1
+        done = self.api("POST", f"/api/v1/orders/{self.order_no}/receipt", {}, token=self.buyer)
+        assert done.json["status"] == "completed"
+
+    def test_shipped_orders_complete_by_themselves_after_ten_days(self):
+        self.ship()
+        with connection():
+            assert fulfilment.complete_delivered_orders() == 0
+            later = utcnow() + fulfilment.AUTO_RECEIPT_AFTER + dt.timedelta(minutes=1)
+            assert fulfilment.complete_delivered_orders(later) == 1
+            assert Order.get(Order.order_no == self.order_no).status == "completed"
+
+    def test_review_after_completion_once_per_item(self):
+        line_id = self.get_order(self.buyer, self.order_no)["items"][0]["line_id"]
+        body = {"line_id": line_id, "rating": 4, "content": "好吃",
+                "photos": [self.upload("alice", "review_photo")]}
+        early = self.api("POST", f"/api/v1/orders/{self.order_no}/reviews", body, token=self.buyer)
+        self.assert_error(early, 409, "ORDER_STATE_CONFLICT")
+        self.complete()
+        review = self.api("POST", f"/api/v1/orders/{self.order_no}/reviews", body, token=self.buyer)
+        assert review.status == 201 and review.json["photo_urls"][0].startswith("/media/")
+        again = self.api("POST", f"/api/v1/orders/{self.order_no}/reviews", body, token=self.buyer)
+        self.assert_error(again, 409, "ALREADY_REVIEWED")
+        with connection():
+            merchant = Merchant.get_by_id(self.merchant.id)
+            assert (merchant.rating_sum, merchant.rating_count) == (4, 1)
+        public = self.api("GET", f"/api/v1/merchants/{self.merchant.id}/reviews").json
+        assert [r["rating"] for r in public["items"]] == [4]
+        reply = self.api("POST", f"/api/v1/merchant/reviews/{review.json['id']}/reply",
+                         {"reply": "谢谢惠顾"}, token=self.staff)
+        assert reply.json["reply"] == "谢谢惠顾"
+
+    def test_review_with_someone_elses_photo_is_refused(self):
+        self.complete()
+        line_id = self.get_order(self.buyer, self.order_no)["items"][0]["line_id"]
+        body = {"line_id": line_id, "rating": 5, "photos": [self.upload("bob", "review_photo")]}
+        response = self.api("POST", f"/api/v1/orders/{self.order_no}/reviews", body, token=self.buyer)
+        self.assert_error(response, 400, "VALIDATION_FAILED")
+
+    def test_complaint_is_resolved_by_customer_service(self):
+        filed = self.api("POST", "/api/v1/complaints",
+                         {"category": "quality", "content": "面是凉的", "order_no": self.order_no,
+                          "photos": [self.upload("alice", "evidence")]}, token=self.buyer)
+        assert filed.status == 201 and filed.json["merchant_id"] == self.merchant.id
+        service = self.operator_token("customer_service")
+        open_list = self.api("GET", "/api/admin/v1/complaints?status=open", token=service).json
+        assert [c["id"] for c in open_list["items"]] == [filed.json["id"]]
+        resolved = self.api("POST", f"/api/admin/v1/complaints/{filed.json['id']}/resolution",
+                            {"outcome": "resolved", "resolution": "已协调商家补偿"}, token=service)
+        assert resolved.json["status"] == "resolved"
+        again = self.api("POST", f"/api/admin/v1/complaints/{filed.json['id']}/resolution",
+                         {"outcome": "dismissed", "resolution": "x"}, token=service)
+        self.assert_error(again, 409, "ORDER_STATE_CONFLICT")
+        mine = self.api("GET", "/api/v1/complaints", token=self.buyer).json
+        assert mine["items"][0]["status"] == "resolved"
+        with connection():
+            assert OperatorAuditLog.get().action == "complaint.resolve"
+
+    def test_merchant_sales_report_counts_the_days_sales(self):
+        self.paid_order(self.buyer, self.service)
+        report = self.api("GET", "/api/v1/merchant/sales-report", token=self.staff).json
+        assert report["totals"]["orders"] == 2
+        assert report["totals"]["paid_fen"] == 7000 + 5000
+        assert report["totals"]["units"] == 3
+        assert report["days"][-1]["orders"] == 2 and len(report["days"]) == 7
+        assert report["top_items"][0]["item_id"] == self.goods.id
+        self.assert_error(self.api("GET", "/api/v1/merchant/sales-report?from=2026-01-01&to=2026-03-01",
+                                   token=self.staff), 400, "VALIDATION_FAILED")
+
+    def test_operator_statistics_and_abnormal_resolution(self):
+        with connection():
+            Order.update(abnormal=True, abnormal_reason="AMOUNT_MISMATCH").execute()
+        admin = self.operator_token("operator")
+        stats = self.api("GET", "/api/admin/v1/order-stats", token=admin).json
+        assert (stats["totals"]["created"], stats["totals"]["paid"], stats["abnormal_open"]) == (1, 1, 1)
+        assert stats["by_status"] == {"paid": 1}
+        resolved = self.api("POST", f"/api/admin/v1/orders/{self.order_no}/abnormal-resolution",
+                            {"note": "已人工核实"}, token=admin)
+        assert resolved.status == 200 and resolved.json["abnormal"] is False
+        again = self.api("POST", f"/api/admin/v1/orders/{self.order_no}/abnormal-resolution",
+                         {"note": "x"}, token=admin)
+        self.assert_error(again, 409, "ORDER_STATE_CONFLICT")

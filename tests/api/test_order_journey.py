@@ -1,0 +1,27 @@
+"""The core journey at the HTTP level: log in, order, pay through the provider's stand-in
+(a real signed notification reaches our notify URL), and the order is paid."""
+from alliance.db import connection
+from alliance.notifications.models import OutboxMessage
+from alliance.points.models import PointsEntry
+from tests.orders_support import OrderTestCase
+
+
+class OrderJourneyTest(OrderTestCase):
+    def test_order_paid_with_wechatpay_is_paid(self):
+        token = self.token("alice")
+        created = self.order(token, quantity=2)
+        assert (created["status"], created["total_fen"], created["discount_fen"],
+                created["payable_fen"]) == ("pending_payment", 7000, 0, 7000)
+        assert self.stock(self.goods) == 8
+        payment = self.start_payment(token, created["order_no"])
+        assert payment["amount_fen"] == 7000 and payment["out_trade_no"].startswith(created["order_no"])
+        assert set(payment["request_payment"]) == {"timeStamp", "nonceStr", "package", "signType", "paySign"}
+        outcome = self.provider_pays(payment)
+        assert outcome["deliveries"][0]["accepted"] is True
+        order = self.get_order(token, created["order_no"])
+        assert (order["status"], order["paid_fen"], order["paid_channel"]) == ("paid", 7000, "wechatpay")
+        with connection():
+            earned = PointsEntry.select().where(PointsEntry.ref_id == created["order_no"],
+                                                PointsEntry.kind == "earn")
+            assert [e.amount for e in earned] == [60]
+            assert OutboxMessage.select().where(OutboxMessage.event == "order.paid").count() == 1
