@@ -73,7 +73,6 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
         storage=make_storage(settings),
         protector=FieldProtector(settings.secret_key),
     )
-    ctx.extras["wechat_client"] = miniapp_client
     ctx.extras["wechat_clients"] = wechat_clients
     # Bulk sends (merchant pushes) leave delivery to the scheduler's sweep
     # (notifications.deliver_outbox): thousands of messages never queue on the workers
