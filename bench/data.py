@@ -17,6 +17,7 @@ from peewee import chunked, fn
 from alliance.accounts.models import User, WechatIdentity
 from alliance.catalog.models import CatalogItem
 from alliance.db import connection, transaction, utcnow
+from alliance.merchants.geo import lat_band
 from alliance.merchants.identifiers import credit_code_check_char
 from alliance.merchants.industries import INDUSTRIES
 from alliance.merchants.models import Merchant, Shop
@@ -141,8 +142,8 @@ def load_shops(settings: Settings, scale: Scale) -> int:
             for n in range(scale.shops):
                 lat, lng = bench_position(rng)
                 yield {"merchant": ids[n % len(ids)], "name": f"压测门店{n}", "address": "上海市",
-                       "lat": lat, "lng": lng, "status": "open", "listed": True,
-                       "created_at": now, "updated_at": now}
+                       "lat": lat, "lng": lng, "lat_band": lat_band(lat), "status": "open",
+                       "listed": True, "created_at": now, "updated_at": now}
 
         return insert_chunked(Shop, shops())
 

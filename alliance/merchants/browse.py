@@ -1,8 +1,9 @@
 """The consumer merchant list: by industry, name, popularity, or nearest first.
 
-Nearest first reads shops through the (listed, lat, lng) index inside a bounding box
-around the consumer, computes the exact (haversine) distance in Python and keeps each
-merchant's nearest shop. The box starts at the radius recent searches needed and grows by
+Nearest first reads shops inside a bounding box around the consumer through the (listed,
+lat_band, lng, lat, merchant) index alone (one short longitude range per latitude band of the
+box), computes the exact (haversine) distance in Python and keeps each merchant's nearest
+shop. The box starts at the radius recent searches needed and grows by
 the density it sees until it holds a full page beyond the cursor, up to ``MAX_RADIUS_M``:
 merchants farther away than that are not "nearby" and are left out of the distance order
 (the popular order lists them). The
@@ -10,12 +11,15 @@ cursor is (distance, merchant id) of the last row, so pages never overlap or ski
 """
 from __future__ import annotations
 
+import functools
 import math
 
 from peewee import fn
 
+from alliance.db import Arg, Prepared
+
 from alliance.errors import ValidationFailed
-from alliance.merchants.geo import bounding_box, haversine_m
+from alliance.merchants.geo import bounding_box, haversine_m, lat_bands
 from alliance.merchants.industries import INDUSTRIES
 from alliance.merchants.models import Merchant, Shop
 from alliance.merchants.views import merchant_summary
@@ -106,28 +110,58 @@ def _shops_with_merchants(shop_ids: list[int]) -> dict[int, Shop]:
     """The shops (with what a list shows of them and of their merchants) by id."""
     if not shop_ids:
         return {}
-    query = (Shop.select(Shop.id, Shop.name, Shop.address, Shop.logo_upload, Shop.merchant,
-                         *SUMMARY_COLUMNS)
-             .join(Merchant).where(Shop.id.in_(shop_ids)))
-    return {shop.id: shop for shop in query}
+    return {shop.id: shop for shop in _shops_read(len(shop_ids)).rows(*shop_ids)}
+
+
+@functools.cache
+def _shops_read(count: int) -> Prepared:
+    """The read of ``count`` shops by id (at most a page: a few shapes, each compiled once)."""
+    return Prepared(lambda: Shop.select(Shop.id, Shop.name, Shop.address, Shop.logo_upload,
+                                        Shop.merchant, *SUMMARY_COLUMNS)
+                    .join(Merchant).where(Shop.id.in_([Arg(i) for i in range(count)])))
 
 
 def _nearest_within(lat: float, lng: float, radius: float, industry: str | None,
                     q: str | None) -> dict[int, tuple[float, int]]:
     """merchant id -> (distance, shop id) of its nearest listed shop within ``radius``."""
     min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, radius)
-    query = (Shop.select(Shop.id, Shop.merchant, Shop.lat, Shop.lng)
-             .where(Shop.listed == True, Shop.lat.between(min_lat, max_lat),  # noqa: E712
-                    Shop.lng.between(min_lng, max_lng)))
-    if industry is not None or q:
-        query = _merchant_filter(query.join(Merchant), industry, q)
+    bands = lat_bands(min_lat, max_lat)
+    if q:
+        query = _merchant_filter(_box_query(list(bands), min_lng, max_lng, min_lat, max_lat)
+                                 .join(Merchant), industry, q)
+        shops = query.tuples()
+    elif industry is not None:
+        shops = _box_read(len(bands), True).rows(*bands, min_lng, max_lng, min_lat, max_lat,
+                                                 industry)
+    else:
+        shops = _box_read(len(bands), False).rows(*bands, min_lng, max_lng, min_lat, max_lat)
     nearest: dict[int, tuple[float, int]] = {}
-    for shop_id, merchant_id, shop_lat, shop_lng in query.tuples():
+    for shop_id, merchant_id, shop_lat, shop_lng in shops:
         distance = haversine_m(lat, lng, shop_lat, shop_lng)
         if distance <= radius and (merchant_id not in nearest
                                    or (distance, shop_id) < nearest[merchant_id]):
             nearest[merchant_id] = (distance, shop_id)
     return nearest
+
+
+def _box_query(bands, min_lng, max_lng, min_lat, max_lat):
+    """(id, merchant, lat, lng) of the listed shops in the box: a longitude range per band."""
+    return (Shop.select(Shop.id, Shop.merchant, Shop.lat, Shop.lng)
+            .where(Shop.listed == True, Shop.lat_band.in_(bands),  # noqa: E712
+                   Shop.lng.between(min_lng, max_lng), Shop.lat.between(min_lat, max_lat)))
+
+
+@functools.cache
+def _box_read(bands: int, by_industry: bool) -> Prepared:
+    """``_box_query`` over ``bands`` bands (of one industry), compiled once: its arguments are
+    the bands, min and max longitude, min and max latitude (and the industry)."""
+    def build():
+        query = _box_query([Arg(i) for i in range(bands)], Arg(bands), Arg(bands + 1),
+                           Arg(bands + 2), Arg(bands + 3))
+        if by_industry:
+            query = query.join(Merchant).where(Merchant.industry == Arg(bands + 4))
+        return query.tuples()
+    return Prepared(build)
 
 
 def _popular_page(industry: str | None, q: str | None, cursor: str | None, limit: int,

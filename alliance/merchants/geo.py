@@ -5,6 +5,10 @@ import math
 
 EARTH_RADIUS_M = 6_371_008.8
 _M_PER_DEG_LAT = math.pi * EARTH_RADIUS_M / 180
+# Latitude bands of 0.01 degree (about 1.1 km): a shop's ``lat_band``. The nearby search reads
+# the (listed, lat_band, lng) index as one short longitude range per band of its box instead
+# of one range over the whole latitude stripe of the box (every longitude of a city).
+BANDS_PER_DEGREE = 100
 
 
 def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
@@ -30,3 +34,13 @@ def bounding_box(lat: float, lng: float, radius_m: float) -> tuple[float, float,
     if lng - dlng < -180 or lng + dlng > 180:
         return min_lat, max_lat, -180.0, 180.0
     return min_lat, max_lat, lng - dlng, lng + dlng
+
+
+def lat_band(lat: float) -> int:
+    """The latitude band of ``lat`` (monotonic in ``lat``: a box's bands hold its points)."""
+    return math.floor(lat * BANDS_PER_DEGREE)
+
+
+def lat_bands(min_lat: float, max_lat: float) -> range:
+    """The bands of every latitude from ``min_lat`` to ``max_lat``."""
+    return range(lat_band(min_lat), lat_band(max_lat) + 1)

@@ -6,6 +6,7 @@ from peewee import (AutoField, BigIntegerField, BooleanField, CharField, DoubleF
 
 from alliance.accounts.models import User
 from alliance.db import BaseModel, UTCDateTimeField, utcnow
+from alliance.merchants import geo
 
 MERCHANT_STATUSES = ("pending", "approved", "rejected", "suspended")
 
@@ -70,7 +71,8 @@ class Shop(BaseModel):
     """A physical shop of a merchant; coordinates are GCJ-02 (what WeChat's maps use).
 
     ``listed`` is true while the merchant is approved and the shop open for business: the
-    nearby search reads it through the (listed, lat, lng) index without a join.
+    nearby search reads it, with ``lat_band`` (``geo.lat_band(lat)``, kept by ``save`` and by
+    the shops service), through the (listed, lat_band, lng, lat, merchant) index alone.
     """
 
     id = AutoField()
@@ -81,6 +83,7 @@ class Shop(BaseModel):
     address = CharField(max_length=255)
     lat = DoubleField()
     lng = DoubleField()
+    lat_band = IntegerField()
     phone = CharField(max_length=20, default="")
     opening_hours = TextField(default="{}")  # JSON: {"mon": [["09:00", "21:00"]], ...}
     photos = TextField(default="[]")  # JSON list of upload ids
@@ -90,7 +93,11 @@ class Shop(BaseModel):
     updated_at = UTCDateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("listed", "lat", "lng"), False),)
+        indexes = ((("listed", "lat_band", "lng", "lat", "merchant"), False),)
+
+    def save(self, *args, **kwargs):
+        self.lat_band = geo.lat_band(self.lat)
+        return super().save(*args, **kwargs)
 
 
 class StaffMembership(BaseModel):

@@ -10,6 +10,7 @@ from alliance.checks import text
 from alliance.db import transaction, utcnow
 from alliance.errors import ValidationFailed
 from alliance.media.services import attachable_uploads, owned_upload
+from alliance.merchants.geo import lat_band
 from alliance.merchants.hours import validate_hours
 from alliance.merchants.models import Merchant, Shop
 from alliance.merchants.queries import get_shop
@@ -50,6 +51,7 @@ def _clean(changes: dict[str, Any], actor_user_id: int | None,
         if "lat" not in values or "lng" not in values:
             raise ValidationFailed("经纬度需同时提供", details={"field": "lat"})
         values["lat"], values["lng"] = _coordinates(values["lat"], values["lng"])
+        values["lat_band"] = lat_band(values["lat"])  # Shop.update does not call Shop.save
     if "opening_hours" in values:
         values["opening_hours"] = json.dumps(validate_hours(values["opening_hours"]))
     if "status" in values and values["status"] not in SHOP_STATUSES:

@@ -7,3 +7,23 @@ def test_migrated_schema_matches_the_models(database):
 
 def test_migrate_twice_applies_nothing(database):
     assert migrate() == []
+
+
+def test_shop_lat_band_migration_fills_the_existing_shops(tmp_path):
+    from alliance.db import connection, init_db
+    from alliance.merchants.geo import lat_band
+    from alliance.merchants.models import Shop
+    from tests.factories import make_merchant
+
+    init_db(f"sqlite:///{tmp_path / 'before-bands.sqlite3'}")
+    with connection():
+        migrate(target="0014_rollups")
+        merchant = make_merchant()
+        # Shop.insert leaves out lat_band (no default), as rows written before it existed.
+        lats = {Shop.insert(merchant=merchant, name="旧门店", address="上海", lat=lat,
+                            lng=121.47).execute(): lat
+                for lat in (31.2304, 31.2299999, -0.005, 0.0, 89.999999, -90.0)}
+        migrate()
+        bands = dict(Shop.select(Shop.id, Shop.lat_band).tuples())
+    assert bands == {shop_id: lat_band(lat) for shop_id, lat in lats.items()}
+    assert sorted(bands.values()) == [-9000, -1, 0, 3122, 3123, 8999]

@@ -1,8 +1,12 @@
+import random
+
 import pytest
 
 from alliance.errors import ValidationFailed
 from alliance.merchants.browse import list_merchants
-from alliance.merchants.geo import haversine_m
+from alliance.merchants.geo import haversine_m, lat_band
+from alliance.merchants.models import Shop
+from alliance.merchants.shops import update_shop
 from tests.factories import DEMO_POINT, make_merchant, make_shop
 
 LAT, LNG = DEMO_POINT
@@ -36,6 +40,79 @@ def test_distance_pages_neither_overlap_nor_skip(database):
         if cursor is None:
             break
     assert seen == [m.id for m in placed]
+
+
+def _all_pages(lat: float, lng: float, limit: int) -> list[tuple[int, int]]:
+    """(merchant id, distance_m) of every page of the nearest-first list, in order."""
+    seen, cursor = [], None
+    while True:
+        result = list_merchants(lat=lat, lng=lng, limit=limit, cursor=cursor)
+        seen += [(m["id"], m["distance_m"]) for m in result["items"]]
+        cursor = result["next_cursor"]
+        if cursor is None:
+            return seen
+
+
+def _nearest_by_hand(lat: float, lng: float) -> list[tuple[int, int]]:
+    """What the nearest-first list must be: every merchant with a listed shop within 100 km,
+    by the exact distance to its nearest one, then by id."""
+    nearest: dict[int, float] = {}
+    for merchant_id, shop_lat, shop_lng in (Shop.select(Shop.merchant, Shop.lat, Shop.lng)
+                                            .where(Shop.listed == True).tuples()):  # noqa: E712
+        distance = haversine_m(lat, lng, shop_lat, shop_lng)
+        if distance <= 100_000:
+            nearest[merchant_id] = min(distance, nearest.get(merchant_id, distance))
+    return [(m, int(round(d))) for d, m in sorted((d, m) for m, d in nearest.items())]
+
+
+def test_distance_pages_across_latitude_bands_follow_the_exact_distance(database):
+    rng = random.Random(5)
+    merchants = [make_merchant() for _ in range(30)]
+    for n in range(90):  # shops within about 6 km: a dozen latitude bands, every direction
+        make_shop(merchants[n % 30], LAT + rng.uniform(-0.055, 0.055),
+                  LNG + rng.uniform(-0.065, 0.065))
+    for edge in (3118, 3122, 3123, 3127):  # and shops exactly on band edges
+        make_shop(merchants[edge % 30], edge / 100, LNG + 0.001)
+    for lat, lng in ((LAT, LNG), (31.23, LNG), (31.2, 121.5), (LAT + 0.05, LNG - 0.06)):
+        expected = _nearest_by_hand(lat, lng)
+        assert len(expected) == 30
+        for limit in (1, 7, 20):
+            assert _all_pages(lat, lng, limit) == expected
+
+
+def test_shops_exactly_on_a_band_edge_are_found_from_either_side(database):
+    on_edge = make_merchant()
+    make_shop(on_edge, 31.22, LNG)
+    assert lat_band(31.22) != lat_band(31.22 - 1e-9)
+    for lat in (31.22, 31.22 - 1e-9, 31.22 + 1e-9, 31.2195, 31.2205):
+        assert _ids(list_merchants(lat=lat, lng=LNG)) == [on_edge.id]
+
+
+@pytest.mark.parametrize("lat, lng, shops", [
+    (89.95, 0.0, [(89.99, 170.0), (89.96, -100.0), (90.0, 0.0), (89.2, 0.0)]),
+    (-89.99, 120.0, [(-90.0, 0.0), (-89.98, -60.0), (-89.5, 120.0)]),
+    (0.0, 179.995, [(0.0, -179.995), (0.001, 179.999), (-0.001, 180.0), (0.0, -180.0)]),
+    (31.0, -180.0, [(31.0, 179.99), (31.0, -179.99), (31.5, 180.0)]),
+])
+def test_searches_near_the_poles_and_the_antimeridian_find_shops_across_them(database, lat, lng,
+                                                                          shops):
+    for shop_lat, shop_lng in shops:
+        make_shop(make_merchant(), shop_lat, shop_lng)
+    expected = _nearest_by_hand(lat, lng)
+    assert len(expected) == len(shops)
+    assert _all_pages(lat, lng, 2) == expected
+
+
+def test_a_moved_shop_is_found_at_its_new_place(database):
+    merchant = make_merchant()
+    shop = make_shop(merchant, LAT, LNG)
+    new_lat = LAT + 0.3  # 33 km north, 30 latitude bands away
+    neighbours = [_place(0.3 * 111_195 + north) for north in (500, 800)]
+    update_shop(merchant.id, shop.id, None, {"lat": new_lat, "lng": LNG})
+    result = list_merchants(lat=new_lat, lng=LNG, limit=1)
+    assert _ids(result) == [merchant.id] and result["items"][0]["distance_m"] == 0
+    assert _all_pages(new_lat, LNG, 1) == [(merchant.id, 0), (neighbours[0].id, 500),
+                                           (neighbours[1].id, 800)]
 
 
 def test_distance_sort_grows_the_box_until_the_page_is_full(database):
