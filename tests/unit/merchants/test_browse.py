@@ -147,6 +147,11 @@ def test_industry_and_name_filter_both_orders(database):
     _place(50, industry="entertainment", name="面面影城")
     assert _ids(list_merchants(lat=LAT, lng=LNG, industry="catering", q="面")) == [noodles.id]
     assert _ids(list_merchants(industry="catering", q="面")) == [noodles.id]
+    cafe = _ids(list_merchants(lat=LAT, lng=LNG, q="咖啡"))
+    assert _ids(list_merchants(lat=LAT, lng=LNG, industry="catering")) == cafe + [noodles.id]
+    assert _ids(list_merchants(lat=LAT, lng=LNG, industry="catering", limit=1,
+                               cursor=list_merchants(lat=LAT, lng=LNG, industry="catering",
+                                                     limit=1)["next_cursor"])) == [noodles.id]
 
 
 def test_name_search_treats_wildcards_literally(database):
