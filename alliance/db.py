@@ -191,7 +191,8 @@ class Prepared:
         user = USER_BY_ID.first(user_id)
 
     Rows come back as iterating the query would give them (model instances with the models
-    they join, or tuples, dicts: whatever the query asks for).
+    they join, or tuples, dicts: whatever the query asks for). A hot guarded UPDATE keeps its
+    SQL the same way and ``execute`` returns the rows it matched.
     """
 
     def __init__(self, build: Callable[[], object]):
@@ -233,8 +234,9 @@ class PreparedInsert:
 
     def __init__(self, model: type[Model]):
         self._model = model
+        self._auto = model._meta.auto_increment
         self._fields = [f for f in model._meta.sorted_fields
-                        if not (f.primary_key and f.field_type == "AUTO")]
+                        if not (self._auto and f.primary_key)]
         self._insert = Prepared(lambda: model.insert(
             {f: Arg(i, f) for i, f in enumerate(self._fields)}))
 
@@ -243,7 +245,8 @@ class PreparedInsert:
         instance = self._model(**values)
         data = instance.__data__
         _, cursor = self._insert._run(tuple(data.get(f.name) for f in self._fields))
-        instance._pk = cursor.lastrowid
+        if self._auto:
+            instance._pk = cursor.lastrowid
         instance._dirty.clear()
         return instance
 
