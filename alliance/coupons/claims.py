@@ -23,7 +23,7 @@ from alliance.coupons.errors import (CouponLimitReached, CouponNotClaimable, Cou
                                      CouponTemplateNotFound)
 from alliance.coupons.models import Coupon, CouponDistribution, CouponTemplate
 from alliance.coupons.rules import claim_open, validity_on_claim
-from alliance.db import db, transaction, utcnow
+from alliance.db import Arg, Prepared, PreparedInsert, connection, transaction, utcnow
 from alliance.errors import ValidationFailed
 from alliance.merchants.models import Merchant
 from alliance.points import services as points
@@ -51,11 +51,24 @@ def parse_scene(scene: str | None) -> dict[str, int]:
     return found
 
 
+# A claim rush runs these for every request: their SQL is built once (alliance.db.Prepared).
+# Of the issuer only what the claim checks and its answer shows: PyMySQL parses a descriptor
+# for every column of every result.
+_TEMPLATE_WITH_ISSUER = Prepared(
+    lambda: CouponTemplate.select(CouponTemplate, Merchant.id, Merchant.name, Merchant.status)
+    .join(Merchant, JOIN.LEFT_OUTER).where(CouponTemplate.id == Arg(0)).limit(1))
+_HELD_SLOTS = Prepared(lambda: Coupon.select(Coupon.seq)
+                       .where(Coupon.template == Arg(0), Coupon.user_id == Arg(1)).tuples())
+_TAKE_ONE = Prepared(lambda: CouponTemplate.update(
+    issued=CouponTemplate.issued + 1, updated_at=Arg(1, CouponTemplate.updated_at))
+    .where(CouponTemplate.id == Arg(0), CouponTemplate.status == "active",
+           CouponTemplate.issued < CouponTemplate.total_stock))
+_NEW_COUPON = PreparedInsert(Coupon)
+
+
 def _open_template(template_id: int, now: dt.datetime) -> CouponTemplate:
     """The template when its issuer is visible and it hands out coupons now."""
-    template = (CouponTemplate.select(CouponTemplate, Merchant)
-                .join(Merchant, JOIN.LEFT_OUTER)
-                .where(CouponTemplate.id == template_id).first())
+    template = _TEMPLATE_WITH_ISSUER.first(template_id)
     issuer = template.merchant if template is not None else None
     if template is None or (issuer is not None and issuer.status != "approved"):
         raise CouponTemplateNotFound(details={"template_id": template_id})
@@ -81,45 +94,56 @@ def _distribution(template: CouponTemplate, distributor_id: int) -> CouponDistri
     return distribution
 
 
-def _issue(template: CouponTemplate, user_id: int, now: dt.datetime, *, channel: str,
-           distribution: CouponDistribution | None = None, referrer_user_id: int | None = None,
-           scene: str = "") -> Coupon:
-    """Take one of the stock and one of the user's slots (inside the caller's transaction)."""
-    held = {seq for (seq,) in Coupon.select(Coupon.seq).where(
-        Coupon.template == template, Coupon.user_id == user_id).tuples()}
-    limit = template.per_user_limit
-    if len(held) >= limit:
-        raise CouponLimitReached(details={"template_id": template.id, "per_user_limit": limit})
-    taken = (CouponTemplate.update(issued=CouponTemplate.issued + 1, updated_at=now)
-             .where(CouponTemplate.id == template.id,
-                    CouponTemplate.issued < CouponTemplate.total_stock).execute())
-    if taken != 1:
+def _free_slots(template: CouponTemplate, user_id: int) -> list[int]:
+    """The user's slots of the template not taken yet (read before the write transaction:
+    a slot taken meanwhile is refused by the unique index); COUPON_LIMIT_REACHED when none."""
+    held = {seq for (seq,) in _HELD_SLOTS.rows(template.id, user_id)}
+    free = [seq for seq in range(1, template.per_user_limit + 1) if seq not in held]
+    if not free:
+        raise CouponLimitReached(details={"template_id": template.id,
+                                          "per_user_limit": template.per_user_limit})
+    return free
+
+
+def _issue(template: CouponTemplate, user_id: int, now: dt.datetime, free: list[int], *,
+           channel: str, distribution: CouponDistribution | None = None,
+           referrer_user_id: int | None = None, scene: str = "") -> Coupon:
+    """Take one of the stock and one of the user's ``free`` slots (inside the caller's
+    transaction, which gives the stock back when no slot is left)."""
+    # The stock first: on MariaDB the coupon's foreign key share-locks the template row, and
+    # two claims each holding that lock could not both upgrade it for the stock update.
+    if _TAKE_ONE.execute(template.id, now) != 1:
+        _open_template(template.id, now)  # says why: paused, ended or sold out meanwhile
         raise CouponSoldOut(details={"template_id": template.id})
     template.issued += 1  # what the claim's answer shows as remaining
     valid_from, valid_until = validity_on_claim(template, now)
-    for seq in range(1, limit + 1):
-        if seq in held:
-            continue
+    for seq in free:
         try:
-            with db.atomic():
-                return Coupon.create(
-                    template=template, user_id=user_id, seq=seq, code=new_coupon_code(),
-                    valid_from=valid_from, valid_until=valid_until, channel=channel,
-                    distribution=distribution,
-                    distributor_merchant_id=distribution.distributor_id if distribution else None,
-                    referrer_user_id=referrer_user_id, scene=scene or "", claimed_at=now)
+            # A duplicate key undoes only the failed INSERT on SQLite and InnoDB alike (the
+            # transaction and its stock update stay), so no savepoint is needed to go on.
+            return _NEW_COUPON.create(
+                template=template, user_id=user_id, seq=seq, code=new_coupon_code(),
+                valid_from=valid_from, valid_until=valid_until, channel=channel,
+                distribution=distribution,
+                distributor_merchant_id=distribution.distributor_id if distribution else None,
+                referrer_user_id=referrer_user_id, scene=scene or "", claimed_at=now)
         except IntegrityError:
             continue  # a concurrent claim of this user took the slot: try the next one
-    raise CouponLimitReached(details={"template_id": template.id, "per_user_limit": limit})
+    raise CouponLimitReached(details={"template_id": template.id,
+                                      "per_user_limit": template.per_user_limit})
 
 
 def claim(template_id: int, user_id: int, scene: str | None = None,
           now: dt.datetime | None = None) -> Coupon:
     """Claim a free coupon: COUPON_SOLD_OUT when none is left, COUPON_LIMIT_REACHED when the
-    user holds their limit, COUPON_NOT_CLAIMABLE outside its window or channels."""
+    user holds their limit, COUPON_NOT_CLAIMABLE outside its window or channels.
+
+    Everything that can refuse the claim is read first, so a rush that sold out (or a user
+    at the limit) is answered without the write lock; the write transaction is the guarded
+    stock update and the coupon's insert, which decide."""
     now = now or utcnow()
     attribution = parse_scene(scene)
-    with transaction():
+    with connection():
         template = _open_template(template_id, now)
         channels = template.channel_set
         if "points" in channels:
@@ -138,24 +162,29 @@ def claim(template_id: int, user_id: int, scene: str | None = None,
         if referrer == user_id or (referrer is not None and not User.select().where(
                 User.id == referrer).exists()):
             referrer = None
-        return _issue(template, user_id, now, channel=channel, distribution=distribution,
-                      referrer_user_id=referrer, scene=scene or "")
+        free = _free_slots(template, user_id)
+        with transaction():
+            return _issue(template, user_id, now, free, channel=channel,
+                          distribution=distribution, referrer_user_id=referrer,
+                          scene=scene or "")
 
 
 def exchange(template_id: int, user_id: int, now: dt.datetime | None = None) -> Coupon:
     """Buy a coupon of the points channel with points (received by the issuing merchant):
     POINTS_INSUFFICIENT leaves both the points and the stock as they were."""
     now = now or utcnow()
-    with transaction():
+    with connection():
         template = _open_template(template_id, now)
         if "points" not in template.channel_set:
             raise CouponNotClaimable("该优惠券不能用积分兑换", details={
                 "template_id": template_id, "reason": "not a points coupon"})
-        coupon = _issue(template, user_id, now, channel="points")
-        points.spend(user_id, template.points_cost, merchant_id=template.merchant_id,
-                     idempotency_key=f"coupon:{coupon.id}:exchange", ref_type="coupon",
-                     ref_id=str(coupon.id), memo=f"兑换优惠券：{template.name}", now=now)
-        return coupon
+        free = _free_slots(template, user_id)
+        with transaction():
+            coupon = _issue(template, user_id, now, free, channel="points")
+            points.spend(user_id, template.points_cost, merchant_id=template.merchant_id,
+                         idempotency_key=f"coupon:{coupon.id}:exchange", ref_type="coupon",
+                         ref_id=str(coupon.id), memo=f"兑换优惠券：{template.name}", now=now)
+            return coupon
 
 
 def expire_coupons(now: dt.datetime | None = None, batch: int = 1000) -> int:

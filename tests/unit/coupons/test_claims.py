@@ -1,4 +1,6 @@
 import datetime as dt
+import sqlite3
+import threading
 
 import pytest
 
@@ -14,6 +16,7 @@ from alliance.points.models import PointsEntry
 from alliance.points.services import InsufficientPoints
 from tests.concurrency import run_at_once
 from tests.factories import make_merchant, make_template, make_user
+from tests.support import MYSQL_URL
 
 
 def test_claim_issues_a_coupon_valid_from_the_claim(database):
@@ -61,6 +64,42 @@ def test_claim_of_a_sold_out_template_is_refused(database):
     claims.claim(template.id, make_user().id)
     with pytest.raises(CouponSoldOut):
         claims.claim(template.id, make_user().id)
+
+
+@pytest.mark.skipif(bool(MYSQL_URL), reason="SQLite's one write lock")
+def test_sold_out_and_limit_answers_need_no_write_lock(database):
+    template = make_template(make_merchant(), total_stock=1)
+    holder, latecomer = make_user().id, make_user().id
+    claims.claim(template.id, holder)
+    writer = sqlite3.connect(database.split(":///", 1)[1], timeout=5)
+    writer.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
+    outcomes = []
+    try:
+        for user_id in (latecomer, holder):
+            thread = threading.Thread(target=lambda u=user_id: outcomes.append(
+                pytest.raises(Exception, claims.claim, template.id, u).value))
+            thread.start()
+            thread.join(timeout=5)
+            assert not thread.is_alive(), "the refusal waited for the write lock"
+    finally:
+        writer.rollback()
+        writer.close()
+    assert [type(o) for o in outcomes] == [CouponSoldOut, CouponSoldOut]
+
+
+def test_a_pause_between_the_claims_read_and_its_write_issues_nothing(database, monkeypatch):
+    merchant = make_merchant()
+    template = make_template(merchant)
+    free_slots = claims._free_slots
+
+    def paused_meanwhile(*args):
+        update_template(template.id, merchant.id, {"status": "paused"})
+        return free_slots(*args)
+
+    monkeypatch.setattr(claims, "_free_slots", paused_meanwhile)
+    with pytest.raises(CouponNotClaimable):
+        claims.claim(template.id, make_user().id)
+    assert CouponTemplate.get_by_id(template.id).issued == 0 and Coupon.select().count() == 0
 
 
 def test_claim_through_a_partner_records_distributor_and_referrer(database):

@@ -1,8 +1,11 @@
 """Prepared reads: SQL built once per dialect, arguments converted as peewee converts them."""
 import datetime as dt
+import time
+
+import pytest
 
 from alliance.accounts.models import RefreshFamily, User
-from alliance.db import Arg, Prepared, connection
+from alliance.db import Arg, IntegrityError, Prepared, PreparedInsert, connection
 
 
 def test_prepared_read_returns_what_the_query_returns_and_builds_once(database):
@@ -52,3 +55,30 @@ def test_prepared_join_returns_the_joined_models_and_tuples(database):
         family = joined.first("f1")
         assert family.id == "f1" and family.user.id == b.id and family.user.nickname == "b"
         assert pairs.rows() == [(a.id, "a"), (b.id, "b")]
+
+
+def test_prepared_update_converts_its_values_and_counts_the_rows_it_matched(database):
+    revoke = Prepared(lambda: RefreshFamily.update(revoked_at=Arg(1, RefreshFamily.revoked_at))
+                      .where(RefreshFamily.id == Arg(0), RefreshFamily.revoked_at.is_null()))
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    with connection():
+        RefreshFamily.create(id="f1", subject_kind="user", subject_id="1")
+        assert revoke.execute("f1", dt.datetime(2026, 1, 2, 11, 4, 5, 999, tzinfo=shanghai)) == 1
+        assert revoke.execute("f1", dt.datetime(2026, 1, 3)) == 0  # the guard holds
+        assert RefreshFamily.get_by_id("f1").revoked_at == dt.datetime(2026, 1, 2, 3, 4, 5)
+
+
+def test_prepared_insert_fills_defaults_per_call_and_returns_the_saved_row(database):
+    new_user = PreparedInsert(User)
+    with connection():
+        first = new_user.create(nickname="a")
+        time.sleep(1.1)
+        second = new_user.create(nickname="b", status="disabled")
+        assert first.id and second.id == first.id + 1 and not first.is_dirty()
+        stored = User.get_by_id(second.id)
+        assert (stored.nickname, stored.status) == ("b", "disabled")
+        assert stored.created_at > User.get_by_id(first.id).created_at  # not frozen at build
+        new_family = PreparedInsert(RefreshFamily)  # a key of its own is written too
+        assert new_family.create(id="f1", subject_kind="user", subject_id="1").id == "f1"
+        with pytest.raises(IntegrityError):
+            new_family.create(id="f1", subject_kind="user", subject_id="2")
