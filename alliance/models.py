@@ -7,7 +7,7 @@ from alliance.accounts.models import (AccountMerge, LoginCode, Operator, Operato
 from alliance.catalog.models import CatalogItem
 from alliance.commissions.models import CommissionEntry
 from alliance.coupons.models import Coupon, CouponDistribution, CouponTemplate
-from alliance.infra.models import IdempotencyRecord, KeyValue, RateCounter
+from alliance.infra.models import CacheInvalidation, IdempotencyRecord, KeyValue, RateCounter
 from alliance.jobs.models import JobLease, JobRun
 from alliance.media.models import Upload
 from alliance.members.member_code import UsedMemberCode
@@ -30,7 +30,7 @@ from alliance.referrals.models import QrImage, ReferralAttribution, ReferralCode
 ALL_MODELS = [
     User, WechatIdentity, RefreshFamily, RefreshToken, Operator, OperatorAuditLog, LoginCode,
     AccountMerge,
-    IdempotencyRecord, RateCounter, KeyValue,
+    IdempotencyRecord, RateCounter, KeyValue, CacheInvalidation,
     OutboxMessage,
     PointsAccount, PointsEntry, PointsAllocation, UsedMemberCode,
     JobLease, JobRun,

@@ -159,12 +159,15 @@ def measure(plan: Plan, scenario: Scenario, server, bench: Bench, database: str,
         print(f"[{database}-{processes}p] {scenario.name:<10} setup failed: {exc!r}", flush=True)
         return report.Row(database, processes, scenario.name, connections, 0.0, 0.0, 0.0, 0.0,
                           os.getloadavg()[0], {}, [f"setup failed: {exc!r}"[:300]])
+    primed = loadgen.prime(HOST, server.port, workload.requests) if workload.prime else {}
     cpu_before = server.cpu_seconds()
     result = loadgen.run(HOST, server.port, workload.requests, duration_s=plan.duration_s,
                          warmup_s=plan.warmup_s, clients=plan.clients or processes)
     answered = sum(result.statuses.values())
     cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / max(answered, 1)
     problems = status_problems(workload, result)
+    problems += [f"{n} priming answers were {status}" for status, n in primed.items()
+                 if status not in workload.ok]
     if workload.check is not None:
         problems += workload.check(result)
     print(f"[{database}-{processes}p] {scenario.name:<10} c={connections:<3} "

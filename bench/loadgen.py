@@ -177,6 +177,31 @@ def _client_main(job: Job, results) -> None:
         results.put(tally)
 
 
+def prime(host: str, port: int, requests: list[list[bytes]]) -> dict[int, int]:
+    """Send every request once, unmeasured (one connection per list, concurrently): what a
+    server that has been up for a while keeps warm. The statuses of the answers."""
+
+    async def one_pass(own: list[bytes]) -> list[int]:
+        reader, writer = await asyncio.open_connection(host, port)
+        statuses = []
+        for request in own:
+            writer.write(request)
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+            status = int(head[9:12])
+            await reader.readexactly(_content_length(head, status) or 0)
+            statuses.append(status)
+        writer.close()
+        return statuses
+
+    async def every_pass() -> list[list[int]]:
+        return await asyncio.gather(*(one_pass(own) for own in requests))
+
+    counts: dict[int, int] = {}
+    for status in (s for statuses in asyncio.run(every_pass()) for s in statuses):
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
 @dataclass
 class Measurement:
     """A scenario's numbers over the measuring window, and the answers of the whole run."""

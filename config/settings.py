@@ -160,6 +160,8 @@ class Settings:
     wechat_oa_templates: str | None = None
     redemption_undo_minutes: int = 30
     merchant_push_daily_limit: int = 3
+    # Seconds a process keeps a merchant's public detail page (0: computed on every view).
+    detail_cache_seconds: int = 60
 
     @property
     def is_sandbox(self) -> bool:
@@ -261,7 +263,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
                        ("ALLIANCE_CODE_DAILY_LIMIT_PER_IP", "code_daily_limit_per_ip"),
                        ("SMTP_PORT", "smtp_port"),
                        ("ALLIANCE_REDEMPTION_UNDO_MINUTES", "redemption_undo_minutes"),
-                       ("MERCHANT_PUSH_DAILY_LIMIT", "merchant_push_daily_limit")):
+                       ("MERCHANT_PUSH_DAILY_LIMIT", "merchant_push_daily_limit"),
+                       ("ALLIANCE_DETAIL_CACHE_SECONDS", "detail_cache_seconds")):
         if get(name):
             try:
                 values[attr] = int(get(name))

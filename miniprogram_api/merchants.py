@@ -6,9 +6,9 @@ from __future__ import annotations
 from alliance.catalog import queries as catalog
 from alliance.merchants.browse import list_merchants
 from alliance.merchants.industries import INDUSTRIES
-from alliance.merchants.queries import merchant_detail
+from alliance.merchants.queries import cached_merchant_detail, merchant_detail
 from server import validation as v
-from server.base import BaseHandler
+from server.base import BaseHandler, dumps
 
 
 class BrowseHandler(BaseHandler):
@@ -39,7 +39,12 @@ class MerchantDetailHandler(BrowseHandler):
     async def get(self, merchant_id: str):
         lat, lng = self.position()
         viewer = await self.viewer_id()
-        self.write_json(await self.run_sync(merchant_detail, int(merchant_id), viewer, lat, lng))
+        # Anonymous views of a cached detail need no database, hence no worker thread.
+        text = (None if viewer is not None
+                else cached_merchant_detail(int(merchant_id), lat, lng, dumps))
+        if text is None:
+            text = dumps(await self.run_sync(merchant_detail, int(merchant_id), viewer, lat, lng))
+        self.write_json_text(text)
 
 
 class MerchantItemsHandler(BrowseHandler):

@@ -13,7 +13,7 @@ import datetime as dt
 from alliance.analytics import rollups
 from alliance.coupons import claims as coupon_claims
 from alliance.coupons import reminders as coupon_reminders
-from alliance.infra import idempotency, kv, ratelimit
+from alliance.infra import idempotency, kv, localcache, ratelimit
 from alliance.jobs import services as job_services
 from alliance.members import member_code
 from alliance.notifications import delivery
@@ -47,6 +47,12 @@ def purge_rate_counters(ctx: AppContext) -> dict:
 def purge_key_values(ctx: AppContext) -> dict:
     """Delete shared key-values whose expiry has passed."""
     return {"deleted": kv.purge_expired()}
+
+
+@job("infra.purge_cache_invalidations", every=dt.timedelta(minutes=30))
+def purge_cache_invalidations(ctx: AppContext) -> dict:
+    """Delete cache invalidations every server process read long ago (older than 1 h)."""
+    return {"deleted": localcache.purge_invalidations()}
 
 
 @job("members.purge_used_codes", every=dt.timedelta(hours=1))

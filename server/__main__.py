@@ -177,9 +177,10 @@ def cmd_serve(settings, processes: int) -> int:
 async def _serve(settings, sockets) -> None:
     from tornado.httpserver import HTTPServer
 
-    from server.app import make_app
+    from server.app import make_app, start_cache_feed
 
     app = make_app(settings)
+    start_cache_feed(app.settings["ctx"].executor)
     server = HTTPServer(app, xheaders=True,
                         max_body_size=settings.max_upload_bytes + 1024 * 1024,
                         idle_connection_timeout=75)

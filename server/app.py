@@ -4,13 +4,16 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import tornado.web
+from tornado.ioloop import PeriodicCallback
 
 import console
 
 from alliance.accounts.codes import CodeLimits
 from alliance.accounts.tokens import TokenService
 from alliance.db import init_db
+from alliance.infra.localcache import InvalidationFeed
 from alliance.members.member_code import MemberCodeSigner
+from alliance.merchants.queries import PUBLIC_DETAILS
 from alliance.notifications.delivery import Channels, deliver_soon
 from alliance.notifications.outbox import OutboxNotifier
 from alliance.notifications.templates import TemplateBook
@@ -27,6 +30,7 @@ from server.context import AppContext
 from server.openapi import build_document
 from server.ratelimit import make_rate_limiter
 from server.routes import api_routes, openapi_fragments
+from server.routing import index_routes
 from server.storage import make_storage
 from wechat_handlers.api import make_wechat_clients
 from wechat_handlers.messages import WechatMessageSender
@@ -74,6 +78,7 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
         protector=FieldProtector(settings.secret_key),
     )
     ctx.extras["wechat_clients"] = wechat_clients
+    PUBLIC_DETAILS.configure(settings.detail_cache_seconds)
     # Bulk sends (merchant pushes) leave delivery to the scheduler's sweep
     # (notifications.deliver_outbox): thousands of messages never queue on the workers
     # that serve requests.
@@ -85,6 +90,15 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
                                         referral_reward_points=settings.referral_reward_points)
     install_orders(ctx.extras["orders"])
     return ctx
+
+
+def start_cache_feed(executor: ThreadPoolExecutor, every_ms: int = 1000) -> PeriodicCallback:
+    """Apply other processes' cache invalidations to this one's caches about once a second
+    (alliance.infra.localcache), on a worker thread."""
+    feed = InvalidationFeed()
+    callback = PeriodicCallback(lambda: executor.submit(feed.poll_quietly), every_ms)
+    callback.start()
+    return callback
 
 
 def make_app(settings: Settings, executor: ThreadPoolExecutor | None = None,
@@ -104,7 +118,7 @@ def make_app(settings: Settings, executor: ThreadPoolExecutor | None = None,
     ctx.extras.update(extras)
     fragments, schemas = openapi_fragments()
     document = build_document(fragments, schemas, VERSION)
-    return tornado.web.Application(
+    app = tornado.web.Application(
         routes,
         ctx=ctx,
         openapi_json=dumps(document),
@@ -114,3 +128,5 @@ def make_app(settings: Settings, executor: ThreadPoolExecutor | None = None,
         compress_response=False,
         **tornado_settings,
     )
+    index_routes(app.wildcard_router)
+    return app

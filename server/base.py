@@ -114,8 +114,12 @@ class BaseHandler(tornado.web.RequestHandler):
 
     # -- output ------------------------------------------------------------------------
     def write_json(self, value: Any, status: int = 200) -> None:
+        self.write_json_text(dumps(value), status)
+
+    def write_json_text(self, text: str, status: int = 200) -> None:
+        """Answer with ``text``, a JSON document already encoded by ``dumps``."""
         self.set_status(status)
-        self._json_text = dumps(value)
+        self._json_text = text
         if not getattr(self, "_hold_finish", False):
             self.finish(self._json_text)
 

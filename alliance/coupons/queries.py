@@ -35,11 +35,16 @@ def _claimed_counts(user_id: int | None, template_ids: list[int]) -> dict[int, i
 
 def _offer(template: CouponTemplate, claimed: dict[int, int], scene: str,
            distributor: Merchant | None = None) -> dict:
-    mine = claimed.get(template.id, 0)
-    return {**template_view(template), "claim_scene": scene,
-            "distributor": ({"merchant_id": distributor.id, "name": distributor.name}
-                            if distributor is not None else None),
-            "claimed_by_me": mine, "can_claim": mine < template.per_user_limit}
+    return _as_viewer({**template_view(template), "claim_scene": scene,
+                       "distributor": ({"merchant_id": distributor.id, "name": distributor.name}
+                                       if distributor is not None else None)},
+                      claimed.get(template.id, 0))
+
+
+def _as_viewer(offer: dict, mine: int) -> dict:
+    """``offer`` for a viewer holding ``mine`` coupons of it."""
+    return {**offer, "claimed_by_me": mine,
+            "can_claim": mine < offer["per_user_limit"] and offer["remaining"] > 0}
 
 
 # Every merchant page view reads these two: their SQL is built once (alliance.db.Prepared).
@@ -56,20 +61,37 @@ _CARRIED_ACTIVE = Prepared(lambda: _templates()
                            .order_by(CouponTemplate.id.desc()).limit(MAX_SECTION_TEMPLATES))
 
 
-def claimable_at_merchant(merchant: Merchant, viewer_id: int | None) -> list[dict]:
-    """The templates a consumer can claim now on a merchant's page: its own (channel
-    ``own``) and those of partners it distributes (claimed with ``claim_scene``)."""
-    now = utcnow()
-    own = [t for t in _OWN_ACTIVE.rows(merchant.id)
-           if "own" in t.channel_set and claim_open(t, now)]
-    carried = [t for t in _CARRIED_ACTIVE.rows(merchant.id)
-               if "partner" in t.channel_set and claim_open(t, now)]
-    claimed = _claimed_counts(viewer_id, [t.id for t in own + carried])
-    return ([_offer(t, claimed, "") for t in own]
-            + [_offer(t, claimed, f"p={merchant.id}", merchant) for t in carried])
+def claimable_at_merchant(merchant: Merchant,
+                          now: dt.datetime) -> tuple[list[dict], dt.datetime | None]:
+    """The templates a visitor can claim now on a merchant's page: its own (channel
+    ``own``) and those of partners it distributes (claimed with ``claim_scene``); and the
+    first time a claim window opens or ends or a template stops being valid, if any."""
+    own_rows, carried_rows = _OWN_ACTIVE.rows(merchant.id), _CARRIED_ACTIVE.rows(merchant.id)
+    own = [t for t in own_rows if "own" in t.channel_set and claim_open(t, now)]
+    carried = [t for t in carried_rows if "partner" in t.channel_set and claim_open(t, now)]
+    changes = [moment for t in own_rows + carried_rows
+               for moment in (t.claim_starts_at, t.claim_ends_at, t.valid_until)
+               if moment is not None and moment > now]
+    return ([_offer(t, {}, "") for t in own]
+            + [_offer(t, {}, f"p={merchant.id}", merchant) for t in carried],
+            min(changes, default=None))
 
 
-register_detail_section("coupon_templates", claimable_at_merchant)
+def claimable_for_viewer(offers: list[dict], viewer_id: int) -> list[dict]:
+    """The merchant page's ``offers`` (perhaps cached) with what the viewer holds of each
+    and what is left of each now."""
+    ids = [offer["id"] for offer in offers]
+    if not ids:
+        return offers
+    claimed = _claimed_counts(viewer_id, ids)
+    left = dict(CouponTemplate.select(CouponTemplate.id,
+                                      CouponTemplate.total_stock - CouponTemplate.issued)
+                .where(CouponTemplate.id.in_(ids)).tuples())
+    return [_as_viewer({**offer, "remaining": max(0, left.get(offer["id"], 0))},
+                       claimed.get(offer["id"], 0)) for offer in offers]
+
+
+register_detail_section("coupon_templates", claimable_at_merchant, claimable_for_viewer)
 
 
 def open_templates(channel: str, viewer_id: int | None, cursor: str | None,

@@ -23,6 +23,7 @@ from alliance.coupons.models import (CHANNELS, KINDS, SCOPES, CouponDistribution
 from alliance.db import db, transaction, utcnow
 from alliance.errors import ValidationFailed
 from alliance.merchants.models import Merchant
+from alliance.merchants.queries import forget_merchant_detail
 
 MAX_STOCK = 10_000_000
 MAX_PER_USER = 20
@@ -179,6 +180,8 @@ def create_template(body: dict, *, merchant_id: int | None, actor_kind: str, act
     now = now or utcnow()
     values = clean_new_template(body, merchant_id, now)
     with transaction():
+        if merchant_id is not None:
+            forget_merchant_detail(merchant_id)
         return CouponTemplate.create(merchant=merchant_id, created_by_kind=actor_kind,
                                      created_by=actor_id, created_at=now, updated_at=now,
                                      **values)
@@ -228,6 +231,7 @@ def update_template(template_id: int, merchant_id: int | None, changes: dict,
         if query.execute() != 1:
             raise _invalid("total_stock", "below issued", "库存不能少于已发放数量",
                            issued=template.issued)
+        forget_merchant_detail()  # its issuer's page and every distributor's
         return CouponTemplate.get_by_id(template.id)
 
 
@@ -248,6 +252,7 @@ def add_distribution(template_id: int, issuer_merchant_id: int, distributor_merc
             raise _invalid("merchant_id", "not an approved partner", "合作商户不存在或未通过审核")
         values = dict(commission_fen=commission_fen, cooperation_id=cooperation_id,
                       status="active", ended_at=None)
+        forget_merchant_detail(distributor_merchant_id)
         try:
             with db.atomic():
                 return CouponDistribution.create(template=template,
@@ -273,6 +278,7 @@ def end_distribution(distribution_id: int, merchant_id: int,
                                | (CouponTemplate.merchant == merchant_id)).first())
         if distribution is None:
             raise DistributionNotFound(details={"distribution_id": distribution_id})
+        forget_merchant_detail(distribution.distributor_id)
         (CouponDistribution.update(status="ended", ended_at=now or utcnow())
          .where(CouponDistribution.id == distribution.id, CouponDistribution.status == "active")
          .execute())

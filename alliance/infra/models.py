@@ -41,3 +41,13 @@ class KeyValue(BaseModel):
     key = CharField(max_length=191, primary_key=True)
     value = TextField()
     expires_at = UTCDateTimeField(null=True, index=True)
+
+
+class CacheInvalidation(BaseModel):
+    """A write other processes must drop from their local caches (alliance.infra.localcache):
+    written in the writer's transaction, read by every server process about once a second."""
+
+    id = AutoField()
+    cache = CharField(max_length=64)
+    key = CharField(max_length=191, null=True)  # None: everything that cache holds
+    created_at = UTCDateTimeField(default=utcnow, index=True)

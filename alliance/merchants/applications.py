@@ -21,7 +21,7 @@ from alliance.merchants.identifiers import (mask_id_number, normalize_credit_cod
                                             normalize_id_number)
 from alliance.merchants.industries import INDUSTRIES, industry_name
 from alliance.merchants.models import Merchant, MerchantStatusChange, StaffMembership
-from alliance.merchants.queries import get_merchant
+from alliance.merchants.queries import forget_merchant_detail, get_merchant
 from alliance.protect import FieldProtector
 
 ID_CONTEXT = "legal_rep_id"
@@ -135,6 +135,7 @@ def update_profile(merchant_id: int, changes: dict) -> Merchant:
         if values:
             (Merchant.update(updated_at=utcnow(), **values)
              .where(Merchant.id == merchant_id).execute())
+            forget_merchant_detail(merchant_id)
         return get_merchant(merchant_id)
 
 

@@ -46,6 +46,20 @@ def validate_hours(value: object, field: str = "opening_hours") -> dict[str, lis
     return schedule
 
 
+def open_changes_by(schedule: dict[str, list[list[str]]], now: dt.datetime,
+                    until: dt.datetime) -> dt.datetime | None:
+    """The first minute after ``now`` (naive UTC), not after ``until``, at which ``is_open``
+    changes, or None (it changes only on whole minutes: minutes are checked one by one, so
+    keep the span short)."""
+    state = is_open(schedule, now)
+    minute = now.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    while minute <= until:
+        if is_open(schedule, minute) != state:
+            return minute
+        minute += dt.timedelta(minutes=1)
+    return None
+
+
 def is_open(schedule: dict[str, list[list[str]]], when_utc: dt.datetime) -> bool:
     """Whether the schedule is open at ``when_utc`` (naive UTC), in Shanghai time."""
     local = when_utc.replace(tzinfo=dt.timezone.utc).astimezone(SHANGHAI)

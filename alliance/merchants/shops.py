@@ -13,7 +13,7 @@ from alliance.media.services import attachable_uploads, owned_upload
 from alliance.merchants.geo import lat_band
 from alliance.merchants.hours import validate_hours
 from alliance.merchants.models import Merchant, Shop
-from alliance.merchants.queries import get_shop
+from alliance.merchants.queries import forget_merchant_detail, get_shop
 from alliance.merchants.views import shop_view
 
 SHOP_STATUSES = ("open", "closed")
@@ -109,6 +109,7 @@ def sync_listing(merchant_id: int) -> None:
                                         Merchant.status == "approved").exists())
     (Shop.update(listed=(Shop.status == "open") if approved else False)
      .where(Shop.merchant == merchant_id).execute())
+    forget_merchant_detail(merchant_id)
 
 
 def staff_shop_view(shop: Shop) -> dict:

@@ -1,6 +1,7 @@
 """How merchants and shops are shown to consumers (JSON-ready dicts)."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from alliance.db import utcnow
@@ -31,14 +32,15 @@ def merchant_summary(merchant: Merchant, distance_m: float | None = None,
     return view
 
 
-def shop_view(shop: Shop, distance_m: float | None = None) -> dict:
-    """A shop as consumers (and its staff) see it."""
+def shop_view(shop: Shop, distance_m: float | None = None,
+              now: dt.datetime | None = None) -> dict:
+    """A shop as consumers (and its staff) see it (``open_now`` at ``now``, naive UTC)."""
     hours = json.loads(shop.opening_hours or "{}")
     view = {"id": shop.id, "merchant_id": shop.merchant_id, "name": shop.name,
             "logo_url": public_path(shop.logo_upload), "intro": shop.intro,
             "address": shop.address, "lat": shop.lat, "lng": shop.lng,
             "coordinate_system": "gcj02", "phone": shop.phone, "opening_hours": hours,
-            "open_now": shop.status == "open" and is_open(hours, utcnow()),
+            "open_now": shop.status == "open" and is_open(hours, now or utcnow()),
             "status": shop.status,
             "photo_urls": [public_path(p) for p in json.loads(shop.photos or "[]")]}
     if distance_m is not None:

@@ -52,19 +52,27 @@ class BrowseTest(ApiTestCase):
     def test_detail_sections_registered_by_other_domains_are_included(self):
         seen = []
 
-        def offers(merchant, viewer_id):
-            seen.append(viewer_id)
-            return [{"id": 7, "merchant_id": merchant.id}]
+        def offers(merchant, now):
+            return [{"id": 7, "merchant_id": merchant.id}], None
 
-        queries.register_detail_section("probe_offers", offers)
+        def for_viewer(public, viewer_id):
+            seen.append(viewer_id)
+            return [{**offer, "mine": True} for offer in public]
+
+        queries.register_detail_section("probe_offers", offers, for_viewer)
+        queries.PUBLIC_DETAILS.clear()
         try:
             merchant_id = self.api("GET", "/api/v1/merchants").json["items"][0]["id"]
-            response = self.api("GET", f"/api/v1/merchants/{merchant_id}",
-                                token=self.token("alice"))
+            anonymous = self.api("GET", f"/api/v1/merchants/{merchant_id}")
+            signed_in = self.api("GET", f"/api/v1/merchants/{merchant_id}",
+                                 token=self.token("alice"))
         finally:
             queries._DETAIL_SECTIONS.pop("probe_offers")
-        assert response.json["probe_offers"] == [{"id": 7, "merchant_id": merchant_id}]
-        assert seen[0] is not None
+            queries.PUBLIC_DETAILS.clear()
+        assert anonymous.json["probe_offers"] == [{"id": 7, "merchant_id": merchant_id}]
+        assert signed_in.json["probe_offers"] == [{"id": 7, "merchant_id": merchant_id,
+                                                   "mine": True}]
+        assert len(seen) == 1 and seen[0] is not None
 
     def test_items_of_a_demo_merchant_include_goods_and_services_in_stock(self):
         for merchant in self.api("GET", "/api/v1/merchants").json["items"]:

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from alliance.errors import ValidationFailed
-from alliance.merchants.hours import is_open, validate_hours
+from alliance.merchants.hours import is_open, open_changes_by, validate_hours
 
 # 2026-11-30 is a Monday; Shanghai is UTC+8.
 MONDAY_NOON_UTC = dt.datetime(2026, 11, 30, 4, 0)
@@ -32,3 +32,16 @@ def test_bad_schedules_are_rejected(value):
     with pytest.raises(ValidationFailed) as error:
         validate_hours(value)
     assert error.value.details["field"] == "opening_hours"
+
+
+def test_open_changes_by_finds_the_first_minute_the_state_flips():
+    schedule = {"mon": [["10:00", "22:00"]]}
+    before_ten = dt.datetime(2026, 11, 30, 1, 59, 30)  # Monday 09:59:30 in Shanghai
+    assert open_changes_by(schedule, before_ten, before_ten + dt.timedelta(seconds=60)) \
+        == dt.datetime(2026, 11, 30, 2, 0)
+    assert open_changes_by(schedule, before_ten, before_ten + dt.timedelta(seconds=20)) is None
+    noon = dt.datetime(2026, 11, 30, 4, 0)
+    assert open_changes_by(schedule, noon, noon + dt.timedelta(minutes=5)) is None
+    closing = dt.datetime(2026, 11, 30, 13, 58, 10)  # 21:58:10
+    assert open_changes_by(schedule, closing, closing + dt.timedelta(minutes=5)) \
+        == dt.datetime(2026, 11, 30, 14, 0)
