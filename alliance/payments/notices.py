@@ -23,7 +23,7 @@ from typing import Callable
 
 from peewee import IntegrityError
 
-from alliance.db import transaction, utcnow
+from alliance.db import Arg, Prepared, transaction, utcnow
 from alliance.payments.models import (ABNORMAL, PROCESSED, RECEIVED, REJECTED,
                                       PaymentNotification)
 from alliance.ports import PaymentNotice, RefundNotice
@@ -67,14 +67,22 @@ def accept_notice(notice: Notice) -> NoticeOutcome:
     """Record a verified notice once and apply it once through the registered handler.
 
     Repeats of a notification (same channel and notification id) answer ``duplicate``
-    and change nothing. A handler's exception propagates after its reason is recorded.
+    and change nothing: a repeat of a handled notice only reads (providers send each one
+    several times). A first arrival is recorded and applied in one transaction. A
+    handler's exception propagates after the notice is recorded (received) with its reason.
     """
     kind = _KINDS[type(notice)]
-    record_id, created = _record(notice, kind)
     handler = _handlers.get(kind)
-    if handler is None:
-        return NoticeOutcome(record_id, RECEIVED, duplicate=not created)
-    return _apply(record_id, notice, handler)
+    known = _KNOWN.first(notice.channel, notice.notification_id)
+    if known is None:
+        outcome = _record_and_apply(notice, kind, handler)
+        if outcome is not None:
+            return outcome
+        known = _KNOWN.first(notice.channel, notice.notification_id)  # a concurrent repeat's
+    record_id, status = known
+    if handler is None or status != RECEIVED:
+        return NoticeOutcome(record_id, status, duplicate=True)
+    return _apply(record_id, notice, handler)  # recorded before, its handler failed then
 
 
 def record_rejection(channel: str, reason: str) -> None:
@@ -108,22 +116,64 @@ def dispatch_pending(limit: int = 100) -> int:
     return applied
 
 
-def _record(notice: Notice, kind: str) -> tuple[int, bool]:
-    """The notification's row id, and whether this call created it."""
+_KNOWN = Prepared(lambda: PaymentNotification
+                  .select(PaymentNotification.id, PaymentNotification.status)
+                  .where(PaymentNotification.channel == Arg(0),
+                         PaymentNotification.notification_id == Arg(1)).limit(1).tuples())
+
+
+def _new_row(notice: Notice, kind: str) -> PaymentNotification:
     refund = isinstance(notice, RefundNotice)
+    return PaymentNotification.create(
+        channel=notice.channel, notification_id=notice.notification_id, kind=kind,
+        out_trade_no=notice.out_trade_no, transaction_id=notice.transaction_id or None,
+        out_refund_no=notice.out_refund_no if refund else None,
+        amount_fen=(notice.refund_fen if refund else notice.amount_fen),
+        payload=_to_payload(notice))
+
+
+def _record_and_apply(notice: Notice, kind: str,
+                      handler: Callable | None) -> NoticeOutcome | None:
+    """Record a notice seen for the first time and apply it, in one transaction: the
+    record (its unique id) is the claim. None when a concurrent repeat recorded it first."""
     try:
         with transaction():
-            row = PaymentNotification.create(
-                channel=notice.channel, notification_id=notice.notification_id, kind=kind,
-                out_trade_no=notice.out_trade_no, transaction_id=notice.transaction_id or None,
-                out_refund_no=notice.out_refund_no if refund else None,
-                amount_fen=(notice.refund_fen if refund else notice.amount_fen),
-                payload=_to_payload(notice))
-            return row.id, True
+            try:
+                row = _new_row(notice, kind)
+            except IntegrityError:
+                return None
+            if handler is None:
+                return NoticeOutcome(row.id, RECEIVED, duplicate=False)
+            note = handler(notice)
+            (PaymentNotification
+             .update(status=ABNORMAL if note else PROCESSED, processed_at=utcnow(),
+                     reason=str(note)[:255] if note else None)
+             .where(PaymentNotification.id == row.id).execute())
+            return NoticeOutcome(row.id, ABNORMAL if note else PROCESSED, duplicate=False)
+    except Exception as exc:
+        # The handler's changes went back with the record: keep the notice, received,
+        # for the provider's retry or dispatch_pending.
+        record_id, _ = _record(notice, kind)
+        _note_failure(record_id, exc)
+        raise
+
+
+def _record(notice: Notice, kind: str) -> tuple[int, bool]:
+    """The notification's row id, and whether this call created it."""
+    try:
+        with transaction():
+            return _new_row(notice, kind).id, True
     except IntegrityError:
         row = PaymentNotification.get(PaymentNotification.channel == notice.channel,
                                       PaymentNotification.notification_id == notice.notification_id)
         return row.id, False
+
+
+def _note_failure(record_id: int, exc: Exception) -> None:
+    with transaction():
+        (PaymentNotification.update(reason=f"handler failed: {type(exc).__name__}: {exc}"[:255])
+         .where(PaymentNotification.id == record_id,
+                PaymentNotification.status == RECEIVED).execute())
 
 
 def _apply(record_id: int, notice: Notice, handler: Callable) -> NoticeOutcome:
@@ -144,10 +194,7 @@ def _apply(record_id: int, notice: Notice, handler: Callable) -> NoticeOutcome:
                  .where(PaymentNotification.id == record_id).execute())
             return NoticeOutcome(record_id, ABNORMAL if note else PROCESSED, duplicate=False)
     except Exception as exc:
-        with transaction():
-            (PaymentNotification.update(reason=f"handler failed: {type(exc).__name__}: {exc}"[:255])
-             .where(PaymentNotification.id == record_id,
-                    PaymentNotification.status == RECEIVED).execute())
+        _note_failure(record_id, exc)
         raise
 
 

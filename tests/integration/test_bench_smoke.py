@@ -22,16 +22,19 @@ def test_bench_smoke_measures_every_scenario_and_passes_its_checks(tmp_path):
     others = [name for name in SCENARIOS if name != "baseline"]
     assert names == ["baseline", *others, "baseline"]
     assert {"healthz", "me", "login", "merchant", "items", "nearby", "claim",
-            "redeem"} <= set(others)
+            "redeem", "order", "notify"} <= set(others)
     for row in results["rows"]:
         assert row["database"] == "sqlite" and row["processes"] == 1
         assert row["rps"] > 0 and 0 < row["p50_ms"] <= row["p99_ms"], row
         assert row["problems"] == [], row
-        assert set(row["statuses"]) <= ({"201", "409"} if row["scenario"] in ("claim", "redeem")
-                                         else {"200"}), row
+        expected = {"claim": {"201", "409"}, "redeem": {"201", "409"}, "order": {"201"},
+                    "notify": {"204"}}.get(row["scenario"], {"200"})
+        assert set(row["statuses"]) <= expected, row
         assert row["ratio"] > 0 and row["cpu_ms"] > 0 and row["cpu_ratio"] > 0
     claim = next(row for row in results["rows"] if row["scenario"] == "claim")
     assert 0 < claim["statuses"]["201"] <= 100  # the smoke stock; exact counts: its post-check
+    notify = next(row for row in results["rows"] if row["scenario"] == "notify")
+    assert notify["statuses"]["204"] > 0  # each paid exactly once: its post-check
     first, last = results["rows"][0]["ratio"], results["rows"][-1]["ratio"]
     assert abs(first + last - 2.0) < 1e-9  # the mean of the two baselines is the unit
     text = report.read_text()

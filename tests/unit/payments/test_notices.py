@@ -129,3 +129,25 @@ def test_rejections_are_kept_without_a_notification_id(database):
     rows = list(PaymentNotification.select())
     assert len(rows) == 2 and {r.notification_id for r in rows} == {None}
     assert {r.status for r in rows} == {"rejected"}
+
+
+def test_a_first_arrival_is_recorded_and_applied_in_one_transaction_and_a_repeat_writes_nothing(
+        database, monkeypatch):
+    notices.register_payment_handler(record_effect)
+    opened = []
+
+    def counted():
+        opened.append(1)
+        return transaction()
+
+    monkeypatch.setattr(notices, "transaction", counted)
+    first = notices.accept_notice(payment("EV-once"))
+    assert (first.status, first.duplicate, len(opened)) == ("processed", False, 1)
+
+    def no_writes():
+        raise AssertionError("a repeat of a handled notice opened a transaction")
+
+    monkeypatch.setattr(notices, "transaction", no_writes)
+    again = notices.accept_notice(payment("EV-once"))
+    assert (again.record_id, again.status, again.duplicate) == (first.record_id, "processed", True)
+    assert applied_count("EV-once") == 1
