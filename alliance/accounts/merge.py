@@ -25,6 +25,7 @@ from peewee import Model
 
 from alliance.accounts.models import (AccountMerge, LoginCode, RefreshFamily, RefreshToken,
                                       User, WechatIdentity)
+from alliance.accounts.tokens import ACTIVE_FAMILIES
 from alliance.db import transaction, utcnow
 from alliance.errors import Conflict
 
@@ -108,15 +109,16 @@ def _erase_identities(user_id: int) -> int:
 
 def revoke_user_sessions(user_id: int, reason: str) -> int:
     """Revoke every login of a user (all refresh families); how many were live."""
-    families = (RefreshFamily.select(RefreshFamily.id)
-                .where(RefreshFamily.subject_kind == "user",
-                       RefreshFamily.subject_id == str(user_id),
-                       RefreshFamily.revoked_at.is_null()))
-    RefreshToken.update(revoked=True).where(RefreshToken.family.in_(families)).execute()
-    return (RefreshFamily.update(revoked_at=utcnow(), revoked_reason=reason)
-            .where(RefreshFamily.subject_kind == "user",
-                   RefreshFamily.subject_id == str(user_id),
-                   RefreshFamily.revoked_at.is_null()).execute())
+    live = (RefreshFamily.subject_kind == "user") & (RefreshFamily.subject_id == str(user_id)) \
+        & RefreshFamily.revoked_at.is_null()
+    with transaction():
+        family_ids = [f for (f,) in RefreshFamily.select(RefreshFamily.id).where(live).tuples()]
+        RefreshToken.update(revoked=True).where(RefreshToken.family.in_(family_ids)).execute()
+        revoked = (RefreshFamily.update(revoked_at=utcnow(), revoked_reason=reason)
+                   .where(live, RefreshFamily.id.in_(family_ids)).execute())
+        for family_id in family_ids:  # after the writes: a read between sees them revoked
+            ACTIVE_FAMILIES.forget(family_id)
+        return revoked
 
 
 def _erase_login_codes(user_id: int) -> int:

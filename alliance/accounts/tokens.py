@@ -16,6 +16,7 @@ from alliance.accounts.models import RefreshFamily, RefreshToken
 from alliance.accounts.permissions import Principal
 from alliance.db import Arg, Prepared, transaction, utcnow
 from alliance.errors import TokenExpired, TokenInvalid, Unauthenticated
+from alliance.infra.localcache import LocalCache
 
 ALGORITHM = "HS256"
 ISSUER = "alliance"
@@ -26,6 +27,10 @@ _REQUIRED = ["exp", "iat", "sub", "iss", "aud", "typ", "jti"]
 # Every authenticated request reads this: its SQL is built once (alliance.db.Prepared).
 _FAMILY_STATE = Prepared(lambda: RefreshFamily.select(RefreshFamily.id, RefreshFamily.revoked_at)
                          .where(RefreshFamily.id == Arg(0)).limit(1))
+# Logins found active, per process: every revocation forgets its family in its transaction,
+# so the revoking process refuses the login at once and the others within about a second
+# (alliance.infra.localcache's feed); if the feed cannot be read, within the lifetime.
+ACTIVE_FAMILIES = LocalCache(30, max_entries=100_000, name="login_family")
 
 
 class RefreshTokenReused(Unauthenticated):
@@ -112,11 +117,20 @@ class TokenService:
                          family_id=claims.get("fam"))
 
     @staticmethod
+    def known_active(principal: Principal) -> bool:
+        """Whether this process knows the principal's login to be active (no database)."""
+        return ACTIVE_FAMILIES.get(principal.family_id) is not None
+
+    @staticmethod
     def ensure_family_active(principal: Principal) -> None:
         """Raise when the login behind this principal was revoked (logout, reuse)."""
+        if ACTIVE_FAMILIES.get(principal.family_id) is not None:
+            return
+        ticket = ACTIVE_FAMILIES.ticket()
         family = _FAMILY_STATE.first(principal.family_id)
         if family is None or family.revoked_at is not None:
             raise FamilyRevoked()
+        ACTIVE_FAMILIES.put(principal.family_id, True, ticket)
 
     def rotate(self, refresh_token: str, kind: str = "user") -> TokenPair:
         """Exchange a refresh token for a new pair; a reused token revokes its family."""
@@ -150,5 +164,6 @@ class TokenService:
             (RefreshFamily.update(revoked_at=utcnow(), revoked_reason=reason)
              .where(RefreshFamily.id == family_id, RefreshFamily.revoked_at.is_null())
              .execute())
+            ACTIVE_FAMILIES.forget(family_id)
             RefreshToken.update(revoked=True).where(RefreshToken.family == family_id).execute()
 
