@@ -99,7 +99,8 @@ def parse_args(argv: list[str] | None) -> Plan:
 def server_env(plan: Plan, database_url: str, port: int) -> dict[str, str]:
     """The environment the server runs with: sandbox mode, this database, no login limit."""
     env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
-    env.update(ALLIANCE_ENV="sandbox", REDIS_URL="",  # empty: not even from a .env file ALLIANCE_VAR_DIR=str(plan.out_dir / "var"),
+    env.update(ALLIANCE_ENV="sandbox", REDIS_URL="",  # empty: not even from a .env file
+               ALLIANCE_VAR_DIR=str(plan.out_dir / "var"),
                DATABASE_URL=database_url, PORT=str(port),
                # The scenarios log in thousands of times a minute from few addresses.
                ALLIANCE_LOGIN_RATE_LIMIT_PER_MIN="1000000000")
