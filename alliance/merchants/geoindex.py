@@ -111,7 +111,7 @@ class GeoIndex:
             with self._lock:
                 clears, stale = self._clears, dict(self._stale)
             source = db.obj
-            rows = _ALL_LISTED.rows()
+            rows = _ALL_LISTED.raw_rows()  # 100k shops: about 0.5 s
             by_band: dict[int, list[Entry]] = defaultdict(list)
             shops: dict[int, list[tuple[int, Entry]]] = defaultdict(list)
             for band, shop_lng, shop_id, shop_lat, merchant_id, industry in rows:
