@@ -4,7 +4,7 @@ detail's sections (coupons a consumer can claim) who is looking."""
 from __future__ import annotations
 
 from alliance.catalog import queries as catalog
-from alliance.merchants.browse import list_merchants
+from alliance.merchants.browse import cached_list_page, list_merchants
 from alliance.merchants.industries import INDUSTRIES
 from alliance.merchants.queries import cached_merchant_detail, merchant_detail
 from server import validation as v
@@ -28,10 +28,14 @@ class BrowseHandler(BaseHandler):
 class MerchantListHandler(BrowseHandler):
     async def get(self):
         lat, lng = self.position()
-        result = await self.run_sync(
-            list_merchants, industry=self.query("industry"), lat=lat, lng=lng,
-            q=v.string({"q": self.query("q")}, "q", required=False, max_length=64),
-            sort=self.query("sort"), cursor=self.query("cursor"), limit=self.limit())
+        arguments = dict(industry=self.query("industry"), lat=lat, lng=lng,
+                         q=v.string({"q": self.query("q")}, "q", required=False, max_length=64),
+                         sort=self.query("sort"), cursor=self.query("cursor"),
+                         limit=self.limit())
+        # A nearby page the process can answer from memory needs no worker thread.
+        result = cached_list_page(**arguments)
+        if result is None:
+            result = await self.run_sync(list_merchants, **arguments)
         self.write_json(result)
 
 

@@ -6,7 +6,9 @@ when it stops being true (a shop opening at 09:00). A write that changes one cal
 ``forget(key)`` inside its transaction: once it commits, the writing process drops the value
 at once, and the row it wrote to ``CacheInvalidation`` tells every other process, which
 reads the feed about once a second (``InvalidationFeed``, started by the server). When the
-feed cannot be read, values still end with their lifetime.
+feed cannot be read, values still end with their lifetime. Other per-process structures built
+from the same rows (the nearby search's index of shops) ``subscribe`` to a cache's name and
+follow its forgets alike.
 
 A value computed from a snapshot that a write overtook is not stored: take a ``ticket``
 before reading, ``put`` with it after. Values are shared between requests: callers never
@@ -25,14 +27,26 @@ from alliance.infra.models import CacheInvalidation
 
 log = logging.getLogger("alliance.cache")
 
-_SHARED: dict[str, "LocalCache"] = {}  # name -> the cache the feed's rows of that name drop
+# name -> what follows the forgets of that name (its cache, then any subscribers): objects
+# with ``discard(key)``, ``clear()`` and ``key_type`` (the key from the feed's text).
+_SHARED: dict[str, list] = {}
+
+
+def subscribe(name: str, listener) -> None:
+    """Have ``listener.discard(key)`` / ``listener.clear()`` follow every forget of ``name``:
+    in this process once the write commits, in the others through the feed."""
+    _SHARED.setdefault(name, []).append(listener)
+
+
+def _listeners(name: str | None, cache: "LocalCache") -> list:
+    return [cache] if name is None else _SHARED.get(name, [])
 
 
 class LocalCache:
     def __init__(self, ttl_s: float, max_entries: int = 4096, *, name: str | None = None,
                  key_type: Callable[[str], Hashable] = str):
         """``name`` shares the cache's ``forget`` with other processes (None: this one only)."""
-        if name is not None and name in _SHARED:
+        if name is not None and any(isinstance(l, LocalCache) for l in _SHARED.get(name, ())):
             raise ValueError(f"a cache named {name!r} exists already")
         self.name, self.key_type = name, key_type
         self.ttl_s = ttl_s
@@ -42,7 +56,7 @@ class LocalCache:
         self._discards = 0  # bumped by every discard: a ticket older than it is void
         self._lock = threading.Lock()
         if name is not None:
-            _SHARED[name] = self
+            subscribe(name, self)
 
     def get(self, key: Hashable) -> Any | None:
         """The value stored for ``key`` while it lives, else None."""
@@ -88,7 +102,7 @@ class LocalCache:
         that commits, and in every other process through the feed."""
         if self.name is not None:
             CacheInvalidation.create(cache=self.name, key=None if key is None else str(key))
-        after_commit(lambda: self.clear() if key is None else self.discard(key))
+        after_commit(lambda: _apply(_listeners(self.name, self), key))
 
     def discard(self, key: Hashable) -> None:
         with self._lock:
@@ -104,6 +118,15 @@ class LocalCache:
         """Change the lifetime (0 turns caching off); forgets what is stored."""
         self.ttl_s = ttl_s
         self.clear()
+
+
+def _apply(listeners: list, key: Hashable | None, text: bool = False) -> None:
+    """A forget of ``key`` (None: everything; ``text``: as the feed stores it) to each."""
+    for listener in listeners:
+        if key is None:
+            listener.clear()
+        else:
+            listener.discard(listener.key_type(key) if text else key)
 
 
 class InvalidationFeed:
@@ -133,14 +156,11 @@ class InvalidationFeed:
                     .order_by(CacheInvalidation.id).tuples())
             applied = 0
             for row_id, name, key, created_at in rows:
-                cache = _SHARED.get(name)
-                if row_id in self._applied or cache is None:
+                listeners = _SHARED.get(name)
+                if row_id in self._applied or not listeners:
                     continue
                 self._applied[row_id] = created_at
-                if key is None:
-                    cache.clear()
-                else:
-                    cache.discard(cache.key_type(key))
+                _apply(listeners, key, text=True)
                 applied += 1
             self._since = now
             self._applied = {i: t for i, t in self._applied.items() if t >= horizon}

@@ -1,13 +1,20 @@
 """The consumer merchant list: by industry, name, popularity, or nearest first.
 
-Nearest first reads shops inside a bounding box around the consumer through the (listed,
-lat_band, lng, lat, merchant) index alone (one short longitude range per latitude band of the
-box), computes the exact (haversine) distance in Python and keeps each merchant's nearest
-shop. The box starts at the radius recent searches needed and grows by
-the density it sees until it holds a full page beyond the cursor, up to ``MAX_RADIUS_M``:
-merchants farther away than that are not "nearby" and are left out of the distance order
-(the popular order lists them). The
-cursor is (distance, merchant id) of the last row, so pages never overlap or skip.
+Nearest first looks for listed shops inside a bounding box around the consumer, computes the
+exact (haversine) distance and keeps each merchant's nearest shop. Without a name to match it
+reads the box from the process's index of listed shops (alliance.merchants.geoindex); a name
+search reads it through the (listed, lat_band, lng, lat, merchant) database index (one short
+longitude range per latitude band of the box) joined to the merchants. The box starts at the
+radius recent searches needed and grows by the density it sees until it holds a full page
+beyond the cursor, up to ``MAX_RADIUS_M``: merchants farther away than that are not "nearby"
+and are left out of the distance order (the popular order lists them). The cursor is
+(distance, merchant id) of the last row, so pages never overlap or skip.
+
+A page's items (what ``merchant_summary`` shows of a merchant and of the chosen shop) are
+kept per process in ``LIST_ENTRIES`` for as long as the merchant details are
+(``ALLIANCE_DETAIL_CACHE_SECONDS``), dropped by the same forgets (``forget_merchant_detail``);
+as in the detail, the rating and popularity may lag by up to that lifetime. A warm search
+needs no database at all (``cached_list_page``).
 """
 from __future__ import annotations
 
@@ -19,9 +26,12 @@ from peewee import fn
 from alliance.db import Arg, Prepared
 
 from alliance.errors import ValidationFailed
+from alliance.infra.localcache import LocalCache, subscribe
 from alliance.merchants.geo import bounding_box, haversine_m, lat_bands
+from alliance.merchants.geoindex import GEO_INDEX
 from alliance.merchants.industries import INDUSTRIES
 from alliance.merchants.models import Merchant, Shop
+from alliance.merchants.queries import DEFAULT_DETAIL_CACHE_S, PUBLIC_DETAILS
 from alliance.merchants.views import merchant_summary
 from alliance.paging import after, decode_keys, keyset_page
 
@@ -37,6 +47,10 @@ _radius_hints: dict[str, float] = {}
 # What a list item shows of a merchant (see views.merchant_summary).
 SUMMARY_COLUMNS = (Merchant.id, Merchant.name, Merchant.industry, Merchant.rating_sum,
                    Merchant.rating_count, Merchant.popularity)
+# merchant id -> (its merchant_summary, {listed shop id: the item's "shop"}): shared, never
+# mutated; forgotten with the merchant's detail, in every process.
+LIST_ENTRIES = LocalCache(DEFAULT_DETAIL_CACHE_S, max_entries=1 << 17, key_type=int)
+subscribe(PUBLIC_DETAILS.name, LIST_ENTRIES)
 
 
 def list_merchants(*, industry: str | None = None, lat: float | None = None,
@@ -46,6 +60,27 @@ def list_merchants(*, industry: str | None = None, lat: float | None = None,
 
     ``sort`` defaults to ``distance`` with a position and ``popular`` without one.
     """
+    sort = _checked_sort(industry, lat, lng, sort)
+    if sort == "distance":
+        return _nearest_page(lat, lng, industry, q, cursor, limit)
+    return _popular_page(industry, q, cursor, limit,
+                         (lat, lng) if lat is not None and lng is not None else None)
+
+
+def cached_list_page(*, industry: str | None = None, lat: float | None = None,
+                     lng: float | None = None, q: str | None = None, sort: str | None = None,
+                     cursor: str | None = None, limit: int = 20) -> dict | None:
+    """``list_merchants`` when the process can answer it from memory alone (nearest first
+    without a name, the shops' index up to date, every item's entry kept), else None.
+    Bad arguments raise as ``list_merchants`` raises them."""
+    if _checked_sort(industry, lat, lng, sort) != "distance" or q:
+        return None
+    return _nearest_page(lat, lng, industry, None, cursor, limit, memory_only=True)
+
+
+def _checked_sort(industry: str | None, lat: float | None, lng: float | None,
+                  sort: str | None) -> str:
+    """The sort the arguments ask for, once they are valid."""
     located = lat is not None and lng is not None
     if (lat is None) != (lng is None):
         raise ValidationFailed("经纬度需同时提供", details={"field": "lat" if lat is None else "lng"})
@@ -57,12 +92,10 @@ def list_merchants(*, industry: str | None = None, lat: float | None = None,
     if industry is not None and industry not in INDUSTRIES:
         raise ValidationFailed("行业不存在", details={"field": "industry",
                                                      "choices": list(INDUSTRIES)})
-    if sort == "distance":
-        if not located:
-            raise ValidationFailed("按距离排序需要提供经纬度", details={"field": "lat",
-                                                                   "issue": "required"})
-        return _nearest_page(lat, lng, industry, q, cursor, limit)
-    return _popular_page(industry, q, cursor, limit, (lat, lng) if located else None)
+    if sort == "distance" and not located:
+        raise ValidationFailed("按距离排序需要提供经纬度", details={"field": "lat",
+                                                               "issue": "required"})
+    return sort
 
 
 def _merchant_filter(query, industry: str | None, q: str | None):
@@ -74,14 +107,23 @@ def _merchant_filter(query, industry: str | None, q: str | None):
 
 
 def _nearest_page(lat: float, lng: float, industry: str | None, q: str | None,
-                  cursor: str | None, limit: int) -> dict:
+                  cursor: str | None, limit: int, memory_only: bool = False) -> dict | None:
+    """The page (None when ``memory_only`` and the memory cannot answer it)."""
     position = decode_keys(cursor, (float, int))
     last = (float(position[0]), position[1]) if position else None
+    if q:
+        search = functools.partial(_nearest_within, lat, lng, industry=industry, q=q)
+    else:
+        if memory_only and not GEO_INDEX.ready():
+            return None
+        if not memory_only:
+            GEO_INDEX.refresh()
+        search = functools.partial(GEO_INDEX.within, lat, lng, industry=industry)
     hint_key = None if q else (industry or "")
     radius = max(_radius_hints.get(hint_key, FIRST_RADIUS_M), last[0] * 1.1 if last else 0.0)
     while True:
         radius = min(radius, MAX_RADIUS_M)
-        nearest = _nearest_within(lat, lng, radius, industry, q)
+        nearest = search(radius)
         ranked = sorted((distance, merchant_id, shop_id)
                         for merchant_id, (distance, shop_id) in nearest.items()
                         if last is None or (distance, merchant_id) > last)
@@ -93,10 +135,61 @@ def _nearest_page(lat: float, lng: float, industry: str | None, q: str | None,
     if hint_key is not None and last is None:
         _radius_hints[hint_key] = _next_hint(radius, ranked, limit)
     rows, next_cursor = keyset_page(ranked[:limit + 1], limit, lambda row: [row[0], row[1]])
-    shops = _shops_with_merchants([shop_id for _, _, shop_id in rows])
-    items = [merchant_summary(shops[shop_id].merchant, distance, shops[shop_id])
-             for distance, _, shop_id in rows]
+    items = [_cached_item(merchant_id, shop_id, distance)
+             for distance, merchant_id, shop_id in rows]
+    if None in items:
+        if memory_only:
+            return None
+        items = _filled(rows, items)
     return {"items": items, "next_cursor": next_cursor}
+
+
+def _cached_item(merchant_id: int, shop_id: int, distance: float) -> dict | None:
+    """The list item from ``LIST_ENTRIES``, or None when the merchant's entry is not kept
+    (or lacks the shop)."""
+    entry = LIST_ENTRIES.get(merchant_id)
+    shop = None if entry is None else entry[1].get(shop_id)
+    if shop is None:
+        return None
+    return {**entry[0], "distance_m": int(round(distance)), "shop": shop}
+
+
+def _filled(rows: list[tuple[float, int, int]], items: list[dict | None]) -> list[dict]:
+    """``items`` with the missing ones read (one query), their merchants' entries kept for
+    the next searches."""
+    missing = {merchant_id for (_, merchant_id, _), item in zip(rows, items) if item is None}
+    ticket = LIST_ENTRIES.ticket()
+    entries: dict[int, tuple[dict, dict]] = {}
+    for shop in _listed_read(len(missing)).rows(*missing):
+        if shop.merchant_id not in entries:
+            entries[shop.merchant_id] = (merchant_summary(shop.merchant), {})
+        entries[shop.merchant_id][1][shop.id] = merchant_summary(shop.merchant, None,
+                                                                 shop)["shop"]
+    for merchant_id, entry in entries.items():
+        LIST_ENTRIES.put(merchant_id, entry, ticket)
+    items = list(items)
+    for at, (distance, merchant_id, shop_id) in enumerate(rows):
+        entry = entries.get(merchant_id)
+        if items[at] is None and entry is not None and shop_id in entry[1]:
+            items[at] = {**entry[0], "distance_m": int(round(distance)),
+                         "shop": entry[1][shop_id]}
+    # A shop unlisted since the search read it: shown from its row, as before.
+    unlisted = [shop_id for (_, _, shop_id), item in zip(rows, items) if item is None]
+    shops = _shops_with_merchants(unlisted)
+    for at, (distance, _, shop_id) in enumerate(rows):
+        if items[at] is None:
+            items[at] = merchant_summary(shops[shop_id].merchant, distance, shops[shop_id])
+    return items
+
+
+@functools.cache
+def _listed_read(count: int) -> Prepared:
+    """The listed shops of ``count`` merchants, with what a list shows of them and of their
+    merchants (compiled once per count: at most a page's)."""
+    return Prepared(lambda: Shop.select(Shop.id, Shop.name, Shop.address, Shop.logo_upload,
+                                        Shop.merchant, *SUMMARY_COLUMNS)
+                    .join(Merchant).where(Shop.merchant.in_([Arg(i) for i in range(count)]),
+                                          Shop.listed == True))  # noqa: E712
 
 
 def _next_hint(radius: float, ranked: list, limit: int) -> float:
@@ -121,47 +214,24 @@ def _shops_read(count: int) -> Prepared:
                     .join(Merchant).where(Shop.id.in_([Arg(i) for i in range(count)])))
 
 
-def _nearest_within(lat: float, lng: float, radius: float, industry: str | None,
-                    q: str | None) -> dict[int, tuple[float, int]]:
-    """merchant id -> (distance, shop id) of its nearest listed shop within ``radius``."""
+def _nearest_within(lat: float, lng: float, radius: float, industry: str | None = None,
+                    q: str | None = None) -> dict[int, tuple[float, int]]:
+    """merchant id -> (distance, shop id) of its nearest listed shop within ``radius`` (of a
+    merchant of ``industry`` whose name holds ``q``), read from the database."""
     min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, radius)
-    bands = lat_bands(min_lat, max_lat)
-    if q:
-        query = _merchant_filter(_box_query(list(bands), min_lng, max_lng, min_lat, max_lat)
-                                 .join(Merchant), industry, q)
-        shops = query.tuples()
-    elif industry is not None:
-        shops = _box_read(len(bands), True).rows(*bands, min_lng, max_lng, min_lat, max_lat,
-                                                 industry)
-    else:
-        shops = _box_read(len(bands), False).rows(*bands, min_lng, max_lng, min_lat, max_lat)
+    query = (Shop.select(Shop.id, Shop.merchant, Shop.lat, Shop.lng)
+             .where(Shop.listed == True,  # noqa: E712
+                    Shop.lat_band.in_(list(lat_bands(min_lat, max_lat))),
+                    Shop.lng.between(min_lng, max_lng), Shop.lat.between(min_lat, max_lat)))
+    if industry is not None or q:
+        query = _merchant_filter(query.join(Merchant), industry, q)
     nearest: dict[int, tuple[float, int]] = {}
-    for shop_id, merchant_id, shop_lat, shop_lng in shops:
+    for shop_id, merchant_id, shop_lat, shop_lng in query.tuples():
         distance = haversine_m(lat, lng, shop_lat, shop_lng)
         if distance <= radius and (merchant_id not in nearest
                                    or (distance, shop_id) < nearest[merchant_id]):
             nearest[merchant_id] = (distance, shop_id)
     return nearest
-
-
-def _box_query(bands, min_lng, max_lng, min_lat, max_lat):
-    """(id, merchant, lat, lng) of the listed shops in the box: a longitude range per band."""
-    return (Shop.select(Shop.id, Shop.merchant, Shop.lat, Shop.lng)
-            .where(Shop.listed == True, Shop.lat_band.in_(bands),  # noqa: E712
-                   Shop.lng.between(min_lng, max_lng), Shop.lat.between(min_lat, max_lat)))
-
-
-@functools.cache
-def _box_read(bands: int, by_industry: bool) -> Prepared:
-    """``_box_query`` over ``bands`` bands (of one industry), compiled once: its arguments are
-    the bands, min and max longitude, min and max latitude (and the industry)."""
-    def build():
-        query = _box_query([Arg(i) for i in range(bands)], Arg(bands), Arg(bands + 1),
-                           Arg(bands + 2), Arg(bands + 3))
-        if by_industry:
-            query = query.join(Merchant).where(Merchant.industry == Arg(bands + 4))
-        return query.tuples()
-    return Prepared(build)
 
 
 def _popular_page(industry: str | None, q: str | None, cursor: str | None, limit: int,
