@@ -11,10 +11,13 @@ and are left out of the distance order (the popular order lists them). The curso
 (distance, merchant id) of the last row, so pages never overlap or skip.
 
 A page's items (what ``merchant_summary`` shows of a merchant and of the chosen shop) are
-kept per process in ``LIST_ENTRIES`` for as long as the merchant details are
-(``ALLIANCE_DETAIL_CACHE_SECONDS``), dropped by the same forgets (``forget_merchant_detail``);
-as in the detail, the rating and popularity may lag by up to that lifetime. A warm search
-needs no database at all (``cached_list_page``).
+kept per process in ``LIST_ENTRIES`` for ``LIST_ENTRY_LIFETIMES`` times as long as the
+merchant details are (``ALLIANCE_DETAIL_CACHE_SECONDS``), dropped by the same forgets
+(``forget_merchant_detail``): nothing in an item depends on the time, and only its rating and
+popularity (counters that change without a forget) may lag, by up to that lifetime. A list
+page reads twenty merchants, so its cold cost is twenty details': the entries live longer than
+the details to keep a busy process warm. A warm search needs no database at all
+(``cached_list_page``).
 """
 from __future__ import annotations
 
@@ -49,7 +52,9 @@ SUMMARY_COLUMNS = (Merchant.id, Merchant.name, Merchant.industry, Merchant.ratin
                    Merchant.rating_count, Merchant.popularity)
 # merchant id -> (its merchant_summary, {listed shop id: the item's "shop"}): shared, never
 # mutated; forgotten with the merchant's detail, in every process.
-LIST_ENTRIES = LocalCache(DEFAULT_DETAIL_CACHE_S, max_entries=1 << 17, key_type=int)
+LIST_ENTRY_LIFETIMES = 10
+LIST_ENTRIES = LocalCache(DEFAULT_DETAIL_CACHE_S * LIST_ENTRY_LIFETIMES, max_entries=1 << 17,
+                          key_type=int)
 subscribe(PUBLIC_DETAILS.name, LIST_ENTRIES)
 
 
