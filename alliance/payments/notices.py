@@ -23,7 +23,7 @@ from typing import Callable
 
 from peewee import IntegrityError
 
-from alliance.db import Arg, Prepared, transaction, utcnow
+from alliance.db import Arg, Prepared, PreparedInsert, transaction, utcnow
 from alliance.payments.models import (ABNORMAL, PROCESSED, RECEIVED, REJECTED,
                                       PaymentNotification)
 from alliance.ports import PaymentNotice, RefundNotice
@@ -120,11 +120,16 @@ _KNOWN = Prepared(lambda: PaymentNotification
                   .select(PaymentNotification.id, PaymentNotification.status)
                   .where(PaymentNotification.channel == Arg(0),
                          PaymentNotification.notification_id == Arg(1)).limit(1).tuples())
+_NEW_RECORD = PreparedInsert(PaymentNotification)
+_SETTLE = Prepared(lambda: PaymentNotification.update(
+    status=Arg(1, PaymentNotification.status),
+    processed_at=Arg(2, PaymentNotification.processed_at),
+    reason=Arg(3, PaymentNotification.reason)).where(PaymentNotification.id == Arg(0)))
 
 
 def _new_row(notice: Notice, kind: str) -> PaymentNotification:
     refund = isinstance(notice, RefundNotice)
-    return PaymentNotification.create(
+    return _NEW_RECORD.create(
         channel=notice.channel, notification_id=notice.notification_id, kind=kind,
         out_trade_no=notice.out_trade_no, transaction_id=notice.transaction_id or None,
         out_refund_no=notice.out_refund_no if refund else None,
@@ -145,10 +150,8 @@ def _record_and_apply(notice: Notice, kind: str,
             if handler is None:
                 return NoticeOutcome(row.id, RECEIVED, duplicate=False)
             note = handler(notice)
-            (PaymentNotification
-             .update(status=ABNORMAL if note else PROCESSED, processed_at=utcnow(),
-                     reason=str(note)[:255] if note else None)
-             .where(PaymentNotification.id == row.id).execute())
+            _SETTLE.execute(row.id, ABNORMAL if note else PROCESSED, utcnow(),
+                            str(note)[:255] if note else None)
             return NoticeOutcome(row.id, ABNORMAL if note else PROCESSED, duplicate=False)
     except Exception as exc:
         # The handler's changes went back with the record: keep the notice, received,
