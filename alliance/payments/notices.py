@@ -207,7 +207,9 @@ def _to_payload(notice: Notice) -> str:
             return value.isoformat()
         raise TypeError(f"cannot store {type(value).__name__}")
 
-    return json.dumps(dataclasses.asdict(notice), default=encode, ensure_ascii=False)
+    # The fields as they are (no nested dataclasses): asdict would deep-copy the raw payload.
+    fields = {f.name: getattr(notice, f.name) for f in dataclasses.fields(notice)}
+    return json.dumps(fields, default=encode, ensure_ascii=False)
 
 
 def _from_payload(kind: str, payload: str) -> Notice:
