@@ -181,11 +181,8 @@ def _ensure_member(user_id: int, merchant_id: int, now: dt.datetime) -> None:
     """Create the membership row on a first visit. Inserting first (never update-then-insert)
     keeps two first visits from deadlocking on InnoDB's gap locks."""
     if _IS_MEMBER.first(merchant_id, user_id) is None:
-        try:
-            with db.atomic():
-                _NEW_MEMBER.create(merchant=merchant_id, user_id=user_id, joined_at=now)
-        except IntegrityError:
-            pass  # the other first visit created it
+        # None: the other first visit created it.
+        _NEW_MEMBER.create_or_none(merchant=merchant_id, user_id=user_id, joined_at=now)
 
 
 def record_visit(user_id: int, merchant_id: int, *, spent_fen: int = 0, points_earned: int = 0,

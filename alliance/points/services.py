@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from peewee import IntegrityError
 
-from alliance.db import Arg, Prepared, PreparedInsert, db, transaction, utcnow
+from alliance.db import Arg, Prepared, PreparedInsert, transaction, utcnow
 from alliance.errors import AllianceError, ValidationFailed
 from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
 
@@ -48,11 +48,7 @@ def _existing(key: str) -> PointsEntry | None:
 
 def _ensure_account(user_id: int) -> None:
     if _BALANCE.first(user_id) is None:
-        try:
-            with db.atomic():
-                _NEW_ACCOUNT.create(user_id=user_id)
-        except IntegrityError:
-            pass
+        _NEW_ACCOUNT.create_or_none(user_id=user_id)  # or a concurrent first earn's
 
 
 def _balance(user_id: int) -> int:

@@ -127,13 +127,10 @@ def grant_first_order_reward(invitee_user_id: int, order_ref: str, *, reward_poi
     with transaction():
         current = current_attribution(invitee_user_id)
         if current is None:
-            try:
-                with db.atomic():
-                    _NEW_ATTRIBUTION.create(invitee=invitee_user_id, status=ORGANIC,
+            # None: a touch or another paid order got there first; this one is not first.
+            _NEW_ATTRIBUTION.create_or_none(invitee=invitee_user_id, status=ORGANIC,
                                             converted_at=now, first_order_ref=order_ref,
                                             updated_at=now)
-            except IntegrityError:
-                pass  # a touch or another paid order got there first; this one is not first
             return None
         inside = current.status == BOUND and current.expires_at >= now
         closed = (ReferralAttribution.update(status=CONVERTED if inside else LAPSED,
