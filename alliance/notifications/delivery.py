@@ -31,6 +31,7 @@ from alliance.ports import MessageSender, SendFailed
 log = logging.getLogger("alliance.notifications")
 
 LEASE = dt.timedelta(seconds=60)
+SOON_LEASE_LEFT = dt.timedelta(seconds=30)  # what a prompt delivery needs left of its lease
 MAX_ATTEMPTS = 8
 BASE_DELAY_S = 30
 MAX_DELAY_S = 3600
@@ -111,16 +112,23 @@ def deliver_due(channels: Channels, batch: int = 50,
     return report
 
 
-def deliver_soon(channels: Channels, message_id: int) -> None:
-    """Deliver one message now (run on a worker after the commit that wrote it).
+def deliver_soon(channels: Channels, message: OutboxMessage) -> None:
+    """Deliver now a message the OutboxNotifier wrote claimed for this delivery (run on a
+    worker after the commit that wrote it).
 
-    Failures stay in the outbox for ``deliver_due``; nothing is raised.
+    The claim stands while at least ``SOON_LEASE_LEFT`` of its lease is left; a message
+    that waited longer for a worker is claimed again as any due message is (after its lease,
+    when no other deliverer took it meanwhile). Failures stay in the outbox for
+    ``deliver_due``; nothing is raised.
     """
     try:
         with connection():
-            deliver_one(channels, message_id)
+            if utcnow() + SOON_LEASE_LEFT <= message.next_attempt_at:
+                _deliver(channels, message)
+            else:
+                deliver_one(channels, message.id)
     except Exception:
-        log.exception("prompt delivery of outbox message %s failed", message_id)
+        log.exception("prompt delivery of outbox message %s failed", message.id)
 
 
 def deliver_one(channels: Channels, message_id: int,
@@ -130,6 +138,11 @@ def deliver_one(channels: Channels, message_id: int,
     message = _claim(message_id, now)
     if message is None:
         return None
+    return _deliver(channels, message)
+
+
+def _deliver(channels: Channels, message: OutboxMessage) -> str:
+    """Send a message claimed by this deliverer and record the outcome; its new status."""
     try:
         channel = _send(channels, message)
     except (RenderError, _Refused) as exc:
