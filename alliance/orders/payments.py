@@ -136,24 +136,32 @@ def payment_view(order: Order, attempt: PaymentAttempt, result: PrepayResult) ->
 
 # -- notifications ------------------------------------------------------------------------
 # Every first arrival of a payment runs these: their SQL is built once (alliance.db.Prepared).
-_ATTEMPT_BY_TRADE = Prepared(lambda: PaymentAttempt.select()
-                             .where(PaymentAttempt.out_trade_no == Arg(0)).limit(1))
+# They read only the columns used here: PyMySQL parses a descriptor for every column of
+# every result, and the order's row is wide.
+_ATTEMPT_BY_TRADE = Prepared(lambda: PaymentAttempt.select(
+    PaymentAttempt.id, PaymentAttempt.order, PaymentAttempt.channel, PaymentAttempt.amount_fen)
+    .where(PaymentAttempt.out_trade_no == Arg(0)).limit(1))
 _TAKE_ATTEMPT = Prepared(lambda: PaymentAttempt.update(
     status=ATTEMPT_PAID, paid_at=Arg(1, PaymentAttempt.paid_at),
     transaction_id=Arg(2, PaymentAttempt.transaction_id), note=Arg(3, PaymentAttempt.note))
     .where(PaymentAttempt.id == Arg(0),
            PaymentAttempt.status.in_([ATTEMPT_OPEN, ATTEMPT_CLOSED])))
-# The order with what on_paid shows of its merchant (its name) in one read.
-_ORDER_WITH_MERCHANT = Prepared(lambda: Order.select(Order, Merchant.id, Merchant.name)
-                                .join(Merchant).where(Order.id == Arg(0)).limit(1))
+# What fulfilment.on_paid reads of the order (with the columns the payment writes, set
+# below), and its merchant's name, in one read.
+_ORDER_WITH_MERCHANT = Prepared(lambda: Order.select(
+    Order.id, Order.order_no, Order.user, Order.merchant, Order.kind, Order.shipping_fen,
+    Order.earn_points, Merchant.id, Merchant.name)
+    .join(Merchant).where(Order.id == Arg(0)).limit(1))
 _PAY_ORDER = Prepared(lambda: Order.update(
     status=Arg(1, Order.status), paid_at=Arg(2, Order.paid_at), paid_fen=Arg(3, Order.paid_fen),
     paid_attempt_id=Arg(4, Order.paid_attempt_id), paid_channel=Arg(5, Order.paid_channel),
     transaction_id=Arg(6, Order.transaction_id), updated_at=Arg(7, Order.updated_at))
     .where(Order.id == Arg(0), Order.status == PENDING_PAYMENT))
-_OPEN_ATTEMPTS = Prepared(lambda: PaymentAttempt.select()
-                          .where(PaymentAttempt.order == Arg(0),
-                                 PaymentAttempt.status == ATTEMPT_OPEN))
+# What close_quietly needs of the other open trades.
+_OPEN_ATTEMPTS = Prepared(lambda: PaymentAttempt.select(
+    PaymentAttempt.id, PaymentAttempt.order, PaymentAttempt.channel, PaymentAttempt.out_trade_no,
+    PaymentAttempt.amount_fen, PaymentAttempt.status)
+    .where(PaymentAttempt.order == Arg(0), PaymentAttempt.status == ATTEMPT_OPEN))
 
 
 def apply_payment_notice(octx: OrderContext, notice: PaymentNotice) -> str | None:

@@ -30,8 +30,11 @@ class Posted:
 
 
 # Every earn (each paid order) runs these: their SQL is built once (alliance.db.Prepared).
-_ENTRY_BY_KEY = Prepared(lambda: PointsEntry.select()
-                         .where(PointsEntry.idempotency_key == Arg(0)).limit(1))
+# The key is looked up narrow first: nearly always absent (PyMySQL parses a descriptor for
+# every column of a result, even an empty one).
+_ENTRY_ID_BY_KEY = Prepared(lambda: PointsEntry.select(PointsEntry.id)
+                            .where(PointsEntry.idempotency_key == Arg(0)).limit(1).tuples())
+_ENTRY_BY_ID = Prepared(lambda: PointsEntry.select().where(PointsEntry.id == Arg(0)).limit(1))
 _BALANCE = Prepared(lambda: PointsAccount.select(PointsAccount.balance)
                     .where(PointsAccount.user_id == Arg(0)).limit(1).tuples())
 _NEW_ACCOUNT = PreparedInsert(PointsAccount)
@@ -43,7 +46,8 @@ _NEW_ENTRY = PreparedInsert(PointsEntry)
 
 
 def _existing(key: str) -> PointsEntry | None:
-    return _ENTRY_BY_KEY.first(key)
+    found = _ENTRY_ID_BY_KEY.first(key)
+    return None if found is None else _ENTRY_BY_ID.first(found[0])
 
 
 def _ensure_account(user_id: int) -> None:
