@@ -127,14 +127,14 @@ _SETTLE = Prepared(lambda: PaymentNotification.update(
     reason=Arg(3, PaymentNotification.reason)).where(PaymentNotification.id == Arg(0)))
 
 
-def _new_row(notice: Notice, kind: str) -> PaymentNotification:
+def _new_row(notice: Notice, kind: str, **state) -> PaymentNotification:
     refund = isinstance(notice, RefundNotice)
     return _NEW_RECORD.create(
         channel=notice.channel, notification_id=notice.notification_id, kind=kind,
         out_trade_no=notice.out_trade_no, transaction_id=notice.transaction_id or None,
         out_refund_no=notice.out_refund_no if refund else None,
         amount_fen=(notice.refund_fen if refund else notice.amount_fen),
-        payload=_to_payload(notice))
+        payload=_to_payload(notice), **state)
 
 
 def _record_and_apply(notice: Notice, kind: str,
@@ -143,15 +143,18 @@ def _record_and_apply(notice: Notice, kind: str,
     record (its unique id) is the claim. None when a concurrent repeat recorded it first."""
     try:
         with transaction():
+            # Written processed when a handler applies it: it commits only with the
+            # handler's changes (a failure takes the record back with them).
+            state = {} if handler is None else {"status": PROCESSED, "processed_at": utcnow()}
             try:
-                row = _new_row(notice, kind)
+                row = _new_row(notice, kind, **state)
             except IntegrityError:
                 return None
             if handler is None:
                 return NoticeOutcome(row.id, RECEIVED, duplicate=False)
             note = handler(notice)
-            _SETTLE.execute(row.id, ABNORMAL if note else PROCESSED, utcnow(),
-                            str(note)[:255] if note else None)
+            if note:
+                _SETTLE.execute(row.id, ABNORMAL, utcnow(), str(note)[:255])
             return NoticeOutcome(row.id, ABNORMAL if note else PROCESSED, duplicate=False)
     except Exception as exc:
         # The handler's changes went back with the record: keep the notice, received,
