@@ -123,8 +123,13 @@ def benefits_of_level(merchant_id: int, level: int) -> Benefits:
 
 def member_benefits(user_id: int, merchant_id: int) -> Benefits:
     """The member's current benefits at the merchant (orders apply ``discount_percent``)."""
+    return _membership(user_id, merchant_id)[0]
+
+
+def _membership(user_id: int, merchant_id: int) -> tuple[Benefits, bool]:
+    """The member's current benefits, and whether the membership exists yet."""
     row = _MEMBER_LEVEL.first(merchant_id, user_id)
-    return benefits_of_level(merchant_id, (row[0] if row else 0) or 0)
+    return benefits_of_level(merchant_id, (row[0] if row else 0) or 0), row is not None
 
 
 def _clean_rules(rules: Any) -> list[dict]:
@@ -186,11 +191,13 @@ def _ensure_member(user_id: int, merchant_id: int, now: dt.datetime) -> None:
 
 
 def record_visit(user_id: int, merchant_id: int, *, spent_fen: int = 0, points_earned: int = 0,
-                 now: dt.datetime | None = None) -> None:
+                 now: dt.datetime | None = None, member: bool = False) -> None:
     """Count a visit (and its spend) into the membership, creating it on the first visit,
-    and move the member to the level the spend reaches (inside the caller's transaction)."""
+    and move the member to the level the spend reaches (inside the caller's transaction).
+    ``member``: the caller read the membership in this transaction and found it."""
     now = now or utcnow()
-    _ensure_member(user_id, merchant_id, now)
+    if not member:
+        _ensure_member(user_id, merchant_id, now)
     _COUNT_VISIT.execute(merchant_id, user_id, spent_fen, points_earned, now)
     if spent_fen:
         _relevel(merchant_id, user_id)
@@ -211,14 +218,15 @@ def revert_visit(user_id: int, merchant_id: int) -> None:
 
 def _credit_purchase(user_id: int, merchant_id: int, amount_fen: int, earned: int, *,
                      idempotency_key: str, ref_type: str, ref_id: str,
-                     now: dt.datetime) -> None:
+                     now: dt.datetime, member: bool) -> None:
     if earned > 0:
         posted = points.earn(user_id, earned, merchant_id=merchant_id,
                              idempotency_key=idempotency_key, ref_type=ref_type,
                              ref_id=ref_id, memo="消费积分", now=now)
         if posted.replayed:
             return
-    record_visit(user_id, merchant_id, spent_fen=amount_fen, points_earned=earned, now=now)
+    record_visit(user_id, merchant_id, spent_fen=amount_fen, points_earned=earned, now=now,
+                 member=member)
 
 
 def record_purchase(user_id: int, merchant_id: int, amount_fen: int, *, idempotency_key: str,
@@ -227,10 +235,10 @@ def record_purchase(user_id: int, merchant_id: int, amount_fen: int, *, idempote
     multiplier (funded by the merchant, once per ``idempotency_key``), spend, visit and
     level. Runs in the caller's transaction; the points earned."""
     now = now or utcnow()
-    multiplier = member_benefits(user_id, merchant_id).points_multiplier_pct
-    earned = points_earned_for(amount_fen, multiplier)
+    benefits, member = _membership(user_id, merchant_id)
+    earned = points_earned_for(amount_fen, benefits.points_multiplier_pct)
     _credit_purchase(user_id, merchant_id, amount_fen, earned, idempotency_key=idempotency_key,
-                     ref_type=ref_type, ref_id=ref_id, now=now)
+                     ref_type=ref_type, ref_id=ref_id, now=now, member=member)
     return earned
 
 
@@ -269,7 +277,8 @@ def _award(merchant_id: int, staff_user_id: int, user_id: int, amount_fen: int, 
     with transaction():
         if not User.select().where(User.id == user_id, User.status == "active").exists():
             raise MemberNotFound(details={"user_id": user_id})
-        multiplier = member_benefits(user_id, merchant_id).points_multiplier_pct
+        benefits, member = _membership(user_id, merchant_id)
+        multiplier = benefits.points_multiplier_pct
         earned = points_earned_for(amount_fen, multiplier)
         try:
             with db.atomic():
@@ -283,7 +292,7 @@ def _award(merchant_id: int, staff_user_id: int, user_id: int, amount_fen: int, 
             raise _DuplicateReceipt() from None
         _credit_purchase(user_id, merchant_id, amount_fen, earned,
                          idempotency_key=f"points_award:{award.id}", ref_type="points_award",
-                         ref_id=str(award.id), now=now)
+                         ref_id=str(award.id), now=now, member=member)
         if earned > 0:
             notifier.notify("points.earned", user_id=user_id,
                             data={"points": earned, "merchant_id": merchant_id,
