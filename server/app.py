@@ -61,8 +61,8 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
         rate_limiter=make_rate_limiter(settings.redis_url),
         # After the commit that wrote a notification, a worker delivers it at once; the
         # scheduler's deliver_due picks up whatever that attempt did not finish.
-        notifier=OutboxNotifier(dispatch=lambda message_id: executor.submit(
-            deliver_soon, channels, message_id)),
+        notifier=OutboxNotifier(dispatch=lambda message: executor.submit(
+            deliver_soon, channels, message)),
         qr_codes=WechatQrCodes(miniapp_client, oa_client),
         oa_profiles=WechatOaProfiles(oa_client),
         outbox_channels=channels,

@@ -11,6 +11,7 @@ import threading
 import time
 import logging
 from typing import Callable, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -44,6 +45,31 @@ class RedirectingAdapter(HTTPAdapter):
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self._timeout
         return super().send(request, **kwargs)
+
+
+class EnvironmentOnceSession(requests.Session):
+    """A requests Session that reads the proxy and CA settings of the environment once per
+    origin instead of on every call.
+
+    requests scans the whole environment (``*_proxy``, ``no_proxy``, the CA bundle
+    variables) for every request it sends, which costs more than the rest of a call to a
+    nearby API; a server's environment does not change while it runs, so the answer for an
+    origin (and the call's own arguments) is kept.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._environment: dict[tuple, dict] = {}
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc, tuple(sorted((proxies or {}).items())), stream,
+               verify, cert if not isinstance(cert, list) else tuple(cert))
+        settings = self._environment.get(key)
+        if settings is None:
+            settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            self._environment[key] = settings
+        return dict(settings, proxies=dict(settings["proxies"]))
 
 
 class DatabaseSessionStorage(SessionStorage):
@@ -140,7 +166,7 @@ def make_client(appid: str, secret: str, api_base: str, timeout: float,
                 session: SessionStorage) -> SharedTokenClient:
     """A client whose every call goes to ``api_base`` with ``timeout``."""
     client = SharedTokenClient(appid, secret, session=session, timeout=timeout)
-    http = requests.Session()
+    http = EnvironmentOnceSession()
     http.mount(WECHAT_ORIGIN, RedirectingAdapter(WECHAT_ORIGIN, api_base, timeout))
     http.mount("http://", RedirectingAdapter("http://", "http://", timeout))
     client._http = http

@@ -19,7 +19,7 @@ from alliance.coupons.errors import (CouponNotFound, CouponNotUsable, CouponStac
                                      CouponThresholdNotMet)
 from alliance.coupons.models import Coupon, CouponTemplate
 from alliance.coupons.rules import usable_at
-from alliance.db import utcnow
+from alliance.db import Arg, Prepared, utcnow
 
 
 @dataclass(frozen=True)
@@ -117,10 +117,14 @@ def reserve_coupons(plan: list[AppliedCoupon], order_ref: str,
                                            "reason": "used or held meanwhile"})
 
 
+# Run for every paid order: its SQL is built once (alliance.db.Prepared).
+_CONSUME = Prepared(lambda: Coupon.update(status="used", used_at=Arg(1, Coupon.used_at))
+                    .where(Coupon.order_ref == Arg(0), Coupon.status == "locked"))
+
+
 def consume_coupons(order_ref: str, now: dt.datetime | None = None) -> int:
     """The order was paid: its coupons are used. The number of coupons."""
-    return (Coupon.update(status="used", used_at=now or utcnow())
-            .where(Coupon.order_ref == order_ref, Coupon.status == "locked").execute())
+    return _CONSUME.execute(order_ref, now or utcnow())
 
 
 def release_coupons(order_ref: str) -> int:

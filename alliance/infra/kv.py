@@ -3,15 +3,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from alliance.db import is_mysql, transaction, utcnow
+from alliance.db import Arg, Prepared, is_mysql, transaction, utcnow
 from alliance.infra.models import KeyValue
+
+# Read for every call of the WeChat APIs (their access token): its SQL is built once.
+_VALUE = Prepared(lambda: KeyValue.select(KeyValue.value, KeyValue.expires_at)
+                  .where(KeyValue.key == Arg(0)).limit(1).tuples())
 
 
 def get(key: str) -> str | None:
-    row = KeyValue.get_or_none(KeyValue.key == key)
-    if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):
+    row = _VALUE.first(key)
+    if row is None or (row[1] is not None and row[1] <= utcnow()):
         return None
-    return row.value
+    return row[0]
 
 
 def put(key: str, value: str, ttl_s: int | None = None) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from peewee import IntegrityError, fn
 
 from alliance.accounts.models import User
-from alliance.db import db, transaction, utcnow
+from alliance.db import Arg, Prepared, PreparedInsert, db, transaction, utcnow
 from alliance.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from alliance.members.models import MerchantLevelRule, MerchantMember, PointsAward
 from alliance.merchants.models import Merchant, Shop
@@ -85,10 +85,37 @@ def rules_of(merchant_id: int) -> list[MerchantLevelRule]:
                 .order_by(MerchantLevelRule.level))
 
 
+# Every paid order and counter award runs these: their SQL is built once (alliance.db.Prepared).
+_RULE = Prepared(lambda: MerchantLevelRule.select()
+                 .where(MerchantLevelRule.merchant == Arg(0), MerchantLevelRule.level == Arg(1))
+                 .limit(1))
+_MEMBER_LEVEL = Prepared(lambda: MerchantMember.select(MerchantMember.level)
+                         .where(MerchantMember.merchant == Arg(0), MerchantMember.user_id == Arg(1))
+                         .limit(1).tuples())
+_IS_MEMBER = Prepared(lambda: MerchantMember.select(MerchantMember.id)
+                      .where(MerchantMember.merchant == Arg(0), MerchantMember.user_id == Arg(1))
+                      .limit(1).tuples())
+_NEW_MEMBER = PreparedInsert(MerchantMember)
+_COUNT_VISIT = Prepared(lambda: MerchantMember.update(
+    visits=MerchantMember.visits + 1,
+    total_spent_fen=MerchantMember.total_spent_fen + Arg(2, MerchantMember.total_spent_fen),
+    points_earned=MerchantMember.points_earned + Arg(3, MerchantMember.points_earned),
+    last_visit_at=Arg(4, MerchantMember.last_visit_at))
+    .where(MerchantMember.merchant == Arg(0), MerchantMember.user_id == Arg(1)))
+_LEVEL_REACHED = Prepared(lambda: MerchantLevelRule.select(fn.MAX(MerchantLevelRule.level))
+                          .join(MerchantMember,
+                                on=(MerchantMember.merchant == MerchantLevelRule.merchant))
+                          .where(MerchantMember.merchant == Arg(0),
+                                 MerchantMember.user_id == Arg(1),
+                                 MerchantLevelRule.min_spent_fen <= MerchantMember.total_spent_fen)
+                          .tuples())
+_SET_LEVEL = Prepared(lambda: MerchantMember.update(level=Arg(2, MerchantMember.level))
+                      .where(MerchantMember.merchant == Arg(0), MerchantMember.user_id == Arg(1)))
+
+
 def benefits_of_level(merchant_id: int, level: int) -> Benefits:
     """The benefits of ``level`` at the merchant (level 0, or a rule since removed: none)."""
-    rule = level and MerchantLevelRule.get_or_none(MerchantLevelRule.merchant == merchant_id,
-                                                   MerchantLevelRule.level == level)
+    rule = level and _RULE.first(merchant_id, level)
     if not rule:
         return Benefits(0, BASE_LEVEL_NAME, 0, 100)
     return Benefits(rule.level, rule.name, rule.discount_percent, rule.points_multiplier_pct)
@@ -96,10 +123,13 @@ def benefits_of_level(merchant_id: int, level: int) -> Benefits:
 
 def member_benefits(user_id: int, merchant_id: int) -> Benefits:
     """The member's current benefits at the merchant (orders apply ``discount_percent``)."""
-    level = (MerchantMember.select(MerchantMember.level)
-             .where(MerchantMember.merchant == merchant_id, MerchantMember.user_id == user_id)
-             .scalar()) or 0
-    return benefits_of_level(merchant_id, level)
+    return _membership(user_id, merchant_id)[0]
+
+
+def _membership(user_id: int, merchant_id: int) -> tuple[Benefits, bool]:
+    """The member's current benefits, and whether the membership exists yet."""
+    row = _MEMBER_LEVEL.first(merchant_id, user_id)
+    return benefits_of_level(merchant_id, (row[0] if row else 0) or 0), row is not None
 
 
 def _clean_rules(rules: Any) -> list[dict]:
@@ -155,37 +185,28 @@ def set_level_rules(merchant_id: int, rules: Any) -> list[MerchantLevelRule]:
 def _ensure_member(user_id: int, merchant_id: int, now: dt.datetime) -> None:
     """Create the membership row on a first visit. Inserting first (never update-then-insert)
     keeps two first visits from deadlocking on InnoDB's gap locks."""
-    if not MerchantMember.select().where(MerchantMember.merchant == merchant_id,
-                                         MerchantMember.user_id == user_id).exists():
-        try:
-            with db.atomic():
-                MerchantMember.create(merchant=merchant_id, user_id=user_id, joined_at=now)
-        except IntegrityError:
-            pass  # the other first visit created it
+    if _IS_MEMBER.first(merchant_id, user_id) is None:
+        # None: the other first visit created it.
+        _NEW_MEMBER.create_or_none(merchant=merchant_id, user_id=user_id, joined_at=now)
 
 
 def record_visit(user_id: int, merchant_id: int, *, spent_fen: int = 0, points_earned: int = 0,
-                 now: dt.datetime | None = None) -> None:
+                 now: dt.datetime | None = None, member: bool = False) -> None:
     """Count a visit (and its spend) into the membership, creating it on the first visit,
-    and move the member to the level the spend reaches (inside the caller's transaction)."""
+    and move the member to the level the spend reaches (inside the caller's transaction).
+    ``member``: the caller read the membership in this transaction and found it."""
     now = now or utcnow()
-    _ensure_member(user_id, merchant_id, now)
-    where = (MerchantMember.merchant == merchant_id) & (MerchantMember.user_id == user_id)
-    (MerchantMember.update(visits=MerchantMember.visits + 1,
-                           total_spent_fen=MerchantMember.total_spent_fen + spent_fen,
-                           points_earned=MerchantMember.points_earned + points_earned,
-                           last_visit_at=now).where(where).execute())
+    if not member:
+        _ensure_member(user_id, merchant_id, now)
+    _COUNT_VISIT.execute(merchant_id, user_id, spent_fen, points_earned, now)
     if spent_fen:
-        _relevel(where)
+        _relevel(merchant_id, user_id)
 
 
-def _relevel(where) -> None:
-    """Set the level of the membership ``where`` selects from its spend."""
-    level = (MerchantLevelRule.select(fn.MAX(MerchantLevelRule.level))
-             .join(MerchantMember, on=(MerchantMember.merchant == MerchantLevelRule.merchant))
-             .where(where, MerchantLevelRule.min_spent_fen <= MerchantMember.total_spent_fen)
-             .scalar()) or 0
-    MerchantMember.update(level=level).where(where).execute()
+def _relevel(merchant_id: int, user_id: int) -> None:
+    """Set the level of the user's membership at the merchant from its spend."""
+    row = _LEVEL_REACHED.first(merchant_id, user_id)
+    _SET_LEVEL.execute(merchant_id, user_id, (row[0] if row else 0) or 0)
 
 
 def revert_visit(user_id: int, merchant_id: int) -> None:
@@ -197,14 +218,15 @@ def revert_visit(user_id: int, merchant_id: int) -> None:
 
 def _credit_purchase(user_id: int, merchant_id: int, amount_fen: int, earned: int, *,
                      idempotency_key: str, ref_type: str, ref_id: str,
-                     now: dt.datetime) -> None:
+                     now: dt.datetime, member: bool) -> None:
     if earned > 0:
         posted = points.earn(user_id, earned, merchant_id=merchant_id,
                              idempotency_key=idempotency_key, ref_type=ref_type,
                              ref_id=ref_id, memo="消费积分", now=now)
         if posted.replayed:
             return
-    record_visit(user_id, merchant_id, spent_fen=amount_fen, points_earned=earned, now=now)
+    record_visit(user_id, merchant_id, spent_fen=amount_fen, points_earned=earned, now=now,
+                 member=member)
 
 
 def record_purchase(user_id: int, merchant_id: int, amount_fen: int, *, idempotency_key: str,
@@ -213,10 +235,10 @@ def record_purchase(user_id: int, merchant_id: int, amount_fen: int, *, idempote
     multiplier (funded by the merchant, once per ``idempotency_key``), spend, visit and
     level. Runs in the caller's transaction; the points earned."""
     now = now or utcnow()
-    multiplier = member_benefits(user_id, merchant_id).points_multiplier_pct
-    earned = points_earned_for(amount_fen, multiplier)
+    benefits, member = _membership(user_id, merchant_id)
+    earned = points_earned_for(amount_fen, benefits.points_multiplier_pct)
     _credit_purchase(user_id, merchant_id, amount_fen, earned, idempotency_key=idempotency_key,
-                     ref_type=ref_type, ref_id=ref_id, now=now)
+                     ref_type=ref_type, ref_id=ref_id, now=now, member=member)
     return earned
 
 
@@ -255,7 +277,8 @@ def _award(merchant_id: int, staff_user_id: int, user_id: int, amount_fen: int, 
     with transaction():
         if not User.select().where(User.id == user_id, User.status == "active").exists():
             raise MemberNotFound(details={"user_id": user_id})
-        multiplier = member_benefits(user_id, merchant_id).points_multiplier_pct
+        benefits, member = _membership(user_id, merchant_id)
+        multiplier = benefits.points_multiplier_pct
         earned = points_earned_for(amount_fen, multiplier)
         try:
             with db.atomic():
@@ -269,7 +292,7 @@ def _award(merchant_id: int, staff_user_id: int, user_id: int, amount_fen: int, 
             raise _DuplicateReceipt() from None
         _credit_purchase(user_id, merchant_id, amount_fen, earned,
                          idempotency_key=f"points_award:{award.id}", ref_type="points_award",
-                         ref_id=str(award.id), now=now)
+                         ref_id=str(award.id), now=now, member=member)
         if earned > 0:
             notifier.notify("points.earned", user_id=user_id,
                             data={"points": earned, "merchant_id": merchant_id,
@@ -300,7 +323,7 @@ def move_user_membership(source_id: int, target_id: int) -> int:
                 joined_at=min(survivor.joined_at, member.joined_at),
                 last_visit_at=max(visits) if visits else None).where(mine).execute())
             MerchantMember.delete().where(MerchantMember.id == member.id).execute()
-            _relevel(mine)
+            _relevel(member.merchant_id, target_id)
         moved += 1
     return moved + PointsAward.update(user_id=target_id).where(
         PointsAward.user_id == source_id).execute()

@@ -5,6 +5,7 @@ and sales add up exactly. ``popularity`` (the "popular" order) rises by one per 
 """
 from __future__ import annotations
 
+from alliance.db import Arg, Prepared
 from alliance.errors import ValidationFailed
 from alliance.merchants.models import Merchant
 
@@ -18,10 +19,15 @@ def record_rating(merchant_id: int, stars: int) -> None:
      .where(Merchant.id == merchant_id).execute())
 
 
+# Run for every paid order: its SQL is built once (alliance.db.Prepared).
+_COUNT_SALE = Prepared(lambda: Merchant.update(
+    sales_count=Merchant.sales_count + Arg(2, Merchant.sales_count),
+    sales_fen=Merchant.sales_fen + Arg(1, Merchant.sales_fen),
+    popularity=Merchant.popularity + Arg(2, Merchant.popularity))
+    .where(Merchant.id == Arg(0)))
+
+
 def record_sale(merchant_id: int, amount_fen: int, quantity: int) -> None:
     """Count a completed sale (``quantity`` units for ``amount_fen``) into the sales ranking
     and the popularity of the merchant."""
-    (Merchant.update(sales_count=Merchant.sales_count + quantity,
-                     sales_fen=Merchant.sales_fen + amount_fen,
-                     popularity=Merchant.popularity + quantity)
-     .where(Merchant.id == merchant_id).execute())
+    _COUNT_SALE.execute(merchant_id, amount_fen, quantity)

@@ -19,9 +19,10 @@ import datetime as dt
 import json
 import logging
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from alliance.accounts.models import WechatIdentity
-from alliance.db import connection, transaction, utcnow
+from alliance.db import Arg, Prepared, connection, transaction, utcnow
 from alliance.notifications.models import OutboxMessage
 from alliance.notifications.templates import RenderError, TemplateBook
 from alliance.officialaccount.models import OaFollower
@@ -30,6 +31,7 @@ from alliance.ports import MessageSender, SendFailed
 log = logging.getLogger("alliance.notifications")
 
 LEASE = dt.timedelta(seconds=60)
+SOON_LEASE_LEFT = dt.timedelta(seconds=30)  # what a prompt delivery needs left of its lease
 MAX_ATTEMPTS = 8
 BASE_DELAY_S = 30
 MAX_DELAY_S = 3600
@@ -51,6 +53,27 @@ class DeliveryReport:
     retried: int = 0
     failed: int = 0
     outcomes: dict[int, str] = field(default_factory=dict)
+
+
+# Every message delivered runs these: their SQL is built once (alliance.db.Prepared).
+_CLAIM = Prepared(lambda: OutboxMessage.update(
+    status=SENDING, attempts=OutboxMessage.attempts + 1,
+    next_attempt_at=Arg(1, OutboxMessage.next_attempt_at))
+    .where(OutboxMessage.id == Arg(0), OutboxMessage.status.in_([PENDING, SENDING]),
+           OutboxMessage.next_attempt_at <= Arg(2)))
+_MESSAGE = Prepared(lambda: OutboxMessage.select().where(OutboxMessage.id == Arg(0)).limit(1))
+_SENT = Prepared(lambda: OutboxMessage.update(
+    status=SENT, last_error=None, sent_at=Arg(2, OutboxMessage.sent_at),
+    channel=Arg(3, OutboxMessage.channel))
+    .where(OutboxMessage.id == Arg(0), OutboxMessage.status == SENDING,
+           OutboxMessage.attempts == Arg(1)))
+_MINIAPP_OPENID = Prepared(lambda: WechatIdentity.select(WechatIdentity.openid)
+                           .where(WechatIdentity.user == Arg(0), WechatIdentity.appid == Arg(1))
+                           .limit(1).tuples())
+_FOLLOWER_OPENID = Prepared(lambda: OaFollower.select(OaFollower.openid)
+                            .where(OaFollower.user == Arg(0),
+                                   OaFollower.subscribed == True)  # noqa: E712
+                            .limit(1).tuples())
 
 
 class _Retry(Exception):
@@ -89,16 +112,23 @@ def deliver_due(channels: Channels, batch: int = 50,
     return report
 
 
-def deliver_soon(channels: Channels, message_id: int) -> None:
-    """Deliver one message now (run on a worker after the commit that wrote it).
+def deliver_soon(channels: Channels, message: OutboxMessage) -> None:
+    """Deliver now a message the OutboxNotifier wrote claimed for this delivery (run on a
+    worker after the commit that wrote it).
 
-    Failures stay in the outbox for ``deliver_due``; nothing is raised.
+    The claim stands while at least ``SOON_LEASE_LEFT`` of its lease is left; a message
+    that waited longer for a worker is claimed again as any due message is (after its lease,
+    when no other deliverer took it meanwhile). Failures stay in the outbox for
+    ``deliver_due``; nothing is raised.
     """
     try:
         with connection():
-            deliver_one(channels, message_id)
+            if utcnow() + SOON_LEASE_LEFT <= message.next_attempt_at:
+                _deliver(channels, message)
+            else:
+                deliver_one(channels, message.id)
     except Exception:
-        log.exception("prompt delivery of outbox message %s failed", message_id)
+        log.exception("prompt delivery of outbox message %s failed", message.id)
 
 
 def deliver_one(channels: Channels, message_id: int,
@@ -108,6 +138,11 @@ def deliver_one(channels: Channels, message_id: int,
     message = _claim(message_id, now)
     if message is None:
         return None
+    return _deliver(channels, message)
+
+
+def _deliver(channels: Channels, message: OutboxMessage) -> str:
+    """Send a message claimed by this deliverer and record the outcome; its new status."""
     try:
         channel = _send(channels, message)
     except (RenderError, _Refused) as exc:
@@ -123,25 +158,22 @@ def deliver_one(channels: Channels, message_id: int,
 
 def _claim(message_id: int, now: dt.datetime) -> OutboxMessage | None:
     with transaction():
-        claimed = (OutboxMessage.update(status=SENDING, attempts=OutboxMessage.attempts + 1,
-                                        next_attempt_at=now + LEASE)
-                   .where(OutboxMessage.id == message_id,
-                          OutboxMessage.status.in_([PENDING, SENDING]),
-                          OutboxMessage.next_attempt_at <= now)
-                   .execute())
-    return OutboxMessage.get_by_id(message_id) if claimed else None
+        claimed = _CLAIM.execute(message_id, now + LEASE, now)
+    return _MESSAGE.first(message_id) if claimed else None
 
 
 def _finish(message: OutboxMessage, status: str, *, error: str | None = None,
             channel: str | None = None, next_attempt_at: dt.datetime | None = None) -> str:
+    # Only while the lease is still ours (same attempt): a deliverer that overran its
+    # lease must not overwrite the outcome of the one that took over.
+    if status == SENT:  # the usual outcome, its SQL kept
+        with transaction():
+            _SENT.execute(message.id, message.attempts, utcnow(), channel)
+        return status
     values: dict = {"status": status, "last_error": error[:255] if error else None}
-    if status == SENT:
-        values.update(sent_at=utcnow(), channel=channel)
     if next_attempt_at is not None:
         values["next_attempt_at"] = next_attempt_at
     with transaction():
-        # Only while the lease is still ours (same attempt): a deliverer that overran its
-        # lease must not overwrite the outcome of the one that took over.
         (OutboxMessage.update(**values)
          .where(OutboxMessage.id == message.id, OutboxMessage.status == SENDING,
                 OutboxMessage.attempts == message.attempts)
@@ -149,19 +181,15 @@ def _finish(message: OutboxMessage, status: str, *, error: str | None = None,
     return status
 
 
-def _targets(channels: Channels, user_id: int) -> list[tuple[str, str]]:
-    targets = []
-    identity = (WechatIdentity.select(WechatIdentity.openid)
-                .where(WechatIdentity.user == user_id,
-                       WechatIdentity.appid == channels.miniapp_appid).first())
+def _targets(channels: Channels, user_id: int) -> Iterator[tuple[str, str]]:
+    """The user's channels in order, each looked up only when the one before did not take
+    the message."""
+    identity = _MINIAPP_OPENID.first(user_id, channels.miniapp_appid)
     if identity is not None:
-        targets.append(("subscribe", identity.openid))
-    follower = (OaFollower.select(OaFollower.openid)
-                .where(OaFollower.user == user_id, OaFollower.subscribed == True)  # noqa: E712
-                .first())
+        yield "subscribe", identity[0]
+    follower = _FOLLOWER_OPENID.first(user_id)
     if follower is not None:
-        targets.append(("oa", follower.openid))
-    return targets
+        yield "oa", follower[0]
 
 
 def _send(channels: Channels, message: OutboxMessage) -> str:

@@ -9,7 +9,7 @@ from peewee import fn
 
 from alliance.clock import to_local_iso
 from alliance.coupons.checkout import consume_coupons
-from alliance.db import transaction, utcnow
+from alliance.db import Arg, Prepared, transaction, utcnow
 from alliance.errors import ValidationFailed
 from alliance.members.services import record_purchase
 from alliance.merchants.aggregates import record_sale
@@ -21,6 +21,12 @@ from alliance.orders.service_codes import issue_service_code
 from alliance.referrals.services import grant_first_order_reward
 
 AUTO_RECEIPT_AFTER = dt.timedelta(days=10)
+
+# Every paid order runs these: their SQL is built once (alliance.db.Prepared).
+_SET_EARN_POINTS = Prepared(lambda: Order.update(earn_points=Arg(1, Order.earn_points))
+                            .where(Order.id == Arg(0)))
+_UNITS = Prepared(lambda: OrderLine.select(fn.SUM(OrderLine.quantity))
+                  .where(OrderLine.order == Arg(0)).tuples())
 
 
 def on_paid(octx: OrderContext, order: Order, now: dt.datetime) -> None:
@@ -35,10 +41,9 @@ def on_paid(octx: OrderContext, order: Order, now: dt.datetime) -> None:
         order.user_id, order.merchant_id, order.paid_fen - order.shipping_fen,
         idempotency_key=f"order:{order.order_no}:earn", ref_type="order",
         ref_id=order.order_no, now=now)
-    Order.update(earn_points=order.earn_points).where(Order.id == order.id).execute()
+    _SET_EARN_POINTS.execute(order.id, order.earn_points)
     code = issue_service_code(order, now) if order.kind == SERVICE else None
-    units = (OrderLine.select(fn.SUM(OrderLine.quantity))
-             .where(OrderLine.order == order.id).scalar() or 0)
+    units = _UNITS.first(order.id)[0] or 0
     record_sale(order.merchant_id, order.paid_fen, units)
     data = {"order_no": order.order_no, "amount_fen": order.paid_fen,
             "merchant_id": order.merchant_id, "merchant_name": order.merchant.name,

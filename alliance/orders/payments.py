@@ -16,8 +16,9 @@ from peewee import IntegrityError, fn
 
 from alliance.accounts.models import WechatIdentity
 from alliance.clock import to_local_iso
-from alliance.db import after_commit, db, transaction, utcnow
+from alliance.db import Arg, Prepared, after_commit, db, transaction, utcnow
 from alliance.errors import AllianceError, Conflict
+from alliance.merchants.models import Merchant
 from alliance.orders import fulfilment, refunds
 from alliance.orders.abnormal import flag_abnormal
 from alliance.orders.access import owned_order
@@ -134,6 +135,35 @@ def payment_view(order: Order, attempt: PaymentAttempt, result: PrepayResult) ->
 
 
 # -- notifications ------------------------------------------------------------------------
+# Every first arrival of a payment runs these: their SQL is built once (alliance.db.Prepared).
+# They read only the columns used here: PyMySQL parses a descriptor for every column of
+# every result, and the order's row is wide.
+_ATTEMPT_BY_TRADE = Prepared(lambda: PaymentAttempt.select(
+    PaymentAttempt.id, PaymentAttempt.order, PaymentAttempt.channel, PaymentAttempt.amount_fen)
+    .where(PaymentAttempt.out_trade_no == Arg(0)).limit(1))
+_TAKE_ATTEMPT = Prepared(lambda: PaymentAttempt.update(
+    status=ATTEMPT_PAID, paid_at=Arg(1, PaymentAttempt.paid_at),
+    transaction_id=Arg(2, PaymentAttempt.transaction_id), note=Arg(3, PaymentAttempt.note))
+    .where(PaymentAttempt.id == Arg(0),
+           PaymentAttempt.status.in_([ATTEMPT_OPEN, ATTEMPT_CLOSED])))
+# What fulfilment.on_paid reads of the order (with the columns the payment writes, set
+# below), and its merchant's name, in one read.
+_ORDER_WITH_MERCHANT = Prepared(lambda: Order.select(
+    Order.id, Order.order_no, Order.user, Order.merchant, Order.kind, Order.shipping_fen,
+    Order.earn_points, Merchant.id, Merchant.name)
+    .join(Merchant).where(Order.id == Arg(0)).limit(1))
+_PAY_ORDER = Prepared(lambda: Order.update(
+    status=Arg(1, Order.status), paid_at=Arg(2, Order.paid_at), paid_fen=Arg(3, Order.paid_fen),
+    paid_attempt_id=Arg(4, Order.paid_attempt_id), paid_channel=Arg(5, Order.paid_channel),
+    transaction_id=Arg(6, Order.transaction_id), updated_at=Arg(7, Order.updated_at))
+    .where(Order.id == Arg(0), Order.status == PENDING_PAYMENT))
+# What close_quietly needs of the other open trades.
+_OPEN_ATTEMPTS = Prepared(lambda: PaymentAttempt.select(
+    PaymentAttempt.id, PaymentAttempt.order, PaymentAttempt.channel, PaymentAttempt.out_trade_no,
+    PaymentAttempt.amount_fen, PaymentAttempt.status)
+    .where(PaymentAttempt.order == Arg(0), PaymentAttempt.status == ATTEMPT_OPEN))
+
+
 def apply_payment_notice(octx: OrderContext, notice: PaymentNotice) -> str | None:
     """The registered payment handler (runs in the notification's transaction).
 
@@ -141,7 +171,7 @@ def apply_payment_notice(octx: OrderContext, notice: PaymentNotice) -> str | Non
     UNKNOWN_TRADE, AMOUNT_MISMATCH (the order is flagged abnormal and stays unpaid).
     """
     now = utcnow()
-    attempt = PaymentAttempt.get_or_none(PaymentAttempt.out_trade_no == notice.out_trade_no)
+    attempt = _ATTEMPT_BY_TRADE.first(notice.out_trade_no)
     if attempt is None or attempt.channel != notice.channel:
         return "UNKNOWN_TRADE"
     if not notice.paid:
@@ -155,23 +185,23 @@ def apply_payment_notice(octx: OrderContext, notice: PaymentNotice) -> str | Non
         if moved:
             flag_abnormal(attempt.order_id, "AMOUNT_MISMATCH", now)
         return "AMOUNT_MISMATCH"
-    taken = (PaymentAttempt.update(status=ATTEMPT_PAID, paid_at=notice.paid_at or now,
-                                   transaction_id=notice.transaction_id,
-                                   note=f"paid: {notice.notification_id}"[:255])
-             .where(PaymentAttempt.id == attempt.id,
-                    PaymentAttempt.status.in_([ATTEMPT_OPEN, ATTEMPT_CLOSED])).execute())
+    paid_at = notice.paid_at or now
+    taken = _TAKE_ATTEMPT.execute(attempt.id, paid_at, notice.transaction_id,
+                                  f"paid: {notice.notification_id}"[:255])
     if not taken:
         return None  # this payment was applied already
-    order = Order.get_by_id(attempt.order_id)
-    paid = (Order.update(status=SERVICE_ISSUED if order.kind == SERVICE else PAID,
-                         paid_at=notice.paid_at or now, paid_fen=attempt.amount_fen,
-                         paid_attempt_id=attempt.id, paid_channel=attempt.channel,
-                         transaction_id=notice.transaction_id, updated_at=now)
-            .where(Order.id == order.id, Order.status == PENDING_PAYMENT).execute())
+    order = _ORDER_WITH_MERCHANT.first(attempt.order_id)
+    status = SERVICE_ISSUED if order.kind == SERVICE else PAID
+    paid = _PAY_ORDER.execute(order.id, status, paid_at, attempt.amount_fen, attempt.id,
+                              attempt.channel, notice.transaction_id, now)
     if paid:
-        fulfilment.on_paid(octx, Order.get_by_id(order.id), now)
-        others = list(PaymentAttempt.select().where(PaymentAttempt.order == order.id,
-                                                    PaymentAttempt.status == ATTEMPT_OPEN))
+        # The row now holds what the guarded UPDATE wrote: the same values, as stored.
+        order.status, order.paid_fen, order.paid_attempt_id = status, attempt.amount_fen, attempt.id
+        order.paid_channel, order.transaction_id = attempt.channel, notice.transaction_id
+        order.paid_at = Order.paid_at.db_value(paid_at)
+        order.updated_at = Order.updated_at.db_value(now)
+        fulfilment.on_paid(octx, order, now)
+        others = _OPEN_ATTEMPTS.rows(order.id)
         if others:  # trades of other channels still open: no second payment, please
             after_commit(lambda: close_quietly(octx, others))
     else:

@@ -23,7 +23,7 @@ from typing import Callable
 
 from peewee import IntegrityError
 
-from alliance.db import Arg, Prepared, transaction, utcnow
+from alliance.db import Arg, Prepared, PreparedInsert, transaction, utcnow
 from alliance.payments.models import (ABNORMAL, PROCESSED, RECEIVED, REJECTED,
                                       PaymentNotification)
 from alliance.ports import PaymentNotice, RefundNotice
@@ -120,16 +120,21 @@ _KNOWN = Prepared(lambda: PaymentNotification
                   .select(PaymentNotification.id, PaymentNotification.status)
                   .where(PaymentNotification.channel == Arg(0),
                          PaymentNotification.notification_id == Arg(1)).limit(1).tuples())
+_NEW_RECORD = PreparedInsert(PaymentNotification)
+_SETTLE = Prepared(lambda: PaymentNotification.update(
+    status=Arg(1, PaymentNotification.status),
+    processed_at=Arg(2, PaymentNotification.processed_at),
+    reason=Arg(3, PaymentNotification.reason)).where(PaymentNotification.id == Arg(0)))
 
 
-def _new_row(notice: Notice, kind: str) -> PaymentNotification:
+def _new_row(notice: Notice, kind: str, **state) -> PaymentNotification:
     refund = isinstance(notice, RefundNotice)
-    return PaymentNotification.create(
+    return _NEW_RECORD.create(
         channel=notice.channel, notification_id=notice.notification_id, kind=kind,
         out_trade_no=notice.out_trade_no, transaction_id=notice.transaction_id or None,
         out_refund_no=notice.out_refund_no if refund else None,
         amount_fen=(notice.refund_fen if refund else notice.amount_fen),
-        payload=_to_payload(notice))
+        payload=_to_payload(notice), **state)
 
 
 def _record_and_apply(notice: Notice, kind: str,
@@ -138,17 +143,18 @@ def _record_and_apply(notice: Notice, kind: str,
     record (its unique id) is the claim. None when a concurrent repeat recorded it first."""
     try:
         with transaction():
+            # Written processed when a handler applies it: it commits only with the
+            # handler's changes (a failure takes the record back with them).
+            state = {} if handler is None else {"status": PROCESSED, "processed_at": utcnow()}
             try:
-                row = _new_row(notice, kind)
+                row = _new_row(notice, kind, **state)
             except IntegrityError:
                 return None
             if handler is None:
                 return NoticeOutcome(row.id, RECEIVED, duplicate=False)
             note = handler(notice)
-            (PaymentNotification
-             .update(status=ABNORMAL if note else PROCESSED, processed_at=utcnow(),
-                     reason=str(note)[:255] if note else None)
-             .where(PaymentNotification.id == row.id).execute())
+            if note:
+                _SETTLE.execute(row.id, ABNORMAL, utcnow(), str(note)[:255])
             return NoticeOutcome(row.id, ABNORMAL if note else PROCESSED, duplicate=False)
     except Exception as exc:
         # The handler's changes went back with the record: keep the notice, received,
@@ -204,7 +210,9 @@ def _to_payload(notice: Notice) -> str:
             return value.isoformat()
         raise TypeError(f"cannot store {type(value).__name__}")
 
-    return json.dumps(dataclasses.asdict(notice), default=encode, ensure_ascii=False)
+    # The fields as they are (no nested dataclasses): asdict would deep-copy the raw payload.
+    fields = {f.name: getattr(notice, f.name) for f in dataclasses.fields(notice)}
+    return json.dumps(fields, default=encode, ensure_ascii=False)
 
 
 def _from_payload(kind: str, payload: str) -> Notice:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from peewee import IntegrityError
 
-from alliance.db import db, transaction, utcnow
+from alliance.db import Arg, Prepared, PreparedInsert, transaction, utcnow
 from alliance.errors import AllianceError, ValidationFailed
 from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
 
@@ -29,22 +29,35 @@ class Posted:
     replayed: bool  # True when the idempotency key had already been posted
 
 
+# Every earn (each paid order) runs these: their SQL is built once (alliance.db.Prepared).
+# The key is looked up narrow first: nearly always absent (PyMySQL parses a descriptor for
+# every column of a result, even an empty one).
+_ENTRY_ID_BY_KEY = Prepared(lambda: PointsEntry.select(PointsEntry.id)
+                            .where(PointsEntry.idempotency_key == Arg(0)).limit(1).tuples())
+_ENTRY_BY_ID = Prepared(lambda: PointsEntry.select().where(PointsEntry.id == Arg(0)).limit(1))
+_BALANCE = Prepared(lambda: PointsAccount.select(PointsAccount.balance)
+                    .where(PointsAccount.user_id == Arg(0)).limit(1).tuples())
+_NEW_ACCOUNT = PreparedInsert(PointsAccount)
+_CREDIT = Prepared(lambda: PointsAccount.update(
+    balance=PointsAccount.balance + Arg(1, PointsAccount.balance),
+    lifetime_earned=PointsAccount.lifetime_earned + Arg(1, PointsAccount.lifetime_earned),
+    updated_at=Arg(2, PointsAccount.updated_at)).where(PointsAccount.user_id == Arg(0)))
+_NEW_ENTRY = PreparedInsert(PointsEntry)
+
+
 def _existing(key: str) -> PointsEntry | None:
-    return PointsEntry.get_or_none(PointsEntry.idempotency_key == key)
+    found = _ENTRY_ID_BY_KEY.first(key)
+    return None if found is None else _ENTRY_BY_ID.first(found[0])
 
 
 def _ensure_account(user_id: int) -> None:
-    if not PointsAccount.select().where(PointsAccount.user_id == user_id).exists():
-        try:
-            with db.atomic():
-                PointsAccount.create(user_id=user_id)
-        except IntegrityError:
-            pass
+    if _BALANCE.first(user_id) is None:
+        _NEW_ACCOUNT.create_or_none(user_id=user_id)  # or a concurrent first earn's
 
 
 def _balance(user_id: int) -> int:
-    return PointsAccount.select(PointsAccount.balance).where(
-        PointsAccount.user_id == user_id).scalar() or 0
+    row = _BALANCE.first(user_id)
+    return (row[0] if row else 0) or 0
 
 
 def _post(idempotency_key: str, work) -> Posted:
@@ -72,15 +85,12 @@ def earn(user_id: int, amount: int, *, merchant_id: int | None, idempotency_key:
 
     def work() -> PointsEntry:
         _ensure_account(user_id)
-        (PointsAccount.update(balance=PointsAccount.balance + amount,
-                              lifetime_earned=PointsAccount.lifetime_earned + amount,
-                              updated_at=now)
-         .where(PointsAccount.user_id == user_id).execute())
-        return PointsEntry.create(user_id=user_id, kind="earn", amount=amount,
-                                  balance_after=_balance(user_id), merchant_id=merchant_id,
-                                  idempotency_key=idempotency_key, ref_type=ref_type,
-                                  ref_id=ref_id, memo=memo, lot_remaining=amount,
-                                  expires_at=now + lifetime, created_at=now)
+        _CREDIT.execute(user_id, amount, now)
+        return _NEW_ENTRY.create(user_id=user_id, kind="earn", amount=amount,
+                                 balance_after=_balance(user_id), merchant_id=merchant_id,
+                                 idempotency_key=idempotency_key, ref_type=ref_type,
+                                 ref_id=ref_id, memo=memo, lot_remaining=amount,
+                                 expires_at=now + lifetime, created_at=now)
 
     return _post(idempotency_key, work)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from peewee import IntegrityError
 
 from alliance.accounts.models import User
-from alliance.db import db, transaction, utcnow
+from alliance.db import Arg, Prepared, PreparedInsert, db, transaction, utcnow
 from alliance.points import services as points
 from alliance.ports import Notifier
 from alliance.referrals import scenes
@@ -100,8 +100,20 @@ def record_touch(invitee_user_id: int, reported_scene: str, channel: str,
                             current_attribution(invitee_user_id))
 
 
+# Every paid order reads the buyer's attribution (and a first one records it): their SQL
+# is built once (alliance.db.Prepared).
+_ATTRIBUTION = Prepared(lambda: ReferralAttribution.select()
+                        .where(ReferralAttribution.invitee == Arg(0)).limit(1))
+_NEW_ATTRIBUTION = PreparedInsert(ReferralAttribution)
+# What closing it at the first paid order reads (most buyers have none: a narrow miss).
+_TO_CLOSE = Prepared(lambda: ReferralAttribution.select(
+    ReferralAttribution.id, ReferralAttribution.status, ReferralAttribution.expires_at,
+    ReferralAttribution.source_kind, ReferralAttribution.referrer)
+    .where(ReferralAttribution.invitee == Arg(0)).limit(1))
+
+
 def current_attribution(invitee_user_id: int) -> ReferralAttribution | None:
-    return ReferralAttribution.get_or_none(ReferralAttribution.invitee == invitee_user_id)
+    return _ATTRIBUTION.first(invitee_user_id)
 
 
 def grant_first_order_reward(invitee_user_id: int, order_ref: str, *, reward_points: int,
@@ -118,15 +130,12 @@ def grant_first_order_reward(invitee_user_id: int, order_ref: str, *, reward_poi
     """
     now = now or utcnow()
     with transaction():
-        current = current_attribution(invitee_user_id)
+        current = _TO_CLOSE.first(invitee_user_id)
         if current is None:
-            try:
-                with db.atomic():
-                    ReferralAttribution.create(invitee=invitee_user_id, status=ORGANIC,
-                                               converted_at=now, first_order_ref=order_ref,
-                                               updated_at=now)
-            except IntegrityError:
-                pass  # a touch or another paid order got there first; this one is not first
+            # None: a touch or another paid order got there first; this one is not first.
+            _NEW_ATTRIBUTION.create_or_none(invitee=invitee_user_id, status=ORGANIC,
+                                            converted_at=now, first_order_ref=order_ref,
+                                            updated_at=now)
             return None
         inside = current.status == BOUND and current.expires_at >= now
         closed = (ReferralAttribution.update(status=CONVERTED if inside else LAPSED,

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from alliance.accounts.models import RefreshFamily, User
-from alliance.db import Arg, IntegrityError, Prepared, PreparedInsert, connection
+from alliance.db import Arg, IntegrityError, Prepared, PreparedInsert, connection, transaction
 
 
 def test_prepared_read_returns_what_the_query_returns_and_builds_once(database):
@@ -82,3 +82,17 @@ def test_prepared_insert_fills_defaults_per_call_and_returns_the_saved_row(datab
         assert new_family.create(id="f1", subject_kind="user", subject_id="1").id == "f1"
         with pytest.raises(IntegrityError):
             new_family.create(id="f1", subject_kind="user", subject_id="2")
+
+
+def test_refused_insert_leaves_the_transaction_going_without_a_savepoint(database):
+    """create_or_none needs no savepoint: what the transaction did before and after the
+    refused INSERT commits (SQLite and MySQL roll back only the statement)."""
+    new_family = PreparedInsert(RefreshFamily)
+    with transaction():
+        User.create(nickname="before")
+        assert new_family.create_or_none(id="f1", subject_kind="user", subject_id="1").id == "f1"
+        assert new_family.create_or_none(id="f1", subject_kind="user", subject_id="2") is None
+        User.create(nickname="after")
+    with connection():
+        assert sorted(u.nickname for u in User.select()) == ["after", "before"]
+        assert [(f.id, f.subject_id) for f in RefreshFamily.select()] == [("f1", "1")]

@@ -218,3 +218,51 @@ def test_failing_hand_over_leaves_the_message_due(database):
     assert OutboxMessage.get().status == "pending"
     with connection():
         assert deliver_due(channels(FakeSender())).sent == 1
+
+
+def handed_over(user_id: int) -> OutboxMessage:
+    """A message written by a notifier with a prompt dispatcher; what it handed over."""
+    handed = []
+    with transaction():
+        OutboxNotifier(dispatch=handed.append).notify("order.paid", user_id=user_id, data=PAID)
+    [message] = handed
+    return message
+
+
+def test_message_handed_over_for_prompt_delivery_is_not_swept_meanwhile(database):
+    message = handed_over(consumer())
+    stored = row(message.id)
+    assert (stored.status, stored.attempts) == ("sending", 1)  # claimed as written
+    sender = FakeSender()
+    assert deliver_due(channels(sender)).sent == 0  # the prompt delivery holds it
+    deliver_soon(channels(sender), message)
+    assert len(sender.sent) == 1
+    assert (row(message.id).status, row(message.id).attempts) == ("sent", 1)
+    assert deliver_due(channels(sender), now=utcnow() + dt.timedelta(minutes=5)).sent == 0
+
+
+def test_prompt_delivery_that_never_ran_is_swept_after_its_lease(database):
+    message = handed_over(consumer())
+    sender = FakeSender()
+    report = deliver_due(channels(sender), now=utcnow() + dt.timedelta(seconds=61))
+    assert report.sent == 1 and len(sender.sent) == 1 and row(message.id).attempts == 2
+
+
+def test_late_prompt_delivery_never_sends_what_the_sweep_took(database):
+    message = handed_over(consumer())
+    sender = FakeSender()
+    # The worker got to it only after the lease ran out and the sweep had delivered it.
+    OutboxMessage.update(next_attempt_at=utcnow() - dt.timedelta(seconds=1)).execute()
+    assert deliver_due(channels(sender)).sent == 1
+    message.next_attempt_at = utcnow() - dt.timedelta(seconds=1)
+    deliver_soon(channels(sender), message)
+    assert len(sender.sent) == 1 and row(message.id).status == "sent"
+
+
+def test_prompt_delivery_with_little_lease_left_waits_for_the_sweep(database):
+    message = handed_over(consumer())
+    message.next_attempt_at = utcnow() + dt.timedelta(seconds=10)  # queued for 50 s
+    sender = FakeSender()
+    deliver_soon(channels(sender), message)
+    assert sender.sent == [] and row(message.id).status == "sending"
+    assert deliver_due(channels(sender), now=utcnow() + dt.timedelta(seconds=61)).sent == 1
