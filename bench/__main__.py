@@ -160,7 +160,12 @@ def measure(plan: Plan, scenario: Scenario, server, bench: Bench, database: str,
         print(f"[{database}-{processes}p] {scenario.name:<10} setup failed: {exc!r}", flush=True)
         return report.Row(database, processes, scenario.name, connections, 0.0, 0.0, 0.0, 0.0,
                           os.getloadavg()[0], {}, [f"setup failed: {exc!r}"[:300]])
-    primed = loadgen.prime(HOST, server.port, workload.requests) if workload.prime else {}
+    primed: dict[int, int] = {}
+    # Connections land on any of the server's processes: a pass per process warms each one
+    # with (nearly) every request of the workload.
+    for _ in range(processes if workload.prime else 0):
+        for status, count in loadgen.prime(HOST, server.port, workload.requests).items():
+            primed[status] = primed.get(status, 0) + count
     cpu_before = server.cpu_seconds()
     result = loadgen.run(HOST, server.port, workload.requests, duration_s=plan.duration_s,
                          warmup_s=plan.warmup_s, clients=plan.clients or processes)
