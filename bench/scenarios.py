@@ -205,7 +205,7 @@ def _merchant_pages(bench: Bench, path: str, seed: int, prime: bool = False) -> 
 
 @scenario("merchant", data=("merchants", "shops"))
 def merchant_detail(bench: Bench) -> Workload:
-    """GET /api/v1/merchants/{id} of loaded merchants, anonymously: the merchant, its shops; each page viewed once before the warm-up (a running server's cache)."""
+    """GET /api/v1/merchants/{id} of loaded merchants, anonymously: the merchant, its shops; each page viewed once per server process before the warm-up (a running server's cache)."""
     return _merchant_pages(bench, "/api/v1/merchants/{id}", seed=11, prime=True)
 
 
@@ -217,7 +217,7 @@ def merchant_items(bench: Bench) -> Workload:
 
 @scenario("nearby", data=("merchants", "shops"))
 def nearby_search(bench: Bench) -> Workload:
-    """GET /api/v1/merchants?lat=&lng=&sort=distance from points of the loaded area; each search made once before the warm-up (a running server's index and cache)."""
+    """GET /api/v1/merchants?lat=&lng=&sort=distance from points of the loaded area; each search made once per server process before the warm-up (a running server's index and cache)."""
     rng = random.Random(12)
     requests = []
     for c in range(bench.connections):
