@@ -54,7 +54,8 @@ class Workload:
     requests: list[list[bytes]]  # one list per connection, cycled
     ok: frozenset[int] = frozenset({200})
     check: Check | None = None
-    # Send each request once before the warm-up (reads the server caches: a steady state).
+    # Send each request once per server process before the warm-up (reads the server caches:
+    # a steady state).
     prime: bool = False
 
 

@@ -5,6 +5,7 @@ import itertools
 
 from alliance.accounts.models import User
 from alliance.catalog.models import CatalogItem
+from alliance.merchants.geo import haversine_m
 from alliance.merchants.identifiers import credit_code_check_char
 from alliance.merchants.models import Merchant, Shop, StaffMembership
 from alliance.merchants.shops import sync_listing
@@ -70,3 +71,15 @@ def make_template(merchant: Merchant | None, **overrides):
     return create_template(spec, merchant_id=merchant.id if merchant else None,
                            actor_kind="user" if merchant else "operator",
                            actor_id=merchant.owner_id if merchant else 1)
+
+
+def nearest_by_hand(lat: float, lng: float) -> list[tuple[int, int]]:
+    """What the nearest-first list must be: every merchant with a listed shop within 100 km,
+    by the exact distance to its nearest one, then by id."""
+    nearest: dict[int, float] = {}
+    for merchant_id, shop_lat, shop_lng in (Shop.select(Shop.merchant, Shop.lat, Shop.lng)
+                                            .where(Shop.listed == True).tuples()):  # noqa: E712
+        distance = haversine_m(lat, lng, shop_lat, shop_lng)
+        if distance <= 100_000:
+            nearest[merchant_id] = min(distance, nearest.get(merchant_id, distance))
+    return [(m, int(round(d))) for d, m in sorted((d, m) for m, d in nearest.items())]

@@ -4,14 +4,13 @@ the viewer or their position is never shared."""
 import datetime as dt
 import json
 
-from alliance.accounts.models import User
 from alliance.db import db
 from alliance.infra import localcache
 from alliance.infra.localcache import InvalidationFeed, purge_invalidations
 from alliance.infra.models import CacheInvalidation
 from alliance.merchants import queries
 from alliance.merchants.models import Merchant, Shop
-from tests.factories import make_merchant, make_shop
+from tests.factories import make_shop
 from tests.support import ApiTestCase
 
 TEMPLATE = {"name": "到店立减", "kind": "fixed", "discount_fen": 500, "valid_days": 7,
@@ -36,10 +35,8 @@ class Clock:
 class DetailCacheTest(ApiTestCase):
     def setUp(self):
         super().setUp()
-        login = self.login("owner")
-        self.owner = login["access_token"]
+        self.owner, self.merchant = self.merchant_owned_by("owner")
         with db.connection_context():
-            self.merchant = make_merchant(owner=User.get_by_id(login["user"]["id"]))
             self.shop = make_shop(self.merchant, name="静安店")
         self.path = f"/api/v1/merchants/{self.merchant.id}"
         self.clock = Clock()

@@ -3,7 +3,6 @@ details: the same answers as the database gives, every change through the API se
 next search, other processes' changes once the feed is read, and no database when warm."""
 import random
 
-from alliance.accounts.models import User
 from alliance.db import db
 from alliance.infra.localcache import InvalidationFeed
 from alliance.infra.models import CacheInvalidation
@@ -14,7 +13,7 @@ from alliance.merchants.models import Merchant, Shop
 from alliance.merchants.views import merchant_summary
 from miniprogram_api import merchants as merchants_api
 from server.base import dumps
-from tests.factories import DEMO_POINT, make_merchant, make_shop
+from tests.factories import DEMO_POINT, make_merchant, make_shop, nearest_by_hand
 from tests.support import ApiTestCase
 
 LAT, LNG = DEMO_POINT
@@ -24,10 +23,8 @@ FAR_LAT = LAT + 1.5  # 167 km north: beyond the nearby horizon of 100 km
 class NearbyIndexTest(ApiTestCase):
     def setUp(self):
         super().setUp()
-        login = self.login("owner")
-        self.owner = login["access_token"]
+        self.owner, self.merchant = self.merchant_owned_by("owner")
         with db.connection_context():
-            self.merchant = make_merchant(owner=User.get_by_id(login["user"]["id"]))
             self.shop = make_shop(self.merchant, LAT, LNG)
             self.neighbours = [make_merchant(industry="retail") for _ in range(2)]
             for n, neighbour in enumerate(self.neighbours):
@@ -79,7 +76,7 @@ class NearbyIndexTest(ApiTestCase):
                     for industry in (None, "retail"):
                         assert (GEO_INDEX.within(lat, lng, radius, industry)
                                 == browse._nearest_within(lat, lng, radius, industry))
-                expected = _nearest_by_hand(lat, lng)
+                expected = nearest_by_hand(lat, lng)
             assert hidden.id not in dict(expected)
             for limit in (1, 6, 20):
                 assert self.all_pages(lat, lng, limit) == expected
@@ -179,14 +176,3 @@ def _position(item: dict) -> tuple[float, float]:
     with db.connection_context():
         shop = Shop.get_by_id(item["shop"]["id"])
     return shop.lat, shop.lng
-
-
-def _nearest_by_hand(lat: float, lng: float) -> list[tuple[int, int]]:
-    nearest: dict[int, float] = {}
-    for merchant_id, shop_lat, shop_lng in (Shop.select(Shop.merchant, Shop.lat, Shop.lng)
-                                            .where(Shop.listed == True).tuples()):  # noqa: E712
-        distance = haversine_m(lat, lng, shop_lat, shop_lng)
-        if distance <= 100_000:
-            nearest[merchant_id] = min(distance, nearest.get(merchant_id, distance))
-    return [(m, int(round(d))) for d, m in sorted((d, m) for m, d in nearest.items())]
-

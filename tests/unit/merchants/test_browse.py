@@ -7,7 +7,7 @@ from alliance.merchants.browse import list_merchants
 from alliance.merchants.geo import haversine_m, lat_band
 from alliance.merchants.models import Shop
 from alliance.merchants.shops import update_shop
-from tests.factories import DEMO_POINT, make_merchant, make_shop
+from tests.factories import DEMO_POINT, make_merchant, make_shop, nearest_by_hand
 
 LAT, LNG = DEMO_POINT
 
@@ -53,18 +53,6 @@ def _all_pages(lat: float, lng: float, limit: int) -> list[tuple[int, int]]:
             return seen
 
 
-def _nearest_by_hand(lat: float, lng: float) -> list[tuple[int, int]]:
-    """What the nearest-first list must be: every merchant with a listed shop within 100 km,
-    by the exact distance to its nearest one, then by id."""
-    nearest: dict[int, float] = {}
-    for merchant_id, shop_lat, shop_lng in (Shop.select(Shop.merchant, Shop.lat, Shop.lng)
-                                            .where(Shop.listed == True).tuples()):  # noqa: E712
-        distance = haversine_m(lat, lng, shop_lat, shop_lng)
-        if distance <= 100_000:
-            nearest[merchant_id] = min(distance, nearest.get(merchant_id, distance))
-    return [(m, int(round(d))) for d, m in sorted((d, m) for m, d in nearest.items())]
-
-
 def test_distance_pages_across_latitude_bands_follow_the_exact_distance(database):
     rng = random.Random(5)
     merchants = [make_merchant() for _ in range(30)]
@@ -74,7 +62,7 @@ def test_distance_pages_across_latitude_bands_follow_the_exact_distance(database
     for edge in (3118, 3122, 3123, 3127):  # and shops exactly on band edges
         make_shop(merchants[edge % 30], edge / 100, LNG + 0.001)
     for lat, lng in ((LAT, LNG), (31.23, LNG), (31.2, 121.5), (LAT + 0.05, LNG - 0.06)):
-        expected = _nearest_by_hand(lat, lng)
+        expected = nearest_by_hand(lat, lng)
         assert len(expected) == 30
         for limit in (1, 7, 20):
             assert _all_pages(lat, lng, limit) == expected
@@ -98,7 +86,7 @@ def test_searches_near_the_poles_and_the_antimeridian_find_shops_across_them(dat
                                                                           shops):
     for shop_lat, shop_lng in shops:
         make_shop(make_merchant(), shop_lat, shop_lng)
-    expected = _nearest_by_hand(lat, lng)
+    expected = nearest_by_hand(lat, lng)
     assert len(expected) == len(shops)
     assert _all_pages(lat, lng, 2) == expected
 
