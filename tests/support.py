@@ -168,16 +168,16 @@ class ApiTestCase(AsyncHTTPTestCase):
     def token(self, name: str = "alice") -> str:
         return self.login(name)["access_token"]
 
-    def merchant_owned_by(self, name: str = "owner"):
-        """An approved merchant (no shop yet) owned by the stand-in ``name``:
-        (the owner's access token, the merchant)."""
+    def merchant_owned_by(self, name: str = "owner", **merchant):
+        """A merchant (no shop yet; approved unless ``merchant`` says otherwise, as
+        ``make_merchant`` takes it) owned by the stand-in ``name``: (the owner's token, it)."""
         from alliance.accounts.models import User
         from tests.factories import make_merchant
 
         login = self.login(name)
         with db.connection_context():
-            merchant = make_merchant(owner=User.get_by_id(login["user"]["id"]))
-        return login["access_token"], merchant
+            made = make_merchant(owner=User.get_by_id(login["user"]["id"]), **merchant)
+        return login["access_token"], made
 
     def operator_token(self, role: str = "administrator", username: str | None = None) -> str:
         """Create a console account with ``role`` and log it in; its access token."""

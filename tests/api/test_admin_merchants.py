@@ -39,12 +39,8 @@ class StatsTest(MerchantApiTestCase):
 class OperatorShopTest(MerchantApiTestCase):
     def setUp(self):
         super().setUp()
-        owner = self.login("boss")
-        self.owner = owner["access_token"]
+        self.owner, self.merchant = self.merchant_owned_by("boss")
         with db.connection_context():
-            from alliance.accounts.models import User
-
-            self.merchant = make_merchant(owner=User.get_by_id(owner["user"]["id"]))
             make_shop(self.merchant)
         shops = self.api("GET", "/api/v1/merchant/shops", token=self.owner).json["items"]
         self.shop_id = shops[0]["id"]

@@ -3,7 +3,7 @@ journeys, the coupon center and the consumer's coupons."""
 from alliance.accounts.models import User
 from alliance.db import db
 from alliance.points import services as points
-from tests.factories import add_staff, make_merchant, make_shop
+from tests.factories import add_staff, make_shop
 from tests.support import ApiTestCase
 
 TEMPLATE = {"name": "满100减20", "kind": "fixed", "threshold_fen": 10000, "discount_fen": 2000,
@@ -13,11 +13,10 @@ TEMPLATE = {"name": "满100减20", "kind": "fixed", "threshold_fen": 10000, "dis
 class CouponApiCase(ApiTestCase):
     def merchant_of(self, name: str, **kwargs):
         """A merchant with a shop owned by the stand-in ``name``; (merchant, owner token)."""
-        login = self.login(name)
+        token, merchant = self.merchant_owned_by(name, **kwargs)
         with db.connection_context():
-            merchant = make_merchant(owner=User.get_by_id(login["user"]["id"]), **kwargs)
             make_shop(merchant)
-        return merchant, login["access_token"]
+        return merchant, token
 
     def create_template(self, token: str, **overrides) -> dict:
         response = self.api("POST", "/api/v1/merchant/coupon-templates",
