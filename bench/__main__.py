@@ -23,7 +23,8 @@ from pathlib import Path
 from alliance.db import db, init_db, is_sqlite, recreate_mysql_database
 from bench import data, loadgen, report
 from bench.scenarios import SCENARIOS, Bench, Measurement, Scenario, Workload
-from bench.servers import ROOT, app_server, baseline_server, free_port
+from bench.servers import (ROOT, app_server, baseline_server, free_port, providers_env,
+                           providers_server)
 from config.settings import load_settings
 
 DEFAULT_MYSQL_URL = "mysql://root@127.0.0.1:3306/alliance_bench"
@@ -151,7 +152,7 @@ def status_problems(workload: Workload, result: Measurement) -> list[str]:
 
 
 def measure(plan: Plan, scenario: Scenario, server, bench: Bench, database: str,
-            processes: int) -> report.Row:
+            processes: int, providers=None) -> report.Row:
     """Prepare ``scenario`` on ``bench``, drive it, check it: its row."""
     connections = bench.connections
     try:
@@ -167,10 +168,13 @@ def measure(plan: Plan, scenario: Scenario, server, bench: Bench, database: str,
         for status, count in loadgen.prime(HOST, server.port, workload.requests).items():
             primed[status] = primed.get(status, 0) + count
     cpu_before = server.cpu_seconds()
+    providers_before = providers.cpu_seconds() if providers else 0.0
     result = loadgen.run(HOST, server.port, workload.requests, duration_s=plan.duration_s,
                          warmup_s=plan.warmup_s, clients=plan.clients or processes)
     answered = sum(result.statuses.values())
     cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / max(answered, 1)
+    providers_ms = ((providers.cpu_seconds() - providers_before) * 1000 / max(answered, 1)
+                    if providers else 0.0)
     problems = status_problems(workload, result)
     problems += [f"{n} priming answers were {status}" for status, n in primed.items()
                  if status not in workload.ok]
@@ -178,31 +182,36 @@ def measure(plan: Plan, scenario: Scenario, server, bench: Bench, database: str,
         problems += workload.check(result)
     print(f"[{database}-{processes}p] {scenario.name:<10} c={connections:<3} "
           f"{result.rps:>8,.0f} req/s  p50 {result.p50_ms:6.1f} ms  p99 {result.p99_ms:6.1f} ms"
-          f"  cpu {cpu_ms:5.2f} ms/req  {'ok' if not problems else 'FAILED: ' + '; '.join(problems)}",
+          f"  cpu {cpu_ms:5.2f} ms/req (providers {providers_ms:4.2f})"
+          f"  {'ok' if not problems else 'FAILED: ' + '; '.join(problems)}",
           flush=True)
     return report.Row(database, processes, scenario.name, connections, result.rps,
                       result.p50_ms, result.p99_ms, cpu_ms, os.getloadavg()[0], result.statuses,
-                      problems)
+                      problems, providers_cpu_ms=providers_ms)
 
 
 def run_table(plan: Plan, database: str, processes: int, settings_env: dict[str, str],
               ports: tuple[int, int]) -> list[report.Row]:
     """Every scenario at every connection count against one database and process count."""
     label = f"{database}-{processes}p"
-    app_port, baseline_port = ports
-    env = {**settings_env, "PORT": str(app_port)}
+    app_port, baseline_port, providers_port = ports
+    env = providers_env({**settings_env, "PORT": str(app_port)}, providers_port)
     settings = load_settings(env)
     rows = []
+    providers = providers_server(providers_port, {**settings_env, "PORT": str(providers_port)},
+                                 plan.out_dir / f"{label}-providers.log")
     app = app_server(app_port, processes, env, plan.out_dir / f"{label}-server.log")
     baseline = baseline_server(baseline_port, processes, plan.out_dir / f"{label}-baseline.log")
-    with app, baseline:
+    with providers, app, baseline:
         for connections in plan.connections:
             # The baseline first and again last: the ratios divide by the mean of both, so
             # that a machine that got busier or quieter meanwhile shows, and counts less.
             for scenario in plan.scenarios + plan.scenarios[:1]:
-                server = baseline if scenario.target == "baseline" else app
+                baseline_row = scenario.target == "baseline"
+                server = baseline if baseline_row else app
                 bench = Bench(HOST, server.port, connections, plan.scale, settings)
-                rows.append(measure(plan, scenario, server, bench, database, processes))
+                rows.append(measure(plan, scenario, server, bench, database, processes,
+                                    providers=None if baseline_row else providers))
     return rows
 
 
@@ -228,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     facts = report.machine_facts()
     app_port = free_port(plan.port_base or None)
     baseline_port = free_port(plan.port_base + 1 if plan.port_base else None)
+    providers_port = free_port(plan.port_base + 2 if plan.port_base else None)
     rows: list[report.Row] = []
     for database in plan.databases:
         env = server_env(plan, database_url(plan, database), app_port)
@@ -235,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         if database == "mysql":
             facts["MariaDB/MySQL"] = version
         for processes in plan.processes:
-            rows += run_table(plan, database, processes, env, (app_port, baseline_port))
+            rows += run_table(plan, database, processes, env,
+                              (app_port, baseline_port, providers_port))
         if hasattr(db.obj, "close_all"):
             db.obj.close_all()
     clients = (f"{plan.clients} client process{'es' if plan.clients > 1 else ''}"
@@ -250,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"{plan.scale.merchants:,} merchants, {plan.scale.shops:,} shops, "
                     f"{plan.scale.goods:,} goods (each loaded when a scenario needs it)",
             "server": "python -m server, sandbox mode, JSON access log to a file, no Redis",
+            "providers": "the stand-ins of WeChat, WeChat Pay, Alipay and SMS in a server "
+                         "process of their own (same code and database, sandbox mode), "
+                         "which the server calls over HTTP as it would call the providers",
         },
         "summaries": {s.name: s.summary for s in plan.scenarios},
         "rows": [row.as_dict() for row in report.with_ratios(rows)],

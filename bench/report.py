@@ -31,6 +31,7 @@ class Row:
     problems: list[str] = field(default_factory=list)
     ratio: float | None = None  # req/s over the baseline's
     cpu_ratio: float | None = None  # the baseline's CPU per request over this one's
+    providers_cpu_ms: float = 0.0  # the providers' stand-ins' CPU time per answered request
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -115,14 +116,16 @@ def render(rows: list[Row], facts: dict[str, str], command: str, settings: dict[
     for (database, processes), table in tables.items():
         out += ["", f"## {database}, {processes} process{'es' if processes > 1 else ''}", "",
                 "| scenario | connections | req/s | p50 ms | p99 ms | × baseline "
-                "| server CPU ms/req | × baseline by CPU | load | answers (whole run) | post-check |",
-                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+                "| server CPU ms/req | × baseline by CPU | providers' CPU ms/req | load "
+                "| answers (whole run) | post-check |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
         for r in table:
             ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
             cpu_ratio = f"{r.cpu_ratio:.2f}" if r.cpu_ratio is not None else "-"
             check = "ok" if not r.problems else "FAILED: " + "; ".join(r.problems)
             out.append(f"| {r.scenario} | {r.connections} | {r.rps:,.0f} | {r.p50_ms:.1f} | "
-                       f"{r.p99_ms:.1f} | {ratio} | {r.cpu_ms:.2f} | {cpu_ratio} | {r.load_1m:.1f} | "
+                       f"{r.p99_ms:.1f} | {ratio} | {r.cpu_ms:.2f} | {cpu_ratio} | "
+                       f"{r.providers_cpu_ms:.2f} | {r.load_1m:.1f} | "
                        f"{_answers(r.statuses)} | {check} |")
     if FINDINGS.is_file():
         out += ["", FINDINGS.read_text().rstrip()]

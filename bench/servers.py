@@ -81,6 +81,24 @@ def app_server(port: int, processes: int, env: dict[str, str], log_path: Path) -
                          port, env, log_path, "/healthz")
 
 
+def providers_server(port: int, env: dict[str, str], log_path: Path) -> ServerProcess:
+    """The stand-ins of WeChat, WeChat Pay, Alipay and the SMS gateway in a server of their
+    own (``python -m server`` in sandbox mode on ``env``'s database, one process): in
+    production that work runs at the providers, so it must not count as the server's."""
+    return ServerProcess("providers", [sys.executable, "-m", "server", "--port", str(port),
+                                       "--processes", "1"],
+                         port, env, log_path, "/healthz")
+
+
+def providers_env(env: dict[str, str], port: int) -> dict[str, str]:
+    """``env`` with the providers' base URLs pointing at the stand-ins served on ``port``."""
+    origin = f"http://127.0.0.1:{port}/_sandbox"
+    return {**env, "WECHAT_API_BASE": f"{origin}/wechat/",
+            "WECHATPAY_API_BASE": f"{origin}/wechatpay/",
+            "ALIPAY_GATEWAY": f"{origin}/alipay/gateway.do",
+            "ALIYUN_SMS_ENDPOINT": f"{origin}/sms/"}
+
+
 def baseline_server(port: int, processes: int, log_path: Path) -> ServerProcess:
     """The bare Tornado JSON handler of ``bench.baseline``."""
     return ServerProcess("baseline", [sys.executable, "-m", "bench.baseline", "--port", str(port),

@@ -192,7 +192,7 @@ async def _serve(settings, sockets) -> None:
     await stop.wait()
     server.stop()
     await asyncio.wait_for(server.close_all_connections(), timeout=10)
-    app.settings["ctx"].executor.shutdown(wait=True)
+    app.settings["ctx"].shutdown()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -48,6 +48,7 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
     miniapp_client = wechat_clients["miniapp"]
     oa_client = wechat_clients["official_account"]
     executor = executor or ThreadPoolExecutor(settings.worker_threads, thread_name_prefix="worker")
+    deliveries = ThreadPoolExecutor(settings.delivery_threads, thread_name_prefix="delivery")
     channels = Channels(
         sender=WechatMessageSender(miniapp_client, oa_client, settings.wechat_miniapp_appid),
         templates=TemplateBook.from_settings(settings),
@@ -59,10 +60,12 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
                             settings.refresh_token_ttl_s),
         wechat_auth=WechatMiniAppAuth(miniapp_client, settings.wechat_miniapp_appid),
         rate_limiter=make_rate_limiter(settings.redis_url),
-        # After the commit that wrote a notification, a worker delivers it at once; the
-        # scheduler's deliver_due picks up whatever that attempt did not finish.
-        notifier=OutboxNotifier(dispatch=lambda message: executor.submit(
+        # After the commit that wrote a notification, a delivery thread sends it at once
+        # (not a request worker: it waits on WeChat); the scheduler's deliver_due picks up
+        # whatever that attempt did not finish.
+        notifier=OutboxNotifier(dispatch=lambda message: deliveries.submit(
             deliver_soon, channels, message)),
+        delivery_executor=deliveries,
         qr_codes=WechatQrCodes(miniapp_client, oa_client),
         oa_profiles=WechatOaProfiles(oa_client),
         outbox_channels=channels,
@@ -106,7 +109,8 @@ def start_cache_feed(executor: ThreadPoolExecutor, every_ms: int = 1000) -> Peri
 def make_app(settings: Settings, executor: ThreadPoolExecutor | None = None,
              **tornado_settings) -> tornado.web.Application:
     """The application for ``settings``; binds the domain to ``settings.database_url``."""
-    init_db(settings.database_url, settings.worker_threads + SANDBOX_THREADS)
+    init_db(settings.database_url,
+            settings.worker_threads + settings.delivery_threads + SANDBOX_THREADS)
     routes = api_routes() + console.routes()
     extras: dict = {}
     if settings.is_sandbox:

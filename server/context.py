@@ -32,4 +32,15 @@ class AppContext:
     sms: SmsSender
     mailer: MailSender
     code_limits: CodeLimits
+    # Prompt deliveries of notifications wait on WeChat's answers: their own threads, so
+    # that a burst of payments never leaves requests without a worker.
+    delivery_executor: ThreadPoolExecutor | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def shutdown(self) -> None:
+        """Let the running work finish and stop the threads (server stop, test tear-down)."""
+        self.executor.shutdown(wait=True)
+        if self.delivery_executor is not None:
+            self.delivery_executor.shutdown(wait=True)
+        if "sandbox_executor" in self.extras:
+            self.extras["sandbox_executor"].shutdown(wait=True)

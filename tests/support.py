@@ -135,9 +135,7 @@ class ApiTestCase(AsyncHTTPTestCase):
         super().tearDown()
         notices.register_payment_handler(None)  # make_app installed the orders' handlers
         notices.register_refund_handler(None)
-        ctx.executor.shutdown(wait=True)
-        if "sandbox_executor" in ctx.extras:
-            ctx.extras["sandbox_executor"].shutdown(wait=True)
+        ctx.shutdown()
         if hasattr(db.obj, "close_all"):
             db.obj.close_all()
 
