@@ -12,6 +12,7 @@ import datetime as dt
 import fcntl
 import os
 import threading
+import time
 from pathlib import Path
 from urllib.parse import urlencode, urlparse, parse_qsl, urlunparse
 
@@ -79,8 +80,9 @@ class QueuedWriterSqliteDatabase(PooledSqliteDatabase):
     1, 2, 5 ... up to 100 ms between tries: under a burst of writes the lock sits free while
     the waiters sleep, and a write of 3 ms waits tens of them. Here a transaction first
     takes this process's writer lock, then an exclusive ``flock`` on ``<database>.writer-lock``
-    (shared by every process on the file), so writers wait in the kernel's and the thread
-    library's queues and the next one starts as the previous commits. Both are released by
+    (shared by every process on the file; polled every 2 ms at most, by one thread per
+    process), so the threads of a process wait in the lock's queue and the next one starts
+    as the previous commits, and processes take turns within a few ms. Both are released by
     the COMMIT or ROLLBACK, before peewee runs the after-commit callbacks. SQLite's own
     locking stays what guarantees isolation: a writer that waited ``WRITER_WAIT_S`` without
     getting the queue's turn goes on to SQLite's busy handler as before.
@@ -101,25 +103,42 @@ class QueuedWriterSqliteDatabase(PooledSqliteDatabase):
         if self._lock_path is None:
             return None
         if self._lock_pid != os.getpid():  # a forked process opens its own (flock is per open file)
-            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                                        0o600)
+            except OSError:  # e.g. a read-only directory: the threads of a process still queue
+                self._lock_path = self._lock_fd = None
             self._lock_pid = os.getpid()
         return self._lock_fd
 
     def _take_turn(self) -> None:
+        deadline = time.monotonic() + self.WRITER_WAIT_S
         if not self._writer.acquire(timeout=self.WRITER_WAIT_S):
             self._turn.held = None  # SQLite's busy handler decides
             return
-        fd = None
         try:
             fd = self._lock_file()
-            if fd is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-        except OSError:
-            fd = None  # no lock file (read-only directory...): threads still queue
+            if fd is not None and not self._lock_across_processes(fd, deadline):
+                fd = None  # SQLite's busy handler decides
         except BaseException:
             self._writer.release()
             raise
         self._turn.held = (fd,)
+
+    @staticmethod
+    def _lock_across_processes(fd: int, deadline: float) -> bool:
+        """The file lock, polled (one thread per process does) every few ms at most until
+        ``deadline``: a blocking flock could not give up, as SQLite's busy timeout does."""
+        pause = 0.0002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
 
     def _end_turn(self) -> None:
         held = getattr(self._turn, "held", None)
