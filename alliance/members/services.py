@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import IntegrityError, fn
+from peewee import JOIN, IntegrityError, fn
 
 from alliance.accounts.models import User
 from alliance.db import Arg, Prepared, PreparedInsert, db, transaction, utcnow
@@ -85,13 +85,20 @@ def rules_of(merchant_id: int) -> list[MerchantLevelRule]:
                 .order_by(MerchantLevelRule.level))
 
 
-# Every paid order and counter award runs these: their SQL is built once (alliance.db.Prepared).
 _RULE = Prepared(lambda: MerchantLevelRule.select()
                  .where(MerchantLevelRule.merchant == Arg(0), MerchantLevelRule.level == Arg(1))
                  .limit(1))
-_MEMBER_LEVEL = Prepared(lambda: MerchantMember.select(MerchantMember.level)
-                         .where(MerchantMember.merchant == Arg(0), MerchantMember.user_id == Arg(1))
-                         .limit(1).tuples())
+# Every paid order and counter award runs these: their SQL is built once (alliance.db.Prepared).
+# The member's level with what it gives, in one read (no row: not a member yet; no rule:
+# level 0, or a rule since removed).
+_MEMBER_BENEFITS = Prepared(lambda: MerchantMember.select(
+    MerchantMember.level, MerchantLevelRule.name, MerchantLevelRule.discount_percent,
+    MerchantLevelRule.points_multiplier_pct)
+    .join(MerchantLevelRule, JOIN.LEFT_OUTER,
+          on=((MerchantLevelRule.merchant == MerchantMember.merchant)
+              & (MerchantLevelRule.level == MerchantMember.level)))
+    .where(MerchantMember.merchant == Arg(0), MerchantMember.user_id == Arg(1))
+    .limit(1).tuples())
 _IS_MEMBER = Prepared(lambda: MerchantMember.select(MerchantMember.id)
                       .where(MerchantMember.merchant == Arg(0), MerchantMember.user_id == Arg(1))
                       .limit(1).tuples())
@@ -102,15 +109,15 @@ _COUNT_VISIT = Prepared(lambda: MerchantMember.update(
     points_earned=MerchantMember.points_earned + Arg(3, MerchantMember.points_earned),
     last_visit_at=Arg(4, MerchantMember.last_visit_at))
     .where(MerchantMember.merchant == Arg(0), MerchantMember.user_id == Arg(1)))
-_LEVEL_REACHED = Prepared(lambda: MerchantLevelRule.select(fn.MAX(MerchantLevelRule.level))
-                          .join(MerchantMember,
-                                on=(MerchantMember.merchant == MerchantLevelRule.merchant))
-                          .where(MerchantMember.merchant == Arg(0),
-                                 MerchantMember.user_id == Arg(1),
-                                 MerchantLevelRule.min_spent_fen <= MerchantMember.total_spent_fen)
-                          .tuples())
-_SET_LEVEL = Prepared(lambda: MerchantMember.update(level=Arg(2, MerchantMember.level))
-                      .where(MerchantMember.merchant == Arg(0), MerchantMember.user_id == Arg(1)))
+_REACHED = MerchantLevelRule.alias("reached")
+# The highest level whose threshold the member's spend reaches (0: none), in the UPDATE.
+# On MariaDB it share-locks the merchant's rules after the membership row: set_level_rules
+# takes them in the same order.
+_RELEVEL = Prepared(lambda: MerchantMember.update(level=fn.COALESCE(
+    _REACHED.select(fn.MAX(_REACHED.level))
+    .where(_REACHED.merchant == MerchantMember.merchant,
+           _REACHED.min_spent_fen <= MerchantMember.total_spent_fen), 0))
+    .where(MerchantMember.merchant == Arg(0), MerchantMember.user_id == Arg(1)))
 
 
 def benefits_of_level(merchant_id: int, level: int) -> Benefits:
@@ -128,8 +135,25 @@ def member_benefits(user_id: int, merchant_id: int) -> Benefits:
 
 def _membership(user_id: int, merchant_id: int) -> tuple[Benefits, bool]:
     """The member's current benefits, and whether the membership exists yet."""
-    row = _MEMBER_LEVEL.first(merchant_id, user_id)
-    return benefits_of_level(merchant_id, (row[0] if row else 0) or 0), row is not None
+    row = _MEMBER_BENEFITS.first(merchant_id, user_id)
+    if row is None or row[1] is None:
+        return Benefits(0, BASE_LEVEL_NAME, 0, 100), row is not None
+    return Benefits(*row), True
+
+
+@dataclass(frozen=True)
+class PurchaseTerms:
+    """What a purchase earns, read before it is counted (``record_purchase``)."""
+
+    earned: int
+    member: bool  # the membership existed when read
+
+
+def purchase_terms(user_id: int, merchant_id: int, amount_fen: int) -> PurchaseTerms:
+    """The points a purchase of ``amount_fen`` earns now (by the member's multiplier) and
+    whether the membership exists: read in the caller's transaction before it is counted."""
+    benefits, member = _membership(user_id, merchant_id)
+    return PurchaseTerms(points_earned_for(amount_fen, benefits.points_multiplier_pct), member)
 
 
 def _clean_rules(rules: Any) -> list[dict]:
@@ -162,8 +186,8 @@ def _clean_rules(rules: Any) -> list[dict]:
 
 
 def _recompute_levels(merchant_id: int) -> None:
-    """Set every member's level from the rules, by spend (a few bulk updates)."""
-    MerchantMember.update(level=0).where(MerchantMember.merchant == merchant_id).execute()
+    """Raise every member (all at level 0) to the level their spend reaches (a few bulk
+    updates)."""
     for rule in rules_of(merchant_id):
         (MerchantMember.update(level=rule.level)
          .where(MerchantMember.merchant == merchant_id,
@@ -175,6 +199,9 @@ def set_level_rules(merchant_id: int, rules: Any) -> list[MerchantLevelRule]:
     re-level its members accordingly."""
     cleaned = _clean_rules(rules)
     with transaction():
+        # The members first, then the rules: the order a purchase locks them in (its
+        # membership row, then the rules its level is read from), so no deadlock.
+        MerchantMember.update(level=0).where(MerchantMember.merchant == merchant_id).execute()
         MerchantLevelRule.delete().where(MerchantLevelRule.merchant == merchant_id).execute()
         for level, values in enumerate(cleaned, start=1):
             MerchantLevelRule.create(merchant=merchant_id, level=level, **values)
@@ -182,31 +209,31 @@ def set_level_rules(merchant_id: int, rules: Any) -> list[MerchantLevelRule]:
         return rules_of(merchant_id)
 
 
-def _ensure_member(user_id: int, merchant_id: int, now: dt.datetime) -> None:
-    """Create the membership row on a first visit. Inserting first (never update-then-insert)
-    keeps two first visits from deadlocking on InnoDB's gap locks."""
-    if _IS_MEMBER.first(merchant_id, user_id) is None:
-        # None: the other first visit created it.
-        _NEW_MEMBER.create_or_none(merchant=merchant_id, user_id=user_id, joined_at=now)
-
-
 def record_visit(user_id: int, merchant_id: int, *, spent_fen: int = 0, points_earned: int = 0,
-                 now: dt.datetime | None = None, member: bool = False) -> None:
+                 now: dt.datetime | None = None, member: bool | None = None) -> None:
     """Count a visit (and its spend) into the membership, creating it on the first visit,
     and move the member to the level the spend reaches (inside the caller's transaction).
-    ``member``: the caller read the membership in this transaction and found it."""
+    ``member``: whether the caller read the membership in this transaction and found it
+    (None: not read).
+
+    A first visit inserts the membership with the visit counted (never update-then-insert,
+    which lets two first visits deadlock on InnoDB's gap locks; an upsert deadlocks there
+    too); when a concurrent first visit inserted it, the visit is added to it.
+    """
     now = now or utcnow()
-    if not member:
-        _ensure_member(user_id, merchant_id, now)
-    _COUNT_VISIT.execute(merchant_id, user_id, spent_fen, points_earned, now)
+    if member is None:
+        member = _IS_MEMBER.first(merchant_id, user_id) is not None
+    if member or _NEW_MEMBER.create_or_none(
+            merchant=merchant_id, user_id=user_id, visits=1, total_spent_fen=spent_fen,
+            points_earned=points_earned, joined_at=now, last_visit_at=now) is None:
+        _COUNT_VISIT.execute(merchant_id, user_id, spent_fen, points_earned, now)
     if spent_fen:
         _relevel(merchant_id, user_id)
 
 
 def _relevel(merchant_id: int, user_id: int) -> None:
     """Set the level of the user's membership at the merchant from its spend."""
-    row = _LEVEL_REACHED.first(merchant_id, user_id)
-    _SET_LEVEL.execute(merchant_id, user_id, (row[0] if row else 0) or 0)
+    _RELEVEL.execute(merchant_id, user_id)
 
 
 def revert_visit(user_id: int, merchant_id: int) -> None:
@@ -230,16 +257,18 @@ def _credit_purchase(user_id: int, merchant_id: int, amount_fen: int, earned: in
 
 
 def record_purchase(user_id: int, merchant_id: int, amount_fen: int, *, idempotency_key: str,
-                    ref_type: str, ref_id: str, now: dt.datetime | None = None) -> int:
+                    ref_type: str, ref_id: str, now: dt.datetime | None = None,
+                    terms: PurchaseTerms | None = None) -> int:
     """Count a paid purchase of ``amount_fen`` at the merchant: points by the member's
     multiplier (funded by the merchant, once per ``idempotency_key``), spend, visit and
-    level. Runs in the caller's transaction; the points earned."""
+    level. Runs in the caller's transaction; the points earned. ``terms``: what
+    ``purchase_terms`` answered in this transaction (read first when None)."""
     now = now or utcnow()
-    benefits, member = _membership(user_id, merchant_id)
-    earned = points_earned_for(amount_fen, benefits.points_multiplier_pct)
-    _credit_purchase(user_id, merchant_id, amount_fen, earned, idempotency_key=idempotency_key,
-                     ref_type=ref_type, ref_id=ref_id, now=now, member=member)
-    return earned
+    terms = terms or purchase_terms(user_id, merchant_id, amount_fen)
+    _credit_purchase(user_id, merchant_id, amount_fen, terms.earned,
+                     idempotency_key=idempotency_key, ref_type=ref_type, ref_id=ref_id,
+                     now=now, member=terms.member)
+    return terms.earned
 
 
 class _DuplicateReceipt(Exception):

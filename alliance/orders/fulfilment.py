@@ -4,47 +4,45 @@ redeemed at the counter with their code: service_codes.py.)"""
 from __future__ import annotations
 
 import datetime as dt
-
-from peewee import fn
+import json
 
 from alliance.clock import to_local_iso
 from alliance.coupons.checkout import consume_coupons
-from alliance.db import Arg, Prepared, transaction, utcnow
+from alliance.db import transaction, utcnow
 from alliance.errors import ValidationFailed
-from alliance.members.services import record_purchase
+from alliance.members.services import PurchaseTerms, purchase_terms, record_purchase
 from alliance.merchants.aggregates import record_sale
 from alliance.orders.access import merchant_order, owned_order
 from alliance.orders.context import OrderContext
 from alliance.orders.errors import OrderStateConflict
-from alliance.orders.models import COMPLETED, GOODS, PAID, SERVICE, SHIPPED, Order, OrderLine
+from alliance.orders.models import COMPLETED, GOODS, PAID, SERVICE, SHIPPED, Order
 from alliance.orders.service_codes import issue_service_code
 from alliance.referrals.services import grant_first_order_reward
 
 AUTO_RECEIPT_AFTER = dt.timedelta(days=10)
 
-# Every paid order runs these: their SQL is built once (alliance.db.Prepared).
-_SET_EARN_POINTS = Prepared(lambda: Order.update(earn_points=Arg(1, Order.earn_points))
-                            .where(Order.id == Arg(0)))
-_UNITS = Prepared(lambda: OrderLine.select(fn.SUM(OrderLine.quantity))
-                  .where(OrderLine.order == Arg(0)).tuples())
+
+def payment_terms(order: Order, paid_fen: int) -> PurchaseTerms:
+    """What paying ``paid_fen`` for the order earns (its shipping earns nothing): read
+    before the payment's guarded UPDATE, which stores the points on the order."""
+    return purchase_terms(order.user_id, order.merchant_id, paid_fen - order.shipping_fen)
 
 
-def on_paid(octx: OrderContext, order: Order, now: dt.datetime) -> None:
+def on_paid(octx: OrderContext, order: Order, terms: PurchaseTerms, now: dt.datetime) -> None:
     """The effects of a payment, in its transaction (the caller's guarded UPDATE made the
-    order paid exactly once): its coupons used, the purchase counted into the buyer's
-    membership at the merchant with the points it earns (funded by the merchant), the
-    service code, the merchant's sales, the buyer's ``order.paid`` notification, and (at
-    the buyer's first paid order) the referral attribution closed and its referrer
-    rewarded."""
-    consume_coupons(order.order_no, now)
-    order.earn_points = record_purchase(
-        order.user_id, order.merchant_id, order.paid_fen - order.shipping_fen,
-        idempotency_key=f"order:{order.order_no}:earn", ref_type="order",
-        ref_id=order.order_no, now=now)
-    _SET_EARN_POINTS.execute(order.id, order.earn_points)
+    order paid exactly once, with the points of ``payment_terms`` as its ``earn_points``): its
+    coupons used, the purchase counted into the buyer's membership at the merchant with the
+    points it earns (funded by the merchant), the service code, the merchant's sales, the
+    buyer's ``order.paid`` notification, and (at the buyer's first paid order) the referral
+    attribution closed and its referrer rewarded. ``order`` is read with its merchant,
+    ``coupon_ids`` and its ``units`` (the quantity of its lines)."""
+    if json.loads(order.coupon_ids):
+        consume_coupons(order.order_no, now)
+    record_purchase(order.user_id, order.merchant_id, order.paid_fen - order.shipping_fen,
+                    idempotency_key=f"order:{order.order_no}:earn", ref_type="order",
+                    ref_id=order.order_no, now=now, terms=terms)
     code = issue_service_code(order, now) if order.kind == SERVICE else None
-    units = _UNITS.first(order.id)[0] or 0
-    record_sale(order.merchant_id, order.paid_fen, units)
+    record_sale(order.merchant_id, order.paid_fen, order.units or 0)
     data = {"order_no": order.order_no, "amount_fen": order.paid_fen,
             "merchant_id": order.merchant_id, "merchant_name": order.merchant.name,
             "paid_at": to_local_iso(order.paid_at or now), "earn_points": order.earn_points}

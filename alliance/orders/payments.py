@@ -147,15 +147,22 @@ _TAKE_ATTEMPT = Prepared(lambda: PaymentAttempt.update(
     .where(PaymentAttempt.id == Arg(0),
            PaymentAttempt.status.in_([ATTEMPT_OPEN, ATTEMPT_CLOSED])))
 # What fulfilment.on_paid reads of the order (with the columns the payment writes, set
-# below), and its merchant's name, in one read.
+# below), its units, how many other trades are still open, and its merchant's name, in
+# one read.
 _ORDER_WITH_MERCHANT = Prepared(lambda: Order.select(
     Order.id, Order.order_no, Order.user, Order.merchant, Order.kind, Order.shipping_fen,
-    Order.earn_points, Merchant.id, Merchant.name)
+    Order.coupon_ids, Merchant.id, Merchant.name,
+    OrderLine.select(fn.SUM(OrderLine.quantity)).where(OrderLine.order == Order.id)
+    .alias("units"),
+    PaymentAttempt.select(fn.COUNT(PaymentAttempt.id))
+    .where(PaymentAttempt.order == Order.id, PaymentAttempt.status == ATTEMPT_OPEN)
+    .alias("open_attempts"))
     .join(Merchant).where(Order.id == Arg(0)).limit(1))
 _PAY_ORDER = Prepared(lambda: Order.update(
     status=Arg(1, Order.status), paid_at=Arg(2, Order.paid_at), paid_fen=Arg(3, Order.paid_fen),
     paid_attempt_id=Arg(4, Order.paid_attempt_id), paid_channel=Arg(5, Order.paid_channel),
-    transaction_id=Arg(6, Order.transaction_id), updated_at=Arg(7, Order.updated_at))
+    transaction_id=Arg(6, Order.transaction_id), updated_at=Arg(7, Order.updated_at),
+    earn_points=Arg(8, Order.earn_points))
     .where(Order.id == Arg(0), Order.status == PENDING_PAYMENT))
 # What close_quietly needs of the other open trades.
 _OPEN_ATTEMPTS = Prepared(lambda: PaymentAttempt.select(
@@ -192,17 +199,19 @@ def apply_payment_notice(octx: OrderContext, notice: PaymentNotice) -> str | Non
         return None  # this payment was applied already
     order = _ORDER_WITH_MERCHANT.first(attempt.order_id)
     status = SERVICE_ISSUED if order.kind == SERVICE else PAID
+    terms = fulfilment.payment_terms(order, attempt.amount_fen)
     paid = _PAY_ORDER.execute(order.id, status, paid_at, attempt.amount_fen, attempt.id,
-                              attempt.channel, notice.transaction_id, now)
+                              attempt.channel, notice.transaction_id, now, terms.earned)
     if paid:
         # The row now holds what the guarded UPDATE wrote: the same values, as stored.
         order.status, order.paid_fen, order.paid_attempt_id = status, attempt.amount_fen, attempt.id
         order.paid_channel, order.transaction_id = attempt.channel, notice.transaction_id
         order.paid_at = Order.paid_at.db_value(paid_at)
         order.updated_at = Order.updated_at.db_value(now)
-        fulfilment.on_paid(octx, order, now)
-        others = _OPEN_ATTEMPTS.rows(order.id)
-        if others:  # trades of other channels still open: no second payment, please
+        order.earn_points = terms.earned
+        fulfilment.on_paid(octx, order, terms, now)
+        if order.open_attempts:  # trades of other channels still open: no second payment, please
+            others = _OPEN_ATTEMPTS.rows(order.id)
             after_commit(lambda: close_quietly(octx, others))
     else:
         refunds.refund_stray_payment(octx, PaymentAttempt.get_by_id(attempt.id), now)

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from peewee import IntegrityError
 
-from alliance.db import Arg, Prepared, PreparedInsert, transaction, utcnow
+from alliance.db import (Arg, Prepared, PreparedInsert, is_mysql, joined_transaction, transaction,
+                         utcnow)
 from alliance.errors import AllianceError, ValidationFailed
 from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
 
@@ -30,29 +31,31 @@ class Posted:
 
 
 # Every earn (each paid order) runs these: their SQL is built once (alliance.db.Prepared).
-# The key is looked up narrow first: nearly always absent (PyMySQL parses a descriptor for
+# A key is looked up narrow first: nearly always absent (PyMySQL parses a descriptor for
 # every column of a result, even an empty one).
 _ENTRY_ID_BY_KEY = Prepared(lambda: PointsEntry.select(PointsEntry.id)
                             .where(PointsEntry.idempotency_key == Arg(0)).limit(1).tuples())
 _ENTRY_BY_ID = Prepared(lambda: PointsEntry.select().where(PointsEntry.id == Arg(0)).limit(1))
 _BALANCE = Prepared(lambda: PointsAccount.select(PointsAccount.balance)
                     .where(PointsAccount.user_id == Arg(0)).limit(1).tuples())
-_NEW_ACCOUNT = PreparedInsert(PointsAccount)
-_CREDIT = Prepared(lambda: PointsAccount.update(
-    balance=PointsAccount.balance + Arg(1, PointsAccount.balance),
-    lifetime_earned=PointsAccount.lifetime_earned + Arg(1, PointsAccount.lifetime_earned),
-    updated_at=Arg(2, PointsAccount.updated_at)).where(PointsAccount.user_id == Arg(0)))
+# The account is created by its first credit: one upsert (MySQL names no conflict target).
+_CREDIT = Prepared(lambda: PointsAccount.insert(
+    user_id=Arg(0, PointsAccount.user_id), balance=Arg(1, PointsAccount.balance),
+    lifetime_earned=Arg(1, PointsAccount.lifetime_earned),
+    updated_at=Arg(2, PointsAccount.updated_at))
+    .on_conflict(conflict_target=None if is_mysql() else [PointsAccount.user_id], update={
+        PointsAccount.balance: PointsAccount.balance + Arg(1, PointsAccount.balance),
+        PointsAccount.lifetime_earned: (PointsAccount.lifetime_earned
+                                        + Arg(1, PointsAccount.lifetime_earned)),
+        PointsAccount.updated_at: Arg(2, PointsAccount.updated_at)}))
 _NEW_ENTRY = PreparedInsert(PointsEntry)
+_SET_BALANCE_AFTER = Prepared(lambda: PointsEntry.update(
+    balance_after=Arg(1, PointsEntry.balance_after)).where(PointsEntry.id == Arg(0)))
 
 
 def _existing(key: str) -> PointsEntry | None:
     found = _ENTRY_ID_BY_KEY.first(key)
     return None if found is None else _ENTRY_BY_ID.first(found[0])
-
-
-def _ensure_account(user_id: int) -> None:
-    if _BALANCE.first(user_id) is None:
-        _NEW_ACCOUNT.create_or_none(user_id=user_id)  # or a concurrent first earn's
 
 
 def _balance(user_id: int) -> int:
@@ -78,21 +81,31 @@ def _post(idempotency_key: str, work) -> Posted:
 def earn(user_id: int, amount: int, *, merchant_id: int | None, idempotency_key: str,
          ref_type: str = "", ref_id: str = "", memo: str = "",
          lifetime: dt.timedelta = DEFAULT_LIFETIME, now: dt.datetime | None = None) -> Posted:
-    """Credit ``amount`` points funded by ``merchant_id`` (None: the platform)."""
+    """Credit ``amount`` points funded by ``merchant_id`` (None: the platform).
+
+    The entry is inserted first: its unique key claims the earn before the balance moves,
+    so a repeat (even a concurrent one) changes nothing and no savepoint is needed inside
+    the caller's transaction (every paid order earns in the payment's).
+    """
     if amount <= 0:
         raise ValidationFailed("积分数量必须大于 0", details={"field": "amount"})
     now = now or utcnow()
-
-    def work() -> PointsEntry:
-        _ensure_account(user_id)
+    with joined_transaction():
+        try:
+            entry = _NEW_ENTRY.create(user_id=user_id, kind="earn", amount=amount,
+                                      balance_after=0, merchant_id=merchant_id,
+                                      idempotency_key=idempotency_key, ref_type=ref_type,
+                                      ref_id=ref_id, memo=memo, lot_remaining=amount,
+                                      expires_at=now + lifetime, created_at=now)
+        except IntegrityError:
+            found = _existing(idempotency_key)
+            if found is None:  # a concurrent first, committed after this snapshot began
+                raise
+            return Posted(found, True)
         _CREDIT.execute(user_id, amount, now)
-        return _NEW_ENTRY.create(user_id=user_id, kind="earn", amount=amount,
-                                 balance_after=_balance(user_id), merchant_id=merchant_id,
-                                 idempotency_key=idempotency_key, ref_type=ref_type,
-                                 ref_id=ref_id, memo=memo, lot_remaining=amount,
-                                 expires_at=now + lifetime, created_at=now)
-
-    return _post(idempotency_key, work)
+        entry.balance_after = _balance(user_id)
+        _SET_BALANCE_AFTER.execute(entry.id, entry.balance_after)
+        return Posted(entry, False)
 
 
 def spend(user_id: int, amount: int, *, merchant_id: int | None, idempotency_key: str,

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from peewee import IntegrityError
 
 from alliance.accounts.models import User
-from alliance.db import Arg, Prepared, PreparedInsert, db, transaction, utcnow
+from alliance.db import (Arg, Prepared, PreparedInsert, db, joined_transaction, transaction,
+                         utcnow)
 from alliance.points import services as points
 from alliance.ports import Notifier
 from alliance.referrals import scenes
@@ -126,10 +127,11 @@ def grant_first_order_reward(invitee_user_id: int, order_ref: str, *, reward_poi
     consumer referred the invitee and the order falls inside the window, the referrer is
     credited ``reward_points`` alliance points (platform-funded, idempotency key
     ``referral-reward:<reward id>``), the reward recorded and the referrer notified
-    (event ``referral.rewarded``) through ``notifier``.
+    (event ``referral.rewarded``) through ``notifier``. A failure fails the caller's
+    transaction (no savepoint: every write here is guarded or unique).
     """
     now = now or utcnow()
-    with transaction():
+    with joined_transaction():
         current = _TO_CLOSE.first(invitee_user_id)
         if current is None:
             # None: a touch or another paid order got there first; this one is not first.

@@ -1,10 +1,13 @@
+import threading
+
 import pytest
 
+from alliance.db import connection, transaction
 from alliance.members.levels import platform_level
 from alliance.members.models import MerchantMember, PointsAward
 from alliance.members.services import (LevelRulesInvalid, ReceiptAlreadyAwarded,
                                        SelfAwardForbidden, award_points, member_benefits,
-                                       record_purchase, set_level_rules)
+                                       record_purchase, record_visit, set_level_rules)
 from alliance.notifications.outbox import OutboxNotifier
 from alliance.points import services as points
 from alliance.points.models import PointsEntry
@@ -93,3 +96,23 @@ def test_record_purchase_is_counted_once_per_key(database):
                     ref_type="order", ref_id="A1")
     assert points.balance_of(user.id) == 99
     assert MerchantMember.get(MerchantMember.user_id == user.id).visits == 1
+
+
+def test_concurrent_first_purchases_make_one_membership_and_add_up(database):
+    merchant, user = make_merchant(), make_user()
+    set_level_rules(merchant.id, LEVELS)
+    barrier = threading.Barrier(6)
+
+    def buy():
+        barrier.wait()
+        with connection(), transaction():
+            record_visit(user.id, merchant.id, spent_fen=10_000, points_earned=100)
+
+    threads = [threading.Thread(target=buy) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    member = MerchantMember.get(MerchantMember.user_id == user.id)
+    assert (member.visits, member.total_spent_fen, member.points_earned) == (6, 60_000, 600)
+    assert member_benefits(user.id, merchant.id).name == "金卡"

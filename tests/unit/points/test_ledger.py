@@ -92,3 +92,33 @@ def test_adjust_debit_by_operator_is_guarded_too(database):
         points.adjust(1, -20, idempotency_key="adj1", memo="纠错", operator_id=3)
     assert points.adjust(1, -10, idempotency_key="adj2", memo="纠错").entry.kind == "adjust"
     assert points.balance_of(1) == 0
+
+
+def _together(count: int, work) -> list:
+    """Run ``work(i)`` in ``count`` threads released at once; what each returned."""
+    results, barrier = [None] * count, threading.Barrier(count)
+
+    def run(i):
+        barrier.wait()
+        results[i] = work(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_concurrent_first_earns_of_one_user_open_one_account_and_add_up(database):
+    _together(8, lambda i: points.earn(1, 10, merchant_id=7, idempotency_key=f"e{i}"))
+    account = PointsAccount.get_by_id(1)
+    assert (account.balance, account.lifetime_earned) == (80, 80)
+    assert sorted(e.balance_after for e in PointsEntry.select()) == list(range(10, 90, 10))
+
+
+def test_concurrent_earns_with_one_key_post_once(database):
+    posted = _together(6, lambda i: points.earn(1, 10, merchant_id=7, idempotency_key="e1"))
+    assert sum(not p.replayed for p in posted) == 1
+    assert {p.entry.id for p in posted} == {PointsEntry.get().id}
+    assert points.balance_of(1) == 10
