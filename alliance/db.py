@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import os
+import select
 import threading
 import time
 from pathlib import Path
@@ -58,14 +59,41 @@ class UTCDateTimeField(DateTimeField):
 
 
 class PooledMySQLStatusDatabase(PooledMySQLDatabase):
-    """peewee's MySQL pool without a ROLLBACK round trip on every check-in.
+    """peewee's MySQL pool without a ROLLBACK round trip on every check-in, nor a PING on
+    every checkout of a connection used moments ago.
 
     peewee asks the driver whether a transaction is open through ``in_transaction``, which
     PyMySQL lacks, so it rolls back on every check-in; the server reports that state in the
     status flags of every answer, so roll back only when they say a transaction is open.
+
+    peewee pings every connection it hands out, a round trip made while holding the pool's
+    lock (checkouts queue behind it). A connection the server has closed (restart, ``KILL``,
+    ``wait_timeout``) has its EOF or error packet waiting on the socket, which a zero-timeout
+    poll sees without a round trip; only a connection idle longer than ``PING_AFTER_IDLE_S``
+    (when a silently vanished peer becomes likely) is still pinged.
     """
 
+    PING_AFTER_IDLE_S = 30.0
+
+    def _is_closed(self, conn) -> bool:
+        sock = getattr(conn, "_sock", None)
+        if sock is None:
+            return True  # closed by the driver (after an error) or by us
+        try:
+            poller = select.poll()
+            poller.register(sock, select.POLLIN)
+            if poller.poll(0):  # EOF or an error packet: the server ended it
+                self._close_raw(conn)
+                return True
+        except (OSError, ValueError):
+            return True
+        idle_since = getattr(conn, "_alliance_idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since > self.PING_AFTER_IDLE_S:
+            return super()._is_closed(conn)
+        return False
+
     def _can_reuse(self, conn) -> bool:
+        conn._alliance_idle_since = time.monotonic()  # checked in: idle from now
         status = getattr(conn, "server_status", None)
         if status is not None and not status & SERVER_STATUS_IN_TRANS:
             return True

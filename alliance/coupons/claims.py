@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from peewee import JOIN, IntegrityError
+from peewee import JOIN, IntegrityError, fn
 
 from alliance.accounts.models import User
 from alliance.coupons.codes import new_coupon_code
@@ -52,10 +52,19 @@ def parse_scene(scene: str | None) -> dict[str, int]:
 
 
 # A claim rush runs these for every request: their SQL is built once (alliance.db.Prepared).
-# Of the issuer only what the claim checks and its answer shows: PyMySQL parses a descriptor
-# for every column of every result.
+# PyMySQL parses a descriptor for every column of every result and converts every value, so
+# the read that answers most claims of a rush (sold out) takes four columns; a claim that
+# may succeed then reads the template for its answer, with the issuer's id, name and status
+# only, and how many coupons of it the claimer holds.
+_TEMPLATE_STATE = Prepared(
+    lambda: CouponTemplate.select(CouponTemplate.status, CouponTemplate.issued,
+                                  CouponTemplate.total_stock, Merchant.status)
+    .join(Merchant, JOIN.LEFT_OUTER).where(CouponTemplate.id == Arg(0)).limit(1).tuples())
 _TEMPLATE_WITH_ISSUER = Prepared(
-    lambda: CouponTemplate.select(CouponTemplate, Merchant.id, Merchant.name, Merchant.status)
+    lambda: CouponTemplate.select(
+        CouponTemplate, Merchant.id, Merchant.name, Merchant.status,
+        Coupon.select(fn.COUNT(Coupon.id)).where(Coupon.template == CouponTemplate.id,
+                                                 Coupon.user_id == Arg(1)).alias("held"))
     .join(Merchant, JOIN.LEFT_OUTER).where(CouponTemplate.id == Arg(0)).limit(1))
 _HELD_SLOTS = Prepared(lambda: Coupon.select(Coupon.seq)
                        .where(Coupon.template == Arg(0), Coupon.user_id == Arg(1)).tuples())
@@ -66,9 +75,17 @@ _TAKE_ONE = Prepared(lambda: CouponTemplate.update(
 _NEW_COUPON = PreparedInsert(Coupon)
 
 
-def _open_template(template_id: int, now: dt.datetime) -> CouponTemplate:
-    """The template when its issuer is visible and it hands out coupons now."""
-    template = _TEMPLATE_WITH_ISSUER.first(template_id)
+def _open_template(template_id: int, user_id: int, now: dt.datetime) -> CouponTemplate:
+    """The template when its issuer is visible and it hands out coupons now; its ``held``
+    is how many coupons of it ``user_id`` holds."""
+    state = _TEMPLATE_STATE.raw_rows(template_id)
+    if state:  # the refusals it can give without the whole template
+        status, issued, total_stock, issuer_status = state[0]
+        if issuer_status not in (None, "approved"):
+            raise CouponTemplateNotFound(details={"template_id": template_id})
+        if status == "active" and issued >= total_stock:
+            raise CouponSoldOut(details={"template_id": template_id})
+    template = _TEMPLATE_WITH_ISSUER.first(template_id, user_id) if state else None
     issuer = template.merchant if template is not None else None
     if template is None or (issuer is not None and issuer.status != "approved"):
         raise CouponTemplateNotFound(details={"template_id": template_id})
@@ -95,8 +112,14 @@ def _distribution(template: CouponTemplate, distributor_id: int) -> CouponDistri
 
 
 def _free_slots(template: CouponTemplate, user_id: int) -> list[int]:
-    """The user's slots of the template not taken yet (read before the write transaction:
-    a slot taken meanwhile is refused by the unique index); COUPON_LIMIT_REACHED when none."""
+    """The user's slots of the template not taken yet (known before the write transaction:
+    a slot taken meanwhile is refused by the unique index); COUPON_LIMIT_REACHED when none.
+    Which slots are taken is read only when the user holds some but not all of them."""
+    if template.held >= template.per_user_limit:
+        raise CouponLimitReached(details={"template_id": template.id,
+                                          "per_user_limit": template.per_user_limit})
+    if not template.held:
+        return list(range(1, template.per_user_limit + 1))
     held = {seq for (seq,) in _HELD_SLOTS.rows(template.id, user_id)}
     free = [seq for seq in range(1, template.per_user_limit + 1) if seq not in held]
     if not free:
@@ -113,7 +136,7 @@ def _issue(template: CouponTemplate, user_id: int, now: dt.datetime, free: list[
     # The stock first: on MariaDB the coupon's foreign key share-locks the template row, and
     # two claims each holding that lock could not both upgrade it for the stock update.
     if _TAKE_ONE.execute(template.id, now) != 1:
-        _open_template(template.id, now)  # says why: paused, ended or sold out meanwhile
+        _open_template(template.id, user_id, now)  # why: paused, ended or sold out meanwhile
         raise CouponSoldOut(details={"template_id": template.id})
     template.issued += 1  # what the claim's answer shows as remaining
     valid_from, valid_until = validity_on_claim(template, now)
@@ -144,7 +167,7 @@ def claim(template_id: int, user_id: int, scene: str | None = None,
     now = now or utcnow()
     attribution = parse_scene(scene)
     with connection():
-        template = _open_template(template_id, now)
+        template = _open_template(template_id, user_id, now)
         channels = template.channel_set
         if "points" in channels:
             raise CouponNotClaimable("该优惠券需要用积分兑换", details={
@@ -174,7 +197,7 @@ def exchange(template_id: int, user_id: int, now: dt.datetime | None = None) -> 
     POINTS_INSUFFICIENT leaves both the points and the stock as they were."""
     now = now or utcnow()
     with connection():
-        template = _open_template(template_id, now)
+        template = _open_template(template_id, user_id, now)
         if "points" not in template.channel_set:
             raise CouponNotClaimable("该优惠券不能用积分兑换", details={
                 "template_id": template_id, "reason": "not a points coupon"})

@@ -87,6 +87,57 @@ def test_sold_out_and_limit_answers_need_no_write_lock(database):
     assert [type(o) for o in outcomes] == [CouponSoldOut, CouponSoldOut]
 
 
+@pytest.mark.skipif(bool(MYSQL_URL), reason="SQLite's one write lock")
+def test_limit_answer_needs_no_write_lock(database):
+    template = make_template(make_merchant(), total_stock=10)
+    holder = make_user().id
+    claims.claim(template.id, holder)
+    writer = sqlite3.connect(database.split(":///", 1)[1], timeout=5)
+    writer.execute("BEGIN IMMEDIATE")
+    outcomes = []
+    try:
+        thread = threading.Thread(target=lambda: outcomes.append(
+            pytest.raises(Exception, claims.claim, template.id, holder).value))
+        thread.start()
+        thread.join(timeout=5)
+        assert not thread.is_alive(), "the refusal waited for the write lock"
+    finally:
+        writer.rollback()
+        writer.close()
+    assert [type(o) for o in outcomes] == [CouponLimitReached]
+
+
+def test_sold_out_claim_is_answered_without_reading_the_whole_template(database, monkeypatch):
+    template = make_template(make_merchant(), total_stock=1)
+    claims.claim(template.id, make_user().id)
+
+    def whole_template(*args):
+        raise AssertionError("read the whole template to answer sold out")
+
+    monkeypatch.setattr(claims._TEMPLATE_WITH_ISSUER, "first", whole_template)
+    with pytest.raises(CouponSoldOut):
+        claims.claim(template.id, make_user().id)
+
+
+def test_held_slots_are_read_only_when_the_claimer_holds_some_but_not_all(database,
+                                                                         monkeypatch):
+    template = make_template(make_merchant(), per_user_limit=2)
+    user = make_user().id
+    reads = []
+    held_slots = claims._HELD_SLOTS.rows
+    monkeypatch.setattr(claims._HELD_SLOTS, "rows",
+                        lambda *args: reads.append(args) or held_slots(*args))
+    first = claims.claim(template.id, user)
+    assert reads == []  # holds none: every slot is free
+    second = claims.claim(template.id, user)
+    assert len(reads) == 1 and (first.seq, second.seq) == (1, 2)
+    with pytest.raises(CouponLimitReached) as refused:
+        claims.claim(template.id, user)
+    assert len(reads) == 1  # holds all: refused from the count
+    assert refused.value.details == {"template_id": template.id, "per_user_limit": 2}
+    assert CouponTemplate.get_by_id(template.id).issued == 2
+
+
 def test_a_pause_between_the_claims_read_and_its_write_issues_nothing(database, monkeypatch):
     merchant = make_merchant()
     template = make_template(merchant)
