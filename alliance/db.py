@@ -108,7 +108,7 @@ class QueuedWriterSqliteDatabase(PooledSqliteDatabase):
     1, 2, 5 ... up to 100 ms between tries: under a burst of writes the lock sits free while
     the waiters sleep, and a write of 3 ms waits tens of them. Here a transaction first
     takes this process's writer lock, then an exclusive ``flock`` on ``<database>.writer-lock``
-    (shared by every process on the file; polled every 2 ms at most, by one thread per
+    (shared by every process on the file; polled every 1 ms at most, by one thread per
     process), so the threads of a process wait in the lock's queue and the next one starts
     as the previous commits, and processes take turns within a few ms. Both are released by
     the COMMIT or ROLLBACK, before peewee runs the after-commit callbacks. SQLite's own
@@ -166,7 +166,7 @@ class QueuedWriterSqliteDatabase(PooledSqliteDatabase):
                 if time.monotonic() >= deadline:
                     return False
                 time.sleep(pause)
-                pause = min(pause * 2, 0.002)
+                pause = min(pause * 2, 0.001)
 
     def _end_turn(self) -> None:
         held = getattr(self._turn, "held", None)
