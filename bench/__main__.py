@@ -19,6 +19,7 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlparse, urlunparse
 
 from alliance.db import db, init_db, is_sqlite, recreate_mysql_database
 from bench import data, loadgen, report
@@ -122,6 +123,28 @@ def database_url(plan: Plan, database: str) -> str:
     raise SystemExit(f"unknown database {database!r}: sqlite or mysql")
 
 
+def providers_database_url(plan: Plan, database: str) -> str:
+    """A fresh, migrated database for the providers' stand-ins, beside the server's: WeChat
+    and the payment providers keep their own records, they do not write into ours."""
+    from alliance.migrate import migrate
+
+    if database == "sqlite":
+        path = plan.out_dir / "db" / "providers.sqlite3"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for leftover in path.parent.glob("providers.sqlite3*"):
+            leftover.unlink()
+        url = f"sqlite:///{path}"
+    else:
+        parsed = urlparse(plan.mysql_url)
+        url = urlunparse(parsed._replace(path=parsed.path.rstrip("/") + "_providers"))
+        recreate_mysql_database(url)
+    init_db(url)
+    migrate()
+    if hasattr(db.obj, "close_all"):
+        db.obj.close_all()
+    return url
+
+
 def prepare_database(plan: Plan, env: dict[str, str]) -> str:
     """Migrate the database of ``env`` and load what the scenarios need; its version."""
     from alliance.migrate import migrate
@@ -191,14 +214,15 @@ def measure(plan: Plan, scenario: Scenario, server, bench: Bench, database: str,
 
 
 def run_table(plan: Plan, database: str, processes: int, settings_env: dict[str, str],
-              ports: tuple[int, int]) -> list[report.Row]:
+              providers_url: str, ports: tuple[int, int, int]) -> list[report.Row]:
     """Every scenario at every connection count against one database and process count."""
     label = f"{database}-{processes}p"
     app_port, baseline_port, providers_port = ports
     env = providers_env({**settings_env, "PORT": str(app_port)}, providers_port)
     settings = load_settings(env)
     rows = []
-    providers = providers_server(providers_port, {**settings_env, "PORT": str(providers_port)},
+    providers = providers_server(providers_port, {**settings_env, "PORT": str(providers_port),
+                                                  "DATABASE_URL": providers_url},
                                  plan.out_dir / f"{label}-providers.log")
     app = app_server(app_port, processes, env, plan.out_dir / f"{label}-server.log")
     baseline = baseline_server(baseline_port, processes, plan.out_dir / f"{label}-baseline.log")
@@ -209,7 +233,8 @@ def run_table(plan: Plan, database: str, processes: int, settings_env: dict[str,
             for scenario in plan.scenarios + plan.scenarios[:1]:
                 baseline_row = scenario.target == "baseline"
                 server = baseline if baseline_row else app
-                bench = Bench(HOST, server.port, connections, plan.scale, settings)
+                bench = Bench(HOST, server.port, connections, plan.scale, settings,
+                              providers_database=providers_url)
                 rows.append(measure(plan, scenario, server, bench, database, processes,
                                     providers=None if baseline_row else providers))
     return rows
@@ -240,12 +265,13 @@ def main(argv: list[str] | None = None) -> int:
     providers_port = free_port(plan.port_base + 2 if plan.port_base else None)
     rows: list[report.Row] = []
     for database in plan.databases:
+        providers_url = providers_database_url(plan, database)
         env = server_env(plan, database_url(plan, database), app_port)
         version = prepare_database(plan, env)
         if database == "mysql":
             facts["MariaDB/MySQL"] = version
         for processes in plan.processes:
-            rows += run_table(plan, database, processes, env,
+            rows += run_table(plan, database, processes, env, providers_url,
                               (app_port, baseline_port, providers_port))
         if hasattr(db.obj, "close_all"):
             db.obj.close_all()
@@ -262,7 +288,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"{plan.scale.goods:,} goods (each loaded when a scenario needs it)",
             "server": "python -m server, sandbox mode, JSON access log to a file, no Redis",
             "providers": "the stand-ins of WeChat, WeChat Pay, Alipay and SMS in a server "
-                         "process of their own (same code and database, sandbox mode), "
+                         "process of their own (same code, sandbox mode, a database of their "
+                         "own), "
                          "which the server calls over HTTP as it would call the providers",
         },
         "summaries": {s.name: s.summary for s in plan.scenarios},

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from typing import Callable
 
 from alliance.accounts.models import User
 from alliance.accounts.tokens import TokenService
-from alliance.db import connection
+from alliance.db import connection, db, make_database
 from bench.data import Scale, bench_user_name
 from bench.loadgen import Measurement, http_request
 from bench.servers import call
@@ -39,6 +40,23 @@ class Bench:
     connections: int
     scale: Scale
     settings: Settings  # the servers' (their SECRET_KEY signs the tokens minted here)
+    providers_database: str | None = None  # the stand-ins' database (None: the server's)
+
+    @contextlib.contextmanager
+    def at_providers(self):
+        """Work on the providers' stand-ins' database instead of the server's (e.g. pay a
+        trade at the WeChat Pay stand-in) for the enclosed block; this thread only runs."""
+        if self.providers_database is None:
+            yield
+            return
+        server_database, providers = db.obj, make_database(self.providers_database)
+        db.initialize(providers)
+        try:
+            with connection():
+                yield
+        finally:
+            providers.close_all()
+            db.initialize(server_database)
 
     def request(self, method: str, path: str, body: dict | None = None, *,
                 token: str | None = None, client: int = 0) -> bytes:

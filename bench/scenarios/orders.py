@@ -122,8 +122,9 @@ def payment_notification(bench: Bench) -> Workload:
     # Paid at the sandbox's WeChat Pay, signed with its platform key now (the timestamp
     # stays inside the 5 minutes the server accepts: the run takes seconds).
     sandbox = WechatPaySandbox(bench.settings)
-    with connection():
+    with bench.at_providers():
         notifications = [sandbox.pay({"out_trade_no": no})[1] for no in trade_nos]
+    with connection():
         orders = list(Order.select(Order.id, Order.order_no).join(PaymentAttempt)
                       .where(PaymentAttempt.out_trade_no.in_(trade_nos)).tuples())
         sales_before, visits_before = _merchant_sales(), _visits(user_ids)
