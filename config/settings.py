@@ -161,7 +161,8 @@ class Settings:
     wechat_oa_templates: str | None = None
     redemption_undo_minutes: int = 30
     merchant_push_daily_limit: int = 3
-    # Seconds a process keeps a merchant's public detail page (0: computed on every view).
+    # Seconds a process keeps a merchant's public detail page (0: computed on every view);
+    # the nearby list's items re-read their ratings every ten times as long (0: never kept).
     detail_cache_seconds: int = 60
 
     @property

@@ -13,7 +13,7 @@ from alliance.accounts.tokens import TokenService
 from alliance.db import init_db
 from alliance.infra.localcache import InvalidationFeed
 from alliance.members.member_code import MemberCodeSigner
-from alliance.merchants.browse import LIST_ENTRIES, LIST_ENTRY_LIFETIMES
+from alliance.merchants.geoindex import GEO_INDEX, LIST_ENTRY_LIFETIMES
 from alliance.merchants.queries import PUBLIC_DETAILS
 from alliance.notifications.delivery import Channels, deliver_soon
 from alliance.notifications.outbox import OutboxNotifier
@@ -83,7 +83,7 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
     )
     ctx.extras["wechat_clients"] = wechat_clients
     PUBLIC_DETAILS.configure(settings.detail_cache_seconds)
-    LIST_ENTRIES.configure(settings.detail_cache_seconds * LIST_ENTRY_LIFETIMES)
+    GEO_INDEX.configure(settings.detail_cache_seconds * LIST_ENTRY_LIFETIMES)
     # Bulk sends (merchant pushes) leave delivery to the scheduler's sweep
     # (notifications.deliver_outbox): thousands of messages never queue on the workers
     # that serve requests.

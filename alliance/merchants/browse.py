@@ -10,14 +10,12 @@ beyond the cursor, up to ``MAX_RADIUS_M``: merchants farther away than that are 
 and are left out of the distance order (the popular order lists them). The cursor is
 (distance, merchant id) of the last row, so pages never overlap or skip.
 
-A page's items (what ``merchant_summary`` shows of a merchant and of the chosen shop) are
-kept per process in ``LIST_ENTRIES`` for ``LIST_ENTRY_LIFETIMES`` times as long as the
-merchant details are (``ALLIANCE_DETAIL_CACHE_SECONDS``), dropped by the same forgets
-(``forget_merchant_detail``): nothing in an item depends on the time, and only its rating and
-popularity (counters that change without a forget) may lag, by up to that lifetime. A list
-page reads twenty merchants, so its cold cost is twenty details': the entries live longer than
-the details to keep a busy process warm. A warm search needs no database at all
-(``cached_list_page``).
+A page's items (what ``merchant_summary`` shows of a merchant and of the chosen shop) come
+with the index (``GEO_INDEX.list_item``), exact through the same forgets as the shops
+(``forget_merchant_detail``); only their rating and popularity may lag, by up to ten times
+the merchant details' lifetime (``ALLIANCE_DETAIL_CACHE_SECONDS``). Every process answers a
+nearest-first search without a name from memory alone from its first search on
+(``cached_list_page``), and needs the database only to bring the index up to date.
 """
 from __future__ import annotations
 
@@ -29,13 +27,11 @@ from peewee import fn
 from alliance.db import Arg, Prepared
 
 from alliance.errors import ValidationFailed
-from alliance.infra.localcache import LocalCache, subscribe
 from alliance.merchants.geo import bounding_box, haversine_m, lat_bands
 from alliance.merchants.geoindex import GEO_INDEX
 from alliance.merchants.industries import INDUSTRIES
 from alliance.merchants.models import Merchant, Shop
-from alliance.merchants.queries import DEFAULT_DETAIL_CACHE_S, PUBLIC_DETAILS
-from alliance.merchants.views import merchant_summary
+from alliance.merchants.views import SUMMARY_COLUMNS, merchant_summary
 from alliance.paging import after, decode_keys, keyset_page
 
 SORTS = ("distance", "popular")
@@ -45,17 +41,6 @@ MAX_RADIUS_M = 100_000.0
 # starts (the density of shops differs by data set and industry). A hint only: any start
 # gives the same answer, a good one saves growing the box step by step.
 _radius_hints: dict[str, float] = {}
-
-
-# What a list item shows of a merchant (see views.merchant_summary).
-SUMMARY_COLUMNS = (Merchant.id, Merchant.name, Merchant.industry, Merchant.rating_sum,
-                   Merchant.rating_count, Merchant.popularity)
-# merchant id -> (its merchant_summary, {listed shop id: the item's "shop"}): shared, never
-# mutated; forgotten with the merchant's detail, in every process.
-LIST_ENTRY_LIFETIMES = 10
-LIST_ENTRIES = LocalCache(DEFAULT_DETAIL_CACHE_S * LIST_ENTRY_LIFETIMES, max_entries=1 << 17,
-                          key_type=int)
-subscribe(PUBLIC_DETAILS.name, LIST_ENTRIES)
 
 
 def list_merchants(*, industry: str | None = None, lat: float | None = None,
@@ -76,7 +61,7 @@ def cached_list_page(*, industry: str | None = None, lat: float | None = None,
                      lng: float | None = None, q: str | None = None, sort: str | None = None,
                      cursor: str | None = None, limit: int = 20) -> dict | None:
     """``list_merchants`` when the process can answer it from memory alone (nearest first
-    without a name, the shops' index up to date, every item's entry kept), else None.
+    without a name, the shops' index up to date), else None.
     Bad arguments raise as ``list_merchants`` raises them."""
     if _checked_sort(industry, lat, lng, sort) != "distance" or q:
         return None
@@ -116,13 +101,13 @@ def _nearest_page(lat: float, lng: float, industry: str | None, q: str | None,
     """The page (None when ``memory_only`` and the memory cannot answer it)."""
     position = decode_keys(cursor, (float, int))
     last = (float(position[0]), position[1]) if position else None
+    if memory_only and not GEO_INDEX.ready():
+        return None
+    if not memory_only:
+        GEO_INDEX.refresh()  # the list items too
     if q:
         search = functools.partial(_nearest_within, lat, lng, industry=industry, q=q)
     else:
-        if memory_only and not GEO_INDEX.ready():
-            return None
-        if not memory_only:
-            GEO_INDEX.refresh()
         search = functools.partial(GEO_INDEX.within, lat, lng, industry=industry)
     hint_key = None if q else (industry or "")
     radius = max(_radius_hints.get(hint_key, FIRST_RADIUS_M), last[0] * 1.1 if last else 0.0)
@@ -150,51 +135,21 @@ def _nearest_page(lat: float, lng: float, industry: str | None, q: str | None,
 
 
 def _cached_item(merchant_id: int, shop_id: int, distance: float) -> dict | None:
-    """The list item from ``LIST_ENTRIES``, or None when the merchant's entry is not kept
-    (or lacks the shop)."""
-    entry = LIST_ENTRIES.get(merchant_id)
-    shop = None if entry is None else entry[1].get(shop_id)
-    if shop is None:
+    """The list item from the index, or None when the index lacks the shop (list items off,
+    or a name search found a shop the index has not heard of yet)."""
+    item = GEO_INDEX.list_item(merchant_id, shop_id)
+    if item is None:
         return None
-    return {**entry[0], "distance_m": int(round(distance)), "shop": shop}
+    return {**item[0], "distance_m": int(round(distance)), "shop": item[1]}
 
 
 def _filled(rows: list[tuple[float, int, int]], items: list[dict | None]) -> list[dict]:
-    """``items`` with the missing ones read (one query), their merchants' entries kept for
-    the next searches."""
-    missing = {merchant_id for (_, merchant_id, _), item in zip(rows, items) if item is None}
-    ticket = LIST_ENTRIES.ticket()
-    entries: dict[int, tuple[dict, dict]] = {}
-    for shop in _listed_read(len(missing)).rows(*missing):
-        if shop.merchant_id not in entries:
-            entries[shop.merchant_id] = (merchant_summary(shop.merchant), {})
-        entries[shop.merchant_id][1][shop.id] = merchant_summary(shop.merchant, None,
-                                                                 shop)["shop"]
-    for merchant_id, entry in entries.items():
-        LIST_ENTRIES.put(merchant_id, entry, ticket)
-    items = list(items)
-    for at, (distance, merchant_id, shop_id) in enumerate(rows):
-        entry = entries.get(merchant_id)
-        if items[at] is None and entry is not None and shop_id in entry[1]:
-            items[at] = {**entry[0], "distance_m": int(round(distance)),
-                         "shop": entry[1][shop_id]}
-    # A shop unlisted since the search read it: shown from its row, as before.
-    unlisted = [shop_id for (_, _, shop_id), item in zip(rows, items) if item is None]
-    shops = _shops_with_merchants(unlisted)
-    for at, (distance, _, shop_id) in enumerate(rows):
-        if items[at] is None:
-            items[at] = merchant_summary(shops[shop_id].merchant, distance, shops[shop_id])
-    return items
-
-
-@functools.cache
-def _listed_read(count: int) -> Prepared:
-    """The listed shops of ``count`` merchants, with what a list shows of them and of their
-    merchants (compiled once per count: at most a page's)."""
-    return Prepared(lambda: Shop.select(Shop.id, Shop.name, Shop.address, Shop.logo_upload,
-                                        Shop.merchant, *SUMMARY_COLUMNS)
-                    .join(Merchant).where(Shop.merchant.in_([Arg(i) for i in range(count)]),
-                                          Shop.listed == True))  # noqa: E712
+    """``items`` with the missing ones read from their shops' rows (one query)."""
+    shops = _shops_with_merchants([shop_id for (_, _, shop_id), item in zip(rows, items)
+                                   if item is None])
+    return [item if item is not None
+            else merchant_summary(shops[shop_id].merchant, distance, shops[shop_id])
+            for (distance, _, shop_id), item in zip(rows, items)]
 
 
 def _next_hint(radius: float, ranked: list, limit: int) -> float:

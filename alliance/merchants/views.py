@@ -11,6 +11,11 @@ from alliance.merchants.industries import industry_name
 from alliance.merchants.models import Merchant, Shop
 
 
+# What merchant_summary reads of a merchant.
+SUMMARY_COLUMNS = (Merchant.id, Merchant.name, Merchant.industry, Merchant.rating_sum,
+                   Merchant.rating_count, Merchant.popularity)
+
+
 def rating(merchant: Merchant) -> float | None:
     """The average review score (1-5, one decimal); None until the first review."""
     if not merchant.rating_count:
@@ -27,9 +32,14 @@ def merchant_summary(merchant: Merchant, distance_m: float | None = None,
     if distance_m is not None:
         view["distance_m"] = int(round(distance_m))
     if shop is not None:
-        view["shop"] = {"id": shop.id, "name": shop.name, "address": shop.address,
-                        "logo_url": public_path(shop.logo_upload)}
+        view["shop"] = shop_summary(shop)
     return view
+
+
+def shop_summary(shop: Shop) -> dict:
+    """The shop of a merchant list item (``merchant_summary``'s ``shop``)."""
+    return {"id": shop.id, "name": shop.name, "address": shop.address,
+            "logo_url": public_path(shop.logo_upload)}
 
 
 def shop_view(shop: Shop, distance_m: float | None = None,

@@ -1,14 +1,18 @@
-"""The nearby search answers from each process's index of listed shops and the cached merchant
-details: the same answers as the database gives, every change through the API seen by the
-next search, other processes' changes once the feed is read, and no database when warm."""
+"""The nearby search answers from each process's index of listed shops and their list items:
+the same answers as the database gives, every change through the API seen by the next
+search, other processes' changes once the feed is read, and no database once the index is
+loaded, whatever page a process is asked for first."""
 import random
+import time
 
 from alliance.db import db
 from alliance.infra.localcache import InvalidationFeed
 from alliance.infra.models import CacheInvalidation
 from alliance.merchants import browse
 from alliance.merchants.geo import haversine_m, lat_band
-from alliance.merchants.geoindex import GEO_INDEX
+from alliance.merchants import geoindex
+from alliance.merchants.aggregates import record_rating, record_sale
+from alliance.merchants.geoindex import GEO_INDEX, LIST_ENTRY_LIFETIMES
 from alliance.merchants.models import Merchant, Shop
 from alliance.merchants.views import merchant_summary
 from miniprogram_api import merchants as merchants_api
@@ -48,6 +52,15 @@ class NearbyIndexTest(ApiTestCase):
             if page["next_cursor"] is None:
                 return seen
             cursor = f"&cursor={page['next_cursor']}"
+
+    def forbid_the_database(self) -> None:
+        """Every search from here on must be answered from memory, on the event loop."""
+        def unreachable(**_):
+            raise AssertionError("a nearby search went to the database")
+
+        original = merchants_api.list_merchants
+        merchants_api.list_merchants = unreachable
+        self.addCleanup(setattr, merchants_api, "list_merchants", original)
 
     def feed_ready(self) -> InvalidationFeed:
         feed = InvalidationFeed()
@@ -97,15 +110,73 @@ class NearbyIndexTest(ApiTestCase):
 
     def test_a_warm_search_needs_no_worker_and_no_database(self):
         assert self.ids(LAT) == [self.merchant.id, *(m.id for m in self.neighbours)]
-
-        def unreachable(**_):
-            raise AssertionError("a warm nearby search went to the database")
-
-        original = merchants_api.list_merchants
-        merchants_api.list_merchants = unreachable
-        self.addCleanup(setattr, merchants_api, "list_merchants", original)
+        self.forbid_the_database()
         assert self.ids(LAT) == [self.merchant.id, *(m.id for m in self.neighbours)]
         assert self.search(LAT, query="&industry=retail")["items"][0]["shop"]["id"] > 0
+
+    def test_once_the_index_is_loaded_any_page_is_answered_from_memory(self):
+        with db.connection_context():
+            afar = make_merchant(name="远方商户")
+            make_shop(afar, FAR_LAT, LNG + 0.01, name="远方门店")
+        GEO_INDEX.clear()  # as in a process that has not searched yet
+        assert self.ids(LAT)[0] == self.merchant.id  # its first search loads the index
+        self.forbid_the_database()
+        # Merchants this process never listed: their items came with the index.
+        items = self.search(FAR_LAT)["items"]
+        assert [item["id"] for item in items] == [*(m.id for m in self.neighbours), afar.id]
+        assert items[-1]["name"] == "远方商户" and items[-1]["shop"]["name"] == "远方门店"
+        assert items[-1]["distance_m"] == round(haversine_m(FAR_LAT, LNG, FAR_LAT, LNG + 0.01))
+        with db.connection_context():
+            shops = browse._shops_with_merchants([item["shop"]["id"] for item in items])
+        assert dumps(items) == dumps([
+            merchant_summary(shops[item["shop"]["id"]].merchant, item["distance_m"],
+                             shops[item["shop"]["id"]]) for item in items])
+
+    def test_a_forget_refreshes_the_items_kept_with_the_index(self):
+        feed = self.feed_ready()
+        assert self.search(LAT)["items"][0]["shop"]["name"] == self.shop.name
+        renamed = self.api("PATCH", f"/api/v1/merchant/shops/{self.shop.id}",
+                           {"name": "新门店名"}, token=self.owner)
+        assert renamed.status == 200, renamed.body
+        assert self.search(LAT)["items"][0]["shop"]["name"] == "新门店名"
+        with db.connection_context():  # another process renames the merchant
+            Merchant.update(name="新商户名").where(Merchant.id == self.merchant.id).execute()
+            CacheInvalidation.create(cache="merchant_detail", key=str(self.merchant.id))
+        assert self.search(LAT)["items"][0]["name"] != "新商户名"  # not heard of yet
+        with db.connection_context():
+            assert feed.poll() == 2  # this process's rename of the shop, and that one
+        assert self.search(LAT)["items"][0]["name"] == "新商户名"
+
+    def test_ratings_and_popularity_are_read_again_in_bulk_by_one_search(self):
+        clock = _Clock()
+        original, geoindex.time.monotonic = geoindex.time.monotonic, clock
+        self.addCleanup(setattr, geoindex.time, "monotonic", original)
+        lifetime = self.settings.detail_cache_seconds * LIST_ENTRY_LIFETIMES
+        assert GEO_INDEX.items_lifetime_s == lifetime > 0
+        assert [item["rating"] for item in self.search(LAT)["items"]] == [None] * 3
+        with db.connection_context():  # reviews and sales: no forget
+            for merchant in (self.merchant, *self.neighbours):
+                record_rating(merchant.id, 4)
+                record_sale(merchant.id, 1, 3)
+        clock.now += lifetime - 1
+        assert [item["rating"] for item in self.search(LAT)["items"]] == [None] * 3
+        clock.now += 2
+        items = self.search(LAT)["items"]  # this one re-reads every rating (one query)
+        assert [(item["rating"], item["popularity"]) for item in items] == [(4.0, 3)] * 3
+        self.forbid_the_database()
+        assert self.search(LAT)["items"] == items
+        clock.now += lifetime
+        assert [GEO_INDEX.ready(), GEO_INDEX.ready()] == [False, True]  # one search is sent
+        clock.now += geoindex._RETRY_S
+        assert GEO_INDEX.ready() is False  # that one did not re-read them: another is sent
+
+    def test_a_lifetime_of_zero_turns_the_list_items_off(self):
+        GEO_INDEX.configure(0)
+        self.addCleanup(GEO_INDEX.configure, GEO_INDEX.items_lifetime_s)
+        assert self.search(LAT)["items"][0]["rating"] is None
+        with db.connection_context():
+            record_rating(self.merchant.id, 5)
+        assert self.search(LAT)["items"][0]["rating"] == 5.0
 
     def test_shops_created_moved_and_closed_through_the_api_show_at_once(self):
         assert self.merchant.id not in self.ids(FAR_LAT)  # the index is loaded
@@ -170,6 +241,16 @@ class NearbyIndexTest(ApiTestCase):
             Shop.update(lat=LAT, lat_band=lat_band(LAT)).where(Shop.id == self.shop.id).execute()
         GEO_INDEX.clear()
         assert self.ids(LAT)[0] == self.merchant.id
+
+
+class _Clock:
+    """Stands in for time.monotonic."""
+
+    def __init__(self):
+        self.now = time.monotonic()
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def _position(item: dict) -> tuple[float, float]:
