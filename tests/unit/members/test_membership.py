@@ -116,3 +116,48 @@ def test_concurrent_first_purchases_make_one_membership_and_add_up(database):
     member = MerchantMember.get(MerchantMember.user_id == user.id)
     assert (member.visits, member.total_spent_fen, member.points_earned) == (6, 60_000, 600)
     assert member_benefits(user.id, merchant.id).name == "金卡"
+
+
+def test_level_rule_changes_racing_purchases_neither_deadlock_nor_mislevel(database):
+    """A purchase locks its membership row, then reads the rules for its level; a rule change
+    takes the members first, then the rules: the same order, so on MariaDB neither waits for
+    the other in a cycle (a deadlock would fail the payment's transaction)."""
+    merchant = make_merchant()
+    buyers = [make_user() for _ in range(6)]
+    for buyer in buyers[:4]:  # members already; the last two join with their first purchase
+        with connection(), transaction():
+            record_visit(buyer.id, merchant.id)
+    cheaper = [dict(rule, min_spent_fen=rule["min_spent_fen"] // 2) for rule in LEVELS]
+    failures, start = [], threading.Barrier(len(buyers) + 1)
+
+    def buy(buyer, rounds=8):
+        start.wait()
+        for n in range(rounds):
+            try:
+                with connection(), transaction():
+                    record_purchase(buyer.id, merchant.id, 4_000,
+                                    idempotency_key=f"order:{buyer.id}-{n}:earn",
+                                    ref_type="order", ref_id=f"{buyer.id}-{n}")
+            except Exception as exc:  # a deadlock would land here
+                failures.append(exc)
+
+    def change_rules(rounds=8):
+        start.wait()
+        for n in range(rounds):
+            try:
+                with connection():
+                    set_level_rules(merchant.id, LEVELS if n % 2 else cheaper)
+            except Exception as exc:
+                failures.append(exc)
+
+    threads = [threading.Thread(target=buy, args=(b,)) for b in buyers]
+    threads.append(threading.Thread(target=change_rules))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    for buyer in buyers:  # 8 x 40 yuan = 320 yuan: 银卡 under the last rules (LEVELS)
+        member = MerchantMember.get(MerchantMember.user_id == buyer.id)
+        assert member.total_spent_fen == 32_000
+        assert member_benefits(buyer.id, merchant.id).name == "银卡"
