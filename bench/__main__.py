@@ -21,7 +21,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
-from alliance.db import db, init_db, is_sqlite, recreate_mysql_database
+from alliance.db import db, init_db, is_sqlite
+from alliance.engines import recreate_mysql_database
 from bench import data, loadgen, report
 from bench.scenarios import SCENARIOS, Bench, Measurement, Scenario, Workload
 from bench.servers import (ROOT, app_server, baseline_server, free_port, providers_env,

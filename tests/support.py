@@ -13,7 +13,8 @@ from pathlib import Path
 
 from tornado.testing import AsyncHTTPTestCase
 
-from alliance.db import db, init_db, recreate_mysql_database
+from alliance.db import db, init_db
+from alliance.engines import recreate_mysql_database
 from config.settings import Settings, load_settings
 
 MYSQL_URL = os.environ.get("TEST_DATABASE_URL") or None

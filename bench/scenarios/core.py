@@ -9,7 +9,8 @@ from typing import Callable
 
 from alliance.accounts.models import User
 from alliance.accounts.tokens import TokenService
-from alliance.db import connection, db, make_database
+from alliance.db import connection, db
+from alliance.engines import make_database
 from bench.data import Scale, bench_user_name
 from bench.loadgen import Measurement, http_request
 from bench.servers import call

@@ -66,25 +66,32 @@ def test_claim_of_a_sold_out_template_is_refused(database):
         claims.claim(template.id, make_user().id)
 
 
-@pytest.mark.skipif(bool(MYSQL_URL), reason="SQLite's one write lock")
-def test_sold_out_and_limit_answers_need_no_write_lock(database):
-    template = make_template(make_merchant(), total_stock=1)
-    holder, latecomer = make_user().id, make_user().id
-    claims.claim(template.id, holder)
+def _refusals_while_another_writes(database: str, template_id: int, user_ids) -> list[type]:
+    """Claims by ``user_ids`` while another connection holds SQLite's write lock: the type of
+    each refusal, every one answered without waiting for the lock."""
     writer = sqlite3.connect(database.split(":///", 1)[1], timeout=5)
     writer.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
     outcomes = []
     try:
-        for user_id in (latecomer, holder):
+        for user_id in user_ids:
             thread = threading.Thread(target=lambda u=user_id: outcomes.append(
-                pytest.raises(Exception, claims.claim, template.id, u).value))
+                pytest.raises(Exception, claims.claim, template_id, u).value))
             thread.start()
             thread.join(timeout=5)
             assert not thread.is_alive(), "the refusal waited for the write lock"
     finally:
         writer.rollback()
         writer.close()
-    assert [type(o) for o in outcomes] == [CouponSoldOut, CouponSoldOut]
+    return [type(o) for o in outcomes]
+
+
+@pytest.mark.skipif(bool(MYSQL_URL), reason="SQLite's one write lock")
+def test_sold_out_and_limit_answers_need_no_write_lock(database):
+    template = make_template(make_merchant(), total_stock=1)
+    holder, latecomer = make_user().id, make_user().id
+    claims.claim(template.id, holder)
+    assert _refusals_while_another_writes(database, template.id, (latecomer, holder)) == [
+        CouponSoldOut, CouponSoldOut]
 
 
 @pytest.mark.skipif(bool(MYSQL_URL), reason="SQLite's one write lock")
@@ -92,19 +99,8 @@ def test_limit_answer_needs_no_write_lock(database):
     template = make_template(make_merchant(), total_stock=10)
     holder = make_user().id
     claims.claim(template.id, holder)
-    writer = sqlite3.connect(database.split(":///", 1)[1], timeout=5)
-    writer.execute("BEGIN IMMEDIATE")
-    outcomes = []
-    try:
-        thread = threading.Thread(target=lambda: outcomes.append(
-            pytest.raises(Exception, claims.claim, template.id, holder).value))
-        thread.start()
-        thread.join(timeout=5)
-        assert not thread.is_alive(), "the refusal waited for the write lock"
-    finally:
-        writer.rollback()
-        writer.close()
-    assert [type(o) for o in outcomes] == [CouponLimitReached]
+    assert _refusals_while_another_writes(database, template.id, (holder,)) == [
+        CouponLimitReached]
 
 
 def test_sold_out_claim_is_answered_without_reading_the_whole_template(database, monkeypatch):

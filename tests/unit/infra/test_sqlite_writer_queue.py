@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from peewee import IntegerField, Model
 
-from alliance.db import QueuedWriterSqliteDatabase
+from alliance.engines import QueuedWriterSqliteDatabase
 
 WRITERS, TRANSACTIONS = 6, 25
 

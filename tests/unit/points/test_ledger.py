@@ -1,5 +1,4 @@
 import datetime as dt
-import threading
 
 import pytest
 
@@ -7,6 +6,7 @@ from alliance.db import utcnow
 from alliance.points import services as points
 from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
 from alliance.points.services import InsufficientPoints
+from tests.concurrency import run_at_once
 
 
 def test_earn_credits_balance_and_records_the_funding_merchant(database):
@@ -62,23 +62,11 @@ def test_expiry_removes_only_what_is_left_of_a_lot(database):
 
 def test_concurrent_spends_never_drive_the_balance_negative(database):
     points.earn(1, 100, merchant_id=7, idempotency_key="e1")
-    outcomes = []
-    barrier = threading.Barrier(12)
-
-    def spend(i):
-        barrier.wait()
-        try:
-            points.spend(1, 30, merchant_id=8, idempotency_key=f"s{i}")
-            outcomes.append("ok")
-        except InsufficientPoints:
-            outcomes.append("refused")
-
-    threads = [threading.Thread(target=spend, args=(i,)) for i in range(12)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert outcomes.count("ok") == 3
+    outcomes = run_at_once(12, lambda i: points.spend(1, 30, merchant_id=8,
+                                                      idempotency_key=f"s{i}"))
+    refused = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(outcomes) - len(refused) == 3
+    assert all(isinstance(o, InsufficientPoints) for o in refused)
     assert PointsAccount.get_by_id(1).balance == 10
     ledger = sum(e.amount for e in PointsEntry.select())
     assert ledger == 10
@@ -94,31 +82,17 @@ def test_adjust_debit_by_operator_is_guarded_too(database):
     assert points.balance_of(1) == 0
 
 
-def _together(count: int, work) -> list:
-    """Run ``work(i)`` in ``count`` threads released at once; what each returned."""
-    results, barrier = [None] * count, threading.Barrier(count)
-
-    def run(i):
-        barrier.wait()
-        results[i] = work(i)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
 def test_concurrent_first_earns_of_one_user_open_one_account_and_add_up(database):
-    _together(8, lambda i: points.earn(1, 10, merchant_id=7, idempotency_key=f"e{i}"))
+    outcomes = run_at_once(8, lambda i: points.earn(1, 10, merchant_id=7, idempotency_key=f"e{i}"))
+    assert not [o for o in outcomes if isinstance(o, Exception)]
     account = PointsAccount.get_by_id(1)
     assert (account.balance, account.lifetime_earned) == (80, 80)
     assert sorted(e.balance_after for e in PointsEntry.select()) == list(range(10, 90, 10))
 
 
 def test_concurrent_earns_with_one_key_post_once(database):
-    posted = _together(6, lambda i: points.earn(1, 10, merchant_id=7, idempotency_key="e1"))
+    posted = run_at_once(6, lambda i: points.earn(1, 10, merchant_id=7, idempotency_key="e1"))
+    assert not [p for p in posted if isinstance(p, Exception)]
     assert sum(not p.replayed for p in posted) == 1
     assert {p.entry.id for p in posted} == {PointsEntry.get().id}
     assert points.balance_of(1) == 10
