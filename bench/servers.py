@@ -87,7 +87,7 @@ def providers_server(port: int, env: dict[str, str], log_path: Path) -> ServerPr
     production that work runs at the providers, so it must not count as the server's."""
     return ServerProcess("providers", [sys.executable, "-m", "server", "--port", str(port),
                                        "--processes", "1"],
-                         port, env, log_path, "/healthz")
+                         port, {**env, "ALLIANCE_DELIVERY_PROCESSES": "0"}, log_path, "/healthz")
 
 
 def providers_env(env: dict[str, str], port: int) -> dict[str, str]:

@@ -138,6 +138,7 @@ class Settings:
     db_max_connections: int = 16
     worker_threads: int = 16
     delivery_threads: int = 8
+    delivery_processes: int = 1  # python -m server: processes that send notifications
     access_token_ttl_s: int = 2 * 3600
     refresh_token_ttl_s: int = 30 * 24 * 3600
     upstream_timeout_s: float = 5.0
@@ -255,6 +256,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
                        ("ALLIANCE_DB_MAX_CONNECTIONS", "db_max_connections"),
                        ("ALLIANCE_WORKER_THREADS", "worker_threads"),
                        ("ALLIANCE_DELIVERY_THREADS", "delivery_threads"),
+                       ("ALLIANCE_DELIVERY_PROCESSES", "delivery_processes"),
                        ("ALLIANCE_LOGIN_RATE_LIMIT_PER_MIN", "login_rate_limit_per_min"),
                        ("SCHEDULER_MISFIRE_GRACE_S", "scheduler_misfire_grace_s"),
                        ("SCHEDULER_RUN_RETENTION_DAYS", "scheduler_run_retention_days"),

@@ -71,8 +71,8 @@ class NotifyHandler(BaseHandler):
             log.exception("%s notification not applied", self.channel)
             self._answer(False, 500)
             return
-        log.info("%s notification %s: %s", self.channel, outcome.record_id,
-                 "duplicate" if outcome.duplicate else outcome.status)
+        self.log_fields = {"notification": outcome.record_id,
+                           "outcome": "duplicate" if outcome.duplicate else outcome.status}
         self._answer(True, 200)
 
     def _answer(self, ok: bool, failure_status: int) -> None:

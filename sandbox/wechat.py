@@ -14,7 +14,7 @@ import hashlib
 import re
 import secrets
 
-from alliance.db import connection, transaction, utcnow
+from alliance.db import Arg, Prepared, connection, transaction, utcnow
 from sandbox.models import SandboxAccessToken, SandboxCode, SandboxFault
 from sandbox.base import SandboxHandler
 
@@ -41,17 +41,25 @@ def error(errcode: int) -> dict:
     return {"errcode": errcode, "errmsg": ERRMSG.get(errcode, "error")}
 
 
+# Kept SQL (alliance.db.Prepared): the stand-ins answer every payment's message on the
+# machine the server runs on, and peewee building these anew cost most of their time.
+_PENDING_FAULT = Prepared(lambda: SandboxFault.select().where(
+    SandboxFault.api == Arg(0), SandboxFault.remaining > 0).order_by(SandboxFault.id).limit(1))
+_TAKE_FAULT = Prepared(lambda: SandboxFault.update(remaining=SandboxFault.remaining - 1)
+                       .where(SandboxFault.id == Arg(0), SandboxFault.remaining > 0))
+_TOKEN = Prepared(lambda: SandboxAccessToken.select().where(
+    SandboxAccessToken.token == Arg(0)).limit(1))
+
+
 def take_fault(api: str) -> int | None:
     """The errcode of a pending injected fault for ``api`` (consumed), or None."""
     # Read first: with no fault pending (every call but a test's) nothing is written, so no
     # write lock is taken; the guarded UPDATE alone decides who consumes a fault.
     with connection():
-        fault = (SandboxFault.select().where(SandboxFault.api == api, SandboxFault.remaining > 0)
-                 .order_by(SandboxFault.id).first())
+        fault = _PENDING_FAULT.first(api)
         if fault is None:
             return None
-        taken = (SandboxFault.update(remaining=SandboxFault.remaining - 1)
-                 .where(SandboxFault.id == fault.id, SandboxFault.remaining > 0).execute())
+        taken = _TAKE_FAULT.execute(fault.id)
         return fault.errcode if taken else None
 
 
@@ -96,7 +104,7 @@ class WechatSandbox:
         """None when ``token`` is valid, else the errcode WeChat answers."""
         if not token:
             return 41001
-        row = SandboxAccessToken.get_or_none(SandboxAccessToken.token == token)
+        row = _TOKEN.first(token)
         if row is None:
             return 40001
         if row.expires_at <= utcnow():

@@ -17,7 +17,8 @@ import secrets
 
 from peewee import IntegrityError
 
-from alliance.db import db, transaction, utcnow
+from alliance.db import (Arg, Prepared, PreparedInsert, db, joined_transaction, transaction,
+                         utcnow)
 from alliance.referrals.images import qr_png
 from alliance.referrals.scenes import SCENE_RE
 from sandbox.base import SandboxHandler
@@ -33,10 +34,14 @@ ERRMSG.update({
 QR_ACTIONS = ("QR_SCENE", "QR_STR_SCENE", "QR_LIMIT_SCENE", "QR_LIMIT_STR_SCENE")
 
 
+_COUNT_CALL = Prepared(lambda: SandboxApiCall.update(count=SandboxApiCall.count + 1)
+                       .where(SandboxApiCall.api == Arg(0)))
+_NEW_MESSAGE = PreparedInsert(SandboxSentMessage)
+
+
 def count_call(api: str) -> None:
-    with transaction():
-        bumped = (SandboxApiCall.update(count=SandboxApiCall.count + 1)
-                  .where(SandboxApiCall.api == api).execute())
+    with joined_transaction():
+        bumped = _COUNT_CALL.execute(api)
         if bumped:
             return
         try:
@@ -111,6 +116,26 @@ class WechatOaSandbox:
                 "subscribe_scene": "ADD_SCENE_QR_CODE", "qr_scene": 0, "qr_scene_str": ""}
 
     def send(self, kind: str, token: str | None, body: dict) -> dict:
+        # One transaction for the count, the checks and the message: the stand-in answers
+        # every payment's message, on the machine the server runs on.
+        try:
+            with transaction():
+                outcome = self._send(kind, token, body)
+        except IntegrityError:
+            # The same client_msg_id again, concurrently: WeChat sends one message and
+            # answers as before.
+            count_call(f"{kind}/send")
+            outcome = SandboxSentMessage.get(
+                SandboxSentMessage.client_msg_id == body.get("client_msg_id"))
+        if isinstance(outcome, dict):
+            return outcome
+        answer = {"errcode": 0, "errmsg": "ok"}
+        if kind == "template":
+            answer["msgid"] = 200000000 + outcome.id
+        return answer
+
+    def _send(self, kind: str, token: str | None, body: dict) -> dict | SandboxSentMessage:
+        """The message accepted (or the one of the same client_msg_id), or the error."""
         failure = self._enter(f"{kind}/send", token)
         if failure:
             return failure
@@ -129,18 +154,14 @@ class WechatOaSandbox:
             if not follower.subscribed:
                 return error(43004)
         client_msg_id = body.get("client_msg_id") if kind == "template" else None
-        try:
-            with transaction():
-                message = SandboxSentMessage.create(
-                    kind=kind, touser=touser, template_id=template_id, client_msg_id=client_msg_id,
-                    body=json.dumps(body, ensure_ascii=False))
-        except IntegrityError:
-            # The same client_msg_id again: WeChat sends one message and answers as before.
-            message = SandboxSentMessage.get(SandboxSentMessage.client_msg_id == client_msg_id)
-        answer = {"errcode": 0, "errmsg": "ok"}
-        if kind == "template":
-            answer["msgid"] = 200000000 + message.id
-        return answer
+        if client_msg_id:
+            existing = SandboxSentMessage.get_or_none(
+                SandboxSentMessage.client_msg_id == client_msg_id)
+            if existing is not None:
+                return existing
+        return _NEW_MESSAGE.create(
+            kind=kind, touser=touser, template_id=template_id, client_msg_id=client_msg_id,
+            body=json.dumps(body, ensure_ascii=False))
 
     def register_oa_user(self, name: str, subscribed: bool = True) -> dict:
         openid = stand_in_id(self.oa_appid, name)

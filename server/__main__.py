@@ -165,21 +165,30 @@ def cmd_serve(settings, processes: int) -> int:
     print(f"serving on http://{settings.host}:{settings.port} ({settings.env} mode)\n"
           f"  API docs: {settings.local_origin}/docs\n"
           f"  console:  {settings.local_origin}/console/", flush=True)
-    if processes == 1:
-        asyncio.run(_serve(settings, sockets))
-        return 0
+    if settings.delivery_processes < 1:
+        if processes == 1:
+            asyncio.run(_serve(settings, sockets))
+            return 0
+        handoff, helpers = None, ()
+    else:  # server processes hand committed notifications over to the delivery process(es)
+        from server import deliveries
+
+        reader, handoff = os.pipe()
+        helpers = (lambda: deliveries.serve(settings, reader),) * settings.delivery_processes
     from server import supervisor
 
     return supervisor.run(processes or os.cpu_count() or 1,
-                          lambda: asyncio.run(_serve(settings, sockets)))
+                          lambda: asyncio.run(_serve(settings, sockets, handoff)), helpers)
 
 
-async def _serve(settings, sockets) -> None:
+async def _serve(settings, sockets, handoff: int | None = None) -> None:
     from tornado.httpserver import HTTPServer
 
     from server.app import make_app, start_cache_feed
 
     app = make_app(settings)
+    if handoff is not None:
+        app.settings["ctx"].extras["prompt_delivery"].attach(handoff)
     start_cache_feed(app.settings["ctx"].executor)
     server = HTTPServer(app, xheaders=True,
                         max_body_size=settings.max_upload_bytes + 1024 * 1024,

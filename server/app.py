@@ -1,8 +1,10 @@
 """make_app: the Tornado application with its adapters chosen once, from the settings."""
 from __future__ import annotations
 
+import ipaddress
 from concurrent.futures import ThreadPoolExecutor
 
+import tornado.netutil
 import tornado.web
 from tornado.ioloop import PeriodicCallback
 
@@ -15,9 +17,7 @@ from alliance.infra.localcache import InvalidationFeed
 from alliance.members.member_code import MemberCodeSigner
 from alliance.merchants.geoindex import GEO_INDEX, LIST_ENTRY_LIFETIMES
 from alliance.merchants.queries import PUBLIC_DETAILS
-from alliance.notifications.delivery import Channels, deliver_soon
 from alliance.notifications.outbox import OutboxNotifier
-from alliance.notifications.templates import TemplateBook
 from alliance.orders.context import OrderContext
 from alliance.orders.wiring import install as install_orders
 from alliance.protect import FieldProtector
@@ -28,18 +28,33 @@ from integrations.sms_aliyun import AliyunSms
 from server import logs
 from server.base import NotFoundHandler, dumps
 from server.context import AppContext
+from server.deliveries import PromptDelivery, make_channels
 from server.openapi import build_document
 from server.ratelimit import make_rate_limiter
 from server.routes import api_routes, openapi_fragments
 from server.routing import index_routes
 from server.storage import make_storage
 from wechat_handlers.api import make_wechat_clients
-from wechat_handlers.messages import WechatMessageSender
 from wechat_handlers.miniapp import WechatMiniAppAuth
 from wechat_handlers.qrcodes import WechatOaProfiles, WechatQrCodes
 
 VERSION = "0.1.0"
 SANDBOX_THREADS = 8
+
+
+def is_valid_ip(ip: str) -> bool:
+    """Whether ``ip`` is an IPv4 or IPv6 address, as ``tornado.netutil.is_valid_ip`` says,
+    without its ``getaddrinfo``: the server (``xheaders=True``) asks it of every request's
+    X-Real-IP or peer address on the event loop, and a call that lets go of the GIL there
+    waits for it again behind every busy worker thread."""
+    try:
+        ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return True
+
+
+tornado.netutil.is_valid_ip = is_valid_ip  # what HTTPServer's X-Real-IP check calls
 
 
 def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None) -> AppContext:
@@ -49,10 +64,8 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
     oa_client = wechat_clients["official_account"]
     executor = executor or ThreadPoolExecutor(settings.worker_threads, thread_name_prefix="worker")
     deliveries = ThreadPoolExecutor(settings.delivery_threads, thread_name_prefix="delivery")
-    channels = Channels(
-        sender=WechatMessageSender(miniapp_client, oa_client, settings.wechat_miniapp_appid),
-        templates=TemplateBook.from_settings(settings),
-        miniapp_appid=settings.wechat_miniapp_appid)
+    channels = make_channels(settings, wechat_clients)
+    prompt_delivery = PromptDelivery(channels, deliveries)
     ctx = AppContext(
         settings=settings,
         executor=executor,
@@ -60,11 +73,10 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
                             settings.refresh_token_ttl_s),
         wechat_auth=WechatMiniAppAuth(miniapp_client, settings.wechat_miniapp_appid),
         rate_limiter=make_rate_limiter(settings.redis_url),
-        # After the commit that wrote a notification, a delivery thread sends it at once
-        # (not a request worker: it waits on WeChat); the scheduler's deliver_due picks up
-        # whatever that attempt did not finish.
-        notifier=OutboxNotifier(dispatch=lambda message: deliveries.submit(
-            deliver_soon, channels, message)),
+        # After the commit that wrote a notification, the delivery process or a delivery
+        # thread sends it at once (not a request worker: it waits on WeChat); the
+        # scheduler's deliver_due picks up whatever that attempt did not finish.
+        notifier=OutboxNotifier(dispatch=prompt_delivery),
         delivery_executor=deliveries,
         qr_codes=WechatQrCodes(miniapp_client, oa_client),
         oa_profiles=WechatOaProfiles(oa_client),
@@ -82,6 +94,7 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
         protector=FieldProtector(settings.secret_key),
     )
     ctx.extras["wechat_clients"] = wechat_clients
+    ctx.extras["prompt_delivery"] = prompt_delivery
     PUBLIC_DETAILS.configure(settings.detail_cache_seconds)
     GEO_INDEX.configure(settings.detail_cache_seconds * LIST_ENTRY_LIFETIMES)
     # Bulk sends (merchant pushes) leave delivery to the scheduler's sweep

@@ -1,8 +1,9 @@
 """Several server processes on one listening socket, supervised by their parent.
 
-The parent forks the workers, restarts one that dies unexpectedly (at most a few times a
-minute), and passes SIGTERM/SIGINT on to every worker so that stopping the parent stops the
-server (each worker then finishes its requests and exits).
+The parent forks the workers (and the helpers: the delivery process), restarts one that dies
+unexpectedly (at most a few times a minute), and passes SIGTERM/SIGINT on to every child so
+that stopping the parent stops the server (each worker then finishes its requests and
+exits).
 """
 from __future__ import annotations
 
@@ -16,8 +17,11 @@ log = logging.getLogger("alliance.supervisor")
 MAX_RESTARTS_PER_MINUTE = 10
 
 
-def run(count: int, serve: Callable[[], None]) -> int:
-    """Run ``serve`` in ``count`` child processes until told to stop; the exit status."""
+def run(count: int, serve: Callable[[], None],
+        helpers: tuple[Callable[[], None], ...] = ()) -> int:
+    """Run ``serve`` in ``count`` child processes, and each of ``helpers`` in one, until told
+    to stop; the exit status."""
+    targets = [serve] * count + list(helpers)
     children: dict[int, int] = {}
     stopping = False
     restarts: list[float] = []
@@ -29,7 +33,7 @@ def run(count: int, serve: Callable[[], None]) -> int:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             code = 0
             try:
-                serve()
+                targets[slot]()
             except BaseException:  # the child must never return into the parent's loop
                 log.exception("server process %d failed", slot)
                 code = 1
@@ -47,7 +51,7 @@ def run(count: int, serve: Callable[[], None]) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for slot in range(count):
+    for slot in range(len(targets)):
         spawn(slot)
     while children:
         try:

@@ -11,7 +11,8 @@ exponential delay; when no channel is left the message is recorded as failed. Of
 account messages carry ``client_msg_id`` so that WeChat itself drops a repeat.
 
 ``deliver_due`` is what the scheduler runs; ``deliver_soon`` is what the server runs right
-after the commit that wrote a message, so delivery is prompt without giving up durability.
+after the commit that wrote a message (on its delivery process, ``deliver_handed_over``, or
+its own threads), so delivery is prompt without giving up durability.
 """
 from __future__ import annotations
 
@@ -129,6 +130,18 @@ def deliver_soon(channels: Channels, message: OutboxMessage) -> None:
                 deliver_one(channels, message.id)
     except Exception:
         log.exception("prompt delivery of outbox message %s failed", message.id)
+
+
+def deliver_handed_over(channels: Channels, message_id: int) -> None:
+    """``deliver_soon`` of a message another process wrote claimed and handed over by id
+    (the server's delivery process); one no longer being sent is left alone."""
+    try:
+        with connection():
+            message = _MESSAGE.first(message_id)
+            if message is not None and message.status == SENDING:
+                deliver_soon(channels, message)
+    except Exception:
+        log.exception("prompt delivery of outbox message %s failed", message_id)
 
 
 def deliver_one(channels: Channels, message_id: int,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
@@ -12,6 +13,7 @@ from alliance.catalog.models import CatalogItem
 from alliance.db import connection
 from alliance.merchants.models import Merchant
 from alliance.members.models import MerchantMember
+from alliance.notifications.delivery import SENT
 from alliance.notifications.models import OutboxMessage
 from alliance.orders.models import (ATTEMPT_PAID, PAID, SERVICE_ISSUED, Order, PaymentAttempt,
                                     ServiceCode)
@@ -71,6 +73,7 @@ def order_create(bench: Bench) -> Workload:
 
 NOTIFIED_ORDERS = 5000  # more than a 12 s run answers (each twice) at the rates seen here
 SETUP_THREADS = 8
+DELIVERY_WAIT_S = 20
 
 
 def _pending_wechat_payment(bench: Bench, token: str, item_id: int) -> str:
@@ -104,6 +107,7 @@ def _paid_effects(order_ids: list[int], order_nos: list[str]) -> dict[str, int]:
                 [f"order:{no}:earn" for no in order_nos])).count(),
             "order.paid messages": OutboxMessage.select().where(OutboxMessage.dedupe_key.in_(
                 [f"order.paid:{no}" for no in order_nos])).count(),
+            "order.paid messages sent": _sent_messages(order_nos),
             "service codes": ServiceCode.select().where(ServiceCode.order.in_(order_ids)).count(),
             "paid services": paid.where(Order.status == SERVICE_ISSUED).count(),
         }
@@ -139,6 +143,12 @@ def payment_notification(bench: Bench) -> Workload:
         requests[(i + half) % conns].append(send)
 
     def check(result: Measurement) -> list[str]:
+        # The messages leave after the answers (the delivery process): a few seconds for
+        # the last ones to reach WeChat.
+        deadline = time.monotonic() + DELIVERY_WAIT_S
+        while (_sent_messages(order_nos) < _paid_count(order_ids)
+               and time.monotonic() < deadline):
+            time.sleep(0.2)
         effects = _paid_effects(order_ids, order_nos)
         paid = effects.pop("orders paid")
         services = effects.pop("paid services")
@@ -161,6 +171,20 @@ def payment_notification(bench: Bench) -> Workload:
         return problems
 
     return Workload(requests, ok=frozenset({204}), check=check)
+
+
+def _paid_count(order_ids: list[int]) -> int:
+    with connection():
+        return Order.select().where(Order.id.in_(order_ids),
+                                    Order.status.in_([PAID, SERVICE_ISSUED])).count()
+
+
+def _sent_messages(order_nos: list[str]) -> int:
+    """The orders' ``order.paid`` messages WeChat has taken."""
+    with connection():
+        return OutboxMessage.select().where(
+            OutboxMessage.dedupe_key.in_([f"order.paid:{no}" for no in order_nos]),
+            OutboxMessage.status == SENT).count()
 
 
 def _visits(user_ids: list[int]) -> int:

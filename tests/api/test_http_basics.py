@@ -35,6 +35,19 @@ class EnvelopeTest(ApiTestCase):
         generated = self.api("GET", "/healthz", headers={"X-Request-Id": "bad id!"})
         assert re.fullmatch(r"[0-9a-f]{32}", generated.headers["X-Request-Id"])
 
+    def test_proxy_address_check_needs_no_resolver(self):
+        # HTTPServer(xheaders=True) asks tornado.netutil.is_valid_ip of X-Real-IP on the
+        # event loop: ours answers as Tornado's for addresses, without getaddrinfo.
+        import tornado.netutil
+
+        from server.app import is_valid_ip
+
+        assert tornado.netutil.is_valid_ip is is_valid_ip
+        for ip in ("127.0.0.1", "203.0.113.9", "::1", "2001:db8::7", "fe80::1%eth0"):
+            assert is_valid_ip(ip), ip
+        for ip in ("", "localhost", "1.2.3.4\x00", "300.1.1.1", "1.2.3.4, 5.6.7.8", "a" * 80):
+            assert not is_valid_ip(ip), ip
+
     def test_errors_never_carry_a_stack_trace(self):
         response = self.api("POST", "/api/v1/auth/wechat", body=b"\xff\xfe")
         assert response.status == 400 and b"Traceback" not in response.body

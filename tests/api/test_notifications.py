@@ -84,3 +84,29 @@ class NotificationDeliveryTest(ApiTestCase):
         assert self.wait_for(lambda: self.statuses() == ["failed"])
         errors = self.in_worker(lambda: [m.last_error for m in OutboxMessage.select()])
         assert errors == ["subscribe:47003"]
+
+
+class SandboxMessageApiTest(ApiTestCase):
+    """The stand-in's message APIs as WeChat answers them (one transaction each)."""
+
+    def send(self, kind: str, token: str, body: dict) -> dict:
+        return self.api("POST", f"/_sandbox/wechat/cgi-bin/message/{kind}/send"
+                        f"?access_token={token}", body).json
+
+    def test_template_send_is_one_message_per_client_msg_id(self):
+        token = self.api("POST", "/_sandbox/wechat/cgi-bin/stable_token", {
+            "grant_type": "client_credential", "appid": self.settings.wechat_oa_appid,
+            "secret": self.settings.wechat_oa_secret}).json["access_token"]
+        follower = self.api("POST", "/_sandbox/wechat/_control/oa-users",
+                            {"name": "carol"}).json["openid"]
+        body = {"touser": follower, "template_id": "TPL", "client_msg_id": "outbox-7",
+                "data": {"thing1": {"value": "面馆"}}}
+        first, again = self.send("template", token, body), self.send("template", token, body)
+        assert first["errcode"] == 0 and again == first
+        assert self.send("template", "not-a-token", body)["errcode"] == 40001
+        assert self.send("template", token, {**body, "touser": "nobody"})["errcode"] == 40003
+        assert self.send("subscribe", token, {**body, "data": "x"})["errcode"] == 47003
+        inbox = self.api("GET", "/_sandbox/wechat/_control/messages").json["items"]
+        assert [m["client_msg_id"] for m in inbox] == ["outbox-7"]
+        calls = self.api("GET", "/_sandbox/wechat/_control/calls").json
+        assert (calls["template/send"], calls["subscribe/send"]) == (4, 1)

@@ -72,6 +72,18 @@ class WechatPayNotifyTest(PaymentTestCase):
         assert self.post(body).status == 204
         assert len(self.notifications()) == 1
 
+    def test_notify_access_line_says_what_became_of_the_notification(self):
+        body = self.body()
+        with self.assertLogs("alliance.access", "INFO") as first:
+            assert self.post(body).status == 204
+        with self.assertLogs("alliance.access", "INFO") as again:
+            assert self.post(body).status == 204
+        [row] = self.notifications()
+        [line], [repeat] = first.records, again.records
+        assert (line.access["path"], line.access["notification"],
+                line.access["outcome"]) == (PATH, row.id, row.status)
+        assert (repeat.access["notification"], repeat.access["outcome"]) == (row.id, "duplicate")
+
     def test_notify_concurrent_duplicates_apply_once(self):
         def effect(notice):
             with transaction():

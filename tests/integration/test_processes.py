@@ -1,4 +1,5 @@
-"""`python -m server --processes 2`: both workers serve, and SIGTERM to the parent stops all."""
+"""`python -m server --processes 2`: both workers serve beside the delivery process, and
+SIGTERM to the parent stops all."""
 import os
 import signal
 import socket
@@ -40,7 +41,7 @@ def test_sigterm_to_the_parent_stops_every_worker(database, tmp_path):
             assert time.monotonic() < deadline, "server did not come up"
             time.sleep(0.2)
         workers = _children(server.pid)
-        assert len(workers) == 2
+        assert len(workers) == 3  # two serving, one delivering notifications
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=20) == 0
         time.sleep(0.5)

@@ -1,20 +1,22 @@
 """Outbox delivery: after commit, retried with backoff, permanent refusals kept, sent once."""
 import datetime as dt
 import json
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from alliance.accounts.models import User, WechatIdentity
 from alliance.db import connection, transaction, utcnow
-from alliance.notifications.delivery import (MAX_ATTEMPTS, Channels, deliver_due, deliver_one,
-                                             deliver_soon)
+from alliance.notifications.delivery import (MAX_ATTEMPTS, Channels, deliver_due,
+                                             deliver_handed_over, deliver_one, deliver_soon)
 from alliance.notifications.models import OutboxMessage
 from alliance.notifications.outbox import OutboxNotifier
 from alliance.notifications.templates import (SANDBOX_OA_TEMPLATES, SANDBOX_SUBSCRIBE_TEMPLATES,
                                               TemplateBook)
 from alliance.officialaccount.models import OaFollower
 from alliance.ports import SendFailed
+from server.deliveries import PromptDelivery
 
 MINIAPP = "wxminiapp"
 PAID = {"order_no": "A20261128001", "amount_fen": 12550, "merchant_name": "老王家手工拉面馆·上海人民广场旗舰店二楼东侧",
@@ -266,3 +268,58 @@ def test_prompt_delivery_with_little_lease_left_waits_for_the_sweep(database):
     deliver_soon(channels(sender), message)
     assert sender.sent == [] and row(message.id).status == "sending"
     assert deliver_due(channels(sender), now=utcnow() + dt.timedelta(seconds=61)).sent == 1
+
+
+def test_message_handed_over_by_id_is_delivered_once(database):
+    # What the server's delivery process does with an id read from its pipe.
+    message = handed_over(consumer())
+    sender = FakeSender()
+    deliver_handed_over(channels(sender), message.id)
+    deliver_handed_over(channels(sender), message.id)  # sent already: left alone
+    deliver_handed_over(channels(sender), message.id + 1000)  # unknown: left alone
+    assert len(sender.sent) == 1 and row(message.id).status == "sent"
+
+
+class RecordingPool:
+    """Stands in for the server's delivery threads: records what it is given."""
+
+    def __init__(self):
+        self.submitted = []
+
+    def submit(self, fn, *args):
+        self.submitted.append(args[-1].id)
+
+
+def test_prompt_delivery_hands_ids_to_the_delivery_process_pipe(database):
+    reader, writer = os.pipe()
+    pool = RecordingPool()
+    dispatch = PromptDelivery(channels(FakeSender()), pool)
+    dispatch.attach(writer)
+    with transaction():
+        notifier = OutboxNotifier(dispatch=dispatch)
+        for n in range(3):
+            notifier.notify("order.paid", user_id=consumer(), data=PAID, dedupe_key=f"k{n}")
+    ids = [m.id for m in OutboxMessage.select().order_by(OutboxMessage.id)]
+    assert os.read(reader, 1024) == b"".join(b"%d\n" % i for i in ids)
+    assert pool.submitted == []
+    os.close(reader), os.close(writer)
+
+
+def test_prompt_delivery_sends_here_when_the_pipe_is_full_or_gone(database):
+    reader, writer = os.pipe()
+    pool = RecordingPool()
+    dispatch = PromptDelivery(channels(FakeSender()), pool)
+    dispatch.attach(writer)
+    for chunk in (b"0\n" * 1024, b"\n"):  # a delivery process far behind: the pipe full
+        while True:
+            try:
+                os.write(writer, chunk)
+            except BlockingIOError:
+                break
+    first = handed_over(consumer())
+    dispatch(first)
+    os.close(reader)  # a delivery process gone with its pipe
+    second = handed_over(consumer())
+    dispatch(second)
+    assert pool.submitted == [first.id, second.id]
+    os.close(writer)

@@ -1,0 +1,90 @@
+"""Prompt delivery of notifications, on a process of its own.
+
+A payment commits an ``order.paid`` message already claimed for delivery; sending it is a
+call through wechatpy and requests that costs about as much CPU as the rest of the payment.
+On the server process it would share that process's GIL with the requests being served, so
+``python -m server`` runs ``ALLIANCE_DELIVERY_PROCESSES`` (default 1) delivery process beside
+its server processes: a server process hands the message's id over a pipe after the commit,
+and the delivery process sends it on its threads (``deliver_handed_over``). The pipe never
+blocks a server: when it is full, or there is no delivery process (tests, 0), the message is
+sent on the server's own delivery threads as before. Whatever a delivery process does not
+finish (it died, WeChat failed) is still claimed under a lease in the outbox, which the
+scheduler's ``deliver_due`` takes when the lease runs out.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import select
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+from alliance.db import init_db
+from alliance.notifications.delivery import (Channels, deliver_handed_over, deliver_soon)
+from alliance.notifications.models import OutboxMessage
+from alliance.notifications.templates import TemplateBook
+from config.settings import Settings
+from wechat_handlers.api import make_wechat_clients
+from wechat_handlers.messages import WechatMessageSender
+
+log = logging.getLogger("alliance.notifications")
+
+
+def make_channels(settings: Settings, wechat_clients: dict) -> Channels:
+    """The channels a notification leaves by: WeChat's subscribe and template messages."""
+    return Channels(
+        sender=WechatMessageSender(wechat_clients["miniapp"], wechat_clients["official_account"],
+                                   settings.wechat_miniapp_appid),
+        templates=TemplateBook.from_settings(settings),
+        miniapp_appid=settings.wechat_miniapp_appid)
+
+
+class PromptDelivery:
+    """The OutboxNotifier's dispatch: a committed message goes to the delivery process when
+    the server has one (``attach``), else, or when its pipe is full, to ``executor``."""
+
+    def __init__(self, channels: Channels, executor: ThreadPoolExecutor):
+        self.channels, self.executor = channels, executor
+        self._pipe: int | None = None
+
+    def attach(self, pipe: int) -> None:
+        """Hand messages over to the delivery process reading the other end of ``pipe``."""
+        os.set_blocking(pipe, False)
+        self._pipe = pipe
+
+    def __call__(self, message: OutboxMessage) -> None:
+        if self._pipe is not None:
+            try:
+                # One line, far below PIPE_BUF: written whole or not at all, never mixed
+                # with another process's.
+                os.write(self._pipe, b"%d\n" % message.id)
+                return
+            except BlockingIOError:
+                log.warning("delivery process behind: outbox message %s sent here",
+                            message.id)
+            except OSError:
+                log.warning("delivery process unreachable: outbox message %s sent here",
+                            message.id, exc_info=True)
+        self.executor.submit(deliver_soon, self.channels, message)
+
+
+def serve(settings: Settings, pipe: int) -> None:
+    """A delivery process: send every message whose id arrives on ``pipe`` until SIGTERM,
+    then finish the sends under way."""
+    stopping = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.append(True))
+    init_db(settings.database_url, settings.delivery_threads + 1)
+    channels = make_channels(settings, make_wechat_clients(settings))
+    pending = b""
+    with ThreadPoolExecutor(settings.delivery_threads, thread_name_prefix="delivery") as pool:
+        while not stopping:
+            if not select.select([pipe], [], [], 0.5)[0]:
+                continue
+            chunk = os.read(pipe, 65536)
+            if not chunk:
+                break
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                if line.isdigit():
+                    pool.submit(deliver_handed_over, channels, int(line))
