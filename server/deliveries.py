@@ -29,6 +29,11 @@ from wechat_handlers.messages import WechatMessageSender
 
 log = logging.getLogger("alliance.notifications")
 
+# A message id on the pipe: fixed width, so that every write (far below PIPE_BUF: whole or not
+# at all) and every read of whole records keeps ids whole, however many server processes
+# write and however many delivery processes read the one pipe.
+RECORD = 20
+
 
 def make_channels(settings: Settings, wechat_clients: dict) -> Channels:
     """The channels a notification leaves by: WeChat's subscribe and template messages."""
@@ -55,9 +60,7 @@ class PromptDelivery:
     def __call__(self, message: OutboxMessage) -> None:
         if self._pipe is not None:
             try:
-                # One line, far below PIPE_BUF: written whole or not at all, never mixed
-                # with another process's.
-                os.write(self._pipe, b"%d\n" % message.id)
+                os.write(self._pipe, b"%019d\n" % message.id)
                 return
             except BlockingIOError:
                 log.warning("delivery process behind: outbox message %s sent here",
@@ -76,15 +79,22 @@ def serve(settings: Settings, pipe: int) -> None:
         signal.signal(sig, lambda *_: stopping.append(True))
     init_db(settings.database_url, settings.delivery_threads + 1)
     channels = make_channels(settings, make_wechat_clients(settings))
-    pending = b""
     with ThreadPoolExecutor(settings.delivery_threads, thread_name_prefix="delivery") as pool:
         while not stopping:
             if not select.select([pipe], [], [], 0.5)[0]:
                 continue
-            chunk = os.read(pipe, 65536)
-            if not chunk:
+            ids = read_ids(pipe)
+            if ids is None:
                 break
-            *lines, pending = (pending + chunk).split(b"\n")
-            for line in lines:
-                if line.isdigit():
-                    pool.submit(deliver_handed_over, channels, int(line))
+            for message_id in ids:
+                pool.submit(deliver_handed_over, channels, message_id)
+
+
+def read_ids(pipe: int, at_most: int = 4096) -> list[int] | None:
+    """Up to ``at_most`` message ids waiting on ``pipe`` (blocks until one is); None when
+    every writer has closed it. Only whole records are ever read (writes are whole records),
+    so a delivery process never takes part of an id another one reads the rest of."""
+    chunk = os.read(pipe, RECORD * at_most)
+    if not chunk:
+        return None
+    return [int(chunk[at:at + RECORD]) for at in range(0, len(chunk), RECORD)]

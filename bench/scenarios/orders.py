@@ -91,8 +91,7 @@ def _pending_wechat_payment(bench: Bench, token: str, item_id: int) -> str:
 def _paid_effects(order_ids: list[int], order_nos: list[str]) -> dict[str, int]:
     """What paying these orders did, counted row by row (each should equal the orders paid)."""
     with connection():
-        paid = Order.select().where(Order.id.in_(order_ids),
-                                    Order.status.in_([PAID, SERVICE_ISSUED]))
+        paid = _paid_orders(order_ids)
         return {
             "orders paid": paid.count(),
             "payments paid": PaymentAttempt.select().where(PaymentAttempt.order.in_(order_ids),
@@ -173,10 +172,13 @@ def payment_notification(bench: Bench) -> Workload:
     return Workload(requests, ok=frozenset({204}), check=check)
 
 
+def _paid_orders(order_ids: list[int]):
+    """The query of those of the orders that are paid."""
+    return Order.select().where(Order.id.in_(order_ids), Order.status.in_([PAID, SERVICE_ISSUED]))
+
+
 def _paid_count(order_ids: list[int]) -> int:
-    with connection():
-        return Order.select().where(Order.id.in_(order_ids),
-                                    Order.status.in_([PAID, SERVICE_ISSUED])).count()
+    return count(_paid_orders(order_ids))
 
 
 def _sent_messages(order_nos: list[str]) -> int:

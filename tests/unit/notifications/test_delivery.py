@@ -16,7 +16,7 @@ from alliance.notifications.templates import (SANDBOX_OA_TEMPLATES, SANDBOX_SUBS
                                               TemplateBook)
 from alliance.officialaccount.models import OaFollower
 from alliance.ports import SendFailed
-from server.deliveries import PromptDelivery
+from server.deliveries import PromptDelivery, read_ids
 
 MINIAPP = "wxminiapp"
 PAID = {"order_no": "A20261128001", "amount_fen": 12550, "merchant_name": "老王家手工拉面馆·上海人民广场旗舰店二楼东侧",
@@ -300,9 +300,13 @@ def test_prompt_delivery_hands_ids_to_the_delivery_process_pipe(database):
         for n in range(3):
             notifier.notify("order.paid", user_id=consumer(), data=PAID, dedupe_key=f"k{n}")
     ids = [m.id for m in OutboxMessage.select().order_by(OutboxMessage.id)]
-    assert os.read(reader, 1024) == b"".join(b"%d\n" % i for i in ids)
+    # Read as two delivery processes sharing the pipe would: each read takes whole ids.
+    assert read_ids(reader, at_most=2) == ids[:2]
+    assert read_ids(reader, at_most=2) == ids[2:]
     assert pool.submitted == []
-    os.close(reader), os.close(writer)
+    os.close(writer)
+    assert read_ids(reader) is None  # every writer gone
+    os.close(reader)
 
 
 def test_prompt_delivery_sends_here_when_the_pipe_is_full_or_gone(database):
