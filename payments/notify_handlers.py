@@ -3,13 +3,13 @@ hand the verified notice to the domain, and reply exactly as that provider requi
 from __future__ import annotations
 
 import logging
-from typing import Callable, Mapping
+from typing import Callable
 
 from alliance.payments import notices
 from alliance.payments.channels import ALIPAY, WECHATPAY, WECHATPAY_V2
 from alliance.payments.errors import NotificationRejected
-from alliance.ports import PaymentGateway
 from payments import NOTIFY_PATHS
+from payments.arrivals import NoticeArrivals
 from server.base import BaseHandler
 
 log = logging.getLogger("alliance.payments.notify")
@@ -40,20 +40,12 @@ def alipay_reply(ok: bool, status: int) -> tuple[int, str | None, bytes]:
     return (200, TEXT, b"success") if ok else (status, TEXT, b"fail")
 
 
-def receive(gateway: PaymentGateway, headers: Mapping[str, str],
-            body: bytes) -> notices.NoticeOutcome:
-    """Verify a notification and hand its notice to the domain (a rejection is recorded)."""
-    try:
-        notice = gateway.parse_notification(headers, body)
-    except NotificationRejected as exc:
-        notices.record_rejection(gateway.channel, exc.reason)
-        raise
-    return notices.accept_notice(notice)
-
-
 class NotifyHandler(BaseHandler):
-    def initialize(self, channel: str, reply: Reply) -> None:
-        self.channel, self.reply = channel, reply
+    """Verifies on the event loop (CPU only: a signature, a decryption), then hands the
+    notice to the domain on a worker, once per process (``NoticeArrivals``)."""
+
+    def initialize(self, channel: str, reply: Reply, arrivals: NoticeArrivals) -> None:
+        self.channel, self.reply, self.arrivals = channel, reply, arrivals
 
     async def post(self):
         gateway = self.ctx.extras["payment_gateways"].get(self.channel)
@@ -61,12 +53,15 @@ class NotifyHandler(BaseHandler):
             self._answer(False, 404)
             return
         try:
-            outcome = await self.run_sync(receive, gateway, self.request.headers,
-                                          self.request.body)
-        except NotificationRejected as exc:
-            log.warning("%s notification rejected: %s", self.channel, exc.reason)
-            self._answer(False, exc.http_status)
-            return
+            try:
+                notice = gateway.parse_notification(self.request.headers, self.request.body)
+            except NotificationRejected as exc:
+                log.warning("%s notification rejected: %s", self.channel, exc.reason)
+                await self.run_sync(notices.record_rejection, gateway.channel, exc.reason)
+                self._answer(False, exc.http_status)
+                return
+            outcome = await self.arrivals.accept(
+                notice, lambda: self.run_sync(notices.accept_notice, notice))
         except Exception:  # the provider retries; the notice stays received
             log.exception("%s notification not applied", self.channel)
             self._answer(False, 500)
@@ -86,7 +81,9 @@ class NotifyHandler(BaseHandler):
 
 
 def routes() -> list:
-    return [(NOTIFY_PATHS[channel], NotifyHandler, {"channel": channel, "reply": reply})
+    arrivals = NoticeArrivals()  # this application's: every channel's notifications
+    return [(NOTIFY_PATHS[channel], NotifyHandler,
+             {"channel": channel, "reply": reply, "arrivals": arrivals})
             for channel, reply in ((WECHATPAY, wechatpay_reply),
                                    (WECHATPAY_V2, wechatpay_v2_reply),
                                    (ALIPAY, alipay_reply))]
