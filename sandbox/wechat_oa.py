@@ -17,7 +17,7 @@ import secrets
 
 from peewee import IntegrityError
 
-from alliance.db import (Arg, Prepared, PreparedInsert, db, joined_transaction, transaction,
+from alliance.db import (Arg, Prepared, PreparedInsert, joined_transaction, transaction,
                          utcnow)
 from alliance.referrals.images import qr_png
 from alliance.referrals.scenes import SCENE_RE
@@ -34,22 +34,31 @@ ERRMSG.update({
 QR_ACTIONS = ("QR_SCENE", "QR_STR_SCENE", "QR_LIMIT_SCENE", "QR_LIMIT_STR_SCENE")
 
 
+_COUNTER = Prepared(lambda: SandboxApiCall.select(SandboxApiCall.api)
+                    .where(SandboxApiCall.api == Arg(0)).limit(1).tuples())
 _COUNT_CALL = Prepared(lambda: SandboxApiCall.update(count=SandboxApiCall.count + 1)
                        .where(SandboxApiCall.api == Arg(0)))
 _NEW_MESSAGE = PreparedInsert(SandboxSentMessage)
 
 
+def ensure_counter(api: str) -> None:
+    """Create the call counter of ``api`` when it is missing, in a transaction of its own
+    (call it outside transactions): created inside a call's transaction, two first calls
+    deadlock on InnoDB's gap locks, and MariaDB rolls the whole transaction back."""
+    if _COUNTER.first(api) is not None:
+        return
+    try:
+        with transaction():
+            SandboxApiCall.create(api=api, count=0)
+    except IntegrityError:
+        pass  # a concurrent first call created it
+
+
 def count_call(api: str) -> None:
+    """Count a call of ``api`` (in the caller's transaction, if any)."""
+    ensure_counter(api)
     with joined_transaction():
-        bumped = _COUNT_CALL.execute(api)
-        if bumped:
-            return
-        try:
-            with db.atomic():
-                SandboxApiCall.create(api=api, count=1)
-        except IntegrityError:
-            (SandboxApiCall.update(count=SandboxApiCall.count + 1)
-             .where(SandboxApiCall.api == api).execute())
+        _COUNT_CALL.execute(api)
 
 
 class WechatOaSandbox:
@@ -118,13 +127,15 @@ class WechatOaSandbox:
     def send(self, kind: str, token: str | None, body: dict) -> dict:
         # One transaction for the count, the checks and the message: the stand-in answers
         # every payment's message, on the machine the server runs on.
+        api = f"{kind}/send"
+        ensure_counter(api)  # before the transaction, which counts the call
         try:
             with transaction():
                 outcome = self._send(kind, token, body)
         except IntegrityError:
             # The same client_msg_id again, concurrently: WeChat sends one message and
             # answers as before.
-            count_call(f"{kind}/send")
+            count_call(api)
             outcome = SandboxSentMessage.get(
                 SandboxSentMessage.client_msg_id == body.get("client_msg_id"))
         if isinstance(outcome, dict):
