@@ -36,13 +36,17 @@ def on_paid(octx: OrderContext, order: Order, terms: PurchaseTerms, now: dt.date
     buyer's ``order.paid`` notification, and (at the buyer's first paid order) the referral
     attribution closed and its referrer rewarded. ``order`` is read with its merchant,
     ``coupon_ids`` and its ``units`` (the quantity of its lines)."""
+    # The merchant's row first: the rows inserted below refer to it (the membership), and
+    # the check of each reference takes a shared lock on it; counting the sale after them
+    # would then deadlock two payments at one merchant on InnoDB (both shared, both wanting
+    # to write). Locked for writing first, the second payment waits for the first instead.
+    record_sale(order.merchant_id, order.paid_fen, order.units or 0)
     if json.loads(order.coupon_ids):
         consume_coupons(order.order_no, now)
     record_purchase(order.user_id, order.merchant_id, order.paid_fen - order.shipping_fen,
                     idempotency_key=f"order:{order.order_no}:earn", ref_type="order",
                     ref_id=order.order_no, now=now, terms=terms)
     code = issue_service_code(order, now) if order.kind == SERVICE else None
-    record_sale(order.merchant_id, order.paid_fen, order.units or 0)
     data = {"order_no": order.order_no, "amount_fen": order.paid_fen,
             "merchant_id": order.merchant_id, "merchant_name": order.merchant.name,
             "paid_at": to_local_iso(order.paid_at or now), "earn_points": order.earn_points}

@@ -2,7 +2,9 @@
 the sales figures of merchants and operators."""
 import datetime as dt
 import io
+from urllib.parse import urlsplit
 
+import requests
 from PIL import Image
 
 from alliance.accounts.models import OperatorAuditLog
@@ -13,6 +15,7 @@ from alliance.notifications.models import OutboxMessage
 from alliance.orders import fulfilment
 from alliance.orders.models import Order
 from server.storage import make_storage
+from tests.factories import make_item
 from tests.orders_support import OrderTestCase
 
 
@@ -137,3 +140,31 @@ class FulfilmentTest(OrderTestCase):
         again = self.api("POST", f"/api/admin/v1/orders/{self.order_no}/abnormal-resolution",
                          {"note": "x"}, token=admin)
         self.assert_error(again, 409, "ORDER_STATE_CONFLICT")
+
+
+class PaymentsAtOnceTest(OrderTestCase):
+    def test_first_payments_of_many_buyers_at_one_merchant_at_once_all_count(self):
+        # Each payment inserts rows that refer to the merchant (the new membership), then
+        # counts the sale into the merchant's row. Counted last, two such payments
+        # deadlocked on MariaDB: each held the shared lock the reference check takes on
+        # the merchant, and waited for the other's to write.
+        buyers = 8
+        with connection():
+            item = make_item(self.merchant, kind="goods", price_fen=3000, stock=100)
+        sandbox, sends = self.extras["wechatpay_sandbox"], []
+        for i in range(buyers):
+            token = self.token(f"buyer-{i}")
+            payment = self.start_payment(token, self.order(token, item)["order_no"])
+            with connection():
+                notification = sandbox.pay({"out_trade_no": payment["out_trade_no"]})[1]
+            sends.append(notification)
+        statuses = self.run_together(buyers, lambda i: requests.post(
+            self.get_url(urlsplit(sends[i].url).path), data=sends[i].body,
+            headers=sends[i].headers, timeout=20).status_code)
+        assert statuses == [204] * buyers
+        with connection():
+            merchant = Merchant.get_by_id(self.merchant.id)
+            paid = [o.paid_fen for o in Order.select().where(Order.merchant == self.merchant.id,
+                                                             Order.paid_at.is_null(False))]
+        assert len(paid) == buyers
+        assert (merchant.sales_count, merchant.sales_fen) == (buyers, sum(paid))
