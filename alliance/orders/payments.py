@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 
 from peewee import IntegrityError, fn
 
@@ -18,6 +19,7 @@ from alliance.accounts.models import WechatIdentity
 from alliance.clock import to_local_iso
 from alliance.db import Arg, Prepared, after_commit, db, transaction, utcnow
 from alliance.errors import AllianceError, Conflict
+from alliance.members.services import PurchaseTerms
 from alliance.merchants.models import Merchant
 from alliance.orders import fulfilment, refunds
 from alliance.orders.abnormal import flag_abnormal
@@ -171,14 +173,41 @@ _OPEN_ATTEMPTS = Prepared(lambda: PaymentAttempt.select(
     .where(PaymentAttempt.order == Arg(0), PaymentAttempt.status == ATTEMPT_OPEN))
 
 
-def apply_payment_notice(octx: OrderContext, notice: PaymentNotice) -> str | None:
-    """The registered payment handler (runs in the notification's transaction).
+@dataclass(frozen=True)
+class PaymentReads:
+    """What applying a payment notice reads before it writes (``read_payment``)."""
+
+    attempt: PaymentAttempt | None
+    order: Order | None = None  # as _ORDER_WITH_MERCHANT reads it, when the notice pays
+    terms: PurchaseTerms | None = None  # what the payment earns the buyer
+
+
+def read_payment(notice: PaymentNotice) -> PaymentReads:
+    """The reads of ``apply_payment_notice``, made before its transaction (the notices'
+    ``prepare``): the attempt's trade, channel and amount and the order's columns read here
+    never change once written, and the purchase terms are the buyer's as of now (a purchase
+    counted meanwhile at the same merchant is added to the membership all the same; a trade
+    of another channel opened meanwhile is closed by ``reconcile_pending_payments``). The
+    writes that follow are guarded, so a payment applied meanwhile changes nothing twice."""
+    attempt = _ATTEMPT_BY_TRADE.first(notice.out_trade_no)
+    if (attempt is None or attempt.channel != notice.channel or not notice.paid
+            or notice.amount_fen != attempt.amount_fen):
+        return PaymentReads(attempt)
+    order = _ORDER_WITH_MERCHANT.first(attempt.order_id)
+    return PaymentReads(attempt, order, fulfilment.payment_terms(order, attempt.amount_fen))
+
+
+def apply_payment_notice(octx: OrderContext, notice: PaymentNotice,
+                         reads: PaymentReads | None = None) -> str | None:
+    """The registered payment handler (runs in the notification's transaction; ``reads``:
+    what ``read_payment`` read just before it, read here when None).
 
     Returns None when applied (or already applied), or the reason the notice is abnormal:
     UNKNOWN_TRADE, AMOUNT_MISMATCH (the order is flagged abnormal and stays unpaid).
     """
     now = utcnow()
-    attempt = _ATTEMPT_BY_TRADE.first(notice.out_trade_no)
+    reads = reads or read_payment(notice)
+    attempt = reads.attempt
     if attempt is None or attempt.channel != notice.channel:
         return "UNKNOWN_TRADE"
     if not notice.paid:
@@ -197,9 +226,8 @@ def apply_payment_notice(octx: OrderContext, notice: PaymentNotice) -> str | Non
                                   f"paid: {notice.notification_id}"[:255])
     if not taken:
         return None  # this payment was applied already
-    order = _ORDER_WITH_MERCHANT.first(attempt.order_id)
+    order, terms = reads.order, reads.terms
     status = SERVICE_ISSUED if order.kind == SERVICE else PAID
-    terms = fulfilment.payment_terms(order, attempt.amount_fen)
     paid = _PAY_ORDER.execute(order.id, status, paid_at, attempt.amount_fen, attempt.id,
                               attempt.channel, notice.transaction_id, now, terms.earned)
     if paid:

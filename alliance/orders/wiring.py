@@ -5,7 +5,7 @@ import functools
 
 import alliance.orders.service_codes  # noqa: F401  (registers the service code kind)
 from alliance.orders.context import OrderContext
-from alliance.orders.payments import apply_payment_notice
+from alliance.orders.payments import apply_payment_notice, read_payment
 from alliance.orders.refunds import apply_refund_notice
 from alliance.payments import notices
 
@@ -13,5 +13,6 @@ from alliance.payments import notices
 def install(octx: OrderContext) -> None:
     """Make the provider notifications pay and refund orders (server/app.py calls it once,
     with the gateways and notifier it chose)."""
-    notices.register_payment_handler(functools.partial(apply_payment_notice, octx))
+    notices.register_payment_handler(functools.partial(apply_payment_notice, octx),
+                                     prepare=read_payment)
     notices.register_refund_handler(functools.partial(apply_refund_notice, octx))

@@ -11,6 +11,11 @@ changes nothing. It returns None when the notice was applied normally, or a shor
 (e.g. "AMOUNT_MISMATCH") that marks the notification abnormal; raising leaves the
 notification received, to be applied by the provider's retry or by ``dispatch_pending``.
 Without a handler a notice is still recorded (received) and acknowledged.
+
+A handler registered with ``prepare`` is called ``handler(notice, prepare(notice))``:
+``prepare`` runs just before the transaction, outside it, and reads what the handler would
+otherwise read inside (rows it then changes only through guarded statements), so that the
+transaction holds the database's write lock for less time (SQLite has one for everybody).
 """
 from __future__ import annotations
 
@@ -36,7 +41,19 @@ RefundHandler = Callable[[RefundNotice], "str | None"]
 
 _KINDS: dict[type, str] = {PaymentNotice: "payment", RefundNotice: "refund"}
 _CLASSES = {kind: cls for cls, kind in _KINDS.items()}
-_handlers: dict[str, Callable] = {}
+_handlers: dict[str, "_Handler"] = {}
+
+
+@dataclass(frozen=True)
+class _Handler:
+    apply: Callable
+    prepare: Callable | None
+
+    def run(self, notice: Notice, prepared) -> "str | None":
+        return self.apply(notice) if self.prepare is None else self.apply(notice, prepared)
+
+    def read(self, notice: Notice):
+        return None if self.prepare is None else self.prepare(notice)
 
 
 @dataclass(frozen=True)
@@ -46,21 +63,23 @@ class NoticeOutcome:
     duplicate: bool  # a repeat that changed nothing
 
 
-def register_payment_handler(handler: PaymentHandler | None) -> None:
+def register_payment_handler(handler: PaymentHandler | None,
+                             prepare: Callable[[PaymentNotice], object] | None = None) -> None:
     """Make ``handler`` apply every payment notice (replaces the previous; None removes)."""
-    _register("payment", handler)
+    _register("payment", handler, prepare)
 
 
-def register_refund_handler(handler: RefundHandler | None) -> None:
+def register_refund_handler(handler: RefundHandler | None,
+                            prepare: Callable[[RefundNotice], object] | None = None) -> None:
     """Make ``handler`` apply every refund notice (replaces the previous; None removes)."""
-    _register("refund", handler)
+    _register("refund", handler, prepare)
 
 
-def _register(kind: str, handler: Callable | None) -> None:
+def _register(kind: str, handler: Callable | None, prepare: Callable | None) -> None:
     if handler is None:
         _handlers.pop(kind, None)
     else:
-        _handlers[kind] = handler
+        _handlers[kind] = _Handler(handler, prepare)
 
 
 def accept_notice(notice: Notice) -> NoticeOutcome:
@@ -138,10 +157,11 @@ def _new_row(notice: Notice, kind: str, **state) -> PaymentNotification:
 
 
 def _record_and_apply(notice: Notice, kind: str,
-                      handler: Callable | None) -> NoticeOutcome | None:
+                      handler: _Handler | None) -> NoticeOutcome | None:
     """Record a notice seen for the first time and apply it, in one transaction: the
     record (its unique id) is the claim. None when a concurrent repeat recorded it first."""
     try:
+        prepared = handler.read(notice) if handler is not None else None
         with transaction():
             # Written processed when a handler applies it: it commits only with the
             # handler's changes (a failure takes the record back with them).
@@ -152,7 +172,7 @@ def _record_and_apply(notice: Notice, kind: str,
                 return None
             if handler is None:
                 return NoticeOutcome(row.id, RECEIVED, duplicate=False)
-            note = handler(notice)
+            note = handler.run(notice, prepared)
             if note:
                 _SETTLE.execute(row.id, ABNORMAL, utcnow(), str(note)[:255])
             return NoticeOutcome(row.id, ABNORMAL if note else PROCESSED, duplicate=False)
@@ -182,8 +202,9 @@ def _note_failure(record_id: int, exc: Exception) -> None:
                 PaymentNotification.status == RECEIVED).execute())
 
 
-def _apply(record_id: int, notice: Notice, handler: Callable) -> NoticeOutcome:
+def _apply(record_id: int, notice: Notice, handler: _Handler) -> NoticeOutcome:
     try:
+        prepared = handler.read(notice)
         with transaction():
             # The guarded UPDATE is the claim: a concurrent repeat waits on the row and
             # then finds it no longer received.
@@ -194,7 +215,7 @@ def _apply(record_id: int, notice: Notice, handler: Callable) -> NoticeOutcome:
             if not claimed:
                 status = PaymentNotification.get_by_id(record_id).status
                 return NoticeOutcome(record_id, status, duplicate=True)
-            note = handler(notice)
+            note = handler.run(notice, prepared)
             if note:
                 (PaymentNotification.update(status=ABNORMAL, reason=str(note)[:255])
                  .where(PaymentNotification.id == record_id).execute())

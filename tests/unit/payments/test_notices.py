@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from alliance.db import transaction
+from alliance.db import db, transaction
 from alliance.infra.models import KeyValue
 from alliance.payments import notices
 from alliance.payments.models import PaymentNotification
@@ -105,6 +105,46 @@ def test_handler_failure_leaves_the_notice_received_for_a_retry(database):
     assert applied_count("EV-1") == 0
     retry = notices.accept_notice(payment())
     assert retry.status == "processed" and not retry.duplicate
+    assert applied_count("EV-1") == 1
+
+
+def test_prepare_reads_outside_the_transaction_and_hands_its_reads_over(database):
+    # What a handler reads before it writes is read before the transaction: on SQLite the
+    # transaction holds the one write lock, for every writer.
+    seen = []
+
+    def prepare(notice):
+        seen.append(("prepare", db.in_transaction()))
+        return {"amount": notice.amount_fen}
+
+    def apply(notice, reads):
+        seen.append(("apply", db.in_transaction(), reads))
+        record_effect(notice)
+
+    notices.register_payment_handler(apply, prepare=prepare)
+    assert notices.accept_notice(payment()).status == "processed"
+    assert notices.accept_notice(payment()).duplicate  # a repeat prepares nothing
+    assert seen == [("prepare", False), ("apply", True, {"amount": 1234})]
+    assert applied_count("EV-1") == 1
+
+
+def test_a_failed_prepare_leaves_the_notice_received_for_a_retry(database):
+    calls = []
+
+    def prepare(notice):
+        calls.append(notice)
+        if len(calls) == 1:
+            raise RuntimeError("database gone")
+        return "read"
+
+    notices.register_payment_handler(lambda notice, reads: record_effect(notice),
+                                     prepare=prepare)
+    with pytest.raises(RuntimeError):
+        notices.accept_notice(payment())
+    row = PaymentNotification.get()
+    assert row.status == "received" and "database gone" in row.reason
+    retry = notices.accept_notice(payment())
+    assert (retry.status, retry.duplicate) == ("processed", False)
     assert applied_count("EV-1") == 1
 
 
