@@ -139,7 +139,9 @@ def grant_first_order_reward(invitee_user_id: int, order_ref: str, *, reward_poi
                                             converted_at=now, first_order_ref=order_ref,
                                             updated_at=now)
             return None
-        inside = current.status == BOUND and current.expires_at >= now
+        if current.status != BOUND:
+            return None  # closed at an earlier paid order (final: no touch binds it again)
+        inside = current.expires_at >= now
         closed = (ReferralAttribution.update(status=CONVERTED if inside else LAPSED,
                                              converted_at=now, first_order_ref=order_ref,
                                              updated_at=now)

@@ -1,5 +1,6 @@
 """Attribution: first touch within the window, no self-referral, one reward per invitee."""
 import datetime as dt
+import logging
 import threading
 
 from alliance.accounts.models import User
@@ -84,6 +85,17 @@ def test_first_paid_order_in_the_window_rewards_the_referrer_once(database):
     assert ReferralAttribution.get(ReferralAttribution.invitee == new).status == "converted"
     assert balance_of(ref) == 100 and balance_of(new) == 0
     assert ReferralReward.get().credit_ref.startswith("points:")
+
+
+def test_later_paid_orders_write_nothing_to_the_attribution(database, caplog):
+    # Every paid order asks; only the first finds it bound. The others only read.
+    ref, new = user("ref"), user("new")
+    record_touch(new, scene(USER, ref), "miniprogram", WINDOW)
+    grant_first_order_reward(new, "ORDER-1", reward_points=100)
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        assert grant_first_order_reward(new, "ORDER-2", reward_points=100) is None
+    statements = [str(r.msg) for r in caplog.records if r.name == "peewee"]
+    assert statements and all(s.lstrip("('\"").startswith("SELECT") for s in statements), statements
 
 
 def test_first_paid_order_after_the_window_gives_no_reward(database):
