@@ -19,7 +19,6 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 from alliance.db import db, init_db, is_sqlite
 from alliance.engines import recreate_mysql_database

@@ -71,6 +71,10 @@ class WechatOaSandbox:
     def _enter(self, api: str, token: str | None) -> dict | None:
         """Count the call; the error to answer (bad token, injected fault), or None."""
         count_call(api)
+        return self._refusal(api, token)
+
+    def _refusal(self, api: str, token: str | None) -> dict | None:
+        """The error to answer a call of ``api`` (bad token, injected fault), or None."""
         token_error = self.core.check_token(token)
         if token_error:
             return error(token_error)
@@ -131,7 +135,7 @@ class WechatOaSandbox:
         ensure_counter(api)  # before the transaction, which counts the call
         try:
             with transaction():
-                outcome = self._send(kind, token, body)
+                outcome = self._send(kind, api, token, body)
         except IntegrityError:
             # The same client_msg_id again, concurrently: WeChat sends one message and
             # answers as before.
@@ -145,9 +149,12 @@ class WechatOaSandbox:
             answer["msgid"] = 200000000 + outcome.id
         return answer
 
-    def _send(self, kind: str, token: str | None, body: dict) -> dict | SandboxSentMessage:
-        """The message accepted (or the one of the same client_msg_id), or the error."""
-        failure = self._enter(f"{kind}/send", token)
+    def _send(self, kind: str, api: str, token: str | None,
+              body: dict) -> dict | SandboxSentMessage:
+        """The message accepted (or the one of the same client_msg_id), or the error; the
+        call counted (its counter made by ``send`` before the transaction)."""
+        _COUNT_CALL.execute(api)
+        failure = self._refusal(api, token)
         if failure:
             return failure
         touser, template_id, data = body.get("touser"), body.get("template_id"), body.get("data")
