@@ -175,22 +175,48 @@ class PreparedInsert:
 
     Every column but the auto-increment key is written, defaults filled per call as
     ``Model(**values)`` fills them (a default is never frozen into the kept SQL).
+    ``computed`` columns take the value of an expression instead, built from ``arg(name)``,
+    the argument of another column (a subquery read by the INSERT itself); ``returning``
+    names the columns the database hands back (the key among them), set on the instance:
+
+        PreparedInsert(Entry, computed={"total": lambda arg: Account.select(Account.total)
+                                        .where(Account.id == arg("account_id"))},
+                       returning=("id", "total"))
+
+    SQLite (3.35+) and MariaDB (10.5+) both answer ``INSERT ... RETURNING``.
     """
 
-    def __init__(self, model: type[Model]):
+    def __init__(self, model: type[Model], computed: dict[str, Callable] | None = None,
+                 returning: tuple[str, ...] = ()):
         self._model = model
         self._auto = model._meta.auto_increment
+        computed = computed or {}
         self._fields = [f for f in model._meta.sorted_fields
-                        if not (self._auto and f.primary_key)]
-        self._insert = Prepared(lambda: model.insert(
-            {f: Arg(i, f) for i, f in enumerate(self._fields)}))
+                        if not (self._auto and f.primary_key) and f.name not in computed]
+        self._returning = [model._meta.fields[name] for name in returning]
+        index = {f.name: i for i, f in enumerate(self._fields)}
+
+        def build():
+            def arg(name: str) -> Arg:
+                return Arg(index[name], model._meta.fields[name])
+
+            values = {f: Arg(i, f) for i, f in enumerate(self._fields)}
+            values.update({model._meta.fields[name]: make(arg) for name, make in computed.items()})
+            query = model.insert(values)
+            return query.returning(*self._returning) if self._returning else query
+
+        self._insert = Prepared(build)
 
     def create(self, **values) -> Model:
         """Insert one row (IntegrityError as ``create`` raises it); the saved instance."""
         instance = self._model(**values)
         data = instance.__data__
         _, cursor = self._insert._run(tuple(data.get(f.name) for f in self._fields))
-        if self._auto:
+        if self._returning:
+            [row] = cursor.fetchall()
+            for field, value in zip(self._returning, row):
+                data[field.name] = field.python_value(value)
+        elif self._auto:
             instance._pk = cursor.lastrowid
         instance._dirty.clear()
         return instance

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 
 from alliance.clock import to_local_iso
 from alliance.coupons.checkout import consume_coupons
@@ -17,18 +18,35 @@ from alliance.orders.context import OrderContext
 from alliance.orders.errors import OrderStateConflict
 from alliance.orders.models import COMPLETED, GOODS, PAID, SERVICE, SHIPPED, Order
 from alliance.orders.service_codes import issue_service_code
-from alliance.referrals.services import grant_first_order_reward
+from alliance.referrals.models import ReferralAttribution
+from alliance.referrals.services import attribution_to_close, grant_first_order_reward
 
 AUTO_RECEIPT_AFTER = dt.timedelta(days=10)
 
 
-def payment_terms(order: Order, paid_fen: int) -> PurchaseTerms:
-    """What paying ``paid_fen`` for the order earns (its shipping earns nothing): read
-    before the payment's guarded UPDATE, which stores the points on the order."""
-    return purchase_terms(order.user_id, order.merchant_id, paid_fen - order.shipping_fen)
+@dataclass(frozen=True)
+class PaymentTerms:
+    """What ``on_paid`` reads, read before the payment's transaction (``payment_terms``)."""
+
+    purchase: PurchaseTerms  # what the payment earns the buyer
+    attribution: ReferralAttribution | None  # the buyer's, as ``attribution_to_close`` read it
+
+    @property
+    def earned(self) -> int:
+        return self.purchase.earned
 
 
-def on_paid(octx: OrderContext, order: Order, terms: PurchaseTerms, now: dt.datetime) -> None:
+def payment_terms(order: Order, paid_fen: int) -> PaymentTerms:
+    """What paying ``paid_fen`` for the order earns (its shipping earns nothing) and the
+    buyer's referral attribution: read before the payment's transaction (on SQLite it holds
+    the one write lock while it runs) and before its guarded UPDATE, which stores the points
+    on the order."""
+    return PaymentTerms(purchase_terms(order.user_id, order.merchant_id,
+                                       paid_fen - order.shipping_fen),
+                        attribution_to_close(order.user_id))
+
+
+def on_paid(octx: OrderContext, order: Order, terms: PaymentTerms, now: dt.datetime) -> None:
     """The effects of a payment, in its transaction (the caller's guarded UPDATE made the
     order paid exactly once, with the points of ``payment_terms`` as its ``earn_points``): its
     coupons used, the purchase counted into the buyer's membership at the merchant with the
@@ -45,7 +63,7 @@ def on_paid(octx: OrderContext, order: Order, terms: PurchaseTerms, now: dt.date
         consume_coupons(order.order_no, now)
     record_purchase(order.user_id, order.merchant_id, order.paid_fen - order.shipping_fen,
                     idempotency_key=f"order:{order.order_no}:earn", ref_type="order",
-                    ref_id=order.order_no, now=now, terms=terms)
+                    ref_id=order.order_no, now=now, terms=terms.purchase)
     code = issue_service_code(order, now) if order.kind == SERVICE else None
     data = {"order_no": order.order_no, "amount_fen": order.paid_fen,
             "merchant_id": order.merchant_id, "merchant_name": order.merchant.name,
@@ -56,7 +74,7 @@ def on_paid(octx: OrderContext, order: Order, terms: PurchaseTerms, now: dt.date
                          dedupe_key=f"order.paid:{order.order_no}")
     grant_first_order_reward(order.user_id, order.order_no,
                              reward_points=octx.referral_reward_points, notifier=octx.notifier,
-                             now=now)
+                             now=now, read=terms.attribution)
 
 
 def _move(order: Order, from_status: str, **changes) -> None:

@@ -19,7 +19,6 @@ from alliance.accounts.models import WechatIdentity
 from alliance.clock import to_local_iso
 from alliance.db import Arg, Prepared, after_commit, db, transaction, utcnow
 from alliance.errors import AllianceError, Conflict
-from alliance.members.services import PurchaseTerms
 from alliance.merchants.models import Merchant
 from alliance.orders import fulfilment, refunds
 from alliance.orders.abnormal import flag_abnormal
@@ -149,16 +148,16 @@ _TAKE_ATTEMPT = Prepared(lambda: PaymentAttempt.update(
     .where(PaymentAttempt.id == Arg(0),
            PaymentAttempt.status.in_([ATTEMPT_OPEN, ATTEMPT_CLOSED])))
 # What fulfilment.on_paid reads of the order (with the columns the payment writes, set
-# below), its units, how many other trades are still open, and its merchant's name, in
-# one read.
+# below), its units, how many of its other trades are still open, and its merchant's name,
+# in one read.
 _ORDER_WITH_MERCHANT = Prepared(lambda: Order.select(
     Order.id, Order.order_no, Order.user, Order.merchant, Order.kind, Order.shipping_fen,
     Order.coupon_ids, Merchant.id, Merchant.name,
     OrderLine.select(fn.SUM(OrderLine.quantity)).where(OrderLine.order == Order.id)
     .alias("units"),
     PaymentAttempt.select(fn.COUNT(PaymentAttempt.id))
-    .where(PaymentAttempt.order == Order.id, PaymentAttempt.status == ATTEMPT_OPEN)
-    .alias("open_attempts"))
+    .where(PaymentAttempt.order == Order.id, PaymentAttempt.status == ATTEMPT_OPEN,
+           PaymentAttempt.id != Arg(1)).alias("open_attempts"))
     .join(Merchant).where(Order.id == Arg(0)).limit(1))
 _PAY_ORDER = Prepared(lambda: Order.update(
     status=Arg(1, Order.status), paid_at=Arg(2, Order.paid_at), paid_fen=Arg(3, Order.paid_fen),
@@ -179,7 +178,7 @@ class PaymentReads:
 
     attempt: PaymentAttempt | None
     order: Order | None = None  # as _ORDER_WITH_MERCHANT reads it, when the notice pays
-    terms: PurchaseTerms | None = None  # what the payment earns the buyer
+    terms: fulfilment.PaymentTerms | None = None  # what the payment earns, and its referral
 
 
 def read_payment(notice: PaymentNotice) -> PaymentReads:
@@ -193,7 +192,7 @@ def read_payment(notice: PaymentNotice) -> PaymentReads:
     if (attempt is None or attempt.channel != notice.channel or not notice.paid
             or notice.amount_fen != attempt.amount_fen):
         return PaymentReads(attempt)
-    order = _ORDER_WITH_MERCHANT.first(attempt.order_id)
+    order = _ORDER_WITH_MERCHANT.first(attempt.order_id, attempt.id)
     return PaymentReads(attempt, order, fulfilment.payment_terms(order, attempt.amount_fen))
 
 

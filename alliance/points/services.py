@@ -48,9 +48,15 @@ _CREDIT = Prepared(lambda: PointsAccount.insert(
         PointsAccount.lifetime_earned: (PointsAccount.lifetime_earned
                                         + Arg(1, PointsAccount.lifetime_earned)),
         PointsAccount.updated_at: Arg(2, PointsAccount.updated_at)}))
-_NEW_ENTRY = PreparedInsert(PointsEntry)
-_SET_BALANCE_AFTER = Prepared(lambda: PointsEntry.update(
-    balance_after=Arg(1, PointsEntry.balance_after)).where(PointsEntry.id == Arg(0)))
+_UNCREDIT = Prepared(lambda: PointsAccount.update(
+    balance=PointsAccount.balance - Arg(1, PointsAccount.balance),
+    lifetime_earned=PointsAccount.lifetime_earned - Arg(1, PointsAccount.lifetime_earned))
+    .where(PointsAccount.user_id == Arg(0)))
+# Every entry is inserted after its account row moved, in the same transaction, and reads
+# the balance it leaves in the INSERT itself (no read, no second write of the entry).
+_NEW_ENTRY = PreparedInsert(PointsEntry, computed={
+    "balance_after": lambda arg: PointsAccount.select(PointsAccount.balance)
+    .where(PointsAccount.user_id == arg("user_id"))}, returning=("id", "balance_after"))
 
 
 def _existing(key: str) -> PointsEntry | None:
@@ -83,28 +89,30 @@ def earn(user_id: int, amount: int, *, merchant_id: int | None, idempotency_key:
          lifetime: dt.timedelta = DEFAULT_LIFETIME, now: dt.datetime | None = None) -> Posted:
     """Credit ``amount`` points funded by ``merchant_id`` (None: the platform).
 
-    The entry is inserted first: its unique key claims the earn before the balance moves,
-    so a repeat (even a concurrent one) changes nothing and no savepoint is needed inside
-    the caller's transaction (every paid order earns in the payment's).
+    Two statements, no savepoint inside the caller's transaction (every paid order earns in
+    the payment's): the account is credited (created by its first credit), then the entry
+    claims its unique key with the balance it leaves. A repeat's entry is refused, and its
+    credit taken back in the same transaction: it changes nothing. The account row is
+    written first, as every debit writes it, so two postings of one user queue on it in one
+    order on InnoDB.
     """
     if amount <= 0:
         raise ValidationFailed("积分数量必须大于 0", details={"field": "amount"})
     now = now or utcnow()
     with joined_transaction():
+        _CREDIT.execute(user_id, amount, now)
         try:
             entry = _NEW_ENTRY.create(user_id=user_id, kind="earn", amount=amount,
-                                      balance_after=0, merchant_id=merchant_id,
-                                      idempotency_key=idempotency_key, ref_type=ref_type,
-                                      ref_id=ref_id, memo=memo, lot_remaining=amount,
-                                      expires_at=now + lifetime, created_at=now)
+                                      merchant_id=merchant_id, idempotency_key=idempotency_key,
+                                      ref_type=ref_type, ref_id=ref_id, memo=memo,
+                                      lot_remaining=amount, expires_at=now + lifetime,
+                                      created_at=now)
         except IntegrityError:
             found = _existing(idempotency_key)
             if found is None:  # a concurrent first, committed after this snapshot began
                 raise
+            _UNCREDIT.execute(user_id, amount)
             return Posted(found, True)
-        _CREDIT.execute(user_id, amount, now)
-        entry.balance_after = _balance(user_id)
-        _SET_BALANCE_AFTER.execute(entry.id, entry.balance_after)
         return Posted(entry, False)
 
 
@@ -125,10 +133,9 @@ def spend(user_id: int, amount: int, *, merchant_id: int | None, idempotency_key
                  .execute())
         if taken != 1:
             raise InsufficientPoints(details={"requested": amount, "balance": _balance(user_id)})
-        entry = PointsEntry.create(user_id=user_id, kind=kind, amount=-amount,
-                                   balance_after=_balance(user_id), merchant_id=merchant_id,
-                                   idempotency_key=idempotency_key, ref_type=ref_type,
-                                   ref_id=ref_id, memo=memo, created_at=now)
+        entry = _NEW_ENTRY.create(user_id=user_id, kind=kind, amount=-amount,
+                                  merchant_id=merchant_id, idempotency_key=idempotency_key,
+                                  ref_type=ref_type, ref_id=ref_id, memo=memo, created_at=now)
         _consume_lots(user_id, entry, amount)
         return entry
 
@@ -174,11 +181,10 @@ def refund_spend(spend_key: str, *, idempotency_key: str, memo: str = "") -> Pos
         for allocation in PointsAllocation.select().where(PointsAllocation.debit == original):
             (PointsEntry.update(lot_remaining=PointsEntry.lot_remaining + allocation.amount)
              .where(PointsEntry.id == allocation.lot_id).execute())
-        return PointsEntry.create(user_id=original.user_id, kind="refund", amount=amount,
-                                  balance_after=_balance(original.user_id),
-                                  merchant_id=original.merchant_id,
-                                  idempotency_key=idempotency_key, ref_type=original.ref_type,
-                                  ref_id=original.ref_id, memo=memo)
+        return _NEW_ENTRY.create(user_id=original.user_id, kind="refund", amount=amount,
+                                 merchant_id=original.merchant_id,
+                                 idempotency_key=idempotency_key, ref_type=original.ref_type,
+                                 ref_id=original.ref_id, memo=memo)
 
     return _post(idempotency_key, work)
 
@@ -227,10 +233,9 @@ def _expire_lot(lot_id: int, now: dt.datetime) -> bool:
                        .execute())
             if taken != 1 or cleared != 1:
                 raise _LotMoved()
-            entry = PointsEntry.create(user_id=lot.user_id, kind="expire", amount=-left,
-                                       balance_after=_balance(lot.user_id),
-                                       merchant_id=lot.merchant_id, idempotency_key=key,
-                                       ref_type="lot", ref_id=str(lot_id), memo="积分过期")
+            entry = _NEW_ENTRY.create(user_id=lot.user_id, kind="expire", amount=-left,
+                                      merchant_id=lot.merchant_id, idempotency_key=key,
+                                      ref_type="lot", ref_id=str(lot_id), memo="积分过期")
             PointsAllocation.create(debit=entry, lot=lot, amount=left,
                                     funding_merchant_id=lot.merchant_id)
             return True

@@ -117,9 +117,19 @@ def current_attribution(invitee_user_id: int) -> ReferralAttribution | None:
     return _ATTRIBUTION.first(invitee_user_id)
 
 
+UNREAD = object()  # grant_first_order_reward's ``read``: nothing read before its transaction
+
+
+def attribution_to_close(invitee_user_id: int) -> ReferralAttribution | None:
+    """What ``grant_first_order_reward`` reads, for a caller to read before its transaction
+    (a payment's, which holds SQLite's one write lock) and hand over as ``read``."""
+    return _TO_CLOSE.first(invitee_user_id)
+
+
 def grant_first_order_reward(invitee_user_id: int, order_ref: str, *, reward_points: int,
                              notifier: Notifier | None = None,
-                             now: dt.datetime | None = None) -> ReferralReward | None:
+                             now: dt.datetime | None = None,
+                             read=UNREAD) -> ReferralReward | None:
     """Close the invitee's attribution at their first paid order; the new reward, if any.
 
     Call it inside the transaction that marks an order paid, for every paid order: only
@@ -129,16 +139,25 @@ def grant_first_order_reward(invitee_user_id: int, order_ref: str, *, reward_poi
     ``referral-reward:<reward id>``), the reward recorded and the referrer notified
     (event ``referral.rewarded``) through ``notifier``. A failure fails the caller's
     transaction (no savepoint: every write here is guarded or unique).
+
+    ``read``: what ``attribution_to_close`` answered before the transaction. A closed one
+    is final and none means "insert the organic one", so either is acted on as read; a bound
+    one is read again (a touch may rebind it once its window ends).
     """
     now = now or utcnow()
     with joined_transaction():
-        current = _TO_CLOSE.first(invitee_user_id)
+        current = read
+        if current is UNREAD or (current is not None and current.status == BOUND):
+            current = _TO_CLOSE.first(invitee_user_id)
         if current is None:
-            # None: a touch or another paid order got there first; this one is not first.
-            _NEW_ATTRIBUTION.create_or_none(invitee=invitee_user_id, status=ORGANIC,
-                                            converted_at=now, first_order_ref=order_ref,
-                                            updated_at=now)
-            return None
+            if _NEW_ATTRIBUTION.create_or_none(invitee=invitee_user_id, status=ORGANIC,
+                                               converted_at=now, first_order_ref=order_ref,
+                                               updated_at=now) is not None:
+                return None
+            # A touch (or another paid order) recorded one since it was read.
+            current = _TO_CLOSE.first(invitee_user_id)
+            if current is None:  # not visible to this transaction's snapshot (MySQL)
+                return None
         if current.status != BOUND:
             return None  # closed at an earlier paid order (final: no touch binds it again)
         inside = current.expires_at >= now

@@ -168,3 +168,51 @@ class PaymentsAtOnceTest(OrderTestCase):
                                                              Order.paid_at.is_null(False))]
         assert len(paid) == buyers
         assert (merchant.sales_count, merchant.sales_fen) == (buyers, sum(paid))
+
+
+class PaymentTransactionTest(OrderTestCase):
+    def test_a_first_payment_transaction_only_writes(self):
+        # On SQLite the payment's transaction holds the one write lock: everything it reads
+        # (the trade, the order, the buyer's terms and referral attribution, the balance a
+        # points entry leaves) is read before it, or by the write that needs it.
+        import logging
+        import threading
+
+        from alliance.db import db
+
+        statements = []
+
+        class Recorder(logging.Handler):
+            def emit(self, record):
+                statements.append((threading.get_ident(), db.in_transaction(),
+                                   str(record.msg[0]) if isinstance(record.msg, tuple)
+                                   else str(record.msg)))
+
+        token = self.token("first-time-buyer")
+        payment = self.start_payment(token, self.order(token)["order_no"])
+        recorder, peewee_log = Recorder(), logging.getLogger("peewee")
+        level = peewee_log.level
+        peewee_log.addHandler(recorder)
+        peewee_log.setLevel(logging.DEBUG)
+        try:
+            self.provider_pays(payment)
+        finally:
+            peewee_log.removeHandler(recorder)
+            peewee_log.setLevel(level)
+        start = next(i for i, (_, inside, sql) in enumerate(statements)
+                     if inside and 'INTO "payment_notification"' in sql.replace("`", '"'))
+        thread = statements[start][0]
+        held = []
+        for ident, inside, sql in statements[start:]:
+            if ident != thread:
+                continue
+            if not inside:
+                break
+            held.append(sql.replace("`", '"'))
+        verbs = [sql.split(" ", 1)[0] for sql in held]
+        assert set(verbs) <= {"INSERT", "UPDATE"}, held
+        tables = [sql.split('"')[1] for sql in held]
+        assert tables == ["payment_notification", "payment_attempt", "orders", "merchant",
+                          "points_account", "points_entry", "merchant_member",
+                          "merchant_member", "outbox_message", "referral_attribution"], tables
+        assert self.balance("first-time-buyer") == self.row(payment["order_no"]).earn_points > 0

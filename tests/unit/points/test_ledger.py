@@ -19,7 +19,8 @@ def test_earn_twice_with_one_key_counts_once(database):
     points.earn(1, 100, merchant_id=7, idempotency_key="order:1:earn")
     again = points.earn(1, 100, merchant_id=7, idempotency_key="order:1:earn")
     assert again.replayed and points.balance_of(1) == 100
-    assert PointsEntry.select().count() == 1
+    assert PointsAccount.get_by_id(1).lifetime_earned == 100  # the repeat's credit taken back
+    assert PointsEntry.select().count() == 1 and again.entry.balance_after == 100
 
 
 def test_spend_beyond_balance_is_refused_and_changes_nothing(database):

@@ -10,8 +10,8 @@ from alliance.notifications.outbox import OutboxNotifier
 from alliance.referrals.models import ReferralAttribution, ReferralReward
 from alliance.referrals.scenes import referral_code_of, validate_scene
 from alliance.points.services import balance_of
-from alliance.referrals.services import (MERCHANT, USER, code_for, grant_first_order_reward,
-                                         record_touch)
+from alliance.referrals.services import (MERCHANT, USER, attribution_to_close, code_for,
+                                         grant_first_order_reward, record_touch)
 
 WINDOW = 7
 
@@ -96,6 +96,40 @@ def test_later_paid_orders_write_nothing_to_the_attribution(database, caplog):
         assert grant_first_order_reward(new, "ORDER-2", reward_points=100) is None
     statements = [str(r.msg) for r in caplog.records if r.name == "peewee"]
     assert statements and all(s.lstrip("('\"").startswith("SELECT") for s in statements), statements
+
+
+def test_attribution_read_before_the_transaction_closed_is_not_read_again(database, caplog):
+    ref, new = user("ref"), user("new")
+    record_touch(new, scene(USER, ref), "miniprogram", WINDOW)
+    grant_first_order_reward(new, "ORDER-1", reward_points=100)
+    read = attribution_to_close(new)
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        assert grant_first_order_reward(new, "ORDER-2", reward_points=100, read=read) is None
+    assert not [r for r in caplog.records if r.name == "peewee"]
+
+
+def test_touch_between_the_read_and_the_first_paid_order_is_closed_by_it(database):
+    # Read before the payment's transaction: none. A touch binds the buyer meanwhile: the
+    # organic record is refused, and the bound attribution is converted by this order.
+    ref, new = user("ref"), user("new")
+    read = attribution_to_close(new)
+    assert read is None
+    record_touch(new, scene(USER, ref), "miniprogram", WINDOW)
+    reward = grant_first_order_reward(new, "ORDER-1", reward_points=100, read=read)
+    assert reward is not None and reward.referrer_id == ref
+    row = ReferralAttribution.get(ReferralAttribution.invitee == new)
+    assert (row.status, row.first_order_ref) == ("converted", "ORDER-1")
+
+
+def test_bound_attribution_read_before_is_read_again(database):
+    # A bound attribution can be rebound once its window ends: what was read is not trusted.
+    ref, late, new = user("ref"), user("late"), user("new")
+    record_touch(new, scene(USER, ref), "miniprogram", WINDOW,
+                 now=utcnow() - dt.timedelta(days=7, minutes=1))
+    read = attribution_to_close(new)
+    record_touch(new, scene(USER, late), "miniprogram", WINDOW)
+    reward = grant_first_order_reward(new, "ORDER-1", reward_points=100, read=read)
+    assert reward is not None and reward.referrer_id == late
 
 
 def test_first_paid_order_after_the_window_gives_no_reward(database):
