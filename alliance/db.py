@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import threading
 from typing import Callable
 
 from peewee import (ColumnBase, DatabaseProxy, DateTimeField, IntegrityError, Model,
                     MySQLDatabase, SqliteDatabase)
 
-from alliance.engines import make_database
+from alliance.engines import WriterBusy, make_database
 
 db = DatabaseProxy()
 
@@ -233,10 +234,42 @@ class PreparedInsert:
             return None
 
 
-def after_commit(fn) -> None:
-    """Run ``fn`` once the current transaction commits (at once outside a transaction)."""
-    db.after_commit(fn)
+_at_once = threading.local()  # writes_at_once's hand-off for after-commit work
+
+
+def can_write_at_once() -> bool:
+    """Whether the bound database can begin a write without waiting (SQLite's writers'
+    turn, taken only when free: ``writes_at_once``)."""
+    return hasattr(db.obj, "turn_at_once")
+
+
+@contextlib.contextmanager
+def writes_at_once(offload: Callable[[Callable[[], None]], None]):
+    """For the event loop, on SQLite (``can_write_at_once``): take the writers' turn now,
+    or raise WriterBusy when it is taken, and hold it (with a connection) for the enclosed
+    work, whose transactions then never wait; after-commit work that may block
+    (``after_commit`` without ``quick``) is handed to ``offload`` instead of running here."""
+    with db.obj.turn_at_once(), connection():
+        previous = getattr(_at_once, "offload", None)
+        _at_once.offload = offload
+        try:
+            yield
+        finally:
+            _at_once.offload = previous
+
+
+def after_commit(fn, *, quick: bool = False) -> None:
+    """Run ``fn`` once the current transaction commits (at once outside a transaction).
+
+    ``quick``: ``fn`` never blocks (memory, a non-blocking pipe): it may run on the event
+    loop when the transaction did (``writes_at_once``); other work goes to a worker then."""
+    offload = getattr(_at_once, "offload", None)
+    if offload is not None and not quick:
+        db.after_commit(lambda: offload(fn))
+    else:
+        db.after_commit(fn)
 
 
 __all__ = ["db", "BaseModel", "UTCDateTimeField", "IntegrityError", "init_db", "Arg", "Prepared", "PreparedInsert", "connection",
-           "transaction", "joined_transaction", "after_commit", "utcnow", "is_mysql", "is_sqlite"]
+           "transaction", "joined_transaction", "after_commit", "utcnow", "is_mysql", "is_sqlite",
+           "WriterBusy", "can_write_at_once", "writes_at_once"]

@@ -6,6 +6,7 @@ utf8mb4).
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import select
@@ -21,6 +22,10 @@ from pymysql.constants.SERVER_STATUS import SERVER_STATUS_IN_TRANS
 
 SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 15000,
                   "synchronous": "normal", "cache_size": -32000}
+
+class WriterBusy(Exception):
+    """The writers' turn, asked for at once (``QueuedWriterSqliteDatabase.turn_at_once``),
+    is taken: nothing was begun."""
 
 
 class PooledMySQLStatusDatabase(PooledMySQLDatabase):
@@ -82,6 +87,7 @@ class QueuedWriterSqliteDatabase(PooledSqliteDatabase):
     """
 
     WRITER_WAIT_S = 15.0
+    AT_ONCE_S = 0.002  # turn_at_once: how long "at once" may wait (the event loop waits)
 
     def __init__(self, database, *args, **kwargs):
         super().__init__(database, *args, **kwargs)
@@ -104,6 +110,36 @@ class QueuedWriterSqliteDatabase(PooledSqliteDatabase):
             self._lock_pid = os.getpid()
         return self._lock_fd
 
+    @contextlib.contextmanager
+    def turn_at_once(self):
+        """Take the writers' turn if it is free (no other thread of the process writing, the
+        file lock free) now or within ``AT_ONCE_S``, else raise WriterBusy; hold it across
+        the enclosed work, whose transactions begin and end inside it without taking it or
+        giving it back. For the event loop, which must not wait for another writer."""
+        self._take_turn_at_once()
+        self._turn.reserved = True
+        try:
+            yield
+        finally:
+            self._turn.reserved = False
+            self._end_turn()
+
+    def _take_turn_at_once(self) -> None:
+        # "At once" allows the length of another writer's short transaction: most turns are
+        # a few statements (an outcome written by the delivery process), and asking again
+        # later costs the asker a millisecond or more.
+        deadline = time.monotonic() + self.AT_ONCE_S
+        if not self._writer.acquire(timeout=self.AT_ONCE_S):
+            raise WriterBusy()
+        try:
+            fd = self._lock_file()
+            if fd is not None and not self._lock_across_processes(fd, deadline, pause=0.0001):
+                raise WriterBusy()
+        except BaseException:
+            self._writer.release()
+            raise
+        self._turn.held = (fd,)
+
     def _take_turn(self) -> None:
         deadline = time.monotonic() + self.WRITER_WAIT_S
         if not self._writer.acquire(timeout=self.WRITER_WAIT_S):
@@ -119,10 +155,9 @@ class QueuedWriterSqliteDatabase(PooledSqliteDatabase):
         self._turn.held = (fd,)
 
     @staticmethod
-    def _lock_across_processes(fd: int, deadline: float) -> bool:
+    def _lock_across_processes(fd: int, deadline: float, pause: float = 0.0002) -> bool:
         """The file lock, polled (one thread per process does) every few ms at most until
         ``deadline``: a blocking flock could not give up, as SQLite's busy timeout does."""
-        pause = 0.0002
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -145,7 +180,13 @@ class QueuedWriterSqliteDatabase(PooledSqliteDatabase):
         finally:
             self._writer.release()
 
+    def _reserved(self) -> bool:
+        return getattr(self._turn, "reserved", False)
+
     def begin(self, lock_type=None):
+        if self._reserved():
+            super().begin(lock_type)
+            return
         self._take_turn()
         try:
             super().begin(lock_type)
@@ -157,13 +198,15 @@ class QueuedWriterSqliteDatabase(PooledSqliteDatabase):
         try:
             super().commit()
         finally:
-            self._end_turn()
+            if not self._reserved():
+                self._end_turn()
 
     def rollback(self):
         try:
             super().rollback()
         finally:
-            self._end_turn()
+            if not self._reserved():
+                self._end_turn()
 
 
 def _mysql_url(url: str, max_connections: int) -> str:

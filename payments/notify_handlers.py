@@ -42,7 +42,8 @@ def alipay_reply(ok: bool, status: int) -> tuple[int, str | None, bytes]:
 
 class NotifyHandler(BaseHandler):
     """Verifies on the event loop (CPU only: a signature, a decryption), then hands the
-    notice to the domain on a worker, once per process (``NoticeArrivals``)."""
+    notice to the domain once per process (``NoticeArrivals``): on the loop itself when
+    SQLite's writers' turn is free, else on a worker (``run_write``)."""
 
     def initialize(self, channel: str, reply: Reply, arrivals: NoticeArrivals) -> None:
         self.channel, self.reply, self.arrivals = channel, reply, arrivals
@@ -61,7 +62,7 @@ class NotifyHandler(BaseHandler):
                 self._answer(False, exc.http_status)
                 return
             outcome = await self.arrivals.accept(
-                notice, lambda: self.run_sync(notices.accept_notice, notice))
+                notice, lambda: self.run_write(notices.accept_notice, notice))
         except Exception:  # the provider retries; the notice stays received
             log.exception("%s notification not applied", self.channel)
             self._answer(False, 500)

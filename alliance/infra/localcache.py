@@ -102,7 +102,7 @@ class LocalCache:
         that commits, and in every other process through the feed."""
         if self.name is not None:
             CacheInvalidation.create(cache=self.name, key=None if key is None else str(key))
-        after_commit(lambda: _apply(_listeners(self.name, self), key))
+        after_commit(lambda: _apply(_listeners(self.name, self), key), quick=True)
 
     def discard(self, key: Hashable) -> None:
         with self._lock:

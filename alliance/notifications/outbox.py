@@ -44,7 +44,8 @@ class OutboxNotifier:
             if message is None:  # notified already
                 return
         if self._dispatch is not None:
-            after_commit(lambda: self._hand_over(message))
+            # The dispatch never blocks (a pipe, a thread pool's queue).
+            after_commit(lambda: self._hand_over(message), quick=True)
 
     def _hand_over(self, message: OutboxMessage) -> None:
         # The business change is committed: nothing here may fail it. A message not handed

@@ -8,7 +8,7 @@ import uuid
 from cryptography.hazmat.primitives.asymmetric import rsa
 from wechatpayv3.utils import rsa_sign
 
-from alliance.db import connection, transaction
+from alliance.db import after_commit, connection, is_sqlite, transaction
 from alliance.infra.models import KeyValue
 from alliance.payments import notices
 from tests.payments_support import PaymentTestCase, failing_once
@@ -118,6 +118,61 @@ class WechatPayNotifyTest(PaymentTestCase):
         assert repeat.code == 204, repeat.body
         [row] = self.notifications()
         assert row.status == "processed"
+
+    def handled_on(self, hold_turn_s: float = 0.0):
+        """Post a notification, while another thread writes for ``hold_turn_s``; the thread
+        that applied it, and what it registered to run after the commit ran on."""
+        seen = {}
+
+        def handler(notice):
+            seen["applied"] = threading.current_thread()
+            after_commit(lambda: seen.setdefault("after", threading.current_thread()))
+            after_commit(lambda: seen.setdefault("quick", threading.current_thread()), quick=True)
+
+        notices.register_payment_handler(handler)
+        held, holder = threading.Event(), None
+        if hold_turn_s:
+            def hold():
+                with transaction():
+                    KeyValue.create(key="held", value="1")
+                    held.set()
+                    time.sleep(hold_turn_s)
+
+            holder = threading.Thread(target=hold)
+            holder.start()
+            held.wait(10)
+        try:
+            assert self.post(self.body()).status == 204
+        finally:
+            if holder is not None:
+                holder.join(10)
+        assert self.notifications()[0].status == "processed"
+        for _ in range(100):  # the after-commit work handed to a worker
+            if "after" in seen:
+                break
+            time.sleep(0.01)
+        return seen
+
+    def test_notify_is_applied_on_the_event_loop_when_sqlite_lets_it_write(self):
+        # On SQLite a worker's transaction waited for the GIL after each statement, while
+        # holding the one write lock; the loop applies it in the writers' turn instead.
+        seen = self.handled_on()
+        loop = threading.current_thread()  # the test's IOLoop runs here
+        if is_sqlite():
+            assert seen["applied"] is loop and seen["quick"] is loop
+            assert seen["after"] is not loop  # may block (a provider call): a worker's
+        else:  # every statement a round trip: never on the loop
+            assert seen["applied"] is not loop
+
+    def test_notify_waits_on_the_loop_for_a_short_write_elsewhere(self):
+        seen = self.handled_on(hold_turn_s=0.03)
+        assert (seen["applied"] is threading.current_thread()) == is_sqlite()
+
+    def test_notify_goes_to_a_worker_when_another_writer_holds_on(self):
+        seen = self.handled_on(hold_turn_s=0.4)
+        assert seen["applied"] is not threading.current_thread()
+        with connection():
+            assert KeyValue.get(KeyValue.key == "held").value == "1"
 
     def test_notify_handler_failure_answers_fail_and_the_retry_applies_it(self):
         calls = []

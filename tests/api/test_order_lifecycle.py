@@ -89,7 +89,9 @@ class LifecycleTest(OrderTestCase):
         gateways["wechatpay"] = gateways["wechatpay"].gateway
         assert [a.status for a in self.attempts(created["order_no"])] == ["open", "open"]
         self.provider_pays(second)
-        assert [a.status for a in self.attempts(created["order_no"])] == ["closed", "paid"]
+        # Closed after the payment's commit, by a worker (a call to WeChat Pay).
+        self.wait_for(lambda: [a.status for a in self.attempts(created["order_no"])]
+                      == ["closed", "paid"])
         assert self.sandbox_trade(first["out_trade_no"]).state == "CLOSED"
 
     def test_pay_after_the_deadline_is_refused(self):

@@ -4,14 +4,16 @@ SQLite's busy handler, which sleeps up to 100 ms between tries while the lock si
 With the busy handler switched off (busy_timeout 0), a writer that found the lock taken
 would fail at once with "database is locked": these tests would fail without the queue.
 """
+import fcntl
 import multiprocessing
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from peewee import IntegerField, Model
 
-from alliance.engines import QueuedWriterSqliteDatabase
+from alliance.engines import QueuedWriterSqliteDatabase, WriterBusy
 
 WRITERS, TRANSACTIONS = 6, 25
 
@@ -115,4 +117,70 @@ def test_a_failed_transaction_ends_its_turn(tmp_path):
     bump(database, Counter, 1)  # would wait for a turn never given back
     with database.connection_context():
         assert Counter.get_by_id(1).value == 1
+    database.close_all()
+
+
+def _hold_turn(database, Counter, held: threading.Event, release: threading.Event) -> None:
+    with database.connection_context(), database.atomic():
+        Counter.update(value=Counter.value + 1).where(Counter.id == 1).execute()
+        held.set()
+        release.wait(10)
+
+
+def test_turn_at_once_is_refused_while_another_thread_writes(tmp_path):
+    # The event loop asks for the turn "at once": it must never queue behind a writer.
+    database, Counter = prepared(tmp_path)
+    held, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=_hold_turn, args=(database, Counter, held, release))
+    holder.start()
+    held.wait(10)
+    started = time.monotonic()
+    try:
+        with database.turn_at_once():
+            raise AssertionError("the turn was taken")
+    except WriterBusy:
+        pass
+    assert time.monotonic() - started < 0.5
+    release.set()
+    holder.join(10)
+    with database.turn_at_once(), database.connection_context():
+        with database.atomic():
+            Counter.update(value=Counter.value + 1).where(Counter.id == 1).execute()
+        assert Counter.get_by_id(1).value == 2
+    database.close_all()
+
+
+def test_turn_at_once_is_refused_while_another_process_writes(tmp_path):
+    database, Counter = prepared(tmp_path)
+    other = os.open(str(tmp_path / "queue.sqlite3.writer-lock"), os.O_RDWR | os.O_CREAT)
+    fcntl.flock(other, fcntl.LOCK_EX)  # another process's turn (flock is per open file)
+    try:
+        try:
+            with database.turn_at_once():
+                raise AssertionError("the turn was taken")
+        except WriterBusy:
+            pass
+    finally:
+        fcntl.flock(other, fcntl.LOCK_UN)
+        os.close(other)
+    bump(database, Counter, 1)  # the refused attempt gave back what it held
+    database.close_all()
+
+
+def test_transactions_in_a_turn_at_once_keep_it_until_it_ends(tmp_path):
+    # Taken at once, the turn is the enclosed work's: its transactions neither take it
+    # again (they would wait for themselves) nor give it back between them.
+    database, Counter = prepared(tmp_path)
+    others = []
+    with database.turn_at_once(), database.connection_context():
+        for _ in range(2):
+            with database.atomic():
+                Counter.update(value=Counter.value + 1).where(Counter.id == 1).execute()
+        writer = threading.Thread(target=lambda: (bump(database, Counter, 1), others.append(1)))
+        writer.start()
+        time.sleep(0.1)
+        assert others == []  # waits for the turn, still held here
+    writer.join(10)
+    with database.connection_context():
+        assert others == [1] and Counter.get_by_id(1).value == 3
     database.close_all()
