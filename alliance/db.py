@@ -13,7 +13,7 @@ from typing import Callable
 from peewee import (ColumnBase, DatabaseProxy, DateTimeField, IntegrityError, Model,
                     MySQLDatabase, SqliteDatabase)
 
-from alliance.engines import WriterBusy, make_database
+from alliance.engines import QueuedWriterSqliteDatabase, WriterBusy, make_database
 
 db = DatabaseProxy()
 
@@ -240,7 +240,7 @@ _at_once = threading.local()  # writes_at_once's hand-off for after-commit work
 def can_write_at_once() -> bool:
     """Whether the bound database can begin a write without waiting (SQLite's writers'
     turn, taken only when free: ``writes_at_once``)."""
-    return hasattr(db.obj, "turn_at_once")
+    return isinstance(db.obj, QueuedWriterSqliteDatabase)
 
 
 @contextlib.contextmanager

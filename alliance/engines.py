@@ -23,6 +23,7 @@ from pymysql.constants.SERVER_STATUS import SERVER_STATUS_IN_TRANS
 SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 15000,
                   "synchronous": "normal", "cache_size": -32000}
 
+
 class WriterBusy(Exception):
     """The writers' turn, asked for at once (``QueuedWriterSqliteDatabase.turn_at_once``),
     is taken: nothing was begun."""
@@ -116,7 +117,10 @@ class QueuedWriterSqliteDatabase(PooledSqliteDatabase):
         file lock free) now or within ``AT_ONCE_S``, else raise WriterBusy; hold it across
         the enclosed work, whose transactions begin and end inside it without taking it or
         giving it back. For the event loop, which must not wait for another writer."""
-        self._take_turn_at_once()
+        # "At once" allows the length of another writer's short transaction: most turns are
+        # a few statements (an outcome written by the delivery process), and asking again
+        # later costs the asker a millisecond or more.
+        self._take_turn(self.AT_ONCE_S, pause=0.0001, at_once=True)
         self._turn.reserved = True
         try:
             yield
@@ -124,30 +128,23 @@ class QueuedWriterSqliteDatabase(PooledSqliteDatabase):
             self._turn.reserved = False
             self._end_turn()
 
-    def _take_turn_at_once(self) -> None:
-        # "At once" allows the length of another writer's short transaction: most turns are
-        # a few statements (an outcome written by the delivery process), and asking again
-        # later costs the asker a millisecond or more.
-        deadline = time.monotonic() + self.AT_ONCE_S
-        if not self._writer.acquire(timeout=self.AT_ONCE_S):
-            raise WriterBusy()
-        try:
-            fd = self._lock_file()
-            if fd is not None and not self._lock_across_processes(fd, deadline, pause=0.0001):
+    def _take_turn(self, wait_s: float | None = None, pause: float = 0.0002,
+                   at_once: bool = False) -> None:
+        """This thread's lock, then the file lock, within ``wait_s`` (``WRITER_WAIT_S``) in
+        all. Not had in time: SQLite's busy handler decides, or with ``at_once`` WriterBusy
+        (nothing held)."""
+        wait_s = self.WRITER_WAIT_S if wait_s is None else wait_s
+        deadline = time.monotonic() + wait_s
+        if not self._writer.acquire(timeout=wait_s):
+            if at_once:
                 raise WriterBusy()
-        except BaseException:
-            self._writer.release()
-            raise
-        self._turn.held = (fd,)
-
-    def _take_turn(self) -> None:
-        deadline = time.monotonic() + self.WRITER_WAIT_S
-        if not self._writer.acquire(timeout=self.WRITER_WAIT_S):
             self._turn.held = None  # SQLite's busy handler decides
             return
         try:
             fd = self._lock_file()
-            if fd is not None and not self._lock_across_processes(fd, deadline):
+            if fd is not None and not self._lock_across_processes(fd, deadline, pause):
+                if at_once:
+                    raise WriterBusy()
                 fd = None  # SQLite's busy handler decides
         except BaseException:
             self._writer.release()
@@ -155,7 +152,7 @@ class QueuedWriterSqliteDatabase(PooledSqliteDatabase):
         self._turn.held = (fd,)
 
     @staticmethod
-    def _lock_across_processes(fd: int, deadline: float, pause: float = 0.0002) -> bool:
+    def _lock_across_processes(fd: int, deadline: float, pause: float) -> bool:
         """The file lock, polled (one thread per process does) every few ms at most until
         ``deadline``: a blocking flock could not give up, as SQLite's busy timeout does."""
         while True:
