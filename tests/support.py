@@ -2,12 +2,15 @@
 an HTTP test case that talks to the real application and its sandbox over loopback."""
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import logging
 import os
 import re
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +93,36 @@ def age_login_code(target: str, seconds: int) -> None:
         for row in LoginCode.select().where(LoginCode.target == target):
             (LoginCode.update(sent_at=row.sent_at - delta, expires_at=row.expires_at - delta)
              .where(LoginCode.id == row.id).execute())
+
+
+@dataclass(frozen=True)
+class Statement:
+    thread: int
+    in_transaction: bool
+    sql: str  # MySQL's backquotes as double quotes, so one assertion fits both databases
+
+
+@contextlib.contextmanager
+def recorded_sql():
+    """The statements peewee runs in the enclosed block, in order (BEGIN and COMMIT are not
+    among them: the drivers run those without peewee's log)."""
+    statements: list[Statement] = []
+
+    class Recorder(logging.Handler):
+        def emit(self, record):
+            if isinstance(record.msg, tuple):  # (sql, params); the pool logs strings
+                statements.append(Statement(threading.get_ident(), db.in_transaction(),
+                                            str(record.msg[0]).replace("`", '"')))
+
+    recorder, peewee_log = Recorder(), logging.getLogger("peewee")
+    level = peewee_log.level
+    peewee_log.addHandler(recorder)
+    peewee_log.setLevel(logging.DEBUG)
+    try:
+        yield statements
+    finally:
+        peewee_log.removeHandler(recorder)
+        peewee_log.setLevel(level)
 
 
 def make_settings(database_url: str, port: int = 8000, **env: str) -> Settings:

@@ -137,28 +137,36 @@ def payment_view(order: Order, attempt: PaymentAttempt, result: PrepayResult) ->
 
 # -- notifications ------------------------------------------------------------------------
 # Every first arrival of a payment runs these: their SQL is built once (alliance.db.Prepared).
-# They read only the columns used here: PyMySQL parses a descriptor for every column of
-# every result, and the order's row is wide.
-_ATTEMPT_BY_TRADE = Prepared(lambda: PaymentAttempt.select(
-    PaymentAttempt.id, PaymentAttempt.order, PaymentAttempt.channel, PaymentAttempt.amount_fen)
-    .where(PaymentAttempt.out_trade_no == Arg(0)).limit(1))
 _TAKE_ATTEMPT = Prepared(lambda: PaymentAttempt.update(
     status=ATTEMPT_PAID, paid_at=Arg(1, PaymentAttempt.paid_at),
     transaction_id=Arg(2, PaymentAttempt.transaction_id), note=Arg(3, PaymentAttempt.note))
     .where(PaymentAttempt.id == Arg(0),
            PaymentAttempt.status.in_([ATTEMPT_OPEN, ATTEMPT_CLOSED])))
-# What fulfilment.on_paid reads of the order (with the columns the payment writes, set
-# below), its units, how many of its other trades are still open, and its merchant's name,
-# in one read.
-_ORDER_WITH_MERCHANT = Prepared(lambda: Order.select(
-    Order.id, Order.order_no, Order.user, Order.merchant, Order.kind, Order.shipping_fen,
-    Order.coupon_ids, Merchant.id, Merchant.name,
-    OrderLine.select(fn.SUM(OrderLine.quantity)).where(OrderLine.order == Order.id)
-    .alias("units"),
-    PaymentAttempt.select(fn.COUNT(PaymentAttempt.id))
-    .where(PaymentAttempt.order == Order.id, PaymentAttempt.status == ATTEMPT_OPEN,
-           PaymentAttempt.id != Arg(1)).alias("open_attempts"))
-    .join(Merchant).where(Order.id == Arg(0)).limit(1))
+
+
+def _trade_with_order():
+    """The trade of an ``out_trade_no`` (its order's ``trade``) with what fulfilment.on_paid
+    reads of the order (with the columns the payment writes, set below), its units, how many
+    of its other trades are still open and its merchant's name: one read. Only the columns
+    used here: PyMySQL parses a descriptor for every column of every result, and the order's
+    row is wide."""
+    other = PaymentAttempt.alias("other")
+    return (Order.select(
+        PaymentAttempt.id, PaymentAttempt.order, PaymentAttempt.channel,
+        PaymentAttempt.amount_fen,
+        Order.id, Order.order_no, Order.user, Order.merchant, Order.kind, Order.shipping_fen,
+        Order.coupon_ids, Merchant.id, Merchant.name,
+        OrderLine.select(fn.SUM(OrderLine.quantity)).where(OrderLine.order == Order.id)
+        .alias("units"),
+        other.select(fn.COUNT(other.id))
+        .where(other.order == Order.id, other.status == ATTEMPT_OPEN,
+               other.id != PaymentAttempt.id).alias("open_attempts"))
+        .join(PaymentAttempt, on=(PaymentAttempt.order == Order.id), attr="trade")
+        .switch(Order).join(Merchant)
+        .where(PaymentAttempt.out_trade_no == Arg(0)).limit(1))
+
+
+_TRADE_WITH_ORDER = Prepared(_trade_with_order)
 _PAY_ORDER = Prepared(lambda: Order.update(
     status=Arg(1, Order.status), paid_at=Arg(2, Order.paid_at), paid_fen=Arg(3, Order.paid_fen),
     paid_attempt_id=Arg(4, Order.paid_attempt_id), paid_channel=Arg(5, Order.paid_channel),
@@ -177,7 +185,7 @@ class PaymentReads:
     """What applying a payment notice reads before it writes (``read_payment``)."""
 
     attempt: PaymentAttempt | None
-    order: Order | None = None  # as _ORDER_WITH_MERCHANT reads it, when the notice pays
+    order: Order | None = None  # as _TRADE_WITH_ORDER reads it, when the notice pays
     terms: fulfilment.PaymentTerms | None = None  # what the payment earns, and its referral
 
 
@@ -188,11 +196,13 @@ def read_payment(notice: PaymentNotice) -> PaymentReads:
     counted meanwhile at the same merchant is added to the membership all the same; a trade
     of another channel opened meanwhile is closed by ``reconcile_pending_payments``). The
     writes that follow are guarded, so a payment applied meanwhile changes nothing twice."""
-    attempt = _ATTEMPT_BY_TRADE.first(notice.out_trade_no)
-    if (attempt is None or attempt.channel != notice.channel or not notice.paid
+    order = _TRADE_WITH_ORDER.first(notice.out_trade_no)
+    if order is None:
+        return PaymentReads(None)
+    attempt = order.trade
+    if (attempt.channel != notice.channel or not notice.paid
             or notice.amount_fen != attempt.amount_fen):
         return PaymentReads(attempt)
-    order = _ORDER_WITH_MERCHANT.first(attempt.order_id, attempt.id)
     return PaymentReads(attempt, order, fulfilment.payment_terms(order, attempt.amount_fen))
 
 

@@ -17,6 +17,7 @@ from alliance.orders.models import Order
 from server.storage import make_storage
 from tests.factories import make_item
 from tests.orders_support import OrderTestCase
+from tests.support import recorded_sql
 
 
 def png() -> bytes:
@@ -175,40 +176,20 @@ class PaymentTransactionTest(OrderTestCase):
         # On SQLite the payment's transaction holds the one write lock: everything it reads
         # (the trade, the order, the buyer's terms and referral attribution, the balance a
         # points entry leaves) is read before it, or by the write that needs it.
-        import logging
-        import threading
-
-        from alliance.db import db
-
-        statements = []
-
-        class Recorder(logging.Handler):
-            def emit(self, record):
-                statements.append((threading.get_ident(), db.in_transaction(),
-                                   str(record.msg[0]) if isinstance(record.msg, tuple)
-                                   else str(record.msg)))
-
         token = self.token("first-time-buyer")
         payment = self.start_payment(token, self.order(token)["order_no"])
-        recorder, peewee_log = Recorder(), logging.getLogger("peewee")
-        level = peewee_log.level
-        peewee_log.addHandler(recorder)
-        peewee_log.setLevel(logging.DEBUG)
-        try:
+        with recorded_sql() as statements:
             self.provider_pays(payment)
-        finally:
-            peewee_log.removeHandler(recorder)
-            peewee_log.setLevel(level)
-        start = next(i for i, (_, inside, sql) in enumerate(statements)
-                     if inside and 'INTO "payment_notification"' in sql.replace("`", '"'))
-        thread = statements[start][0]
+        start = next(i for i, s in enumerate(statements)
+                     if s.in_transaction and 'INTO "payment_notification"' in s.sql)
+        thread = statements[start].thread
         held = []
-        for ident, inside, sql in statements[start:]:
-            if ident != thread:
+        for statement in statements[start:]:
+            if statement.thread != thread:
                 continue
-            if not inside:
+            if not statement.in_transaction:
                 break
-            held.append(sql.replace("`", '"'))
+            held.append(statement.sql)
         verbs = [sql.split(" ", 1)[0] for sql in held]
         assert set(verbs) <= {"INSERT", "UPDATE"}, held
         tables = [sql.split('"')[1] for sql in held]
