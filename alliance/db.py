@@ -91,6 +91,22 @@ def joined_transaction():
                 yield
 
 
+@contextlib.contextmanager
+def single_write():
+    """For one write statement, atomic by itself (a guarded UPDATE, an INSERT).
+
+    MySQL runs it in autocommit, without the BEGIN and COMMIT round trips of a transaction;
+    SQLite runs it in a transaction (the caller's, when one is open), which takes the
+    writers' turn: a bare write would wait in SQLite's busy handler instead.
+    """
+    if isinstance(db.obj, SqliteDatabase):
+        with joined_transaction():
+            yield
+    else:
+        with db.connection_context():
+            yield
+
+
 class _Slot:
     """Where argument ``index`` goes among a compiled statement's parameters."""
 
@@ -271,5 +287,5 @@ def after_commit(fn, *, quick: bool = False) -> None:
 
 
 __all__ = ["db", "BaseModel", "UTCDateTimeField", "IntegrityError", "init_db", "Arg", "Prepared", "PreparedInsert", "connection",
-           "transaction", "joined_transaction", "after_commit", "utcnow", "is_mysql", "is_sqlite",
+           "transaction", "joined_transaction", "single_write", "after_commit", "utcnow", "is_mysql", "is_sqlite",
            "WriterBusy", "can_write_at_once", "writes_at_once"]

@@ -30,6 +30,9 @@ WECHAT_ORIGIN = "https://api.weixin.qq.com/"
 STABLE_TOKEN_URL = WECHAT_ORIGIN + "cgi-bin/stable_token"
 # A stored token is dropped this long before WeChat's expiry, so nobody sends a dying one.
 TOKEN_EXPIRY_SAFETY_S = 60
+# How long a process keeps using the token it read from the storage before reading it again:
+# within the safety margin above, so a kept token is never sent after WeChat's expiry.
+TOKEN_MEMO_S = 30
 
 
 class RedirectingAdapter(HTTPAdapter):
@@ -105,12 +108,20 @@ class SharedTokenClient(WeChatClient):
     in normal mode, which answers every caller with the same token while it is valid. The
     scheduler refreshes the stored token ahead of expiry (``refresh_if_expiring``), so server
     processes only read it; one of them fetches only when the storage is empty (no scheduler
-    running), and then one thread per process.
+    running), and then one thread per process. A process keeps the token it read for
+    ``TOKEN_MEMO_S`` (every notification sent read the storage: a query per message); a
+    token that WeChat calls invalid meanwhile is fetched again by wechatpy's retry, which
+    replaces the kept one.
     """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._fetch_lock = threading.Lock()
+        self._kept: tuple[str, float] | None = None  # (token, monotonic time to read again)
+
+    def _keep(self, token: str | None) -> str | None:
+        self._kept = (token, time.monotonic() + TOKEN_MEMO_S) if token else None
+        return token
 
     @property
     def access_token_expiry_key(self) -> str:
@@ -118,15 +129,18 @@ class SharedTokenClient(WeChatClient):
 
     @property
     def access_token(self) -> str:
+        kept = self._kept
+        if kept is not None and time.monotonic() < kept[1]:
+            return kept[0]
         token = self.session.get(self.access_token_key)
         if token:
-            return token
+            return self._keep(token)
         with self._fetch_lock:
             token = self.session.get(self.access_token_key)
             if not token:
                 self.fetch_access_token()
                 token = self.session.get(self.access_token_key)
-            return token
+            return self._keep(token)
 
     def fetch_access_token(self, force_refresh: bool = False) -> dict:
         """Get the app's stable access token and store it with its remaining lifetime."""
@@ -145,6 +159,7 @@ class SharedTokenClient(WeChatClient):
         ttl = max(1, int(result.get("expires_in", 7200)) - TOKEN_EXPIRY_SAFETY_S)
         self.session.set(self.access_token_key, result["access_token"], ttl)
         self.session.set(self.access_token_expiry_key, int(time.time()) + ttl, ttl)
+        self._keep(result["access_token"])
         return result
 
     def token_ttl(self) -> int:

@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from alliance.accounts.models import WechatIdentity
-from alliance.db import Arg, Prepared, connection, transaction, utcnow
+from peewee import JOIN
+
+from alliance.db import Arg, Prepared, connection, single_write, utcnow
 from alliance.notifications.models import OutboxMessage
 from alliance.notifications.templates import RenderError, TemplateBook
 from alliance.officialaccount.models import OaFollower
@@ -63,6 +65,13 @@ _CLAIM = Prepared(lambda: OutboxMessage.update(
     .where(OutboxMessage.id == Arg(0), OutboxMessage.status.in_([PENDING, SENDING]),
            OutboxMessage.next_attempt_at <= Arg(2)))
 _MESSAGE = Prepared(lambda: OutboxMessage.select().where(OutboxMessage.id == Arg(0)).limit(1))
+# A handed-over message with its user's mini-program openid (None: no identity there), the
+# first channel it tries: one query where there were two.
+_MESSAGE_TO_SEND = Prepared(lambda: OutboxMessage.select(
+    OutboxMessage, WechatIdentity.openid.alias("miniapp_openid"))
+    .join(WechatIdentity, JOIN.LEFT_OUTER,
+          on=((WechatIdentity.user == OutboxMessage.user_id) & (WechatIdentity.appid == Arg(1))))
+    .where(OutboxMessage.id == Arg(0)).limit(1).objects())
 _SENT = Prepared(lambda: OutboxMessage.update(
     status=SENT, last_error=None, sent_at=Arg(2, OutboxMessage.sent_at),
     channel=Arg(3, OutboxMessage.channel))
@@ -75,6 +84,9 @@ _FOLLOWER_OPENID = Prepared(lambda: OaFollower.select(OaFollower.openid)
                             .where(OaFollower.user == Arg(0),
                                    OaFollower.subscribed == True)  # noqa: E712
                             .limit(1).tuples())
+
+
+_UNREAD = object()  # the user's mini-program openid, not read yet
 
 
 class _Retry(Exception):
@@ -113,7 +125,7 @@ def deliver_due(channels: Channels, batch: int = 50,
     return report
 
 
-def deliver_soon(channels: Channels, message: OutboxMessage) -> None:
+def deliver_soon(channels: Channels, message: OutboxMessage, miniapp_openid=_UNREAD) -> None:
     """Deliver now a message the OutboxNotifier wrote claimed for this delivery (run on a
     worker after the commit that wrote it).
 
@@ -125,7 +137,7 @@ def deliver_soon(channels: Channels, message: OutboxMessage) -> None:
     try:
         with connection():
             if utcnow() + SOON_LEASE_LEFT <= message.next_attempt_at:
-                _deliver(channels, message)
+                _deliver(channels, message, miniapp_openid)
             else:
                 deliver_one(channels, message.id)
     except Exception:
@@ -137,9 +149,9 @@ def deliver_handed_over(channels: Channels, message_id: int) -> None:
     (the server's delivery process); one no longer being sent is left alone."""
     try:
         with connection():
-            message = _MESSAGE.first(message_id)
+            message = _MESSAGE_TO_SEND.first(message_id, channels.miniapp_appid)
             if message is not None and message.status == SENDING:
-                deliver_soon(channels, message)
+                deliver_soon(channels, message, message.miniapp_openid)
     except Exception:
         log.exception("prompt delivery of outbox message %s failed", message_id)
 
@@ -154,10 +166,10 @@ def deliver_one(channels: Channels, message_id: int,
     return _deliver(channels, message)
 
 
-def _deliver(channels: Channels, message: OutboxMessage) -> str:
+def _deliver(channels: Channels, message: OutboxMessage, miniapp_openid=_UNREAD) -> str:
     """Send a message claimed by this deliverer and record the outcome; its new status."""
     try:
-        channel = _send(channels, message)
+        channel = _send(channels, message, miniapp_openid)
     except (RenderError, _Refused) as exc:
         return _finish(message, FAILED, error=str(exc))
     except _Retry as exc:
@@ -170,7 +182,7 @@ def _deliver(channels: Channels, message: OutboxMessage) -> str:
 
 
 def _claim(message_id: int, now: dt.datetime) -> OutboxMessage | None:
-    with transaction():
+    with single_write():
         claimed = _CLAIM.execute(message_id, now + LEASE, now)
     return _MESSAGE.first(message_id) if claimed else None
 
@@ -180,13 +192,13 @@ def _finish(message: OutboxMessage, status: str, *, error: str | None = None,
     # Only while the lease is still ours (same attempt): a deliverer that overran its
     # lease must not overwrite the outcome of the one that took over.
     if status == SENT:  # the usual outcome, its SQL kept
-        with transaction():
+        with single_write():
             _SENT.execute(message.id, message.attempts, utcnow(), channel)
         return status
     values: dict = {"status": status, "last_error": error[:255] if error else None}
     if next_attempt_at is not None:
         values["next_attempt_at"] = next_attempt_at
-    with transaction():
+    with single_write():
         (OutboxMessage.update(**values)
          .where(OutboxMessage.id == message.id, OutboxMessage.status == SENDING,
                 OutboxMessage.attempts == message.attempts)
@@ -194,22 +206,25 @@ def _finish(message: OutboxMessage, status: str, *, error: str | None = None,
     return status
 
 
-def _targets(channels: Channels, user_id: int) -> Iterator[tuple[str, str]]:
+def _targets(channels: Channels, user_id: int,
+             miniapp_openid=_UNREAD) -> Iterator[tuple[str, str]]:
     """The user's channels in order, each looked up only when the one before did not take
-    the message."""
-    identity = _MINIAPP_OPENID.first(user_id, channels.miniapp_appid)
-    if identity is not None:
-        yield "subscribe", identity[0]
+    the message (the mini-program's openid may have been read with the message)."""
+    if miniapp_openid is _UNREAD:
+        identity = _MINIAPP_OPENID.first(user_id, channels.miniapp_appid)
+        miniapp_openid = identity[0] if identity is not None else None
+    if miniapp_openid is not None:
+        yield "subscribe", miniapp_openid
     follower = _FOLLOWER_OPENID.first(user_id)
     if follower is not None:
         yield "oa", follower[0]
 
 
-def _send(channels: Channels, message: OutboxMessage) -> str:
+def _send(channels: Channels, message: OutboxMessage, miniapp_openid=_UNREAD) -> str:
     """Send through the first channel that takes it; the channel's name."""
     data = json.loads(message.payload)
     refusals = []
-    for channel, openid in _targets(channels, message.user_id):
+    for channel, openid in _targets(channels, message.user_id, miniapp_openid):
         rendered = channels.templates.render(channel, message.event, data)
         if rendered is None:
             refusals.append(f"{channel}:no_template")

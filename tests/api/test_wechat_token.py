@@ -13,6 +13,7 @@ from sandbox.models import SandboxAccessToken
 from scheduler.jobs import JOBS
 from scheduler.runner import Scheduler
 from tests.support import ApiTestCase
+from wechat_handlers.messages import WechatMessageSender
 
 
 class SharedTokenTest(ApiTestCase):
@@ -70,6 +71,33 @@ class SharedTokenTest(ApiTestCase):
         new = self.run_blocking(lambda: miniapp.access_token)
         assert new != old and self._issued() == 2
         assert self.run_blocking(miniapp.token_ttl) > 7000
+
+    def test_a_process_keeps_the_token_it_read_for_a_while(self):
+        miniapp = self.clients["miniapp"]
+        token = self.run_blocking(lambda: miniapp.access_token)
+        reads = []
+        storage_get = miniapp.session.get
+        miniapp.session.get = lambda key, default=None: reads.append(key) or storage_get(key, default)
+        try:
+            for _ in range(3):
+                assert self.run_blocking(lambda: miniapp.access_token) == token
+            assert reads == []  # one storage read per TOKEN_MEMO_S, not one per message
+            miniapp._kept = (token, time.monotonic() - 1)  # TOKEN_MEMO_S later
+            with connection():
+                miniapp.session.set(miniapp.access_token_key, "replaced-elsewhere", 600)
+            assert self.run_blocking(lambda: miniapp.access_token) == "replaced-elsewhere"
+            assert reads == [miniapp.access_token_key]
+        finally:
+            miniapp.session.get = storage_get
+
+    def test_a_kept_token_that_wechat_refuses_is_fetched_again_and_replaced(self):
+        miniapp = self.clients["miniapp"]
+        good = self.run_blocking(lambda: miniapp.access_token)
+        miniapp._kept = ("revoked-token", time.monotonic() + 600)
+        sender = WechatMessageSender(miniapp, self.clients["official_account"], miniapp.appid)
+        self.run_blocking(sender.send_subscribe, "o-anyone", "tpl-1", {"thing1": "到账"}, None)
+        assert miniapp._kept[0] == good  # WeChat answered 40001, wechatpy fetched and retried
+        assert self.run_blocking(lambda: miniapp.access_token) == good
 
     def test_empty_storage_is_filled_by_one_fetch_per_process(self):
         miniapp, tokens, barrier = self.clients["miniapp"], [], threading.Barrier(8)

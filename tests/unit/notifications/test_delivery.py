@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from alliance.accounts.models import User, WechatIdentity
-from alliance.db import connection, transaction, utcnow
+from alliance.db import connection, is_mysql, transaction, utcnow
 from alliance.notifications.delivery import (MAX_ATTEMPTS, Channels, deliver_due,
                                              deliver_handed_over, deliver_one, deliver_soon)
 from alliance.notifications.models import OutboxMessage
@@ -17,6 +17,7 @@ from alliance.notifications.templates import (SANDBOX_OA_TEMPLATES, SANDBOX_SUBS
 from alliance.officialaccount.models import OaFollower
 from alliance.ports import SendFailed
 from server.deliveries import PromptDelivery, read_ids
+from tests.support import recorded_sql
 
 MINIAPP = "wxminiapp"
 PAID = {"order_no": "A20261128001", "amount_fen": 12550, "merchant_name": "老王家手工拉面馆·上海人民广场旗舰店二楼东侧",
@@ -280,6 +281,30 @@ def test_message_handed_over_by_id_is_delivered_once(database):
     assert len(sender.sent) == 1 and row(message.id).status == "sent"
 
 
+def test_a_handed_over_message_costs_one_read_and_one_write(database):
+    # The delivery process sends every payment's message: the message is read with its
+    # user's mini-program openid, and the outcome is one guarded UPDATE, which MySQL runs
+    # without a transaction's BEGIN and COMMIT round trips (SQLite in its writers' turn).
+    message = handed_over(consumer())
+    sender = FakeSender()
+    with recorded_sql() as statements:
+        deliver_handed_over(channels(sender), message.id)
+    assert sender.sent[0][1] == f"mini-{message.user_id}"
+    read, write = statements
+    assert read.sql.startswith("SELECT") and 'JOIN "wechat_identity"' in read.sql
+    assert write.sql.startswith('UPDATE "outbox_message"')
+    assert write.in_transaction is not is_mysql()
+    assert row(message.id).status == "sent"
+
+
+def test_a_handed_over_message_of_a_user_without_a_miniapp_identity_goes_to_the_oa(database):
+    message = handed_over(consumer(miniapp=False, follower=True))
+    sender = FakeSender()
+    deliver_handed_over(channels(sender), message.id)
+    assert [s[:2] for s in sender.sent] == [("oa", f"oa-{message.user_id}")]
+    assert row(message.id).status == "sent"
+
+
 class RecordingPool:
     """Stands in for the server's delivery threads: records what it is given."""
 
@@ -327,3 +352,13 @@ def test_prompt_delivery_sends_here_when_the_pipe_is_full_or_gone(database):
     dispatch(second)
     assert pool.submitted == [first.id, second.id]
     os.close(writer)
+
+
+def test_sent_outcomes_of_concurrent_deliveries_are_all_recorded(database):
+    messages = [handed_over(consumer()) for _ in range(12)]
+    sender = FakeSender(delay=0.01)
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda m: deliver_handed_over(channels(sender), m.id), messages))
+    assert len(sender.sent) == 12
+    assert {row(m.id).status for m in messages} == {"sent"}
+    assert {row(m.id).channel for m in messages} == {"subscribe"}
