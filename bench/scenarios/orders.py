@@ -71,7 +71,7 @@ def order_create(bench: Bench) -> Workload:
     return Workload(requests, ok=frozenset({201}), check=check)
 
 
-NOTIFIED_ORDERS = 8000  # more than a 12 s run answers (each twice) at the rates seen here
+NOTIFIED_ORDERS = 12000  # more than a 12 s run answers (each twice) at the rates seen here
 SETUP_THREADS = 8
 DELIVERY_WAIT_S = 20
 

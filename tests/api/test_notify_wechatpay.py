@@ -1,5 +1,7 @@
 """WeChat Pay API v3 notifications at /payments/wechatpay/notify, signed and encrypted as
 WeChat Pay does (by its stand-in's key under WECHATPAY_PUBLIC_KEY_ID)."""
+import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -8,7 +10,7 @@ import uuid
 from cryptography.hazmat.primitives.asymmetric import rsa
 from wechatpayv3.utils import rsa_sign
 
-from alliance.db import after_commit, connection, is_sqlite, transaction
+from alliance.db import after_commit, connection, db, is_sqlite, transaction
 from alliance.infra.models import KeyValue
 from alliance.payments import notices
 from tests.payments_support import PaymentTestCase, failing_once
@@ -173,6 +175,53 @@ class WechatPayNotifyTest(PaymentTestCase):
         assert seen["applied"] is not threading.current_thread()
         with connection():
             assert KeyValue.get(KeyValue.key == "held").value == "1"
+
+    def test_notices_waiting_for_the_turn_are_applied_together_in_one_turn(self):
+        # With several processes the turn passes between them through a polled file lock:
+        # the loop's writes that wait for it run one after another in one turn.
+        applied = []
+        notices.register_payment_handler(
+            lambda notice: applied.append((notice.notification_id, threading.current_thread())))
+        engine, taken = db.obj, []
+        if is_sqlite():
+            turn_at_once = engine.turn_at_once
+
+            @contextlib.contextmanager
+            def counted_turn():
+                with turn_at_once():
+                    taken.append(time.monotonic())
+                    yield
+
+            engine.turn_at_once = counted_turn
+        held = threading.Event()
+
+        def hold():
+            with transaction():
+                KeyValue.create(key="held", value="1")
+                held.set()
+                time.sleep(0.08)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        held.wait(10)
+        bodies = [self.body(notify_id=f"EV-TOGETHER-{n}") for n in range(3)]
+
+        async def post_all():
+            return await asyncio.gather(*(
+                self.http_client.fetch(self.get_url(PATH), method="POST", body=body.encode(),
+                                       headers=self.stand_in.signed_headers(body),
+                                       raise_error=False) for body in bodies))
+
+        try:
+            responses = self.io_loop.run_sync(post_all)
+        finally:
+            holder.join(10)
+            engine.__dict__.pop("turn_at_once", None)
+        assert [r.code for r in responses] == [204, 204, 204]
+        assert sorted(n for n, _ in applied) == [f"EV-TOGETHER-{n}" for n in range(3)]
+        if is_sqlite():
+            assert {thread for _, thread in applied} == {threading.current_thread()}
+            assert len(taken) == 1  # one turn for the three
 
     def test_notify_handler_failure_answers_fail_and_the_retry_applies_it(self):
         calls = []
