@@ -327,6 +327,7 @@ class _LoopWrites:
     def __init__(self):
         self.waiting: list[tuple] = []  # (handler, fn, args, future, context)
         self.draining = False
+        self._drainer: asyncio.Task | None = None  # held: the loop keeps only weak references
 
     @classmethod
     def of_running_loop(cls) -> "_LoopWrites":
@@ -341,7 +342,7 @@ class _LoopWrites:
         self.waiting.append((handler, fn, args, future, contextvars.copy_context()))
         if not self.draining:
             self.draining = True
-            asyncio.get_running_loop().create_task(self._drain())
+            self._drainer = asyncio.get_running_loop().create_task(self._drain())
         return future
 
     async def _drain(self) -> None:
