@@ -99,7 +99,7 @@ def single_write():
     SQLite runs it in a transaction (the caller's, when one is open), which takes the
     writers' turn: a bare write would wait in SQLite's busy handler instead.
     """
-    if isinstance(db.obj, SqliteDatabase):
+    if is_sqlite():
         with joined_transaction():
             yield
     else:

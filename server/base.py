@@ -326,8 +326,9 @@ class _LoopWrites:
 
     def __init__(self):
         self.waiting: list[tuple] = []  # (handler, fn, args, future, context)
-        self.draining = False
-        self._drainer: asyncio.Task | None = None  # held: the loop keeps only weak references
+        # The task waiting for the turn, while one is (held: the loop keeps only weak
+        # references to tasks).
+        self._drainer: asyncio.Task | None = None
 
     @classmethod
     def of_running_loop(cls) -> "_LoopWrites":
@@ -340,8 +341,7 @@ class _LoopWrites:
     def run(self, handler: "BaseHandler", fn: Callable, args: tuple) -> asyncio.Future:
         future = asyncio.get_running_loop().create_future()
         self.waiting.append((handler, fn, args, future, contextvars.copy_context()))
-        if not self.draining:
-            self.draining = True
+        if self._drainer is None:
             self._drainer = asyncio.get_running_loop().create_task(self._drain())
         return future
 
@@ -354,20 +354,21 @@ class _LoopWrites:
                     deadline, pause = time.monotonic() + WRITE_PATIENCE_S, 0.0002
                 except WriterBusy:
                     if time.monotonic() >= deadline:
-                        waiting, self.waiting = self.waiting, []
-                        for *_, future, _context in waiting:
-                            if not future.done():
-                                future.set_result(_TO_WORKER)
+                        self._settle_waiting(lambda future: future.set_result(_TO_WORKER))
                         return
                     await asyncio.sleep(pause)
                     pause = min(pause * 2, 0.001)
         except Exception as exc:  # the turn or a connection failed: the writes waiting fail
-            waiting, self.waiting = self.waiting, []
-            for *_, future, _context in waiting:
-                if not future.done():
-                    future.set_exception(exc)
+            self._settle_waiting(lambda future: future.set_exception(exc))
         finally:
-            self.draining = False
+            self._drainer = None
+
+    def _settle_waiting(self, settle: Callable[[asyncio.Future], None]) -> None:
+        """Settle every waiting write's future that is still open, without running it."""
+        waiting, self.waiting = self.waiting, []
+        for *_, future, _context in waiting:
+            if not future.done():
+                settle(future)
 
     def _run_waiting(self) -> None:
         """Run every waiting write in one writers' turn (WriterBusy: none ran)."""

@@ -22,9 +22,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from alliance.accounts.models import WechatIdentity
 from peewee import JOIN
 
+from alliance.accounts.models import WechatIdentity
 from alliance.db import Arg, Prepared, connection, single_write, utcnow
 from alliance.notifications.models import OutboxMessage
 from alliance.notifications.templates import RenderError, TemplateBook
