@@ -156,6 +156,33 @@ def purchase_terms(user_id: int, merchant_id: int, amount_fen: int) -> PurchaseT
     return PurchaseTerms(points_earned_for(amount_fen, benefits.points_multiplier_pct), member)
 
 
+_JOINED_RULE = MerchantLevelRule.alias("member_rule")
+
+
+def join_purchase_terms(query, merchant, user):
+    """``query`` with what ``purchase_terms`` reads of the membership of ``user`` at
+    ``merchant`` (expressions of the query's model, from which it joins): for a caller that
+    reads the purchase's other rows anyway, one statement instead of two (a payment's
+    notification on MySQL pays a round trip per statement). Read the terms of each row with
+    ``joined_purchase_terms``; the query's join context is left on the level rule."""
+    return (query.select_extend(MerchantMember.id, _JOINED_RULE.points_multiplier_pct)
+            .join(MerchantMember, JOIN.LEFT_OUTER, attr="joined_membership",
+                  on=((MerchantMember.merchant == merchant) & (MerchantMember.user_id == user)))
+            .join(_JOINED_RULE, JOIN.LEFT_OUTER, attr="joined_rule",
+                  on=((_JOINED_RULE.merchant == MerchantMember.merchant)
+                      & (_JOINED_RULE.level == MerchantMember.level))))
+
+
+def joined_purchase_terms(row, amount_fen: int) -> PurchaseTerms:
+    """``purchase_terms`` of a purchase of ``amount_fen``, from a row of a query made with
+    ``join_purchase_terms`` (no membership: not a member yet; no rule: level 0, or a rule
+    since removed, which multiplies by 100 %)."""
+    membership = row.joined_membership
+    rule = membership.joined_rule if membership is not None else None
+    multiplier = rule.points_multiplier_pct if rule is not None else 100
+    return PurchaseTerms(points_earned_for(amount_fen, multiplier), membership is not None)
+
+
 def _clean_rules(rules: Any) -> list[dict]:
     if not isinstance(rules, list) or len(rules) > MAX_LEVELS:
         raise LevelRulesInvalid(details={"field": "levels", "max_items": MAX_LEVELS})

@@ -11,7 +11,8 @@ from alliance.clock import to_local_iso
 from alliance.coupons.checkout import consume_coupons
 from alliance.db import transaction, utcnow
 from alliance.errors import ValidationFailed
-from alliance.members.services import PurchaseTerms, purchase_terms, record_purchase
+from alliance.members.services import (PurchaseTerms, join_purchase_terms,
+                                      joined_purchase_terms, record_purchase)
 from alliance.merchants.aggregates import record_sale
 from alliance.orders.access import merchant_order, owned_order
 from alliance.orders.context import OrderContext
@@ -19,7 +20,8 @@ from alliance.orders.errors import OrderStateConflict
 from alliance.orders.models import COMPLETED, GOODS, PAID, SERVICE, SHIPPED, Order
 from alliance.orders.service_codes import issue_service_code
 from alliance.referrals.models import ReferralAttribution
-from alliance.referrals.services import attribution_to_close, grant_first_order_reward
+from alliance.referrals.services import (grant_first_order_reward, join_attribution_to_close,
+                                        joined_attribution)
 
 AUTO_RECEIPT_AFTER = dt.timedelta(days=10)
 
@@ -36,14 +38,22 @@ class PaymentTerms:
         return self.purchase.earned
 
 
+def join_payment_terms(query):
+    """``query`` of orders with what their payment terms are made of: the buyer's
+    membership at the merchant and referral attribution, read with the order in one
+    statement (``payment_terms``). The join context is left on the attribution."""
+    query = join_purchase_terms(query.switch(Order), Order.merchant, Order.user)
+    return join_attribution_to_close(query.switch(Order), Order.user)
+
+
 def payment_terms(order: Order, paid_fen: int) -> PaymentTerms:
     """What paying ``paid_fen`` for the order earns (its shipping earns nothing) and the
-    buyer's referral attribution: read before the payment's transaction (on SQLite it holds
+    buyer's referral attribution, from the order as a query made with
+    ``join_payment_terms`` read it: before the payment's transaction (on SQLite it holds
     the one write lock while it runs) and before its guarded UPDATE, which stores the points
     on the order."""
-    return PaymentTerms(purchase_terms(order.user_id, order.merchant_id,
-                                       paid_fen - order.shipping_fen),
-                        attribution_to_close(order.user_id))
+    return PaymentTerms(joined_purchase_terms(order, paid_fen - order.shipping_fen),
+                        joined_attribution(order))
 
 
 def on_paid(octx: OrderContext, order: Order, terms: PaymentTerms, now: dt.datetime) -> None:

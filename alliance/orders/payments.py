@@ -147,11 +147,12 @@ _TAKE_ATTEMPT = Prepared(lambda: PaymentAttempt.update(
 def _trade_with_order():
     """The trade of an ``out_trade_no`` (its order's ``trade``) with what fulfilment.on_paid
     reads of the order (with the columns the payment writes, set below), its units, how many
-    of its other trades are still open and its merchant's name: one read. Only the columns
+    of its other trades are still open, its merchant's name and the payment's terms (the
+    buyer's membership and referral attribution): one read. Only the columns
     used here: PyMySQL parses a descriptor for every column of every result, and the order's
     row is wide."""
     other = PaymentAttempt.alias("other")
-    return (Order.select(
+    query = (Order.select(
         PaymentAttempt.id, PaymentAttempt.order, PaymentAttempt.channel,
         PaymentAttempt.amount_fen,
         Order.id, Order.order_no, Order.user, Order.merchant, Order.kind, Order.shipping_fen,
@@ -164,6 +165,7 @@ def _trade_with_order():
         .join(PaymentAttempt, on=(PaymentAttempt.order == Order.id), attr="trade")
         .switch(Order).join(Merchant)
         .where(PaymentAttempt.out_trade_no == Arg(0)).limit(1))
+    return fulfilment.join_payment_terms(query)
 
 
 _TRADE_WITH_ORDER = Prepared(_trade_with_order)

@@ -10,10 +10,13 @@ from PIL import Image
 from alliance.accounts.models import OperatorAuditLog
 from alliance.db import connection, utcnow
 from alliance.media.services import store_image
+from alliance.members.models import MerchantMember
+from alliance.members.services import record_visit, set_level_rules
 from alliance.merchants.models import Merchant
 from alliance.notifications.models import OutboxMessage
 from alliance.orders import fulfilment
 from alliance.orders.models import Order
+from alliance.points.rules import points_earned_for
 from server.storage import make_storage
 from tests.factories import make_item
 from tests.orders_support import OrderTestCase
@@ -172,17 +175,55 @@ class PaymentsAtOnceTest(OrderTestCase):
 
 
 class PaymentTransactionTest(OrderTestCase):
-    def test_a_first_payment_transaction_only_writes(self):
-        # On SQLite the payment's transaction holds the one write lock: everything it reads
-        # (the trade, the order, the buyer's terms and referral attribution, the balance a
-        # points entry leaves) is read before it, or by the write that needs it.
+    def first_payment_statements(self):
+        """The statements of a first-time buyer's payment notification, the index of its
+        transaction's first (the notification's record), the thread that ran it, and the
+        order paid."""
         token = self.token("first-time-buyer")
         payment = self.start_payment(token, self.order(token)["order_no"])
         with recorded_sql() as statements:
             self.provider_pays(payment)
         start = next(i for i, s in enumerate(statements)
                      if s.in_transaction and 'INTO "payment_notification"' in s.sql)
-        thread = statements[start].thread
+        return statements, start, statements[start].thread, payment["order_no"]
+
+    def test_a_first_payment_reads_the_trade_and_its_terms_in_one_statement(self):
+        # On MySQL every statement is a round trip: the trade, its order, the buyer's
+        # membership and level and the referral attribution are one read, after the
+        # notification's own lookup.
+        statements, start, thread, _ = self.first_payment_statements()
+        before = [s.sql for s in statements[:start] if s.thread == thread]
+        assert len(before) == 2, before
+        assert 'FROM "payment_notification"' in before[0]
+        assert 'FROM "orders"' in before[1] and 'JOIN "merchant_member"' in before[1]
+
+    def test_a_members_payment_earns_by_their_level_and_raises_it(self):
+        buyer = "silver-member"
+        token = self.token(buyer)
+        with connection():
+            set_level_rules(self.merchant.id, [
+                {"name": "银卡", "min_spent_fen": 100, "points_multiplier_pct": 200},
+                {"name": "金卡", "min_spent_fen": 2000, "points_multiplier_pct": 300}])
+            record_visit(self.user_id(buyer), self.merchant.id, spent_fen=100)
+        order = self.order(token)
+        payment = self.start_payment(token, order["order_no"])
+        self.provider_pays(payment)
+        row = self.row(order["order_no"])
+        assert row.status == "paid"
+        # Earned at the level the buyer had when paying (银卡, 200 %), not the one it reaches.
+        assert row.earn_points == points_earned_for(row.paid_fen - row.shipping_fen, 200) > 0
+        assert self.balance(buyer) == row.earn_points
+        with connection():
+            member = MerchantMember.get(MerchantMember.merchant == self.merchant.id,
+                                        MerchantMember.user_id == self.user_id(buyer))
+        assert (member.level, member.visits, member.total_spent_fen) == (
+            2, 2, 100 + row.paid_fen - row.shipping_fen)
+
+    def test_a_first_payment_transaction_only_writes(self):
+        # On SQLite the payment's transaction holds the one write lock: everything it reads
+        # (the trade, the order, the buyer's terms and referral attribution, the balance a
+        # points entry leaves) is read before it, or by the write that needs it.
+        statements, start, thread, order_no = self.first_payment_statements()
         held = []
         for statement in statements[start:]:
             if statement.thread != thread:
@@ -196,4 +237,4 @@ class PaymentTransactionTest(OrderTestCase):
         assert tables == ["payment_notification", "payment_attempt", "orders", "merchant",
                           "points_account", "points_entry", "merchant_member",
                           "merchant_member", "outbox_message", "referral_attribution"], tables
-        assert self.balance("first-time-buyer") == self.row(payment["order_no"]).earn_points > 0
+        assert self.balance("first-time-buyer") == self.row(order_no).earn_points > 0
