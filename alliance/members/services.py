@@ -62,6 +62,10 @@ class Benefits:
     points_multiplier_pct: int
 
 
+# Level 0 (no rule reached, or a rule since removed): no discount, points at 100 %.
+BASE_BENEFITS = Benefits(0, BASE_LEVEL_NAME, 0, 100)
+
+
 @dataclass(frozen=True)
 class Award:
     award: PointsAward
@@ -88,15 +92,21 @@ def rules_of(merchant_id: int) -> list[MerchantLevelRule]:
 _RULE = Prepared(lambda: MerchantLevelRule.select()
                  .where(MerchantLevelRule.merchant == Arg(0), MerchantLevelRule.level == Arg(1))
                  .limit(1))
+
+
+def _level_rule_of_member(rule):
+    """The join condition of a membership (``MerchantMember``) with its level's rule
+    (``rule``: ``MerchantLevelRule`` or an alias of it)."""
+    return (rule.merchant == MerchantMember.merchant) & (rule.level == MerchantMember.level)
+
+
 # Every paid order and counter award runs these: their SQL is built once (alliance.db.Prepared).
 # The member's level with what it gives, in one read (no row: not a member yet; no rule:
 # level 0, or a rule since removed).
 _MEMBER_BENEFITS = Prepared(lambda: MerchantMember.select(
     MerchantMember.level, MerchantLevelRule.name, MerchantLevelRule.discount_percent,
     MerchantLevelRule.points_multiplier_pct)
-    .join(MerchantLevelRule, JOIN.LEFT_OUTER,
-          on=((MerchantLevelRule.merchant == MerchantMember.merchant)
-              & (MerchantLevelRule.level == MerchantMember.level)))
+    .join(MerchantLevelRule, JOIN.LEFT_OUTER, on=_level_rule_of_member(MerchantLevelRule))
     .where(MerchantMember.merchant == Arg(0), MerchantMember.user_id == Arg(1))
     .limit(1).tuples())
 _IS_MEMBER = Prepared(lambda: MerchantMember.select(MerchantMember.id)
@@ -124,7 +134,7 @@ def benefits_of_level(merchant_id: int, level: int) -> Benefits:
     """The benefits of ``level`` at the merchant (level 0, or a rule since removed: none)."""
     rule = level and _RULE.first(merchant_id, level)
     if not rule:
-        return Benefits(0, BASE_LEVEL_NAME, 0, 100)
+        return BASE_BENEFITS
     return Benefits(rule.level, rule.name, rule.discount_percent, rule.points_multiplier_pct)
 
 
@@ -137,7 +147,7 @@ def _membership(user_id: int, merchant_id: int) -> tuple[Benefits, bool]:
     """The member's current benefits, and whether the membership exists yet."""
     row = _MEMBER_BENEFITS.first(merchant_id, user_id)
     if row is None or row[1] is None:
-        return Benefits(0, BASE_LEVEL_NAME, 0, 100), row is not None
+        return BASE_BENEFITS, row is not None
     return Benefits(*row), True
 
 
@@ -169,17 +179,16 @@ def join_purchase_terms(query, merchant, user):
             .join(MerchantMember, JOIN.LEFT_OUTER, attr="joined_membership",
                   on=((MerchantMember.merchant == merchant) & (MerchantMember.user_id == user)))
             .join(_JOINED_RULE, JOIN.LEFT_OUTER, attr="joined_rule",
-                  on=((_JOINED_RULE.merchant == MerchantMember.merchant)
-                      & (_JOINED_RULE.level == MerchantMember.level))))
+                  on=_level_rule_of_member(_JOINED_RULE)))
 
 
 def joined_purchase_terms(row, amount_fen: int) -> PurchaseTerms:
     """``purchase_terms`` of a purchase of ``amount_fen``, from a row of a query made with
     ``join_purchase_terms`` (no membership: not a member yet; no rule: level 0, or a rule
-    since removed, which multiplies by 100 %)."""
+    since removed)."""
     membership = row.joined_membership
     rule = membership.joined_rule if membership is not None else None
-    multiplier = rule.points_multiplier_pct if rule is not None else 100
+    multiplier = (rule if rule is not None else BASE_BENEFITS).points_multiplier_pct
     return PurchaseTerms(points_earned_for(amount_fen, multiplier), membership is not None)
 
 

@@ -148,9 +148,9 @@ def _trade_with_order():
     """The trade of an ``out_trade_no`` (its order's ``trade``) with what fulfilment.on_paid
     reads of the order (with the columns the payment writes, set below), its units, how many
     of its other trades are still open, its merchant's name and the payment's terms (the
-    buyer's membership and referral attribution): one read. Only the columns
-    used here: PyMySQL parses a descriptor for every column of every result, and the order's
-    row is wide."""
+    buyer's membership and referral attribution): one read. Only the columns used here:
+    PyMySQL parses a descriptor for every column of every result, and the order's row is
+    wide."""
     other = PaymentAttempt.alias("other")
     query = (Order.select(
         PaymentAttempt.id, PaymentAttempt.order, PaymentAttempt.channel,
