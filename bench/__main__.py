@@ -24,8 +24,8 @@ from alliance.db import db, init_db, is_sqlite
 from alliance.engines import recreate_mysql_database
 from bench import data, loadgen, report
 from bench.scenarios import SCENARIOS, Bench, Measurement, Scenario, Workload
-from bench.servers import (ROOT, app_server, baseline_server, free_port, providers_env,
-                           providers_server)
+from bench.servers import (ROOT, DatabaseProbe, app_server, baseline_server, free_port,
+                           providers_env, providers_server)
 from config.settings import load_settings
 
 DEFAULT_MYSQL_URL = "mysql://root@127.0.0.1:3306/alliance_bench"
@@ -173,7 +173,8 @@ def status_problems(workload: Workload, result: Measurement) -> list[str]:
 
 
 def measure(plan: Plan, scenario: Scenario, server, bench: Bench, database: str,
-            processes: int, providers=None) -> report.Row:
+            processes: int, providers=None, database_probe: DatabaseProbe | None = None
+            ) -> report.Row:
     """Prepare ``scenario`` on ``bench``, drive it, check it: its row."""
     connections = bench.connections
     try:
@@ -190,12 +191,15 @@ def measure(plan: Plan, scenario: Scenario, server, bench: Bench, database: str,
             primed[status] = primed.get(status, 0) + count
     cpu_before = server.cpu_seconds()
     providers_before = providers.cpu_seconds() if providers else 0.0
+    database_before = database_probe.sample() if database_probe else None
     result = loadgen.run(HOST, server.port, workload.requests, duration_s=plan.duration_s,
                          warmup_s=plan.warmup_s, clients=plan.clients or processes)
     answered = sum(result.statuses.values())
     cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / max(answered, 1)
     providers_ms = ((providers.cpu_seconds() - providers_before) * 1000 / max(answered, 1)
                     if providers else 0.0)
+    database_ms, statements = (database_probe.per_request(database_before, answered)
+                               if database_probe else (None, None))
     problems = status_problems(workload, result)
     problems += [f"{n} priming answers were {status}" for status, n in primed.items()
                  if status not in workload.ok]
@@ -203,12 +207,15 @@ def measure(plan: Plan, scenario: Scenario, server, bench: Bench, database: str,
         problems += workload.check(result)
     print(f"[{database}-{processes}p] {scenario.name:<10} c={connections:<3} "
           f"{result.rps:>8,.0f} req/s  p50 {result.p50_ms:6.1f} ms  p99 {result.p99_ms:6.1f} ms"
-          f"  cpu {cpu_ms:5.2f} ms/req (providers {providers_ms:4.2f})"
+          f"  cpu {cpu_ms:5.2f} ms/req (providers {providers_ms:4.2f}"
+          + (f", database {database_ms:4.2f}" if database_ms is not None else "")
+          + (f", {statements:.1f} statements" if statements is not None else "") + ")"
           f"  {'ok' if not problems else 'FAILED: ' + '; '.join(problems)}",
           flush=True)
     return report.Row(database, processes, scenario.name, connections, result.rps,
                       result.p50_ms, result.p99_ms, cpu_ms, os.getloadavg()[0], result.statuses,
-                      problems, providers_cpu_ms=providers_ms)
+                      problems, providers_cpu_ms=providers_ms, database_cpu_ms=database_ms,
+                      statements=statements)
 
 
 def run_table(plan: Plan, database: str, processes: int, settings_env: dict[str, str],
@@ -219,6 +226,7 @@ def run_table(plan: Plan, database: str, processes: int, settings_env: dict[str,
     env = providers_env({**settings_env, "PORT": str(app_port)}, providers_port)
     settings = load_settings(env)
     rows = []
+    database_probe = DatabaseProbe.local() if database == "mysql" else None
     providers = providers_server(providers_port, {**settings_env, "PORT": str(providers_port),
                                                   "DATABASE_URL": providers_url},
                                  plan.out_dir / f"{label}-providers.log")
@@ -234,7 +242,8 @@ def run_table(plan: Plan, database: str, processes: int, settings_env: dict[str,
                 bench = Bench(HOST, server.port, connections, plan.scale, settings,
                               providers_database=providers_url)
                 rows.append(measure(plan, scenario, server, bench, database, processes,
-                                    providers=None if baseline_row else providers))
+                                    providers=None if baseline_row else providers,
+                                    database_probe=None if baseline_row else database_probe))
     return rows
 
 

@@ -32,6 +32,10 @@ class Row:
     ratio: float | None = None  # req/s over the baseline's
     cpu_ratio: float | None = None  # the baseline's CPU per request over this one's
     providers_cpu_ms: float = 0.0  # the providers' stand-ins' CPU time per answered request
+    # MySQL/MariaDB only: its server process's CPU time (None when it does not run here) and
+    # the statements it was sent, per answered request.
+    database_cpu_ms: float | None = None
+    statements: float | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -88,6 +92,10 @@ def with_ratios(rows: list[Row]) -> list[Row]:
     return rows
 
 
+def _number(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
 def _answers(statuses: dict[int, int]) -> str:
     return ", ".join(f"{count} × {status}" for status, count in sorted(statuses.items()))
 
@@ -114,19 +122,23 @@ def render(rows: list[Row], facts: dict[str, str], command: str, settings: dict[
     for row in rows:
         tables.setdefault((row.database, row.processes), []).append(row)
     for (database, processes), table in tables.items():
+        measured_database = any(r.statements is not None for r in table)
+        database_columns = (" database CPU ms/req | statements/req |" if measured_database
+                            else "")
         out += ["", f"## {database}, {processes} process{'es' if processes > 1 else ''}", "",
                 "| scenario | connections | req/s | p50 ms | p99 ms | × baseline "
-                "| server CPU ms/req | × baseline by CPU | providers' CPU ms/req | load "
-                "| answers (whole run) | post-check |",
-                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+                "| server CPU ms/req | × baseline by CPU | providers' CPU ms/req |"
+                f"{database_columns} load | answers (whole run) | post-check |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
+                + ("---: | ---: | " if measured_database else "") + "---: | --- | --- |"]
         for r in table:
-            ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
-            cpu_ratio = f"{r.cpu_ratio:.2f}" if r.cpu_ratio is not None else "-"
             check = "ok" if not r.problems else "FAILED: " + "; ".join(r.problems)
+            database_cells = (f" {_number(r.database_cpu_ms, '.2f')} | "
+                              f"{_number(r.statements, '.1f')} |" if measured_database else "")
             out.append(f"| {r.scenario} | {r.connections} | {r.rps:,.0f} | {r.p50_ms:.1f} | "
-                       f"{r.p99_ms:.1f} | {ratio} | {r.cpu_ms:.2f} | {cpu_ratio} | "
-                       f"{r.providers_cpu_ms:.2f} | {r.load_1m:.1f} | "
-                       f"{_answers(r.statuses)} | {check} |")
+                       f"{r.p99_ms:.1f} | {_number(r.ratio, '.2f')} | {r.cpu_ms:.2f} | "
+                       f"{_number(r.cpu_ratio, '.2f')} | {r.providers_cpu_ms:.2f} |"
+                       f"{database_cells} {r.load_1m:.1f} | {_answers(r.statuses)} | {check} |")
     if FINDINGS.is_file():
         out += ["", FINDINGS.read_text().rstrip()]
     return "\n".join(out) + "\n"

@@ -129,3 +129,52 @@ def free_port(preferred: int | None = None) -> int:
         except OSError:
             sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class DatabaseProbe:
+    """What the scenarios cost the MySQL/MariaDB server: the CPU time of its process (when it
+    runs on this machine: ``pid``) and the statements it was sent (``Questions``, read through
+    ``alliance.db``'s database, which must be that server's)."""
+
+    PROCESS_NAMES = ("mariadbd", "mysqld")
+
+    def __init__(self, pid: int | None):
+        self.pid = pid
+
+    @classmethod
+    def local(cls) -> "DatabaseProbe":
+        """The probe of the database server process running here (pid None: none found)."""
+        for comm in Path("/proc").glob("[0-9]*/comm"):
+            try:
+                if comm.read_text().strip() in cls.PROCESS_NAMES:
+                    return cls(int(comm.parent.name))
+            except OSError:
+                continue
+        return cls(None)
+
+    def cpu_seconds(self) -> float | None:
+        if self.pid is None:
+            return None
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def statements(self) -> int:
+        from alliance.db import connection, db
+
+        with connection():
+            return int(db.execute_sql("SHOW GLOBAL STATUS LIKE 'Questions'").fetchone()[1])
+
+    def sample(self) -> tuple[float | None, int]:
+        return self.cpu_seconds(), self.statements()
+
+    def per_request(self, before: tuple[float | None, int],
+                    answered: int) -> tuple[float | None, float]:
+        """(database CPU ms, statements) per answered request since ``before``."""
+        cpu, statements = self.sample()
+        answered = max(answered, 1)
+        cpu_ms = (None if cpu is None or before[0] is None
+                  else (cpu - before[0]) * 1000 / answered)
+        return cpu_ms, (statements - before[1]) / answered

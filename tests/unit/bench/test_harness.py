@@ -8,10 +8,11 @@ from alliance.ports import WeChatSession
 from bench import data
 from bench.__main__ import measure, status_problems
 from bench.loadgen import Measurement, http_request
-from bench.report import Row, with_ratios
+from bench.report import Row, render, with_ratios
 from bench.scenarios import Bench, Scenario, Workload
+from bench.servers import DatabaseProbe
 from sandbox.wechat import stand_in_id
-from tests.support import make_settings
+from tests.support import MYSQL_URL, make_settings
 
 
 def _measurement(statuses, transport_errors=0, requests=10):
@@ -72,3 +73,35 @@ def test_a_scenario_whose_setup_fails_fails_its_row_only():
     row = measure(None, scenario, None, bench, "sqlite", 1)
     assert row.scenario == "broken" and row.rps == 0
     assert row.problems == ["setup failed: RuntimeError('no such merchant')"]
+
+
+def test_the_report_shows_the_database_columns_only_in_tables_that_measured_them():
+    def row(database, scenario, database_cpu_ms=None, statements=None):
+        return Row(database, 1, scenario, 16, 1000, 1, 2, 0.5, 1.0, {200: 10},
+                   database_cpu_ms=database_cpu_ms, statements=statements)
+
+    rows = with_ratios([row("sqlite", "baseline"), row("sqlite", "notify"),
+                        row("mysql", "baseline"), row("mysql", "notify", 1.06, 8.14),
+                        row("mysql", "claim", None, 3.0)])
+    text = render(rows, {}, "python -m bench", {}, {})
+    sqlite_table, mysql_table = text.split("## sqlite, 1 process")[1].split("## mysql, 1 process")
+    assert "statements/req" not in sqlite_table
+    table = mysql_table.strip().split("\n\n")[0]  # up to the findings
+    header, rule, *lines = table.splitlines()
+    assert "| database CPU ms/req | statements/req |" in header
+    assert header.count("|") == rule.count("|")
+    assert len(lines) == 3 and "| 1.06 | 8.1 |" in lines[1] and "| - | 3.0 |" in lines[2]
+    assert all(line.count("|") == header.count("|") for line in lines)
+
+
+@pytest.mark.skipif(not MYSQL_URL, reason="MySQL only (TEST_DATABASE_URL)")
+def test_the_database_probe_counts_the_statements_sent_to_the_server(database):
+    probe = DatabaseProbe(None)  # whether or not the server runs here
+    before = probe.sample()
+    with connection():
+        for _ in range(5):
+            User.select().count()
+    cpu_ms, statements = probe.per_request(before, answered=5)
+    assert cpu_ms is None
+    # Each read is one statement; the probe's own SHOW is the sixth.
+    assert statements == 6 / 5
