@@ -10,8 +10,8 @@ from alliance.errors import ValidationFailed
 from alliance.media.services import signed_path
 from alliance.merchants.models import Merchant
 from alliance.orders.aftersale_models import AFTER_SALE_STATUSES, AfterSale
-from alliance.orders.models import (ORDER_STATUSES, PENDING_PAYMENT, Order, OrderLine,
-                                    PaymentAttempt, Refund, ServiceCode)
+from alliance.orders.models import (ORDER_STATUSES, PENDING_PAYMENT, SERVICE, Order,
+                                    OrderLine, PaymentAttempt, Refund, ServiceCode)
 from alliance.paging import newest_first
 
 BUYER, MERCHANT, OPERATOR = "buyer", "merchant", "operator"
@@ -58,7 +58,9 @@ def order_view(order: Order, audience: str = BUYER, *, detail: bool = True) -> d
     view["contact"] = {"name": order.contact_name, "phone": order.contact_phone,
                        "address": order.address}
     view["note"] = order.note
-    code = ServiceCode.get_or_none(ServiceCode.order == order.id)
+    # A service order's code is issued when it is paid: other orders have none to read.
+    code = (ServiceCode.get_or_none(ServiceCode.order == order.id)
+            if order.kind == SERVICE and order.paid_at is not None else None)
     if code is not None:
         view["service_code"] = {"status": code.status, "valid_until": to_local_iso(code.valid_until),
                                 "redeemed_at": to_local_iso(code.redeemed_at)}

@@ -1,10 +1,14 @@
 """Checkout at the HTTP level: server-side prices, the basket's rules, reservations that
 fail as a whole, idempotent creation, the quote and the cart."""
+from unittest import mock
+
 from alliance.db import connection
 from alliance.members.services import record_visit, set_level_rules
+from alliance.orders import checkout
 from alliance.orders.models import Order
 from tests.factories import make_item, make_merchant
 from tests.orders_support import OrderTestCase
+from tests.support import recorded_sql
 
 
 class CheckoutTest(OrderTestCase):
@@ -107,6 +111,28 @@ class CheckoutTest(OrderTestCase):
         assert len(created["order_no"]) <= 32 and created["order_no"].isalnum()
         payment = self.start_payment(self.buyer, created["order_no"])
         assert 6 <= len(payment["out_trade_no"]) <= 32
+
+    def test_a_taken_order_number_is_drawn_again_in_the_same_transaction(self):
+        first = self.order(self.buyer)["order_no"]
+        numbers = iter([first, "20261206120000123456"])
+        with mock.patch.object(checkout, "new_order_no", lambda: next(numbers)):
+            second = self.post([{"item_id": self.goods.id, "quantity": 1}])
+        assert second.status == 201 and second.json["order_no"] == "20261206120000123456"
+        assert second.json["merchant_name"] == self.merchant.name
+        assert (self.orders_count(), self.stock(self.goods)) == (2, 8)
+
+    def test_placing_an_order_reads_only_its_lines_after_its_transaction(self):
+        # On MySQL every statement is a round trip: the merchant the pricing read answers
+        # the view, an unpaid order has no service code to read, and a colliding number
+        # needs no savepoint.
+        with recorded_sql() as statements:
+            created = self.post([{"item_id": self.service.id, "quantity": 1}])
+        assert created.status == 201 and created.json["merchant_name"] == self.merchant.name
+        insert = next(s for s in statements if s.sql.startswith('INSERT INTO "orders"'))
+        mine = [s for s in statements if s.thread == insert.thread]
+        assert not [s.sql for s in mine if s.sql.split(" ", 1)[0] in ("SAVEPOINT", "RELEASE")]
+        after = [s.sql for s in mine[mine.index(insert):] if not s.in_transaction]
+        assert len(after) == 1 and 'FROM "order_line"' in after[0], after
 
     def test_cart_keeps_items_until_they_are_ordered(self):
         put = self.api("PUT", f"/api/v1/cart/items/{self.goods.id}", {"quantity": 2}, token=self.buyer)
