@@ -6,11 +6,14 @@ makes its issuer owe the partner the distribution's commission.
 """
 from __future__ import annotations
 
+from peewee import JOIN
+
 from alliance.coupons.codes import COUPON_PREFIX
 from alliance.coupons.models import Coupon, CouponDistribution, CouponTemplate
 from alliance.coupons.rules import usable_at
 from alliance.coupons.views import coupon_view
 from alliance.errors import Conflict
+from alliance.merchants.models import Merchant
 from alliance.redemptions.models import Redemption
 from alliance.redemptions.registry import (CodeAlreadyRedeemed, CodeExpired, CodeInUse,
                                            CodeNotFound, CodeNotValidHere, CodeNotYetValid,
@@ -28,8 +31,9 @@ class CouponCodeKind:
 
     def redeem(self, request: RedeemRequest) -> Redeemed:
         """Mark the coupon redeemed at the request's merchant (caller's transaction)."""
-        coupon = (Coupon.select(Coupon, CouponTemplate).join(CouponTemplate)
-                  .where(Coupon.code == request.code).first())
+        # With its template's issuer: the answer shows the issuer's name.
+        coupon = (Coupon.select(Coupon, CouponTemplate, Merchant).join(CouponTemplate)
+                  .join(Merchant, JOIN.LEFT_OUTER).where(Coupon.code == request.code).first())
         if coupon is None:
             raise CodeNotFound(details={"code": request.code})
         template = coupon.template

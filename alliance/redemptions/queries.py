@@ -40,9 +40,11 @@ def redemption_view(redemption: Redemption, window: dt.timedelta, commission_fen
 
 def one_redemption(redemption: Redemption, window: dt.timedelta,
                    details: dict | None = None) -> dict:
-    """``redemption_view`` with its commission looked up."""
-    return redemption_view(redemption, window, _commissions([redemption.id]).get(redemption.id, 0),
-                           details)
+    """``redemption_view`` with its commission looked up (only a code a partner distributed
+    earns one: ``redeem`` records none without a distributor)."""
+    commission = (_commissions([redemption.id]).get(redemption.id, 0)
+                  if redemption.distributor_merchant_id is not None else 0)
+    return redemption_view(redemption, window, commission, details)
 
 
 def merchant_redemptions(merchant_id: int, window: dt.timedelta, cursor: str | None,

@@ -9,9 +9,11 @@ from alliance.db import db, utcnow
 from alliance.merchants.models import Merchant
 from alliance.points import services as points
 from alliance.redemptions.models import Redemption
+from alliance.coupons.claims import claim
 from sandbox.demo import load
 from tests.api.test_coupons import CouponApiCase
-from tests.factories import add_staff
+from tests.factories import add_staff, make_template
+from tests.support import recorded_sql
 
 
 class CounterTest(CouponApiCase):
@@ -89,6 +91,32 @@ class CounterTest(CouponApiCase):
         self.assert_error(self.redeem(coupon["code"], clerk), 409, "CODE_ALREADY_REDEEMED")
         listed = self.api("GET", "/api/v1/merchant/redemptions", token=self.owner_a).json
         assert [r["id"] for r in listed["items"]] == [body["id"]]
+
+    def test_a_redemption_reads_its_coupon_with_its_issuer_and_nothing_after(self):
+        # On MySQL every statement is a round trip: the coupon is read with its template and
+        # its issuer (the answer names it), and a code no partner distributed has no
+        # commission to look up.
+        coupon = self.coupon(self.owner_a)
+        clerk = self.staff("merchant_clerk", "clerk-a")
+        with recorded_sql() as statements:
+            response = self.redeem(coupon["code"], clerk)
+        assert response.status == 201
+        assert response.json["details"]["coupon"]["template"]["issuer"] == {
+            "merchant_id": self.shop_a.id, "name": self.shop_a.name}
+        assert response.json["attribution"]["commission_fen"] == 0
+        update = next(s for s in statements if s.sql.startswith('UPDATE "coupon"'))
+        mine = [s for s in statements if s.thread == update.thread]
+        assert not [s.sql for s in mine if 'FROM "merchant" AS' in s.sql and s.in_transaction]
+        assert [s.sql for s in mine[mine.index(update):] if not s.in_transaction] == []
+
+    def test_a_platform_coupon_is_redeemed_with_the_platform_as_its_issuer(self):
+        with db.connection_context():
+            template = make_template(None, scope="alliance")
+            code = claim(template.id, self.alice["user"]["id"]).code
+        response = self.redeem(code, self.owner_a)
+        assert response.status == 201
+        assert response.json["details"]["coupon"]["template"]["issuer"] == {
+            "merchant_id": None, "name": "平台"}
 
     def test_coupon_of_another_merchant_or_expired_is_refused(self):
         theirs = self.coupon(self.owner_b)
