@@ -4,12 +4,12 @@ import datetime as dt
 
 from alliance.accounts.models import User
 from alliance.commissions.models import CommissionEntry
+from alliance.coupons.claims import claim
 from alliance.coupons.models import Coupon
 from alliance.db import db, utcnow
 from alliance.merchants.models import Merchant
 from alliance.points import services as points
 from alliance.redemptions.models import Redemption
-from alliance.coupons.claims import claim
 from sandbox.demo import load
 from tests.api.test_coupons import CouponApiCase
 from tests.factories import add_staff, make_template
