@@ -13,7 +13,8 @@ from typing import Callable
 from peewee import (ColumnBase, DatabaseProxy, DateTimeField, IntegrityError, Model,
                     MySQLDatabase, SqliteDatabase)
 
-from alliance.engines import QueuedWriterSqliteDatabase, WriterBusy, make_database
+from alliance.engines import (PipelineSurprise, PooledMySQLStatusDatabase,
+                              QueuedWriterSqliteDatabase, WriterBusy, make_database)
 
 db = DatabaseProxy()
 
@@ -91,6 +92,63 @@ def joined_transaction():
                 yield
 
 
+def pipelined_transaction(work: Callable[[], object]):
+    """``work()`` in one transaction, its writes sent to MySQL together; its result.
+
+    On MySQL, inside the work, the BEGIN and every ``Prepared.execute`` and
+    ``PreparedInsert.create``/``create_or_none`` are not sent at once: each is assumed to do
+    what it does when all goes well (an UPDATE or DELETE matches at least one row and
+    answers 1; an INSERT succeeds, its key and RETURNING values arriving when first read),
+    and they go to the server in one round trip with the next statement that must be
+    answered (any read, any other statement, the COMMIT). When one of them turns out
+    otherwise (it matched no row, a unique index refused it, it deadlocked), the
+    transaction is rolled back and ``work()`` runs again as a plain transaction, where the
+    same calls answer what they find: so the work must be safe to run twice (it reads what
+    it needs again; what it registers with ``after_commit`` goes with the rollback). Within
+    a transaction already open, and on SQLite (no round trips), it is ``transaction()``.
+    """
+    database = db.obj
+    if not isinstance(database, PooledMySQLStatusDatabase) or db.in_transaction():
+        with transaction():
+            return work()
+    with db.connection_context():
+        try:
+            with database.pipelined(), db.atomic():
+                result = work()
+                database.flush_pipeline()
+            return result
+        except PipelineSurprise:
+            pass  # rolled back with the transaction: run it plainly
+        with db.atomic():
+            return work()
+
+
+def _pipeline():
+    """The current thread's pipelined transaction on MySQL (``pipelined_transaction``)."""
+    pipeline = getattr(db.obj, "pipeline", None)
+    return pipeline() if pipeline is not None else None
+
+
+class _Arriving(dict):
+    """A model's values while some of them (its key, its RETURNING columns) arrive with the
+    pipeline: reading one sends the pipeline first."""
+
+    __slots__ = ("names",)
+
+    def __missing__(self, key):
+        if key in self.names:
+            db.obj.flush_pipeline()
+            if key in self:
+                return dict.__getitem__(self, key)
+        raise KeyError(key)
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+
 @contextlib.contextmanager
 def single_write():
     """For one write statement, atomic by itself (a guarded UPDATE, an INSERT).
@@ -156,15 +214,23 @@ class Prepared:
         self._build = build
         self._compiled: dict[type, tuple] = {}
 
-    def _run(self, args: tuple):
+    def _bind(self, args: tuple):
         dialect = type(db.obj)
         compiled = self._compiled.get(dialect)
         if compiled is None:
             query = self._build()
             compiled = self._compiled[dialect] = (query, *query.sql())
         query, sql, template = compiled
-        params = [p.bind(args) if isinstance(p, _Slot) else p for p in template]
+        return query, sql, [p.bind(args) if isinstance(p, _Slot) else p for p in template]
+
+    def _run(self, args: tuple):
+        query, sql, params = self._bind(args)
         return query, db.execute_sql(sql, params)
+
+    def _send_ahead(self, args: tuple, check) -> None:
+        """Queue the statement in the thread's pipelined transaction (``pipelined_transaction``)."""
+        _, sql, params = self._bind(args)
+        db.obj.send_ahead(sql, params, check)
 
     def rows(self, *args) -> list:
         """The rows for ``args`` on the bound database."""
@@ -183,8 +249,18 @@ class Prepared:
         return rows[0] if rows else None
 
     def execute(self, *args) -> int:
-        """Run a prepared UPDATE or DELETE; the rows it matched (a guarded update's verdict)."""
+        """Run a prepared UPDATE or DELETE; the rows it matched (a guarded update's verdict).
+
+        In a pipelined transaction it is sent later and answers 1: matching no row then
+        makes the transaction run again plainly (``pipelined_transaction``)."""
+        if _pipeline() is not None:
+            self._send_ahead(args, _matched)
+            return 1
         return self._run(args)[1].rowcount
+
+
+def _matched(cursor) -> bool:
+    return cursor.rowcount >= 1
 
 
 class PreparedInsert:
@@ -228,13 +304,39 @@ class PreparedInsert:
         """Insert one row (IntegrityError as ``create`` raises it); the saved instance."""
         instance = self._model(**values)
         data = instance.__data__
-        _, cursor = self._insert._run(tuple(data.get(f.name) for f in self._fields))
+        args = tuple(data.get(f.name) for f in self._fields)
+        if _pipeline() is not None:
+            return self._send_ahead(instance, args)
+        _, cursor = self._insert._run(args)
         if self._returning:
             [row] = cursor.fetchall()
             for field, value in zip(self._returning, row):
                 data[field.name] = field.python_value(value)
         elif self._auto:
             instance._pk = cursor.lastrowid
+        instance._dirty.clear()
+        return instance
+
+    def _send_ahead(self, instance: Model, args: tuple) -> Model:
+        """``create`` in a pipelined transaction: the instance now, its key and RETURNING
+        values when the pipeline is sent (reading one sends it)."""
+        arriving = _Arriving(instance.__data__)
+        if self._returning:
+            arriving.names = frozenset(f.name for f in self._returning)
+        else:
+            arriving.names = frozenset([self._model._meta.primary_key.name] if self._auto else [])
+        instance.__data__ = arriving
+
+        def fill(cursor) -> bool:
+            if self._returning:
+                [row] = cursor.fetchall()
+                for field, value in zip(self._returning, row):
+                    arriving[field.name] = field.python_value(value)
+            elif self._auto:
+                arriving[self._model._meta.primary_key.name] = cursor.lastrowid
+            return True
+
+        self._insert._send_ahead(args, fill)
         instance._dirty.clear()
         return instance
 
@@ -287,5 +389,5 @@ def after_commit(fn, *, quick: bool = False) -> None:
 
 
 __all__ = ["db", "BaseModel", "UTCDateTimeField", "IntegrityError", "init_db", "Arg", "Prepared", "PreparedInsert", "connection",
-           "transaction", "joined_transaction", "single_write", "after_commit", "utcnow", "is_mysql", "is_sqlite",
+           "transaction", "joined_transaction", "pipelined_transaction", "single_write", "after_commit", "utcnow", "is_mysql", "is_sqlite",
            "WriterBusy", "can_write_at_once", "writes_at_once"]

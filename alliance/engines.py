@@ -15,9 +15,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode, urlparse, parse_qsl, urlunparse
 
+from peewee import __exception_wrapper__ as _driver_errors
 from playhouse.db_url import parse as parse_url
 from playhouse.pool import PooledMySQLDatabase, PooledSqliteDatabase
-from pymysql.constants.CLIENT import FOUND_ROWS
+from pymysql.constants.CLIENT import FOUND_ROWS, MULTI_STATEMENTS
 from pymysql.constants.SERVER_STATUS import SERVER_STATUS_IN_TRANS
 
 SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 15000,
@@ -27,6 +28,24 @@ SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 1500
 class WriterBusy(Exception):
     """The writers' turn, asked for at once (``QueuedWriterSqliteDatabase.turn_at_once``),
     is taken: nothing was begun."""
+
+
+class PipelineSurprise(BaseException):
+    """A write sent ahead in a pipeline (``PooledMySQLStatusDatabase.pipelined``) failed or
+    matched no row: the work assumed otherwise, so its transaction must be rolled back and
+    the work run again without a pipeline. A BaseException, so that no ``except Exception``
+    of the work takes it for one of its own failures (``peewee``'s transaction rolls back on
+    any exception)."""
+
+
+class _Pipeline:
+    """The statements a thread's pipelined transaction has not sent yet, each with the check
+    of its result (None: nothing to check)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self):
+        self.items: list[tuple[str, object, object]] = []
 
 
 class PooledMySQLStatusDatabase(PooledMySQLDatabase):
@@ -45,6 +64,118 @@ class PooledMySQLStatusDatabase(PooledMySQLDatabase):
     """
 
     PING_AFTER_IDLE_S = 30.0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pipes = threading.local()
+
+    # -- pipelines: a transaction's statements sent to the server together -----------------
+    # Every statement is a round trip, which costs MariaDB and the server process more CPU
+    # than most of our statements' own work (task switches, socket wake-ups, the driver's
+    # packets). Inside ``pipelined()`` the transaction's BEGIN and the writes sent with
+    # ``send_ahead`` wait for the next statement that needs an answer (a read, a write whose
+    # result is used, the COMMIT's ``flush_pipeline``) and go with it as one multi-statement
+    # (the connections are opened with MULTI_STATEMENTS; every statement's values are
+    # escaped by PyMySQL, as for a single one).
+
+    @contextlib.contextmanager
+    def pipelined(self):
+        """Pipeline this thread's statements for the enclosed transaction (begun inside)."""
+        if getattr(self._pipes, "current", None) is not None:
+            raise RuntimeError("pipelines do not nest")
+        self._pipes.current = _Pipeline()
+        try:
+            yield
+        finally:
+            self._pipes.current = None
+
+    def pipeline(self) -> _Pipeline | None:
+        """This thread's pipeline, when its transaction is pipelined."""
+        return getattr(self._pipes, "current", None)
+
+    def send_ahead(self, sql: str, params, check) -> None:
+        """Queue a statement of the pipelined transaction; ``check(cursor)`` is called with
+        its result when it is sent and answers whether it is what the work assumed (False,
+        or the statement failing: ``PipelineSurprise``)."""
+        self._log_query(sql, params)
+        self._pipes.current.items.append((sql, params, check))
+
+    def flush_pipeline(self) -> None:
+        """Send what the pipeline holds (before the COMMIT, or before reading a result that a
+        queued statement fills in)."""
+        pipe = self.pipeline()
+        if pipe is None or not pipe.items:
+            return
+        if len(pipe.items) == 1 and pipe.items[0][0] == "BEGIN":
+            pipe.items.clear()  # nothing was written: nothing to begin (the COMMIT is idle)
+            return
+        self._send(pipe, None, None)
+
+    def begin(self, *args, **kwargs):
+        pipe = self.pipeline()
+        if pipe is None:
+            return super().begin(*args, **kwargs)
+        pipe.items.append(("BEGIN", None, None))  # goes with the first statement
+
+    def execute_sql(self, sql, params=None):
+        pipe = self.pipeline()
+        if pipe is None or not pipe.items:
+            return super().execute_sql(sql, params)
+        self._log_query(sql, params)
+        return self._send(pipe, sql, params)
+
+    def commit(self):
+        pipe = self.pipeline()
+        if pipe is not None and pipe.items:
+            raise RuntimeError("flush_pipeline() before the COMMIT")
+        return super().commit()
+
+    def rollback(self):
+        pipe = self.pipeline()
+        if pipe is not None:
+            if pipe.items and pipe.items[0][0] == "BEGIN":
+                pipe.items.clear()
+                return None  # nothing was begun
+            pipe.items.clear()
+        return super().rollback()
+
+    def _send(self, pipe: _Pipeline, sql, params):
+        """Send the queued statements, and ``sql`` after them (its cursor is returned, at its
+        result; its own failure is raised as it would be alone)."""
+        items, pipe.items = pipe.items, []
+        cursor = self.cursor()
+        parts = [text if args is None else cursor.mogrify(text, args or ())
+                 for text, args, _ in items]
+        if sql is not None:
+            parts.append(cursor.mogrify(sql, params or ()))
+        index = 0
+        try:
+            with _driver_errors:
+                cursor.execute(";".join(parts))
+                for index, (_, _, check) in enumerate(items):
+                    if index:
+                        cursor.nextset()
+                    if check is not None and not check(cursor):
+                        self._drain(cursor)
+                        raise PipelineSurprise(items[index][0])
+                if sql is not None:
+                    index = len(items)
+                    cursor.nextset()
+        except PipelineSurprise:
+            raise
+        except Exception as exc:
+            if index < len(items):
+                raise PipelineSurprise(items[index][0]) from exc
+            raise  # the statement sent with the queue failed by itself
+        return cursor
+
+    @staticmethod
+    def _drain(cursor) -> None:
+        try:
+            while cursor.nextset():
+                pass
+        except Exception:
+            pass  # the server stops at a failed statement: nothing follows it
 
     def _is_closed(self, conn) -> bool:
         sock = getattr(conn, "_sock", None)
@@ -231,9 +362,11 @@ def make_database(url: str, max_connections: int = 16):
     if scheme in ("mysql", "mysql+pool"):
         # FOUND_ROWS: an UPDATE reports the rows it matched, as SQLite does, not only those
         # whose values changed, so guarded updates read the same on both databases.
+        # MULTI_STATEMENTS: pipelined transactions (every value is escaped by PyMySQL; no
+        # SQL is built from input).
         return PooledMySQLStatusDatabase(**parse_url(_mysql_url(url, max_connections),
                                                 unquote_password=True),
-                                    client_flag=FOUND_ROWS,
+                                    client_flag=FOUND_ROWS | MULTI_STATEMENTS,
                                     sql_mode="STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION",
                                     init_command="SET time_zone = '+00:00'")
     raise ValueError(f"unsupported DATABASE_URL scheme: {scheme!r}")

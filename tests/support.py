@@ -125,6 +125,27 @@ def recorded_sql():
         peewee_log.setLevel(level)
 
 
+@contextlib.contextmanager
+def recorded_round_trips():
+    """The queries PyMySQL sends in the enclosed block, one per round trip, in order:
+    (thread, text), BEGIN and COMMIT among them (MySQL only)."""
+    from unittest import mock
+
+    from pymysql.connections import Connection
+    from pymysql.constants import COMMAND
+
+    sent: list[tuple[int, str]] = []
+    send = Connection._execute_command
+
+    def record(connection, command, sql):
+        if command == COMMAND.COM_QUERY:
+            sent.append((threading.get_ident(), sql if isinstance(sql, str) else sql.decode()))
+        return send(connection, command, sql)
+
+    with mock.patch.object(Connection, "_execute_command", record):
+        yield sent
+
+
 def make_settings(database_url: str, port: int = 8000, **env: str) -> Settings:
     environ = {"ALLIANCE_ENV": "sandbox", "ALLIANCE_VAR_DIR": str(VAR_DIR),
                "DATABASE_URL": database_url, "PORT": str(port), **env}

@@ -8,7 +8,7 @@ import requests
 from PIL import Image
 
 from alliance.accounts.models import OperatorAuditLog
-from alliance.db import connection, utcnow
+from alliance.db import connection, is_mysql, utcnow
 from alliance.media.services import store_image
 from alliance.members.models import MerchantMember
 from alliance.members.services import record_visit, set_level_rules
@@ -20,7 +20,7 @@ from alliance.points.rules import points_earned_for
 from server.storage import make_storage
 from tests.factories import make_item
 from tests.orders_support import OrderTestCase
-from tests.support import recorded_sql
+from tests.support import recorded_round_trips, recorded_sql
 
 
 def png() -> bytes:
@@ -196,6 +196,25 @@ class PaymentTransactionTest(OrderTestCase):
         assert len(before) == 2, before
         assert 'FROM "payment_notification"' in before[0]
         assert 'FROM "orders"' in before[1] and 'JOIN "merchant_member"' in before[1]
+
+    def test_a_first_payment_sends_its_writes_to_mysql_together(self):
+        # On MySQL every round trip costs more than most statements' own work: the payment's
+        # BEGIN and writes go in one, then its COMMIT.
+        if not is_mysql():
+            self.skipTest("SQLite has no round trips")
+        token = self.token("first-time-buyer")
+        payment = self.start_payment(token, self.order(token)["order_no"])
+        with recorded_round_trips() as sent:
+            self.provider_pays(payment)
+        start = next(i for i, (_, text) in enumerate(sent) if "`payment_notification`" in text)
+        thread = sent[start][0]
+        trips = [text for t, text in sent[start:] if t == thread]
+        trips = trips[:trips.index("COMMIT") + 1]
+        # The notification's lookup, the joined read, then BEGIN and the ten writes, COMMIT.
+        assert len(trips) == 4, trips
+        assert trips[2].startswith("BEGIN;INSERT INTO `payment_notification`")
+        assert trips[2].count(";INSERT INTO ") + trips[2].count(";UPDATE ") == 10, trips[2]
+        assert trips[3] == "COMMIT"
 
     def test_a_members_payment_earns_by_their_level_and_raises_it(self):
         buyer = "silver-member"

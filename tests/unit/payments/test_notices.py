@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from alliance.db import db, transaction
+from alliance.db import db, pipelined_transaction, transaction
 from alliance.infra.models import KeyValue
 from alliance.payments import notices
 from alliance.payments.models import PaymentNotification
@@ -176,18 +176,22 @@ def test_a_first_arrival_is_recorded_and_applied_in_one_transaction_and_a_repeat
     notices.register_payment_handler(record_effect)
     opened = []
 
-    def counted():
-        opened.append(1)
-        return transaction()
+    def counting(begin):
+        def counted(*args):
+            opened.append(1)
+            return begin(*args)
+        return counted
 
-    monkeypatch.setattr(notices, "transaction", counted)
+    monkeypatch.setattr(notices, "transaction", counting(transaction))
+    monkeypatch.setattr(notices, "pipelined_transaction", counting(pipelined_transaction))
     first = notices.accept_notice(payment("EV-once"))
     assert (first.status, first.duplicate, len(opened)) == ("processed", False, 1)
 
-    def no_writes():
+    def no_writes(*args):
         raise AssertionError("a repeat of a handled notice opened a transaction")
 
     monkeypatch.setattr(notices, "transaction", no_writes)
+    monkeypatch.setattr(notices, "pipelined_transaction", no_writes)
     again = notices.accept_notice(payment("EV-once"))
     assert (again.record_id, again.status, again.duplicate) == (first.record_id, "processed", True)
     assert applied_count("EV-once") == 1
