@@ -1,4 +1,5 @@
 """Outbox delivery: after commit, retried with backoff, permanent refusals kept, sent once."""
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -8,8 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from alliance.accounts.models import User, WechatIdentity
 from alliance.db import connection, is_mysql, transaction, utcnow
-from alliance.notifications.delivery import (MAX_ATTEMPTS, Channels, deliver_due,
-                                             deliver_handed_over, deliver_one, deliver_soon)
+from alliance.notifications.delivery import (MAX_ATTEMPTS, Channels, SentOutcomes, deliver_due,
+                                             deliver_handed_over,
+                                             deliver_handed_over_together, deliver_one,
+                                             deliver_soon)
 from alliance.notifications.models import OutboxMessage
 from alliance.notifications.outbox import OutboxNotifier
 from alliance.notifications.templates import (SANDBOX_OA_TEMPLATES, SANDBOX_SUBSCRIBE_TEMPLATES,
@@ -362,3 +365,62 @@ def test_sent_outcomes_of_concurrent_deliveries_are_all_recorded(database):
     assert len(sender.sent) == 12
     assert {row(m.id).status for m in messages} == {"sent"}
     assert {row(m.id).channel for m in messages} == {"subscribe"}
+
+
+def test_ids_read_together_from_the_pipe_cost_one_read(database):
+    # The delivery process reads the ids that gathered on its pipe and their messages with
+    # one query; each one still being sent goes to a delivery thread.
+    messages = [handed_over(consumer()) for _ in range(3)]
+    sender = FakeSender()
+    deliver_handed_over(channels(sender), messages[0].id)  # sent already: left alone
+    submitted = []
+    ids = [m.id for m in messages] + [messages[-1].id + 1000]  # and one unknown
+    with recorded_sql() as statements:
+        deliver_handed_over_together(channels(sender), ids,
+                                     lambda fn, *args: submitted.append((fn, args)))
+    [read] = statements
+    assert read.sql.startswith("SELECT") and 'JOIN "wechat_identity"' in read.sql
+    assert [args[1].id for _, args in submitted] == [m.id for m in messages[1:]]
+    assert [args[2] for _, args in submitted] == [f"mini-{m.user_id}" for m in messages[1:]]
+    for fn, args in submitted:
+        fn(*args)
+    assert len(sender.sent) == 3 and {row(m.id).status for m in messages} == {"sent"}
+
+
+def test_sent_outcomes_of_a_delivery_process_are_recorded_together(database):
+    messages = [handed_over(consumer()) for _ in range(6)]
+    outcomes = SentOutcomes(interval=60)  # recorded when asked, here
+    sender = FakeSender(delay=0.01)
+    with ThreadPoolExecutor(3) as pool:
+        deliver_handed_over_together(
+            dataclasses.replace(channels(sender), record_sent=outcomes), [m.id for m in messages],
+            pool.submit)
+    assert len(sender.sent) == 6 and {row(m.id).status for m in messages} == {"sending"}
+    with recorded_sql() as statements:
+        assert outcomes.record() == 6
+    assert [s.sql.split(" ", 1)[0] for s in statements] == ["UPDATE"]
+    assert {(row(m.id).status, row(m.id).channel) for m in messages} == {("sent", "subscribe")}
+    assert all(row(m.id).sent_at is not None for m in messages)
+    assert outcomes.record() == 0  # nothing left
+
+
+def test_a_sent_outcome_never_overwrites_a_deliverer_that_took_over(database):
+    late, on_time = handed_over(consumer()), handed_over(consumer())
+    outcomes = SentOutcomes(interval=60)
+    outcomes(late, "subscribe")
+    outcomes(on_time, "oa")
+    # The late one's lease ran out meanwhile: the sweep claimed it again (a new attempt).
+    with transaction():
+        (OutboxMessage.update(attempts=OutboxMessage.attempts + 1)
+         .where(OutboxMessage.id == late.id).execute())
+    assert outcomes.record() == 1
+    assert (row(late.id).status, row(late.id).attempts) == ("sending", 2)
+    assert (row(on_time.id).status, row(on_time.id).channel) == ("sent", "oa")
+
+
+def test_sent_outcomes_left_are_recorded_when_the_delivery_process_stops(database):
+    message = handed_over(consumer())
+    outcomes = SentOutcomes(interval=60).start()
+    outcomes(message, "subscribe")
+    outcomes.stop()
+    assert row(message.id).status == "sent"
