@@ -303,40 +303,37 @@ class PreparedInsert:
     def create(self, **values) -> Model:
         """Insert one row (IntegrityError as ``create`` raises it); the saved instance."""
         instance = self._model(**values)
-        data = instance.__data__
-        args = tuple(data.get(f.name) for f in self._fields)
+        args = tuple(instance.__data__.get(f.name) for f in self._fields)
         if _pipeline() is not None:
             return self._send_ahead(instance, args)
         _, cursor = self._insert._run(args)
+        self._take_answer(instance.__data__, cursor)
+        instance._dirty.clear()
+        return instance
+
+    def _answered(self) -> frozenset[str]:
+        """The columns the database answers an insert with: RETURNING's, else the key."""
+        if self._returning:
+            return frozenset(f.name for f in self._returning)
+        return frozenset([self._model._meta.primary_key.name] if self._auto else [])
+
+    def _take_answer(self, data: dict, cursor) -> bool:
+        """Set the RETURNING values (or the new key) of the insert at ``cursor``."""
         if self._returning:
             [row] = cursor.fetchall()
             for field, value in zip(self._returning, row):
                 data[field.name] = field.python_value(value)
         elif self._auto:
-            instance._pk = cursor.lastrowid
-        instance._dirty.clear()
-        return instance
+            data[self._model._meta.primary_key.name] = cursor.lastrowid
+        return True
 
     def _send_ahead(self, instance: Model, args: tuple) -> Model:
         """``create`` in a pipelined transaction: the instance now, its key and RETURNING
         values when the pipeline is sent (reading one sends it)."""
         arriving = _Arriving(instance.__data__)
-        if self._returning:
-            arriving.names = frozenset(f.name for f in self._returning)
-        else:
-            arriving.names = frozenset([self._model._meta.primary_key.name] if self._auto else [])
+        arriving.names = self._answered()
         instance.__data__ = arriving
-
-        def fill(cursor) -> bool:
-            if self._returning:
-                [row] = cursor.fetchall()
-                for field, value in zip(self._returning, row):
-                    arriving[field.name] = field.python_value(value)
-            elif self._auto:
-                arriving[self._model._meta.primary_key.name] = cursor.lastrowid
-            return True
-
-        self._insert._send_ahead(args, fill)
+        self._insert._send_ahead(args, lambda cursor: self._take_answer(arriving, cursor))
         instance._dirty.clear()
         return instance
 

@@ -47,6 +47,10 @@ class _Pipeline:
     def __init__(self):
         self.items: list[tuple[str, object, object]] = []
 
+    def unbegun(self) -> bool:
+        """Whether its BEGIN is still queued: nothing of the transaction was sent."""
+        return bool(self.items) and self.items[0][0] == "BEGIN"
+
 
 class PooledMySQLStatusDatabase(PooledMySQLDatabase):
     """peewee's MySQL pool without a ROLLBACK round trip on every check-in, nor a PING on
@@ -106,7 +110,7 @@ class PooledMySQLStatusDatabase(PooledMySQLDatabase):
         pipe = self.pipeline()
         if pipe is None or not pipe.items:
             return
-        if len(pipe.items) == 1 and pipe.items[0][0] == "BEGIN":
+        if len(pipe.items) == 1 and pipe.unbegun():
             pipe.items.clear()  # nothing was written: nothing to begin (the COMMIT is idle)
             return
         self._send(pipe, None, None)
@@ -133,10 +137,10 @@ class PooledMySQLStatusDatabase(PooledMySQLDatabase):
     def rollback(self):
         pipe = self.pipeline()
         if pipe is not None:
-            if pipe.items and pipe.items[0][0] == "BEGIN":
-                pipe.items.clear()
-                return None  # nothing was begun
+            unbegun = pipe.unbegun()
             pipe.items.clear()
+            if unbegun:
+                return None  # nothing was sent: nothing to roll back
         return super().rollback()
 
     def _send(self, pipe: _Pipeline, sql, params):

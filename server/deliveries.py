@@ -6,8 +6,8 @@ On the server process it would share that process's GIL with the requests being 
 ``python -m server`` runs ``ALLIANCE_DELIVERY_PROCESSES`` (default 1) delivery process beside
 its server processes: a server process hands the message's id over a pipe after the commit,
 and the delivery process sends it on its threads (``deliver_handed_over_together``: the ids
-that gathered on the pipe are read in one query, their "sent" outcomes written together). The pipe never
-blocks a server: when it is full, or there is no delivery process (tests, 0), the message is
+that gathered on the pipe are read in one query; on MySQL their "sent" outcomes are written
+together). The pipe never blocks a server: when it is full, or there is no delivery process (tests, 0), the message is
 sent on the server's own delivery threads as before. Whatever a delivery process does not
 finish (it died, WeChat failed) is still claimed under a lease in the outbox, which the
 scheduler's ``deliver_due`` takes when the lease runs out.

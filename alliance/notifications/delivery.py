@@ -183,9 +183,9 @@ def _messages_to_send(message_ids: list[int], miniapp_appid: str):
 class SentOutcomes:
     """The "sent" outcomes of a delivery process's threads, recorded together: one guarded
     UPDATE for all those that arrived within ``interval`` seconds (per channel), instead of
-    one statement per message (the delivery process on MySQL, where each is a round trip). Each row is still updated only while it is being sent under
-    the same attempt (a deliverer that overran its lease never overwrites the one that took
-    over). Outcomes not recorded yet when the process dies leave their messages claimed: the
+    one statement per message (the delivery process on MySQL, where each is a round trip).
+    Each row is still updated only while it is being sent under the same attempt (a
+    deliverer that overran its lease never overwrites the one that took over). Outcomes not recorded yet when the process dies leave their messages claimed: the
     scheduler's sweep sends them again when the lease runs out, as it would after a failed
     UPDATE of one."""
 
