@@ -263,6 +263,42 @@ def _matched(cursor) -> bool:
     return cursor.rowcount >= 1
 
 
+class PreparedIn:
+    """A ``Prepared`` statement with an ``IN`` list of any length: its SQL is kept for each
+    length up to ``chunk``, and a longer list runs in chunks of that length.
+
+    ``build(slots)`` gets the list's ``Arg``s (numbered after the ``fixed`` arguments that
+    come first in every call):
+
+        SENT_AT = PreparedIn(lambda ids: Message.update(sent_at=Arg(0, Message.sent_at))
+                             .where(Message.id.in_(ids)), fixed=1)
+        SENT_AT.execute(message_ids, now)
+    """
+
+    def __init__(self, build: Callable[[list], object], fixed: int = 0, chunk: int = 32):
+        self._build, self._fixed, self._chunk = build, fixed, chunk
+        self._by_length: dict[int, Prepared] = {}
+
+    def _chunks(self, values: list, fixed: tuple):
+        for at in range(0, len(values), self._chunk):
+            part = values[at:at + self._chunk]
+            prepared = self._by_length.get(len(part))
+            if prepared is None:
+                slots = [Arg(self._fixed + k) for k in range(len(part))]
+                prepared = self._by_length[len(part)] = Prepared(
+                    lambda slots=slots: self._build(slots))
+            yield prepared, (*fixed, *part)
+
+    def rows(self, values: list, *fixed) -> list:
+        """The rows for the list ``values`` (none for an empty one), chunk after chunk."""
+        return [row for prepared, args in self._chunks(values, fixed)
+                for row in prepared.rows(*args)]
+
+    def execute(self, values: list, *fixed) -> int:
+        """Run the UPDATE or DELETE for the list ``values``; the rows it matched."""
+        return sum(prepared.execute(*args) for prepared, args in self._chunks(values, fixed))
+
+
 class PreparedInsert:
     """``Model.create`` for a hot insert, its SQL built once per dialect.
 
@@ -385,6 +421,6 @@ def after_commit(fn, *, quick: bool = False) -> None:
         db.after_commit(fn)
 
 
-__all__ = ["db", "BaseModel", "UTCDateTimeField", "IntegrityError", "init_db", "Arg", "Prepared", "PreparedInsert", "connection",
+__all__ = ["db", "BaseModel", "UTCDateTimeField", "IntegrityError", "init_db", "Arg", "Prepared", "PreparedIn", "PreparedInsert", "connection",
            "transaction", "joined_transaction", "pipelined_transaction", "single_write", "after_commit", "utcnow", "is_mysql", "is_sqlite",
            "WriterBusy", "can_write_at_once", "writes_at_once"]

@@ -296,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
             "server": "python -m server, sandbox mode, JSON access log to a file, no Redis",
             "providers": "the stand-ins of WeChat, WeChat Pay, Alipay and SMS in a server "
                          "process of their own (same code, sandbox mode, a SQLite database of "
-                         "their own), "
+                         "their own, no access log: LOG_LEVEL=WARNING), "
                          "which the server calls over HTTP as it would call the providers",
         },
         "summaries": {s.name: s.summary for s in plan.scenarios},

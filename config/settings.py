@@ -34,6 +34,7 @@ SANDBOX_SMS_SIGN_NAME = "异业联盟"
 SANDBOX_SMS_TEMPLATE_CODE = "SMS_000000001"
 SANDBOX_MAIL_FROM = "no-reply@sandbox.alliance.test"
 SMTP_SECURITY_CHOICES = ("ssl", "starttls", "none")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 # Credentials production needs; each maps to the Settings attribute holding it.
 PRODUCTION_REQUIRED = (
@@ -139,6 +140,7 @@ class Settings:
     worker_threads: int = 16
     delivery_threads: int = 8
     delivery_processes: int = 1  # python -m server: processes that send notifications
+    log_level: str = "INFO"  # INFO writes an access line per request; WARNING only 4xx/5xx
     access_token_ttl_s: int = 2 * 3600
     refresh_token_ttl_s: int = 30 * 24 * 3600
     upstream_timeout_s: float = 5.0
@@ -285,6 +287,10 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
         if get(name) and not _is_json_object(get(name)):
             raise ConfigurationError(f"{name} must be a JSON object (event -> template)")
 
+    if get("LOG_LEVEL"):
+        values["log_level"] = get("LOG_LEVEL").upper()
+        if values["log_level"] not in LOG_LEVELS:
+            raise ConfigurationError("LOG_LEVEL must be one of " + ", ".join(LOG_LEVELS))
     if get("SMTP_SECURITY"):
         values["smtp_security"] = get("SMTP_SECURITY").lower()
         if values["smtp_security"] not in SMTP_SECURITY_CHOICES:

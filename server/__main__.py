@@ -153,7 +153,7 @@ def cmd_serve(settings, processes: int) -> int:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     from server import logs
 
-    logs.configure()
+    logs.configure(settings.log_level)
     if settings.is_sandbox:
         from alliance.db import db, init_db
         from sandbox.models import install

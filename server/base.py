@@ -42,8 +42,13 @@ _HTTP_CODES = {
 }
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON with Chinese as is (one encoder kept: ``json.dumps`` with options builds
+    a new one per call)."""
+    return _ENCODER.encode(value)
 
 
 def error_envelope(code: str, message: str, request_id: str, details: dict | None = None) -> dict:

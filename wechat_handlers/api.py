@@ -11,10 +11,8 @@ import threading
 import time
 import logging
 from typing import Callable, TypeVar
-from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session import SessionStorage
@@ -22,6 +20,7 @@ from wechatpy.session import SessionStorage
 from alliance.errors import AllianceError, RateLimited, UpstreamError, UpstreamUnavailable
 from alliance.infra import kv
 from config.settings import Settings
+from wechat_handlers.transport import KeptConnectionAdapter, KeptConnectionSession
 
 log = logging.getLogger("alliance.wechat")
 T = TypeVar("T")
@@ -35,44 +34,17 @@ TOKEN_EXPIRY_SAFETY_S = 60
 TOKEN_MEMO_S = 30
 
 
-class RedirectingAdapter(HTTPAdapter):
+class RedirectingAdapter(KeptConnectionAdapter):
     """Sends requests for ``prefix`` to ``base`` instead, with a default timeout."""
 
     def __init__(self, prefix: str, base: str, timeout: float):
-        super().__init__(pool_connections=4, pool_maxsize=32, max_retries=0)
-        self._prefix, self._base, self._timeout = prefix, base, timeout
+        super().__init__(timeout)
+        self._prefix, self._base = prefix, base
 
     def send(self, request, **kwargs):
         if request.url.startswith(self._prefix) and self._base != self._prefix:
             request.url = self._base + request.url[len(self._prefix):]
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self._timeout
         return super().send(request, **kwargs)
-
-
-class EnvironmentOnceSession(requests.Session):
-    """A requests Session that reads the proxy and CA settings of the environment once per
-    origin instead of on every call.
-
-    requests scans the whole environment (``*_proxy``, ``no_proxy``, the CA bundle
-    variables) for every request it sends, which costs more than the rest of a call to a
-    nearby API; a server's environment does not change while it runs, so the answer for an
-    origin (and the call's own arguments) is kept.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self._environment: dict[tuple, dict] = {}
-
-    def merge_environment_settings(self, url, proxies, stream, verify, cert):
-        parts = urlsplit(url)
-        key = (parts.scheme, parts.netloc, tuple(sorted((proxies or {}).items())), stream,
-               verify, cert if not isinstance(cert, list) else tuple(cert))
-        settings = self._environment.get(key)
-        if settings is None:
-            settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
-            self._environment[key] = settings
-        return dict(settings, proxies=dict(settings["proxies"]))
 
 
 class DatabaseSessionStorage(SessionStorage):
@@ -181,7 +153,7 @@ def make_client(appid: str, secret: str, api_base: str, timeout: float,
                 session: SessionStorage) -> SharedTokenClient:
     """A client whose every call goes to ``api_base`` with ``timeout``."""
     client = SharedTokenClient(appid, secret, session=session, timeout=timeout)
-    http = EnvironmentOnceSession()
+    http = KeptConnectionSession()
     http.mount(WECHAT_ORIGIN, RedirectingAdapter(WECHAT_ORIGIN, api_base, timeout))
     http.mount("http://", RedirectingAdapter("http://", "http://", timeout))
     client._http = http

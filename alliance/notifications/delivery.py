@@ -26,7 +26,7 @@ from typing import Callable, Iterator
 from peewee import JOIN
 
 from alliance.accounts.models import WechatIdentity
-from alliance.db import Arg, Prepared, connection, single_write, utcnow
+from alliance.db import Arg, Prepared, PreparedIn, connection, single_write, utcnow
 from alliance.notifications.models import OutboxMessage
 from alliance.notifications.templates import RenderError, TemplateBook
 from alliance.officialaccount.models import OaFollower
@@ -78,6 +78,18 @@ _SENT = Prepared(lambda: OutboxMessage.update(
 _MINIAPP_OPENID = Prepared(lambda: WechatIdentity.select(WechatIdentity.openid)
                            .where(WechatIdentity.user == Arg(0), WechatIdentity.appid == Arg(1))
                            .limit(1).tuples())
+# The delivery process's reads of the messages handed over to it, and its "sent" outcomes.
+_MESSAGES_WITH_OPENID = PreparedIn(
+    lambda ids: OutboxMessage.select(OutboxMessage, WechatIdentity.openid.alias("miniapp_openid"))
+    .join(WechatIdentity, JOIN.LEFT_OUTER,
+          on=((WechatIdentity.user == OutboxMessage.user_id) & (WechatIdentity.appid == Arg(0))))
+    .where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id).objects(), fixed=1)
+_ALL_SENT = PreparedIn(
+    lambda ids: OutboxMessage.update(status=SENT, last_error=None,
+                                     sent_at=Arg(0, OutboxMessage.sent_at),
+                                     channel=Arg(1, OutboxMessage.channel))
+    .where(OutboxMessage.id.in_(ids), OutboxMessage.status == SENDING,
+           OutboxMessage.attempts == Arg(2)), fixed=3)
 _FOLLOWER_OPENID = Prepared(lambda: OaFollower.select(OaFollower.openid)
                             .where(OaFollower.user == Arg(0),
                                    OaFollower.subscribed == True)  # noqa: E712
@@ -170,14 +182,10 @@ def deliver_handed_over_together(channels: Channels, message_ids: list[int],
             submit(deliver_soon, channels, message, message.miniapp_openid)
 
 
-def _messages_to_send(message_ids: list[int], miniapp_appid: str):
+def _messages_to_send(message_ids: list[int], miniapp_appid: str) -> list[OutboxMessage]:
     """The messages with their user's mini-program openid (None: no identity there), the
-    first channel each tries: one query."""
-    return (OutboxMessage.select(OutboxMessage, WechatIdentity.openid.alias("miniapp_openid"))
-            .join(WechatIdentity, JOIN.LEFT_OUTER,
-                  on=((WechatIdentity.user == OutboxMessage.user_id)
-                      & (WechatIdentity.appid == miniapp_appid)))
-            .where(OutboxMessage.id.in_(message_ids)).order_by(OutboxMessage.id).objects())
+    first channel each tries: one query (per 32)."""
+    return _MESSAGES_WITH_OPENID.rows(sorted(message_ids), miniapp_appid)
 
 
 class SentOutcomes:
@@ -235,12 +243,7 @@ class SentOutcomes:
                 # one UPDATE per channel and attempt: nearly always one.
                 for (channel, attempts), ids in sorted(groups.items()):
                     with single_write():
-                        moved += (OutboxMessage.update(status=SENT, last_error=None,
-                                                       sent_at=sent_at, channel=channel)
-                                  .where(OutboxMessage.id.in_(ids),
-                                         OutboxMessage.status == SENDING,
-                                         OutboxMessage.attempts == attempts)
-                                  .execute())
+                        moved += _ALL_SENT.execute(ids, sent_at, channel, attempts)
         except Exception:
             log.exception("sent outcomes of %d outbox messages not recorded yet", len(pending))
             with self._lock:  # tried again with the next ones, up to a bound

@@ -83,11 +83,10 @@ def test_two_scheduler_processes_run_each_slot_once(database, tmp_path):
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
-        for process in processes:
-            process.communicate(timeout=30)
+        errors = [process.communicate(timeout=30)[1] for process in processes]
     runs = ok_runs()
     assert len(runs) >= 4 and len({run.slot for run in runs}) == len(runs)
-    assert all(process.returncode == 0 for process in processes)
+    assert [process.returncode for process in processes] == [0, 0], errors
     assert sum(json.loads(run.counts)["deleted"] for run in runs) == 3
 
 

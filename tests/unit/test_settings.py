@@ -102,3 +102,11 @@ def test_production_without_message_templates_has_no_such_channel():
     settings = load_settings(production_env(), use_dotenv=False)
     book = TemplateBook.from_settings(settings)
     assert book.subscribe == {} and book.oa == {}
+
+
+def test_log_level_reads_the_environment_and_refuses_unknown_levels():
+    base = {"ALLIANCE_VAR_DIR": str(VAR_DIR)}
+    assert load_settings(base, use_dotenv=False).log_level == "INFO"
+    assert load_settings({**base, "LOG_LEVEL": "warning"}, use_dotenv=False).log_level == "WARNING"
+    with pytest.raises(ConfigurationError, match="LOG_LEVEL"):
+        load_settings({**base, "LOG_LEVEL": "LOUD"}, use_dotenv=False)

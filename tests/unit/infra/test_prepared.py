@@ -5,7 +5,8 @@ import time
 import pytest
 
 from alliance.accounts.models import RefreshFamily, User
-from alliance.db import Arg, IntegrityError, Prepared, PreparedInsert, connection, transaction
+from alliance.db import (Arg, IntegrityError, Prepared, PreparedIn, PreparedInsert, connection,
+                         transaction)
 
 
 def test_prepared_read_returns_what_the_query_returns_and_builds_once(database):
@@ -55,6 +56,34 @@ def test_prepared_join_returns_the_joined_models_and_tuples(database):
         family = joined.first("f1")
         assert family.id == "f1" and family.user.id == b.id and family.user.nickname == "b"
         assert pairs.rows() == [(a.id, "a"), (b.id, "b")]
+
+
+def test_prepared_in_keeps_one_statement_per_length_and_runs_long_lists_in_chunks(database):
+    builds = []
+
+    def build(ids):
+        builds.append(len(ids))
+        return (User.select(User.id, User.nickname)
+                .where(User.id.in_(ids), User.status == Arg(0)).order_by(User.id).tuples())
+
+    def rename(ids):
+        builds.append(len(ids))
+        return User.update(nickname=Arg(0, User.nickname)).where(User.id.in_(ids))
+
+    named = PreparedIn(build, fixed=1, chunk=3)
+    renamed = PreparedIn(rename, fixed=1, chunk=3)
+    with connection():
+        users = [User.create(nickname=f"u{k}") for k in range(7)]
+        User.update(status="disabled").where(User.id == users[1].id).execute()
+        ids = [u.id for u in users] + [10_000]  # one that does not exist
+        assert named.rows(ids, "active") == [(u.id, u.nickname) for u in users if u != users[1]]
+        assert named.rows(ids[:2], "disabled") == [(users[1].id, "u1")]
+        assert named.rows([], "active") == []
+        assert builds == [3, 2]  # chunks of 3, 3 and 2: one statement kept per length
+        assert renamed.execute(ids, "renamed") == 7
+        assert renamed.execute(ids[:1], "again") == 1
+    assert builds == [3, 2, 3, 2, 1]
+    assert {u.nickname for u in User.select()} == {"renamed", "again"}
 
 
 def test_prepared_update_converts_its_values_and_counts_the_rows_it_matched(database):
