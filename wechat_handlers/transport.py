@@ -22,6 +22,8 @@ transport).
 from __future__ import annotations
 
 import http.client
+import os
+import re
 import select
 import socket
 import ssl
@@ -42,6 +44,8 @@ from requests.utils import get_encoding_from_headers
 # Only what ``_response`` decodes is asked for (requests would also offer br and zstd when
 # their modules are installed).
 ACCEPT_ENCODING = "gzip, deflate"
+# A URL sent as it is: requests would quote spaces and encode a non-ASCII host.
+_PLAIN_URL = re.compile(r"https?://[\x21-\x7e]+\Z")
 _DECODERS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS,
              "deflate": zlib.MAX_WBITS}
 
@@ -113,6 +117,7 @@ class KeptConnectionAdapter(BaseAdapter):
         return self._response(request, answer, body)
 
     def close(self) -> None:
+        """Close the calling thread's kept connections (another thread's close with it)."""
         for conn in getattr(self._local, "connections", {}).values():
             conn.close()
         self._local.connections = {}
@@ -138,6 +143,8 @@ class KeptConnectionAdapter(BaseAdapter):
                 conn.connect()
             except socket.timeout as exc:
                 raise requests.exceptions.ConnectTimeout(exc, request=request) from None
+            except ssl.SSLError as exc:
+                raise requests.exceptions.SSLError(exc, request=request) from None
             except OSError as exc:
                 raise requests.exceptions.ConnectionError(exc, request=request) from None
             connections[origin] = conn
@@ -157,7 +164,8 @@ class KeptConnectionAdapter(BaseAdapter):
                 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
                 bundle = verify if isinstance(verify, str) else DEFAULT_CA_BUNDLE_PATH
-                context = ssl.create_default_context(cafile=bundle)
+                context = (ssl.create_default_context(capath=bundle) if os.path.isdir(bundle)
+                           else ssl.create_default_context(cafile=bundle))
             self._ssl_contexts[verify] = context
         return context
 
@@ -166,7 +174,10 @@ class KeptConnectionAdapter(BaseAdapter):
         response = requests.Response()
         response.status_code = answer.status
         response.reason = answer.reason
-        response.headers = CaseInsensitiveDict(answer.getheaders())
+        headers = CaseInsensitiveDict()
+        for name, value in answer.getheaders():  # a repeated header joined, as urllib3 does
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        response.headers = headers
         coding = (response.headers.get("Content-Encoding") or "").strip().lower()
         if coding in _DECODERS and body:
             try:
@@ -261,7 +272,7 @@ class KeptConnectionSession(requests.Session):
                 or proxies or self.auth or self.cookies or self.cert or self.proxies
                 or any(self.hooks.values()) or self.verify is not True
                 or not isinstance(data, (bytes, type(None))) or (data and json is not None)
-                or not url.isascii() or not url.startswith(("http://", "https://"))):
+                or not _PLAIN_URL.match(url)):
             return None
         adapter = self.get_adapter(url)
         return adapter if isinstance(adapter, KeptConnectionAdapter) else None

@@ -54,7 +54,14 @@ class _Handler(BaseHTTPRequestHandler):
                                  "port": self.client_address[1],
                                  "headers": dict(self.headers)})
         time.sleep(self.server.delay_s)
-        if self.path.startswith("/gzip"):
+        if self.path.startswith("/twice"):
+            self.send_response(200)
+            self.send_header("X-Seen", "a")
+            self.send_header("X-Seen", "b")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+        elif self.path.startswith("/gzip"):
             self._answer(200, gzip.compress(b'{"errcode":0,"errmsg":"zipped"}'),
                          Content_Type="application/json", Content_Encoding="gzip")
         elif self.path.startswith("/moved"):
@@ -136,10 +143,13 @@ def test_compressed_answers_are_decoded_and_redirects_followed(server):
     moved = http.get(server.origin + "moved")
     assert moved.json()["echo"] == "/cgi-bin/after"
     assert [r.status_code for r in moved.history] == [302]
+    assert http.get(server.origin + "twice").headers["x-seen"] == "a, b"
 
 
 def test_what_is_not_a_plain_call_goes_through_requests_own_adapter(server, monkeypatch):
     http = _client(server.origin)._http
+    spaced = http.get(server.origin + "a path/名")  # quoted by requests, as before
+    assert spaced.json()["echo"] == "/a%20path/%E5%90%8D"
     answer = http.post(server.origin + "upload", files={"media": ("a.png", b"PNGDATA")})
     assert answer.json()["echo"] == "/upload"
     assert b"PNGDATA" in server.seen[-1]["body"]
