@@ -14,7 +14,8 @@ import hashlib
 import re
 import secrets
 
-from alliance.db import Arg, Prepared, connection, transaction, utcnow
+from alliance.db import connection, transaction, utcnow
+from alliance.prepared import Arg, Prepared
 from sandbox.models import SandboxAccessToken, SandboxCode, SandboxFault
 from sandbox.base import SandboxHandler
 
@@ -41,7 +42,7 @@ def error(errcode: int) -> dict:
     return {"errcode": errcode, "errmsg": ERRMSG.get(errcode, "error")}
 
 
-# Kept SQL (alliance.db.Prepared): the stand-ins answer every payment's message on the
+# Kept SQL (alliance.prepared.Prepared): the stand-ins answer every payment's message on the
 # machine the server runs on, and peewee building these anew cost most of their time.
 _PENDING_FAULT = Prepared(lambda: SandboxFault.select().where(
     SandboxFault.api == Arg(0), SandboxFault.remaining > 0).order_by(SandboxFault.id).limit(1))

@@ -17,8 +17,8 @@ import secrets
 
 from peewee import IntegrityError
 
-from alliance.db import (Arg, Prepared, PreparedInsert, joined_transaction, transaction,
-                         utcnow)
+from alliance.db import joined_transaction, transaction, utcnow
+from alliance.prepared import Arg, Prepared, PreparedInsert
 from alliance.referrals.images import qr_png
 from alliance.referrals.scenes import SCENE_RE
 from sandbox.base import SandboxHandler

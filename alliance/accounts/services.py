@@ -10,7 +10,8 @@ from alliance.accounts.contacts import mask_email, mask_phone
 from alliance.accounts.merge import merge_users, user_data_handlers
 from alliance.accounts.models import User, WechatIdentity
 from alliance.clock import to_local_iso
-from alliance.db import Arg, Prepared, transaction, utcnow
+from alliance.db import transaction, utcnow
+from alliance.prepared import Arg, Prepared
 from alliance.errors import AllianceError, Conflict, NotFound
 from alliance.ports import MailSender, SmsSender, WeChatAuth, WeChatSession
 
@@ -238,7 +239,7 @@ _USER_BY_ID = Prepared(lambda: User.select().where(User.id == Arg(0)).limit(1))
 def get_user(user_id: int) -> User:
     """The account ``user_id``; USER_NOT_FOUND once it was deleted or merged away.
 
-    Nearly every request reads it, so its SQL is built once (alliance.db.Prepared).
+    Nearly every request reads it, so its SQL is built once (alliance.prepared.Prepared).
     """
     user = _USER_BY_ID.first(user_id)
     if user is None or user.status in ("deleted", "merged"):

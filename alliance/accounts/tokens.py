@@ -14,7 +14,8 @@ import jwt
 
 from alliance.accounts.models import RefreshFamily, RefreshToken
 from alliance.accounts.permissions import Principal
-from alliance.db import Arg, Prepared, transaction, utcnow
+from alliance.db import transaction, utcnow
+from alliance.prepared import Arg, Prepared
 from alliance.errors import TokenExpired, TokenInvalid, Unauthenticated
 from alliance.infra.localcache import LocalCache
 
@@ -24,7 +25,7 @@ AUDIENCES = {"user": "alliance:user", "operator": "alliance:operator"}
 _REQUIRED = ["exp", "iat", "sub", "iss", "aud", "typ", "jti"]
 
 
-# Every authenticated request reads this: its SQL is built once (alliance.db.Prepared).
+# Every authenticated request reads this: its SQL is built once (alliance.prepared.Prepared).
 _FAMILY_STATE = Prepared(lambda: RefreshFamily.select(RefreshFamily.id, RefreshFamily.revoked_at)
                          .where(RefreshFamily.id == Arg(0)).limit(1))
 # Logins found active, per process: every revocation forgets its family in its transaction,

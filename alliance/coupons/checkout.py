@@ -19,7 +19,8 @@ from alliance.coupons.errors import (CouponNotFound, CouponNotUsable, CouponStac
                                      CouponThresholdNotMet)
 from alliance.coupons.models import Coupon, CouponTemplate
 from alliance.coupons.rules import usable_at
-from alliance.db import Arg, Prepared, utcnow
+from alliance.db import utcnow
+from alliance.prepared import Arg, Prepared
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def reserve_coupons(plan: list[AppliedCoupon], order_ref: str,
                                            "reason": "used or held meanwhile"})
 
 
-# Run for every paid order: its SQL is built once (alliance.db.Prepared).
+# Run for every paid order: its SQL is built once (alliance.prepared.Prepared).
 _CONSUME = Prepared(lambda: Coupon.update(status="used", used_at=Arg(1, Coupon.used_at))
                     .where(Coupon.order_ref == Arg(0), Coupon.status == "locked"))
 

@@ -23,7 +23,8 @@ from alliance.coupons.errors import (CouponLimitReached, CouponNotClaimable, Cou
                                      CouponTemplateNotFound)
 from alliance.coupons.models import Coupon, CouponDistribution, CouponTemplate
 from alliance.coupons.rules import claim_open, validity_on_claim
-from alliance.db import Arg, Prepared, PreparedInsert, connection, transaction, utcnow
+from alliance.db import connection, transaction, utcnow
+from alliance.prepared import Arg, Prepared, PreparedInsert
 from alliance.errors import ValidationFailed
 from alliance.merchants.models import Merchant
 from alliance.points import services as points
@@ -51,7 +52,7 @@ def parse_scene(scene: str | None) -> dict[str, int]:
     return found
 
 
-# A claim rush runs these for every request: their SQL is built once (alliance.db.Prepared).
+# A claim rush runs these for every request: their SQL is built once (alliance.prepared.Prepared).
 # PyMySQL parses a descriptor for every column of every result and converts every value, so
 # the read that answers most claims of a rush (sold out) takes four columns; a claim that
 # may succeed then reads the template for its answer, with the issuer's id, name and status

@@ -10,7 +10,8 @@ from alliance.coupons.models import COUPON_STATUSES, Coupon, CouponDistribution,
 from alliance.coupons.rules import claim_open, usable_at
 from alliance.coupons.views import (coupon_view, distribution_view, staff_template_view,
                                     template_view)
-from alliance.db import Arg, Prepared, utcnow
+from alliance.db import utcnow
+from alliance.prepared import Arg, Prepared
 from alliance.errors import ValidationFailed
 from alliance.merchants.models import Merchant
 from alliance.merchants.queries import register_detail_section
@@ -47,7 +48,7 @@ def _as_viewer(offer: dict, mine: int) -> dict:
             "can_claim": mine < offer["per_user_limit"] and offer["remaining"] > 0}
 
 
-# Every merchant page view reads these two: their SQL is built once (alliance.db.Prepared).
+# Every merchant page view reads these two: their SQL is built once (alliance.prepared.Prepared).
 _OWN_ACTIVE = Prepared(lambda: _templates()
                        .where(CouponTemplate.merchant == Arg(0), CouponTemplate.status == "active")
                        .order_by(CouponTemplate.id.desc()).limit(MAX_SECTION_TEMPLATES))

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from alliance.db import Arg, Prepared, is_mysql, transaction, utcnow
+from alliance.db import is_mysql, transaction, utcnow
+from alliance.prepared import Arg, Prepared
 from alliance.infra.models import KeyValue
 
 # Read for every call of the WeChat APIs (their access token): its SQL is built once.

@@ -13,7 +13,8 @@ from typing import Any
 from peewee import JOIN, IntegrityError, fn
 
 from alliance.accounts.models import User
-from alliance.db import Arg, Prepared, PreparedInsert, db, transaction, utcnow
+from alliance.db import db, transaction, utcnow
+from alliance.prepared import Arg, Prepared, PreparedInsert
 from alliance.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from alliance.members.models import MerchantLevelRule, MerchantMember, PointsAward
 from alliance.merchants.models import Merchant, Shop
@@ -100,7 +101,8 @@ def _level_rule_of_member(rule):
     return (rule.merchant == MerchantMember.merchant) & (rule.level == MerchantMember.level)
 
 
-# Every paid order and counter award runs these: their SQL is built once (alliance.db.Prepared).
+# Every paid order and counter award runs these: their SQL is built once
+# (alliance.prepared.Prepared).
 # The member's level with what it gives, in one read (no row: not a member yet; no rule:
 # level 0, or a rule since removed).
 _MEMBER_BENEFITS = Prepared(lambda: MerchantMember.select(

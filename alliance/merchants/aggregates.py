@@ -5,7 +5,7 @@ and sales add up exactly. ``popularity`` (the "popular" order) rises by one per 
 """
 from __future__ import annotations
 
-from alliance.db import Arg, Prepared
+from alliance.prepared import Arg, Prepared
 from alliance.errors import ValidationFailed
 from alliance.merchants.models import Merchant
 
@@ -19,7 +19,7 @@ def record_rating(merchant_id: int, stars: int) -> None:
      .where(Merchant.id == merchant_id).execute())
 
 
-# Run for every paid order: its SQL is built once (alliance.db.Prepared).
+# Run for every paid order: its SQL is built once (alliance.prepared.Prepared).
 _COUNT_SALE = Prepared(lambda: Merchant.update(
     sales_count=Merchant.sales_count + Arg(2, Merchant.sales_count),
     sales_fen=Merchant.sales_fen + Arg(1, Merchant.sales_fen),

@@ -24,7 +24,7 @@ import math
 
 from peewee import fn
 
-from alliance.db import Arg, Prepared
+from alliance.prepared import Arg, Prepared
 
 from alliance.errors import ValidationFailed
 from alliance.merchants.geo import bounding_box, haversine_m, lat_bands

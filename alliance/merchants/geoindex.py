@@ -36,7 +36,8 @@ import threading
 import time
 from collections import defaultdict, namedtuple
 
-from alliance.db import Prepared, db
+from alliance.db import db
+from alliance.prepared import Prepared
 from alliance.infra.localcache import subscribe
 from alliance.merchants.geo import bounding_box, haversine_m, lat_bands
 from alliance.merchants.models import Merchant, Shop

@@ -19,7 +19,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from alliance.db import Arg, Prepared, utcnow
+from alliance.db import utcnow
+from alliance.prepared import Arg, Prepared
 from alliance.errors import NotFound
 from alliance.infra.localcache import LocalCache
 from alliance.merchants.geo import haversine_m
@@ -74,7 +75,7 @@ def forget_merchant_detail(merchant_id: int | None = None) -> None:
     PUBLIC_DETAILS.forget(merchant_id)
 
 
-# Read by every detail page view: their SQL is built once (alliance.db.Prepared).
+# Read by every detail page view: their SQL is built once (alliance.prepared.Prepared).
 _MERCHANT_BY_ID = Prepared(lambda: Merchant.select().where(Merchant.id == Arg(0)).limit(1))
 _LISTED_SHOPS = Prepared(lambda: Shop.select()
                          .where(Shop.merchant == Arg(0), Shop.listed == True)  # noqa: E712

@@ -26,7 +26,8 @@ from typing import Callable, Iterator
 from peewee import JOIN
 
 from alliance.accounts.models import WechatIdentity
-from alliance.db import Arg, Prepared, PreparedIn, connection, single_write, utcnow
+from alliance.db import connection, single_write, utcnow
+from alliance.prepared import Arg, Prepared, PreparedIn
 from alliance.notifications.models import OutboxMessage
 from alliance.notifications.templates import RenderError, TemplateBook
 from alliance.officialaccount.models import OaFollower
@@ -63,28 +64,25 @@ class DeliveryReport:
     outcomes: dict[int, str] = field(default_factory=dict)
 
 
-# Every message delivered runs these: their SQL is built once (alliance.db.Prepared).
+# Every message delivered runs these: their SQL is built once (alliance.prepared.Prepared).
 _CLAIM = Prepared(lambda: OutboxMessage.update(
     status=SENDING, attempts=OutboxMessage.attempts + 1,
     next_attempt_at=Arg(1, OutboxMessage.next_attempt_at))
     .where(OutboxMessage.id == Arg(0), OutboxMessage.status.in_([PENDING, SENDING]),
            OutboxMessage.next_attempt_at <= Arg(2)))
 _MESSAGE = Prepared(lambda: OutboxMessage.select().where(OutboxMessage.id == Arg(0)).limit(1))
-_SENT = Prepared(lambda: OutboxMessage.update(
-    status=SENT, last_error=None, sent_at=Arg(2, OutboxMessage.sent_at),
-    channel=Arg(3, OutboxMessage.channel))
-    .where(OutboxMessage.id == Arg(0), OutboxMessage.status == SENDING,
-           OutboxMessage.attempts == Arg(1)))
 _MINIAPP_OPENID = Prepared(lambda: WechatIdentity.select(WechatIdentity.openid)
                            .where(WechatIdentity.user == Arg(0), WechatIdentity.appid == Arg(1))
                            .limit(1).tuples())
-# The delivery process's reads of the messages handed over to it, and its "sent" outcomes.
+# The messages handed over to the delivery process, read together.
 _MESSAGES_WITH_OPENID = PreparedIn(
     lambda ids: OutboxMessage.select(OutboxMessage, WechatIdentity.openid.alias("miniapp_openid"))
     .join(WechatIdentity, JOIN.LEFT_OUTER,
           on=((WechatIdentity.user == OutboxMessage.user_id) & (WechatIdentity.appid == Arg(0))))
     .where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id).objects(), fixed=1)
-_ALL_SENT = PreparedIn(
+# "Sent", for the messages of ``ids`` still being sent under the same attempt: one message
+# (``_finish``) or a delivery process's batch (``SentOutcomes``).
+_SENT = PreparedIn(
     lambda ids: OutboxMessage.update(status=SENT, last_error=None,
                                      sent_at=Arg(0, OutboxMessage.sent_at),
                                      channel=Arg(1, OutboxMessage.channel))
@@ -172,7 +170,7 @@ def deliver_handed_over_together(channels: Channels, message_ids: list[int],
     ``submit(deliver_soon, channels, message, openid)`` (the delivery threads)."""
     try:
         with connection():
-            messages = list(_messages_to_send(message_ids, channels.miniapp_appid))
+            messages = _messages_to_send(message_ids, channels.miniapp_appid)
     except Exception:
         log.exception("outbox messages %s not read for prompt delivery (the sweep sends them)",
                       message_ids)
@@ -193,9 +191,9 @@ class SentOutcomes:
     UPDATE for all those that arrived within ``interval`` seconds (per channel), instead of
     one statement per message (the delivery process on MySQL, where each is a round trip).
     Each row is still updated only while it is being sent under the same attempt (a
-    deliverer that overran its lease never overwrites the one that took over). Outcomes not recorded yet when the process dies leave their messages claimed: the
-    scheduler's sweep sends them again when the lease runs out, as it would after a failed
-    UPDATE of one."""
+    deliverer that overran its lease never overwrites the one that took over). Outcomes not
+    recorded yet when the process dies leave their messages claimed: the scheduler's sweep
+    sends them again when the lease runs out, as it would after a failed UPDATE of one."""
 
     MAX_PENDING = 10_000
 
@@ -243,7 +241,7 @@ class SentOutcomes:
                 # one UPDATE per channel and attempt: nearly always one.
                 for (channel, attempts), ids in sorted(groups.items()):
                     with single_write():
-                        moved += _ALL_SENT.execute(ids, sent_at, channel, attempts)
+                        moved += _SENT.execute(ids, sent_at, channel, attempts)
         except Exception:
             log.exception("sent outcomes of %d outbox messages not recorded yet", len(pending))
             with self._lock:  # tried again with the next ones, up to a bound
@@ -291,7 +289,7 @@ def _finish(message: OutboxMessage, status: str, *, error: str | None = None,
     # lease must not overwrite the outcome of the one that took over.
     if status == SENT:  # the usual outcome, its SQL kept
         with single_write():
-            _SENT.execute(message.id, message.attempts, utcnow(), channel)
+            _SENT.execute([message.id], utcnow(), channel, message.attempts)
         return status
     values: dict = {"status": status, "last_error": error[:255] if error else None}
     if next_attempt_at is not None:

@@ -5,7 +5,8 @@ import json
 import logging
 from typing import Callable
 
-from alliance.db import PreparedInsert, after_commit, transaction, utcnow
+from alliance.db import after_commit, transaction, utcnow
+from alliance.prepared import PreparedInsert
 from alliance.notifications.delivery import LEASE, PENDING, SENDING
 from alliance.notifications.models import OutboxMessage
 

@@ -17,7 +17,8 @@ from peewee import IntegrityError, fn
 
 from alliance.accounts.models import WechatIdentity
 from alliance.clock import to_local_iso
-from alliance.db import Arg, Prepared, after_commit, db, transaction, utcnow
+from alliance.db import after_commit, db, transaction, utcnow
+from alliance.prepared import Arg, Prepared
 from alliance.errors import AllianceError, Conflict
 from alliance.merchants.models import Merchant
 from alliance.orders import fulfilment, refunds
@@ -136,7 +137,8 @@ def payment_view(order: Order, attempt: PaymentAttempt, result: PrepayResult) ->
 
 
 # -- notifications ------------------------------------------------------------------------
-# Every first arrival of a payment runs these: their SQL is built once (alliance.db.Prepared).
+# Every first arrival of a payment runs these: their SQL is built once
+# (alliance.prepared.Prepared).
 _TAKE_ATTEMPT = Prepared(lambda: PaymentAttempt.update(
     status=ATTEMPT_PAID, paid_at=Arg(1, PaymentAttempt.paid_at),
     transaction_id=Arg(2, PaymentAttempt.transaction_id), note=Arg(3, PaymentAttempt.note))

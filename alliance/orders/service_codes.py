@@ -13,7 +13,7 @@ import secrets
 
 from peewee import IntegrityError
 
-from alliance.db import PreparedInsert
+from alliance.prepared import PreparedInsert
 from alliance.errors import Conflict
 from alliance.orders.models import COMPLETED, SERVICE_ISSUED, Order, OrderLine, ServiceCode
 from alliance.redemptions.models import Redemption

@@ -28,7 +28,8 @@ from typing import Callable
 
 from peewee import IntegrityError
 
-from alliance.db import Arg, Prepared, PreparedInsert, pipelined_transaction, transaction, utcnow
+from alliance.db import pipelined_transaction, transaction, utcnow
+from alliance.prepared import Arg, Prepared, PreparedInsert
 from alliance.payments.models import (ABNORMAL, PROCESSED, RECEIVED, REJECTED,
                                       PaymentNotification)
 from alliance.ports import PaymentNotice, RefundNotice

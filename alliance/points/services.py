@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from peewee import IntegrityError
 
-from alliance.db import (Arg, Prepared, PreparedInsert, is_mysql, joined_transaction, transaction,
-                         utcnow)
+from alliance.db import is_mysql, joined_transaction, transaction, utcnow
+from alliance.prepared import Arg, Prepared, PreparedInsert
 from alliance.errors import AllianceError, ValidationFailed
 from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
 
@@ -30,7 +30,7 @@ class Posted:
     replayed: bool  # True when the idempotency key had already been posted
 
 
-# Every earn (each paid order) runs these: their SQL is built once (alliance.db.Prepared).
+# Every earn (each paid order) runs these: their SQL is built once (alliance.prepared.Prepared).
 # A key is looked up narrow first: nearly always absent (PyMySQL parses a descriptor for
 # every column of a result, even an empty one).
 _ENTRY_ID_BY_KEY = Prepared(lambda: PointsEntry.select(PointsEntry.id)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from peewee import JOIN, IntegrityError
 
 from alliance.accounts.models import User
-from alliance.db import (Arg, Prepared, PreparedInsert, db, joined_transaction, transaction,
-                         utcnow)
+from alliance.db import db, joined_transaction, transaction, utcnow
+from alliance.prepared import Arg, Prepared, PreparedInsert
 from alliance.points import services as points
 from alliance.ports import Notifier
 from alliance.referrals import scenes
@@ -102,7 +102,7 @@ def record_touch(invitee_user_id: int, reported_scene: str, channel: str,
 
 
 # Every paid order reads the buyer's attribution (and a first one records it): their SQL
-# is built once (alliance.db.Prepared).
+# is built once (alliance.prepared.Prepared).
 _ATTRIBUTION = Prepared(lambda: ReferralAttribution.select()
                         .where(ReferralAttribution.invitee == Arg(0)).limit(1))
 _NEW_ATTRIBUTION = PreparedInsert(ReferralAttribution)

@@ -5,8 +5,8 @@ import pytest
 from peewee import IntegrityError
 
 from alliance.accounts.models import User
-from alliance.db import (Arg, Prepared, PreparedInsert, after_commit, connection,
-                         pipelined_transaction, transaction)
+from alliance.db import after_commit, connection, pipelined_transaction, transaction
+from alliance.prepared import Arg, Prepared, PreparedInsert
 from tests.support import MYSQL_URL, recorded_round_trips
 
 mysql_only = pytest.mark.skipif(not MYSQL_URL, reason="MySQL only (TEST_DATABASE_URL)")

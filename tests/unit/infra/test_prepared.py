@@ -5,8 +5,8 @@ import time
 import pytest
 
 from alliance.accounts.models import RefreshFamily, User
-from alliance.db import (Arg, IntegrityError, Prepared, PreparedIn, PreparedInsert, connection,
-                         transaction)
+from alliance.db import IntegrityError, connection, transaction
+from alliance.prepared import Arg, Prepared, PreparedIn, PreparedInsert
 
 
 def test_prepared_read_returns_what_the_query_returns_and_builds_once(database):
