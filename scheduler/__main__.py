@@ -27,6 +27,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    stop = threading.Event()
+    if not (args.list or args.once):
+        # From the first moment, not once started: a SIGTERM that comes while the process
+        # still imports and connects (a quick restart) ends it cleanly, not killed by -15.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
     from config.settings import ConfigurationError, load_settings
 
     try:
@@ -56,9 +62,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {outcome}")
         return 1 if "failed" in outcomes.values() else 0
 
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    if stop.is_set():  # asked to stop while starting
+        return 0
     scheduler.start()
     print(f"scheduler {scheduler.holder} running {len(scheduler.specs)} jobs", flush=True)
     stop.wait()

@@ -2,6 +2,7 @@
 import datetime as dt
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -42,6 +43,28 @@ def _ok_jobs():
         return {run.job for run in JobRun.select().where(JobRun.outcome == "ok")}
 
 
+def _started(process: subprocess.Popen, timeout: float = 30) -> None:
+    """Wait for the scheduler's start line."""
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    line = process.stdout.readline() if ready else ""
+    if "running" not in line:
+        process.kill()
+        raise AssertionError(f"scheduler did not start: {line!r} {process.communicate()}")
+
+
+def _handles_sigterm(process: subprocess.Popen, timeout: float = 30) -> None:
+    """Wait until the process has a SIGTERM handler (Linux: SigCgt in /proc/<pid>/status)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = Path(f"/proc/{process.pid}/status").read_text()
+        caught = int(next(line for line in status.splitlines()
+                          if line.startswith("SigCgt:")).split()[1], 16)
+        if caught & (1 << (signal.SIGTERM - 1)):
+            return
+        time.sleep(0.005)
+    raise AssertionError("no SIGTERM handler")
+
+
 def test_scheduler_process_catches_up_at_start_and_stops_on_sigterm(database, tmp_path):
     _seed_expired()
     process = subprocess.Popen([sys.executable, "-m", "scheduler"], cwd=ROOT,
@@ -70,6 +93,8 @@ def test_two_scheduler_processes_run_each_slot_once(database, tmp_path):
     processes = [subprocess.Popen([sys.executable, "-m", "scheduler"], cwd=ROOT, env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for _ in range(2)]
+    for process in processes:  # both take part (one slow to start could miss every slot)
+        _started(process)
 
     def ok_runs():
         with connection():
@@ -119,3 +144,15 @@ def test_scheduler_refuses_a_malformed_schedule(tmp_path):
                                  "SCHEDULER_SCHEDULES": "no.such_job=60"},
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "no.such_job" in result.stderr
+
+
+def test_a_sigterm_while_starting_ends_the_scheduler_cleanly(database, tmp_path):
+    # A quick restart can stop the scheduler before it has started: exit 0, no job run.
+    process = subprocess.Popen([sys.executable, "-m", "scheduler"], cwd=ROOT,
+                               env=_env(database, tmp_path), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    _handles_sigterm(process)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "running" not in out
