@@ -46,11 +46,14 @@ class UTCDateTimeField(DateTimeField):
 
 def init_db(url: str, max_connections: int = 16):
     """Bind the domain's models to the database at ``url`` and return it."""
+    from alliance.infra.localcache import clear_all  # (it imports this module)
+
     database = make_database(url, max_connections)
     previous = db.obj
     db.initialize(database)
     if previous is not None and hasattr(previous, "close_all"):
         previous.close_all()
+    clear_all()  # what the caches read came from the previous database
     return database
 
 

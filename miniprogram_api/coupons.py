@@ -16,6 +16,7 @@ class ClaimHandler(BaseHandler):
     async def post(self, template_id: str):
         scene = v.string(self.json_body(), "scene", required=False, max_length=64)
         user_id = self.principal.id
+        claims.refuse_from_memory(int(template_id), scene)  # a rush's late claims: no hop
         coupon = await self.run_sync(
             lambda: coupon_view(claims.claim(int(template_id), user_id, scene)))
         self.write_json(coupon, 201)
@@ -26,6 +27,7 @@ class ExchangeHandler(BaseHandler):
     @idempotent
     async def post(self, template_id: str):
         user_id = self.principal.id
+        claims.refuse_from_memory(int(template_id))
         coupon = await self.run_sync(
             lambda: coupon_view(claims.exchange(int(template_id), user_id)))
         self.write_json(coupon, 201)

@@ -12,6 +12,7 @@ import console
 
 from alliance.accounts.codes import CodeLimits
 from alliance.accounts.tokens import TokenService
+from alliance.coupons.claims import SOLD_OUT, SOLD_OUT_MEMORY_S
 from alliance.db import init_db
 from alliance.infra.localcache import InvalidationFeed
 from alliance.members.member_code import MemberCodeSigner
@@ -96,6 +97,7 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
     ctx.extras["wechat_clients"] = wechat_clients
     ctx.extras["prompt_delivery"] = prompt_delivery
     PUBLIC_DETAILS.configure(settings.detail_cache_seconds)
+    SOLD_OUT.configure(SOLD_OUT_MEMORY_S if settings.detail_cache_seconds else 0)
     GEO_INDEX.configure(settings.detail_cache_seconds * LIST_ENTRY_LIFETIMES)
     # Bulk sends (merchant pushes) leave delivery to the scheduler's sweep
     # (notifications.deliver_outbox): thousands of messages never queue on the workers

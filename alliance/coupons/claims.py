@@ -26,10 +26,13 @@ from alliance.coupons.rules import claim_open, validity_on_claim
 from alliance.db import connection, transaction, utcnow
 from alliance.prepared import Arg, Prepared, PreparedInsert
 from alliance.errors import ValidationFailed
+from alliance.infra.localcache import LocalCache, subscribe
 from alliance.merchants.models import Merchant
+from alliance.merchants.queries import PUBLIC_DETAILS
 from alliance.points import services as points
 
 MAX_SCENE_LENGTH = 64
+SOLD_OUT_MEMORY_S = 5.0
 ATTRIBUTION_KEYS = {"p": "distributor merchant id", "r": "referrer user id"}
 
 
@@ -50,6 +53,47 @@ def parse_scene(scene: str | None) -> dict[str, int]:
                 "field": "scene", "issue": f"{key} must be a {ATTRIBUTION_KEYS[key]}"})
         found[key] = int(value)
     return found
+
+
+# Templates this process found sold out moments ago (template id -> True): the claims of a
+# rush that come after the last coupon are answered from memory, on the event loop
+# (``refuse_from_memory``), without a worker or the database. A sold-out template becomes
+# claimable again only by a change of the template (more stock, another status) or of its
+# issuer (suspended: not found), and every such write forgets the merchant detail, which
+# shows both (``forget_merchant_detail``): the memory is cleared with it, in every process
+# (within the invalidation feed's second), and lasts ``SOLD_OUT_MEMORY_S`` at most.
+SOLD_OUT = LocalCache(SOLD_OUT_MEMORY_S, key_type=int)  # server/app.py configures it
+
+
+class _ForgetSoldOut:
+    """Clears the sold-out memory at every forget of a merchant detail."""
+
+    key_type = int
+
+    def discard(self, key) -> None:
+        SOLD_OUT.clear()
+
+    def clear(self) -> None:
+        SOLD_OUT.clear()
+
+
+subscribe(PUBLIC_DETAILS.name, _ForgetSoldOut())
+
+
+def refuse_from_memory(template_id: int, scene: str | None = None) -> None:
+    """The refusals of a claim known without the database, in the order a claim gives
+    them: a malformed scene (VALIDATION_FAILED), a template this process found sold out
+    moments ago (COUPON_SOLD_OUT). Memory only: callable on the event loop."""
+    parse_scene(scene)
+    if SOLD_OUT.get(template_id):
+        raise CouponSoldOut(details={"template_id": template_id})
+
+
+def _sold_out(template_id: int, ticket: int) -> CouponSoldOut:
+    """COUPON_SOLD_OUT for a template found sold out, remembered (unless a change of a
+    template or merchant came since ``ticket``, taken before the read)."""
+    SOLD_OUT.put(template_id, True, ticket)
+    return CouponSoldOut(details={"template_id": template_id})
 
 
 # A claim rush runs these for every request: their SQL is built once (alliance.prepared.Prepared).
@@ -79,19 +123,20 @@ _NEW_COUPON = PreparedInsert(Coupon)
 def _open_template(template_id: int, user_id: int, now: dt.datetime) -> CouponTemplate:
     """The template when its issuer is visible and it hands out coupons now; its ``held``
     is how many coupons of it ``user_id`` holds."""
+    ticket = SOLD_OUT.ticket()
     state = _TEMPLATE_STATE.raw_rows(template_id)
     if state:  # the refusals it can give without the whole template
         status, issued, total_stock, issuer_status = state[0]
         if issuer_status not in (None, "approved"):
             raise CouponTemplateNotFound(details={"template_id": template_id})
         if status == "active" and issued >= total_stock:
-            raise CouponSoldOut(details={"template_id": template_id})
+            raise _sold_out(template_id, ticket)
     template = _TEMPLATE_WITH_ISSUER.first(template_id, user_id) if state else None
     issuer = template.merchant if template is not None else None
     if template is None or (issuer is not None and issuer.status != "approved"):
         raise CouponTemplateNotFound(details={"template_id": template_id})
     if template.status == "active" and template.issued >= template.total_stock:
-        raise CouponSoldOut(details={"template_id": template_id})
+        raise _sold_out(template_id, ticket)
     if not claim_open(template, now):
         raise CouponNotClaimable(details={"template_id": template_id, "reason": "not open",
                                           "status": template.status})
@@ -166,6 +211,7 @@ def claim(template_id: int, user_id: int, scene: str | None = None,
     at the limit) is answered without the write lock; the write transaction is the guarded
     stock update and the coupon's insert, which decide."""
     now = now or utcnow()
+    refuse_from_memory(template_id, scene)
     attribution = parse_scene(scene)
     with connection():
         template = _open_template(template_id, user_id, now)
@@ -197,6 +243,7 @@ def exchange(template_id: int, user_id: int, now: dt.datetime | None = None) -> 
     """Buy a coupon of the points channel with points (received by the issuing merchant):
     POINTS_INSUFFICIENT leaves both the points and the stock as they were."""
     now = now or utcnow()
+    refuse_from_memory(template_id)
     with connection():
         template = _open_template(template_id, user_id, now)
         if "points" not in template.channel_set:

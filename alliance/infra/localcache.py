@@ -20,6 +20,7 @@ import datetime as dt
 import logging
 import threading
 import time
+import weakref
 from typing import Any, Callable, Hashable
 
 from alliance.db import after_commit, connection, transaction, utcnow
@@ -30,6 +31,16 @@ log = logging.getLogger("alliance.cache")
 # name -> what follows the forgets of that name (its cache, then any subscribers): objects
 # with ``discard(key)``, ``clear()`` and ``key_type`` (the key from the feed's text).
 _SHARED: dict[str, list] = {}
+
+
+_CACHES: "weakref.WeakSet[LocalCache]" = weakref.WeakSet()  # every cache: ``clear_all``
+
+
+def clear_all() -> None:
+    """Empty every cache of this process (``init_db`` binding another database: what was
+    read from the previous one means nothing there)."""
+    for cache in list(_CACHES):
+        cache.clear()
 
 
 def subscribe(name: str, listener) -> None:
@@ -55,6 +66,7 @@ class LocalCache:
         self._entries: dict[Hashable, tuple[float, Any, dict]] = {}
         self._discards = 0  # bumped by every discard: a ticket older than it is void
         self._lock = threading.Lock()
+        _CACHES.add(self)
         if name is not None:
             subscribe(name, self)
 

@@ -4,7 +4,7 @@ from alliance.accounts.models import User
 from alliance.db import db
 from alliance.points import services as points
 from tests.factories import add_staff, make_shop
-from tests.support import ApiTestCase
+from tests.support import ApiTestCase, recorded_sql
 
 TEMPLATE = {"name": "满100减20", "kind": "fixed", "threshold_fen": 10000, "discount_fen": 2000,
             "valid_days": 30, "total_stock": 50}
@@ -68,6 +68,41 @@ class ClaimTest(CouponApiCase):
         assert self.claim(template["id"], self.token("alice")).status == 201
         self.assert_error(self.claim(template["id"], self.token("bob")), 409, "COUPON_SOLD_OUT")
         self.assert_error(self.claim(999999, self.token("bob")), 404, "COUPON_TEMPLATE_NOT_FOUND")
+
+    def test_a_rush_after_the_last_coupon_is_answered_without_the_database(self):
+        _, owner = self.merchant_of("owner-a")
+        template = self.create_template(owner, total_stock=1)
+        assert self.claim(template["id"], self.token("alice")).status == 201
+        bob, carol = self.token("bob"), self.token("carol")
+        self.assert_error(self.claim(template["id"], bob), 409, "COUPON_SOLD_OUT")  # read
+        with recorded_sql() as statements:
+            self.assert_error(self.claim(template["id"], carol), 409, "COUPON_SOLD_OUT")
+            # The refusals a claim gives before it keep their order: a bad scene is a 400.
+            self.assert_error(self.claim(template["id"], carol, {"scene": "p=x"}), 400,
+                              "VALIDATION_FAILED")
+        assert not [s.sql for s in statements if "coupon_template" in s.sql], statements
+
+    def test_a_sold_out_template_given_more_stock_paused_or_suspended_answers_at_once(self):
+        merchant, owner = self.merchant_of("owner-a")
+        template = self.create_template(owner, total_stock=1)
+        path = f"/api/v1/merchant/coupon-templates/{template['id']}"
+        assert self.claim(template["id"], self.token("alice")).status == 201
+        self.assert_error(self.claim(template["id"], self.token("bob")), 409, "COUPON_SOLD_OUT")
+        assert self.api("PATCH", path, {"total_stock": 2}, token=owner).status == 200
+        assert self.claim(template["id"], self.token("bob")).status == 201
+        self.assert_error(self.claim(template["id"], self.token("carol")), 409,
+                          "COUPON_SOLD_OUT")
+        assert self.api("PATCH", path, {"status": "paused"}, token=owner).status == 200
+        self.assert_error(self.claim(template["id"], self.token("carol")), 409,
+                          "COUPON_NOT_CLAIMABLE")
+        assert self.api("PATCH", path, {"status": "active"}, token=owner).status == 200
+        self.assert_error(self.claim(template["id"], self.token("carol")), 409,
+                          "COUPON_SOLD_OUT")
+        suspended = self.api("POST", f"/api/admin/v1/merchants/{merchant.id}/suspend",
+                             {"reason": "违规经营"}, token=self.operator_token("operator"))
+        assert suspended.status == 200, suspended.body
+        self.assert_error(self.claim(template["id"], self.token("carol")), 404,
+                          "COUPON_TEMPLATE_NOT_FOUND")
 
     def test_claim_needs_a_login_and_a_valid_scene(self):
         _, owner = self.merchant_of("owner-a")

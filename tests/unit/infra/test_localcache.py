@@ -1,6 +1,9 @@
 """LocalCache: lifetime, bounds, discards that void reads in flight, derived values."""
+from alliance.db import connection, transaction
 from alliance.infra import localcache
-from alliance.infra.localcache import LocalCache
+from alliance.infra.localcache import InvalidationFeed, LocalCache
+from alliance.infra.models import CacheInvalidation
+from tests.support import use_fresh_database
 
 
 def frozen_clock(monkeypatch, start: float = 100.0) -> list[float]:
@@ -61,3 +64,28 @@ def test_derived_values_are_computed_once_per_stored_value():
     cache.put("a", second, cache.ticket())
     assert cache.derived("a", second, encode) == "{'n': 2}"
     assert len(calls) == 3
+
+
+def test_another_process_forgetting_a_merchant_clears_the_coupons_sold_out_memory(database):
+    # The sold-out memory follows the merchant detail's forgets, which another process
+    # announces through the feed.
+    from alliance.coupons.claims import SOLD_OUT
+    from alliance.merchants.queries import PUBLIC_DETAILS
+
+    feed = InvalidationFeed()
+    with connection():
+        feed.poll()  # starts the feed
+    SOLD_OUT.put(7, True, SOLD_OUT.ticket())
+    assert SOLD_OUT.get(7)
+    with transaction():  # as another process's write does
+        CacheInvalidation.create(cache=PUBLIC_DETAILS.name, key="3")
+    with connection():
+        assert feed.poll() == 1
+    assert SOLD_OUT.get(7) is None
+
+
+def test_binding_another_database_empties_every_cache(database):
+    cache = LocalCache(60)
+    cache.put("k", "v", cache.ticket())
+    use_fresh_database()
+    assert cache.get("k") is None
