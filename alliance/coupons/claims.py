@@ -81,9 +81,10 @@ subscribe(PUBLIC_DETAILS.name, _ForgetSoldOut())
 
 
 def refuse_from_memory(template_id: int, scene: str | None = None) -> None:
-    """The refusals of a claim known without the database, in the order a claim gives
-    them: a malformed scene (VALIDATION_FAILED), a template this process found sold out
-    moments ago (COUPON_SOLD_OUT). Memory only: callable on the event loop."""
+    """The refusals of a claim (or exchange) known without the database, in the order
+    ``claim`` gives them: a malformed scene (VALIDATION_FAILED), a template this process
+    found sold out moments ago (COUPON_SOLD_OUT). Memory only: the handlers call it on the
+    event loop before they hand the claim to a worker (``claim`` itself always reads)."""
     parse_scene(scene)
     if SOLD_OUT.get(template_id):
         raise CouponSoldOut(details={"template_id": template_id})
@@ -211,7 +212,6 @@ def claim(template_id: int, user_id: int, scene: str | None = None,
     at the limit) is answered without the write lock; the write transaction is the guarded
     stock update and the coupon's insert, which decide."""
     now = now or utcnow()
-    refuse_from_memory(template_id, scene)
     attribution = parse_scene(scene)
     with connection():
         template = _open_template(template_id, user_id, now)
@@ -243,7 +243,6 @@ def exchange(template_id: int, user_id: int, now: dt.datetime | None = None) -> 
     """Buy a coupon of the points channel with points (received by the issuing merchant):
     POINTS_INSUFFICIENT leaves both the points and the stock as they were."""
     now = now or utcnow()
-    refuse_from_memory(template_id)
     with connection():
         template = _open_template(template_id, user_id, now)
         if "points" not in template.channel_set:
