@@ -2,7 +2,7 @@
 easy to read out or type; the redemption registry normalizes what staff type."""
 from __future__ import annotations
 
-import secrets
+from alliance.randomcodes import random_code
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 COUPON_PREFIX = "C"
@@ -11,4 +11,4 @@ RANDOM_LENGTH = 11
 
 def new_coupon_code() -> str:
     """A fresh random coupon code (unique by the table's index)."""
-    return COUPON_PREFIX + "".join(secrets.choice(CROCKFORD) for _ in range(RANDOM_LENGTH))
+    return COUPON_PREFIX + random_code(CROCKFORD, RANDOM_LENGTH)

@@ -3,7 +3,6 @@ single-use code (shown as a QR code), changes their role or removes them."""
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 
 from peewee import IntegrityError
 
@@ -12,6 +11,7 @@ from alliance.clock import to_local_iso
 from alliance.db import transaction, utcnow
 from alliance.errors import AllianceError, Conflict, NotFound, ValidationFailed
 from alliance.merchants.models import Merchant, StaffInvite, StaffMembership
+from alliance.randomcodes import random_code
 
 INVITABLE_ROLES = ("merchant_manager", "merchant_clerk")
 INVITE_TTL = dt.timedelta(days=7)
@@ -56,7 +56,7 @@ def create_invite(merchant_id: int, inviter_id: int, role: str) -> StaffInvite:
     """A new single-use invitation to join the merchant as ``role``, valid for 7 days."""
     role = _role(role)
     with transaction():
-        code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
+        code = random_code(_CODE_ALPHABET, 10)
         return StaffInvite.create(merchant=merchant_id, role=role, code=code,
                                   created_by=inviter_id, expires_at=utcnow() + INVITE_TTL)
 

@@ -9,11 +9,10 @@ cannot be redeemed. A manager's undo (within the registry's window) reverses bot
 from __future__ import annotations
 
 import datetime as dt
-import secrets
-
 from peewee import IntegrityError
 
 from alliance.prepared import PreparedInsert
+from alliance.randomcodes import random_code
 from alliance.errors import Conflict
 from alliance.orders.models import COMPLETED, SERVICE_ISSUED, Order, OrderLine, ServiceCode
 from alliance.redemptions.models import Redemption
@@ -27,7 +26,7 @@ SERVICE_CODE_VALIDITY = dt.timedelta(days=180)
 
 
 def new_service_code() -> str:
-    return SERVICE_PREFIX + "".join(secrets.choice(CODE_ALPHABET) for _ in range(RANDOM_LENGTH))
+    return SERVICE_PREFIX + random_code(CODE_ALPHABET, RANDOM_LENGTH)
 
 
 _NEW_CODE = PreparedInsert(ServiceCode)  # its SQL built once: every paid service order writes one

@@ -8,10 +8,10 @@ link as ``q``). Official-account events carry the scene as ``qrscene_<scene>`` o
 from __future__ import annotations
 
 import re
-import secrets
 from urllib.parse import unquote, urlparse
 
 from alliance.errors import ValidationFailed
+from alliance.randomcodes import random_code
 
 SCENE_RE = re.compile(r"^[0-9A-Za-z!#$&'()*+,/:;=?@\-._~]{1,32}$")
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud at counters
@@ -22,7 +22,7 @@ LINK_PATH = "/r/"
 
 
 def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return random_code(CODE_ALPHABET, CODE_LENGTH)
 
 
 def referral_scene(code: str) -> str:
