@@ -11,7 +11,7 @@ import logging
 import os
 import signal
 import time
-from typing import Callable
+from typing import Callable, NoReturn
 
 log = logging.getLogger("alliance.supervisor")
 MAX_RESTARTS_PER_MINUTE = 10
@@ -29,15 +29,7 @@ def run(count: int, serve: Callable[[], None],
     def spawn(slot: int) -> None:
         pid = os.fork()
         if pid == 0:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            code = 0
-            try:
-                targets[slot]()
-            except BaseException:  # the child must never return into the parent's loop
-                log.exception("server process %d failed", slot)
-                code = 1
-            os._exit(code)
+            run_child(targets[slot], slot)
         children[pid] = slot
 
     def stop(signum, frame) -> None:
@@ -72,3 +64,18 @@ def run(count: int, serve: Callable[[], None],
             continue
         spawn(slot)
     return 0
+
+
+def run_child(target: Callable[[], None], slot: int) -> NoReturn:
+    """A forked child's life: ``target``, then exit without returning into the parent's
+    loop (its exit status: 1 when ``target`` raised)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    code = 0
+    try:
+        target()
+    except BaseException:
+        log.exception("server process %d failed", slot)
+        code = 1
+    logging.shutdown()  # os._exit runs no atexit hook: write the log lines still pending
+    os._exit(code)
