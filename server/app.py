@@ -1,6 +1,7 @@
 """make_app: the Tornado application with its adapters chosen once, from the settings."""
 from __future__ import annotations
 
+import functools
 import ipaddress
 from concurrent.futures import ThreadPoolExecutor
 
@@ -43,11 +44,13 @@ VERSION = "0.1.0"
 SANDBOX_THREADS = 8
 
 
+@functools.lru_cache(maxsize=4096)
 def is_valid_ip(ip: str) -> bool:
     """Whether ``ip`` is an IPv4 or IPv6 address, as ``tornado.netutil.is_valid_ip`` says,
     without its ``getaddrinfo``: the server (``xheaders=True``) asks it of every request's
     X-Real-IP or peer address on the event loop, and a call that lets go of the GIL there
-    waits for it again behind every busy worker thread."""
+    waits for it again behind every busy worker thread. The clients of the moment are
+    remembered (``ipaddress`` parses each address anew)."""
     try:
         ipaddress.ip_address(ip)
     except ValueError:

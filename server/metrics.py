@@ -12,9 +12,22 @@ LATENCY = Histogram("alliance_http_request_duration_seconds", "HTTP request late
                     ["handler"], buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
 
 
+# Each request's series, looked up once: ``labels()`` checks and locks on every call, and
+# it runs on the event loop for every request. Series are never removed.
+_counted: dict[tuple[str, str, int], object] = {}
+_timed: dict[str, object] = {}
+
+
 def observe(method: str, handler: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(method, handler, str(status)).inc()
-    LATENCY.labels(handler).observe(seconds)
+    counter = _counted.get((method, handler, status))
+    if counter is None:
+        counter = _counted[(method, handler, status)] = REQUESTS.labels(method, handler,
+                                                                         str(status))
+    timer = _timed.get(handler)
+    if timer is None:
+        timer = _timed[handler] = LATENCY.labels(handler)
+    counter.inc()
+    timer.observe(seconds)
 
 
 def render() -> tuple[bytes, str]:

@@ -65,6 +65,18 @@ class OperationsTest(ApiTestCase):
         assert response.status == 200
         assert b"alliance_http_requests_total" in response.body
 
+    def test_every_request_is_counted_in_its_series(self):
+        def served(status: str) -> float:
+            text = self.api("GET", "/metrics").body.decode()
+            found = re.search(r'^alliance_http_requests_total\{handler="HealthHandler",'
+                              rf'method="GET",status="{status}"\}} (\S+)$', text, re.M)
+            return float(found.group(1)) if found else 0.0
+
+        before = served("200")
+        for _ in range(3):
+            self.api("GET", "/healthz")
+        assert served("200") == before + 3
+
     def test_openapi_document_is_valid_and_documents_every_route(self):
         response = self.api("GET", "/openapi.json")
         assert response.status == 200
