@@ -78,8 +78,7 @@ class BatchedStreamHandler(logging.StreamHandler):
             text = "".join(self._pending)
             self._pending.clear()
             self.stream.write(text)
-        if self.stream and hasattr(self.stream, "flush"):
-            self.stream.flush()
+            super().flush()
 
 
 _BATCHED: "weakref.WeakSet[BatchedStreamHandler]" = weakref.WeakSet()

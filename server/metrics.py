@@ -1,6 +1,7 @@
 """Prometheus metrics of the server (multi-process aware when PROMETHEUS_MULTIPROC_DIR is set)."""
 from __future__ import annotations
 
+import functools
 import os
 
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram,
@@ -14,20 +15,13 @@ LATENCY = Histogram("alliance_http_request_duration_seconds", "HTTP request late
 
 # Each request's series, looked up once: ``labels()`` checks and locks on every call, and
 # it runs on the event loop for every request. Series are never removed.
-_counted: dict[tuple[str, str, int], object] = {}
-_timed: dict[str, object] = {}
+_counter = functools.cache(REQUESTS.labels)
+_timer = functools.cache(LATENCY.labels)
 
 
 def observe(method: str, handler: str, status: int, seconds: float) -> None:
-    counter = _counted.get((method, handler, status))
-    if counter is None:
-        counter = _counted[(method, handler, status)] = REQUESTS.labels(method, handler,
-                                                                         str(status))
-    timer = _timed.get(handler)
-    if timer is None:
-        timer = _timed[handler] = LATENCY.labels(handler)
-    counter.inc()
-    timer.observe(seconds)
+    _counter(method, handler, str(status)).inc()
+    _timer(handler).observe(seconds)
 
 
 def render() -> tuple[bytes, str]:

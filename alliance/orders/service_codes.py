@@ -9,6 +9,7 @@ cannot be redeemed. A manager's undo (within the registry's window) reverses bot
 from __future__ import annotations
 
 import datetime as dt
+
 from peewee import IntegrityError
 
 from alliance.prepared import PreparedInsert

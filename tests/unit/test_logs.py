@@ -1,4 +1,5 @@
 """The JSON log lines: one access line per request, and what LOG_LEVEL keeps of them."""
+import contextlib
 import io
 import json
 import logging
@@ -101,8 +102,9 @@ def test_a_full_batch_is_written_without_waiting(log_stream, monkeypatch):
     assert _lines(stream) == ["0", "1", "2", "3"]
 
 
-def test_a_forked_child_writes_its_own_lines_and_never_the_parents_again(tmp_path):
-    path = tmp_path / "out.log"
+@contextlib.contextmanager
+def _root_logging_to(path):
+    """The root logger writing JSON lines to the file ``path`` through a batched handler."""
     root = logging.getLogger()
     saved = root.handlers[:], root.level
     with open(path, "w", buffering=1) as stream:
@@ -111,16 +113,22 @@ def test_a_forked_child_writes_its_own_lines_and_never_the_parents_again(tmp_pat
         root.handlers[:] = [handler]
         root.setLevel("INFO")
         try:
-            logging.getLogger("alliance.test").info("父进程")
-            pid = os.fork()  # flushes the parent's pending lines first
-            if pid == 0:
-                logging.getLogger("alliance.test").info("子进程")
-                time.sleep(3 * logs.FLUSH_INTERVAL_S)  # the child's own flusher writes it
-                os._exit(0)
-            os.waitpid(pid, 0)
-            logs.flush_all()
+            yield
         finally:
             root.handlers[:], root.level = saved
+
+
+def test_a_forked_child_writes_its_own_lines_and_never_the_parents_again(tmp_path):
+    path = tmp_path / "out.log"
+    with _root_logging_to(path):
+        logging.getLogger("alliance.test").info("父进程")
+        pid = os.fork()  # flushes the parent's pending lines first
+        if pid == 0:
+            logging.getLogger("alliance.test").info("子进程")
+            time.sleep(3 * logs.FLUSH_INTERVAL_S)  # the child's own flusher writes it
+            os._exit(0)
+        os.waitpid(pid, 0)
+        logs.flush_all()
     assert [json.loads(line)["msg"] for line in path.read_text().splitlines()] == [
         "父进程", "子进程"]
 
@@ -133,20 +141,11 @@ def test_a_server_process_writes_its_pending_lines_before_it_exits(tmp_path, mon
 
     monkeypatch.setattr(logs, "FLUSH_INTERVAL_S", 60.0)  # only the exit can write them
     path = tmp_path / "out.log"
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    with open(path, "w", buffering=1) as stream:
-        handler = logs.BatchedStreamHandler(stream)
-        handler.setFormatter(logs.JsonFormatter())
-        root.handlers[:] = [handler]
-        root.setLevel("INFO")
-        try:
-            pid = os.fork()
-            if pid == 0:
-                supervisor.run_child(lambda: logs.log_request(_request(200)), 0)
-            _, status = os.waitpid(pid, 0)
-        finally:
-            root.handlers[:], root.level = saved
+    with _root_logging_to(path):
+        pid = os.fork()
+        if pid == 0:
+            supervisor.run_child(lambda: logs.log_request(_request(200)), 0)
+        _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert [json.loads(line)["path"] for line in path.read_text().splitlines()] == [
         "/api/v1/orders"]
