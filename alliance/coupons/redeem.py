@@ -14,6 +14,7 @@ from alliance.coupons.rules import usable_at
 from alliance.coupons.views import coupon_view
 from alliance.errors import Conflict
 from alliance.merchants.models import Merchant
+from alliance.prepared import Arg, Prepared
 from alliance.redemptions.models import Redemption
 from alliance.redemptions.registry import (CodeAlreadyRedeemed, CodeExpired, CodeInUse,
                                            CodeNotFound, CodeNotValidHere, CodeNotYetValid,
@@ -21,6 +22,14 @@ from alliance.redemptions.registry import (CodeAlreadyRedeemed, CodeExpired, Cod
 
 _REFUSALS = {"redeemed": CodeAlreadyRedeemed, "used": CodeAlreadyRedeemed,
              "locked": CodeInUse, "expired": CodeExpired}
+
+
+# Run for every coupon redeemed: its SQL is built once (alliance.prepared). In a pipelined
+# transaction it is assumed to match; a coupon taken meanwhile runs the redemption again
+# plainly, where the guard answers 0 and the code is refused.
+_REDEEM = Prepared(lambda: Coupon.update(status="redeemed", used_at=Arg(1, Coupon.used_at))
+                   .where(Coupon.id == Arg(0), Coupon.status == "active",
+                          Coupon.valid_until > Arg(1, Coupon.valid_until)))
 
 
 class CouponCodeKind:
@@ -47,9 +56,7 @@ class CouponCodeKind:
             raise CodeExpired(details={"code": request.code})
         if coupon.valid_from > request.now:
             raise CodeNotYetValid(details={"code": request.code})
-        taken = (Coupon.update(status="redeemed", used_at=request.now)
-                 .where(Coupon.id == coupon.id, Coupon.status == "active",
-                        Coupon.valid_until > request.now).execute())
+        taken = _REDEEM.execute(coupon.id, request.now)
         if taken != 1:
             # Another counter (or an order) took it between our read and our update.
             raise CodeAlreadyRedeemed(details={"code": request.code})

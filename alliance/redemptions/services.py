@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 
 from alliance.commissions.services import cancel_commission, record_commission
-from alliance.db import transaction, utcnow
+from alliance.db import pipelined_transaction, transaction, utcnow
 from alliance.errors import Conflict, NotFound
 from alliance.members.services import counter_shop, record_visit, revert_visit
 from alliance.ports import Notifier
+from alliance.prepared import PreparedInsert
 from alliance.redemptions.models import Redemption
 from alliance.redemptions.registry import (Redeemed, RedeemRequest, kind_for, kind_named,
                                            normalize_code)
@@ -45,10 +46,11 @@ def redeem(raw_code: str, *, merchant_id: int, staff_user_id: int, notifier: Not
     code = normalize_code(raw_code)
     kind = kind_for(code)
     now = now or utcnow()
-    with transaction():
+
+    def work() -> tuple[Redemption, Redeemed]:
         shop = counter_shop(merchant_id, shop_id)
         done = kind.redeem(RedeemRequest(code, merchant_id, shop, staff_user_id, now))
-        redemption = Redemption.create(
+        redemption = _NEW_REDEMPTION.create(
             kind=kind.name, code=code, merchant=merchant_id, shop_id=shop,
             staff_user_id=staff_user_id, user_id=done.user_id, ref_type=done.ref_type,
             ref_id=done.ref_id, title=done.title[:128], issuer_merchant_id=done.issuer_merchant_id,
@@ -67,6 +69,15 @@ def redeem(raw_code: str, *, merchant_id: int, staff_user_id: int, notifier: Not
                                   "merchant_id": merchant_id},
                             dedupe_key=f"redemption:{redemption.id}")
         return redemption, done
+
+    # On MySQL the code's guarded UPDATE and the redemption's INSERT go with the next read
+    # (the membership's), and the visit and the member's notification before the COMMIT;
+    # a code taken meanwhile runs it again plainly, where it is refused as before.
+    return pipelined_transaction(work)
+
+
+# Run for every code redeemed: its SQL is built once (alliance.prepared).
+_NEW_REDEMPTION = PreparedInsert(Redemption)
 
 
 def undo_redemption(redemption_id: int, *, merchant_id: int, staff_user_id: int,

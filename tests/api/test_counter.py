@@ -6,14 +6,14 @@ from alliance.accounts.models import User
 from alliance.commissions.models import CommissionEntry
 from alliance.coupons.claims import claim
 from alliance.coupons.models import Coupon
-from alliance.db import db, utcnow
+from alliance.db import db, is_mysql, utcnow
 from alliance.merchants.models import Merchant
 from alliance.points import services as points
 from alliance.redemptions.models import Redemption
 from sandbox.demo import load
 from tests.api.test_coupons import CouponApiCase
 from tests.factories import add_staff, make_template
-from tests.support import recorded_sql
+from tests.support import recorded_round_trips, recorded_sql
 
 
 class CounterTest(CouponApiCase):
@@ -108,6 +108,27 @@ class CounterTest(CouponApiCase):
         mine = [s for s in statements if s.thread == update.thread]
         assert not [s.sql for s in mine if 'FROM "merchant" AS' in s.sql and s.in_transaction]
         assert [s.sql for s in mine[mine.index(update):] if not s.in_transaction] == []
+
+    def test_a_redemption_sends_its_writes_to_mysql_together(self):
+        # On MySQL every round trip costs more than most statements' own work: the coupon's
+        # guarded UPDATE and the redemption's INSERT go with the read of the membership,
+        # the visit and the member's notification before the COMMIT (9 round trips before).
+        if not is_mysql():
+            self.skipTest("SQLite has no round trips")
+        coupon = self.coupon(self.owner_a)
+        clerk = self.staff("merchant_clerk", "clerk-a")
+        with recorded_round_trips() as sent:
+            response = self.redeem(coupon["code"], clerk)
+        assert response.status == 201, response.json
+        begin = next(i for i, (_, text) in enumerate(sent) if text.startswith("BEGIN;"))
+        thread = sent[begin][0]
+        trips = [text for t, text in sent[begin:] if t == thread]
+        trips = trips[:trips.index("COMMIT") + 1]
+        heads = [[" ".join(part.split(" ", 3)[:3]) for part in trip.split(";")] for trip in trips]
+        assert len(trips) == 5, heads  # BEGIN with the shop's read, the coupon's, then:
+        assert heads[2] == ["UPDATE `coupon` SET", "INSERT INTO `redemption`",
+                            "SELECT `t1`.`id` FROM"], heads
+        assert heads[3] == ["INSERT INTO `merchant_member`", "INSERT INTO `outbox_message`"], heads
 
     def test_a_platform_coupon_is_redeemed_with_the_platform_as_its_issuer(self):
         with db.connection_context():
