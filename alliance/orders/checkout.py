@@ -68,8 +68,10 @@ def price_basket(user_id: int, basket: Basket, now: dt.datetime | None = None) -
     (COUPON_NOT_FOUND, COUPON_NOT_USABLE, COUPON_THRESHOLD_NOT_MET, ...),
     POINTS_EXCEED_LIMIT, POINTS_INSUFFICIENT."""
     wanted = _merged(basket.items)
-    found = {item.id: item for item in CatalogItem.select().where(
-        CatalogItem.id.in_([item_id for item_id, _ in wanted]), CatalogItem.status == "on_shelf")}
+    # With their merchant: one statement, not two (on MySQL each is a round trip).
+    found = {item.id: item for item in CatalogItem.select(CatalogItem, Merchant).join(Merchant)
+             .where(CatalogItem.id.in_([item_id for item_id, _ in wanted]),
+                    CatalogItem.status == "on_shelf")}
     missing = [item_id for item_id, _ in wanted if item_id not in found]
     if missing:
         raise ItemNotFound(details={"item_ids": missing})
@@ -79,7 +81,7 @@ def price_basket(user_id: int, basket: Basket, now: dt.datetime | None = None) -
     kinds = {item.kind for item in found.values()}
     if len(kinds) > 1:
         raise OrderKindsMixed(details={"kinds": sorted(kinds)})
-    merchant = Merchant.get_by_id(merchant_ids.pop())
+    merchant = next(iter(found.values())).merchant
     if merchant.status != "approved":
         raise ItemNotFound(details={"item_ids": [item_id for item_id, _ in wanted]})
     kind = kinds.pop()
