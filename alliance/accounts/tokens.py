@@ -14,8 +14,8 @@ import jwt
 
 from alliance.accounts.models import RefreshFamily, RefreshToken
 from alliance.accounts.permissions import Principal
-from alliance.db import transaction, utcnow
-from alliance.prepared import Arg, Prepared
+from alliance.db import pipelined_transaction, transaction, utcnow
+from alliance.prepared import Arg, Prepared, PreparedInsert
 from alliance.errors import TokenExpired, TokenInvalid, Unauthenticated
 from alliance.infra.localcache import LocalCache
 
@@ -28,6 +28,9 @@ _REQUIRED = ["exp", "iat", "sub", "iss", "aud", "typ", "jti"]
 # Every authenticated request reads this: its SQL is built once (alliance.prepared.Prepared).
 _FAMILY_STATE = Prepared(lambda: RefreshFamily.select(RefreshFamily.id, RefreshFamily.revoked_at)
                          .where(RefreshFamily.id == Arg(0)).limit(1))
+# Every login and every refresh writes these.
+_NEW_FAMILY = PreparedInsert(RefreshFamily)
+_NEW_REFRESH = PreparedInsert(RefreshToken)
 # Logins found active, per process: every revocation forgets its family in its transaction,
 # so the revoking process refuses the login at once and the others within about a second
 # (alliance.infra.localcache's feed); if the feed cannot be read, within the lifetime.
@@ -89,16 +92,20 @@ class TokenService:
 
     # -- issuing ----------------------------------------------------------------------
     def issue(self, kind: str, subject_id: int, roles: list[str] | tuple[str, ...] = ()) -> TokenPair:
-        """Start a new family (a login) and return its first pair."""
+        """Start a new family (a login) and return its first pair. On MySQL its two INSERTs
+        go to the server together, before the COMMIT (one round trip, not three)."""
         family_id = secrets.token_hex(16)
-        with transaction():
-            RefreshFamily.create(id=family_id, subject_kind=kind, subject_id=str(subject_id))
+
+        def start() -> TokenPair:
+            _NEW_FAMILY.create(id=family_id, subject_kind=kind, subject_id=str(subject_id))
             return self._pair(kind, subject_id, roles, family_id)[0]
+
+        return pipelined_transaction(start)
 
     def _pair(self, kind: str, subject_id: int, roles, family_id: str) -> tuple[TokenPair, str]:
         """A new pair in ``family_id`` and the id of its refresh token."""
         refresh_jti = secrets.token_hex(16)
-        RefreshToken.create(jti=refresh_jti, family=family_id,
+        _NEW_REFRESH.create(jti=refresh_jti, family=family_id,
                             expires_at=utcnow() + dt.timedelta(seconds=self.refresh_ttl_s))
         access = self._encode("access", kind, subject_id, self.access_ttl_s,
                               roles=list(roles), fam=family_id)

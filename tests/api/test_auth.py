@@ -3,7 +3,8 @@ import datetime as dt
 
 import jwt
 
-from tests.support import ApiTestCase
+from alliance.db import is_mysql
+from tests.support import ApiTestCase, recorded_round_trips
 
 
 class WechatLoginTest(ApiTestCase):
@@ -15,6 +16,22 @@ class WechatLoginTest(ApiTestCase):
         assert second["created"] is False
         assert second["user"]["id"] == first["user"]["id"]
         assert self.login("bob")["user"]["id"] != first["user"]["id"]
+
+    def test_a_login_writes_its_tokens_to_mysql_in_one_round_trip(self):
+        # On MySQL every round trip costs more than most statements' own work: the login's
+        # family and refresh token go to the server together, then the COMMIT.
+        if not is_mysql():
+            self.skipTest("SQLite has no round trips")
+        self.login("alice")
+        with recorded_round_trips() as sent:
+            again = self.login("alice")
+        assert again["refresh_token"]
+        trips = [text for _, text in sent]
+        start = next(i for i, text in enumerate(trips) if "`refresh_family`" in text
+                     and text.startswith("BEGIN;"))
+        assert [" ".join(part.split(" ", 3)[:3]) for part in trips[start].split(";")] == [
+            "BEGIN", "INSERT INTO `refresh_family`", "INSERT INTO `refresh_token`"], trips
+        assert trips[start + 1] == "COMMIT", trips
 
     def test_login_with_unknown_code_is_rejected(self):
         response = self.api("POST", "/api/v1/auth/wechat", {"code": "not-a-real-code"})
