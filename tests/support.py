@@ -146,6 +146,14 @@ def recorded_round_trips():
         yield sent
 
 
+def pipelined_round_trips(sent: list[tuple[int, str]]) -> list[str]:
+    """Of ``recorded_round_trips``' record: the round trips of the first pipelined
+    transaction (its BEGIN sent with other statements), on its thread, up to its COMMIT."""
+    begin = next(i for i, (_, text) in enumerate(sent) if text.startswith("BEGIN;"))
+    trips = [text for thread, text in sent[begin:] if thread == sent[begin][0]]
+    return trips[:trips.index("COMMIT") + 1]
+
+
 def make_settings(database_url: str, port: int = 8000, **env: str) -> Settings:
     environ = {"ALLIANCE_ENV": "sandbox", "ALLIANCE_VAR_DIR": str(VAR_DIR),
                "DATABASE_URL": database_url, "PORT": str(port), **env}

@@ -4,7 +4,7 @@ import datetime as dt
 import jwt
 
 from alliance.db import is_mysql
-from tests.support import ApiTestCase, recorded_round_trips
+from tests.support import ApiTestCase, pipelined_round_trips, recorded_round_trips
 
 
 class WechatLoginTest(ApiTestCase):
@@ -26,12 +26,11 @@ class WechatLoginTest(ApiTestCase):
         with recorded_round_trips() as sent:
             again = self.login("alice")
         assert again["refresh_token"]
-        trips = [text for _, text in sent]
-        start = next(i for i, text in enumerate(trips) if "`refresh_family`" in text
-                     and text.startswith("BEGIN;"))
-        assert [" ".join(part.split(" ", 3)[:3]) for part in trips[start].split(";")] == [
-            "BEGIN", "INSERT INTO `refresh_family`", "INSERT INTO `refresh_token`"], trips
-        assert trips[start + 1] == "COMMIT", trips
+        trips = pipelined_round_trips(sent)
+        assert [[" ".join(part.split(" ", 3)[:3]) for part in trip.split(";")]
+                for trip in trips] == [
+            ["BEGIN", "INSERT INTO `refresh_family`", "INSERT INTO `refresh_token`"],
+            ["COMMIT"]], trips
 
     def test_login_with_unknown_code_is_rejected(self):
         response = self.api("POST", "/api/v1/auth/wechat", {"code": "not-a-real-code"})

@@ -13,7 +13,7 @@ from alliance.redemptions.models import Redemption
 from sandbox.demo import load
 from tests.api.test_coupons import CouponApiCase
 from tests.factories import add_staff, make_template
-from tests.support import recorded_round_trips, recorded_sql
+from tests.support import pipelined_round_trips, recorded_round_trips, recorded_sql
 
 
 class CounterTest(CouponApiCase):
@@ -120,10 +120,7 @@ class CounterTest(CouponApiCase):
         with recorded_round_trips() as sent:
             response = self.redeem(coupon["code"], clerk)
         assert response.status == 201, response.json
-        begin = next(i for i, (_, text) in enumerate(sent) if text.startswith("BEGIN;"))
-        thread = sent[begin][0]
-        trips = [text for t, text in sent[begin:] if t == thread]
-        trips = trips[:trips.index("COMMIT") + 1]
+        trips = pipelined_round_trips(sent)
         heads = [[" ".join(part.split(" ", 3)[:3]) for part in trip.split(";")] for trip in trips]
         assert len(trips) == 5, heads  # BEGIN with the shop's read, the coupon's, then:
         assert heads[2] == ["UPDATE `coupon` SET", "INSERT INTO `redemption`",

@@ -9,7 +9,7 @@ from alliance.orders import checkout
 from alliance.orders.models import Order
 from tests.factories import make_item, make_merchant
 from tests.orders_support import OrderTestCase
-from tests.support import recorded_round_trips, recorded_sql
+from tests.support import pipelined_round_trips, recorded_round_trips, recorded_sql
 
 
 class CheckoutTest(OrderTestCase):
@@ -145,10 +145,7 @@ class CheckoutTest(OrderTestCase):
         with recorded_round_trips() as sent:
             created = self.post([{"item_id": self.goods.id, "quantity": 2}])
         assert created.status == 201, created.json
-        begin = next(i for i, (_, text) in enumerate(sent) if text.startswith("BEGIN;"))
-        thread = sent[begin][0]
-        trips = [text for t, text in sent[begin:] if t == thread]
-        trips = trips[:trips.index("COMMIT") + 1]
+        trips = pipelined_round_trips(sent)
         assert len(trips) == 5, trips  # the item with its merchant, the buyer's terms, then:
         assert "JOIN `merchant`" in trips[0]
         assert trips[2].startswith("INSERT INTO `orders`") and ";" not in trips[2]
