@@ -19,11 +19,15 @@ def to_local_iso(value: dt.datetime | None) -> str | None:
 
 
 def parse_iso(text: str) -> dt.datetime:
-    """A naive-UTC datetime from ISO 8601 text (no offset means Asia/Shanghai)."""
+    """A naive-UTC datetime from ISO 8601 text (no offset means Asia/Shanghai); ValueError
+    when it is not one, or lies beyond the calendar in UTC (0001-01-01T00:00+08:00)."""
     value = dt.datetime.fromisoformat(text)
     if value.tzinfo is None:
         value = value.replace(tzinfo=SHANGHAI)
-    return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    try:
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    except OverflowError:
+        raise ValueError(f"{text!r} lies outside the calendar in UTC") from None
 
 
 __all__ = ["utcnow", "to_local_iso", "parse_iso", "SHANGHAI"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from typing import Any
 
 from peewee import Field, ModelSelect
@@ -15,18 +16,36 @@ def encode_cursor(*keys) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+# The keys a database column can hold: a signed 64-bit integer, a finite number.
+_INT_RANGE = range(-2 ** 63, 2 ** 63)
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a sort key")
+
+
 def decode_cursor(cursor: str | None) -> list | None:
-    """The keys of ``cursor`` (None for the first page); a bad cursor is a 400."""
+    """The keys of ``cursor`` (None for the first page); a bad cursor is a 400.
+
+    Cursors come back from the client: a key no column holds (an integer beyond 64 bits,
+    NaN, an infinity) is refused here, before a query (SQLite cannot bind it).
+    """
     if not cursor:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        keys = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        keys = json.loads(base64.urlsafe_b64decode(padded.encode()), parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError):
         raise ValidationFailed("分页游标无效", details={"field": "cursor"}) from None
-    if not isinstance(keys, list) or not keys:
+    if not isinstance(keys, list) or not keys or not all(map(_storable, keys)):
         raise ValidationFailed("分页游标无效", details={"field": "cursor"})
     return keys
+
+
+def _storable(key) -> bool:
+    if isinstance(key, bool) or not isinstance(key, (int, float)):
+        return True  # its type is the caller's to check
+    return key in _INT_RANGE if isinstance(key, int) else math.isfinite(key)
 
 
 def newest_first(query: ModelSelect, key: Field, cursor: str | None,

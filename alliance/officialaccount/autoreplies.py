@@ -8,7 +8,7 @@ from alliance.clock import to_local_iso
 from alliance.db import db, transaction, utcnow
 from alliance.errors import Conflict, NotFound, ValidationFailed
 from alliance.officialaccount.models import OaAutoReply
-from alliance.paging import decode_cursor, encode_cursor
+from alliance.paging import after, decode_keys, keyset_page
 
 MATCHES = ("exact", "contains", "click", "subscribe")
 MAX_REPLY = 600  # WeChat takes 2048 bytes of passive text reply: 600 characters fit any script
@@ -94,12 +94,11 @@ def get_auto_reply(rule_id: int) -> OaAutoReply:
 
 def list_auto_replies(cursor: str | None, limit: int) -> dict:
     query = OaAutoReply.select().order_by(OaAutoReply.id).limit(limit + 1)
-    after = decode_cursor(cursor)
-    if after is not None:
-        query = query.where(OaAutoReply.id > int(after[0]))
-    rows = list(query)
-    return {"items": [auto_reply_view(r) for r in rows[:limit]],
-            "next_cursor": encode_cursor(rows[limit - 1].id) if len(rows) > limit else None}
+    keys = decode_keys(cursor, (int,))
+    if keys is not None:
+        query = query.where(after((OaAutoReply.id,), keys, descending=False))
+    rows, next_cursor = keyset_page(list(query), limit, lambda rule: (rule.id,))
+    return {"items": [auto_reply_view(r) for r in rows], "next_cursor": next_cursor}
 
 
 def auto_reply_view(rule: OaAutoReply) -> dict:

@@ -101,7 +101,8 @@ def day_range(start: str | None, end: str | None, max_days: int,
     today = dt.datetime.now(SHANGHAI).date()
     try:
         last = dt.date.fromisoformat(end) if end else today
-        first = dt.date.fromisoformat(start) if start else last - dt.timedelta(days=default_days - 1)
+        first = (dt.date.fromisoformat(start) if start
+                 else dt.date.fromordinal(max(1, last.toordinal() - default_days + 1)))
     except ValueError:
         raise ValidationFailed("日期格式应为 YYYY-MM-DD", details={"field": "from/to"}) from None
     if first > last or (last - first).days >= max_days:
@@ -110,11 +111,17 @@ def day_range(start: str | None, end: str | None, max_days: int,
 
 
 def utc_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) in naive UTC of the Shanghai days first..last."""
+    """[start, end) in naive UTC of the Shanghai days first..last; at the calendar's ends
+    (0001-01-01 begins before it in UTC, 9999-12-31 has no next day) the earliest and latest
+    times there are."""
     def midnight(day: dt.date) -> dt.datetime:
         local = dt.datetime.combine(day, dt.time(), SHANGHAI)
-        return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return midnight(first), midnight(last + dt.timedelta(days=1))
+        try:
+            return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        except OverflowError:
+            return dt.datetime.min
+    end = dt.datetime.max if last == dt.date.max else midnight(last + dt.timedelta(days=1))
+    return midnight(first), end
 
 
 def where_given(query, *conditions: tuple):

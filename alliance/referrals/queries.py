@@ -6,7 +6,7 @@ from peewee import JOIN, fn
 from alliance.accounts.models import User
 from alliance.clock import to_local_iso
 from alliance.db import utcnow
-from alliance.paging import decode_cursor, encode_cursor
+from alliance.paging import newest_first
 from alliance.referrals.models import ReferralAttribution, ReferralReward
 from alliance.referrals.services import BOUND, USER
 
@@ -20,16 +20,10 @@ def invitees(referrer_user_id: int, cursor: str | None, limit: int) -> dict:
              .join(ReferralReward, JOIN.LEFT_OUTER,
                    on=(ReferralReward.attribution == ReferralAttribution.id), attr="reward")
              .where(ReferralAttribution.referrer == referrer_user_id,
-                    ReferralAttribution.source_kind == USER)
-             .order_by(ReferralAttribution.id.desc())
-             .limit(limit + 1))
-    after = decode_cursor(cursor)
-    if after is not None:
-        query = query.where(ReferralAttribution.id < int(after[0]))
-    rows = list(query)
+                    ReferralAttribution.source_kind == USER))
+    rows, next_cursor = newest_first(query, ReferralAttribution.id, cursor, limit)
     now = utcnow()
-    items = [_view(row, now) for row in rows[:limit]]
-    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    items = [_view(row, now) for row in rows]
     return {"items": items, "next_cursor": next_cursor, "summary": _summary(referrer_user_id)}
 
 

@@ -41,6 +41,14 @@ class AutoRepliesTest(ApiTestCase):
                            ("oa.auto_reply.update", str(rule["id"])),
                            ("oa.auto_reply.delete", str(rule["id"]))]
 
+    def test_rules_are_listed_in_pages_oldest_first(self):
+        ids = [self.create(keyword=f"词{n}").json["id"] for n in range(3)]
+        page = self.api("GET", f"{PATH}?limit=2", token=self.operator).json
+        assert [item["id"] for item in page["items"]] == ids[:2] and page["next_cursor"]
+        rest = self.api("GET", f"{PATH}?limit=2&cursor={page['next_cursor']}",
+                        token=self.operator).json
+        assert [item["id"] for item in rest["items"]] == ids[2:] and rest["next_cursor"] is None
+
     def test_same_keyword_twice_conflicts(self):
         assert self.create(keyword="VIP").status == 201
         self.assert_error(self.create(keyword="vip"), 409, "AUTO_REPLY_EXISTS")
