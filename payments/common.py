@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
 from alliance.clock import SHANGHAI
-from alliance.payments.errors import PaymentUnavailable
+from alliance.payments.errors import NotificationRejected, PaymentUnavailable
+from alliance.ports import PaymentNotice, RefundNotice
 
 T = TypeVar("T")
 
@@ -79,7 +80,10 @@ def yuan_to_fen(text: str) -> int:
 
 # -- time: stored naive UTC; providers speak Beijing time -------------------------------
 def _to_utc(value: dt.datetime) -> dt.datetime:
-    return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    try:
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    except OverflowError:  # 0001-01-01 in Beijing time begins before UTC's calendar
+        raise ValueError(f"{value.isoformat()} lies outside the calendar in UTC") from None
 
 
 def to_beijing(value: dt.datetime) -> dt.datetime:
@@ -112,3 +116,44 @@ def parse_beijing(text: str) -> dt.datetime:
 
 def format_beijing(value: dt.datetime) -> str:
     return to_beijing(value).strftime("%Y-%m-%d %H:%M:%S")
+
+
+# -- a verified notice, checked before the domain stores it ----------------------------
+_FEN = range(0, 2 ** 63)  # what a BIGINT column holds, never negative
+# The columns that keep a notice's identifiers (alliance.payments.models).
+_ID_LENGTHS = {"notification_id": 128, "out_trade_no": 64, "transaction_id": 64,
+               "out_refund_no": 64, "refund_id": 64}
+
+
+def well_formed(notice: PaymentNotice | RefundNotice) -> PaymentNotice | RefundNotice:
+    """``notice`` when its fields have the types the providers' documents give them, else
+    MALFORMED: a valid signature says who sent a notice, not that every field is sound. Its
+    id is non-empty text (a repeat is known by it), identifiers are text their column
+    holds, amounts are whole fen (not 78.9, not a string, not beyond 64 bits)."""
+    def text(value, limit: int | None = None) -> bool:
+        if not isinstance(value, str) or (limit is not None and len(value) > limit):
+            return False
+        try:
+            value.encode("utf-8")  # a lone surrogate from JSON's \ud800 is not text
+        except UnicodeEncodeError:
+            return False
+        return True
+
+    def fen(value, optional: bool = False) -> bool:
+        if value is None:
+            return optional
+        return isinstance(value, int) and not isinstance(value, bool) and value in _FEN
+
+    refund = isinstance(notice, RefundNotice)
+    sound = (bool(notice.notification_id)
+             and all(text(getattr(notice, name), limit) for name, limit in _ID_LENGTHS.items()
+                     if refund or name not in ("out_refund_no", "refund_id")))
+    if refund:
+        sound = sound and all(fen(v, optional=True) for v in (
+            notice.refund_fen, notice.refunded_total_fen, notice.total_fen))
+    else:
+        sound = (sound and fen(notice.amount_fen) and text(notice.trade_state, 64)
+                 and (notice.payer is None or text(notice.payer, 128)))
+    if not sound:
+        raise NotificationRejected("MALFORMED")
+    return notice

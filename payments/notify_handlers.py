@@ -10,6 +10,7 @@ from alliance.payments.channels import ALIPAY, WECHATPAY, WECHATPAY_V2
 from alliance.payments.errors import NotificationRejected
 from payments import NOTIFY_PATHS
 from payments.arrivals import NoticeArrivals
+from payments.common import well_formed
 from server.base import BaseHandler
 
 log = logging.getLogger("alliance.payments.notify")
@@ -55,7 +56,7 @@ class NotifyHandler(BaseHandler):
             return
         try:
             try:
-                notice = gateway.parse_notification(self.request.headers, self.request.body)
+                notice = _verified(gateway, self.request.headers, self.request.body)
             except NotificationRejected as exc:
                 log.warning("%s notification rejected: %s", self.channel, exc.reason)
                 await self.run_sync(notices.record_rejection, gateway.channel, exc.reason)
@@ -71,6 +72,12 @@ class NotifyHandler(BaseHandler):
                            "outcome": "duplicate" if outcome.duplicate else outcome.status}
         self._answer(True, 200)
 
+    def write_error(self, status_code: int, **kwargs) -> None:
+        # What fails before post() (a body over the limit, a form Tornado cannot parse) is
+        # answered in the provider's format too, never the API's JSON envelope.
+        self.ensure_request_id()
+        self._answer(False, status_code)
+
     def _answer(self, ok: bool, failure_status: int) -> None:
         status, content_type, body = self.reply(ok, failure_status)
         self.set_status(status)
@@ -79,6 +86,22 @@ class NotifyHandler(BaseHandler):
         else:
             self.clear_header("Content-Type")
         self.finish(body or None)
+
+
+# What the providers' parsers (json, xmltodict, wechatpy, the time and number conversions)
+# raise for a body or field that is not what their documents say: deep nesting, a number
+# that is not one, a date beyond the calendar, a list where text belongs.
+_MALFORMED = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError,
+              RecursionError)
+
+
+def _verified(gateway, headers, body: bytes):
+    """The gateway's verified notice, checked well formed; NotificationRejected otherwise."""
+    try:
+        return well_formed(gateway.parse_notification(headers, body))
+    except _MALFORMED as exc:
+        log.warning("%s notification malformed: %s", gateway.channel, type(exc).__name__)
+        raise NotificationRejected("MALFORMED") from None
 
 
 def routes() -> list:

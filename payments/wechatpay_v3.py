@@ -158,7 +158,8 @@ class WechatPayV3Gateway:
             raise NotificationRejected("BAD_SIGNATURE")
         if serial != self._public_key_id:
             raise NotificationRejected("UNKNOWN_SERIAL", details={"serial": serial[:64]})
-        if not timestamp.isdigit() or abs(self._clock() - int(timestamp)) >= MAX_CLOCK_SKEW_S:
+        if not (timestamp.isascii() and timestamp.isdigit()) or \
+                abs(self._clock() - int(timestamp)) >= MAX_CLOCK_SKEW_S:
             raise NotificationRejected("STALE_TIMESTAMP")
         try:
             text = body.decode("utf-8")
@@ -203,7 +204,7 @@ class WechatPayV3Gateway:
                 channel=self.channel, notification_id=event["id"],
                 out_trade_no=resource["out_trade_no"],
                 transaction_id=resource["transaction_id"],
-                amount_fen=int(resource["amount"]["total"]), paid=state == "SUCCESS",
+                amount_fen=resource["amount"]["total"], paid=state == "SUCCESS",
                 trade_state=state, paid_at=_provider_time(resource.get("success_time")),
                 payer=(resource.get("payer") or {}).get("openid"), raw=resource)
         if event_type.startswith("REFUND."):
@@ -214,7 +215,7 @@ class WechatPayV3Gateway:
                 transaction_id=resource.get("transaction_id", ""),
                 out_refund_no=resource["out_refund_no"], refund_id=resource["refund_id"],
                 status=REFUND_STATUSES.get(resource["refund_status"], "processing"),
-                refund_fen=int(amount["refund"]), total_fen=int(amount["total"]),
+                refund_fen=amount["refund"], total_fen=amount["total"],
                 succeeded_at=_provider_time(resource.get("success_time")), raw=resource)
         raise NotificationRejected("UNSUPPORTED_EVENT", details={"event_type": event_type[:64]})
 

@@ -189,10 +189,16 @@ class BaseHandler(tornado.web.RequestHandler):
             code, message, details = f"HTTP_{status_code}", "请求有误", {}
         else:
             code, message, details = "INTERNAL_ERROR", "服务器开小差了，请稍后再试", {}
-        rid = getattr(self, "request_id", None) or new_request_id()
-        if not self._headers.get("X-Request-Id"):
+        self.finish(dumps(error_envelope(code, message, self.ensure_request_id(), details)))
+
+    def ensure_request_id(self) -> str:
+        """This response's request id, set as its X-Request-Id (also when it fails before
+        ``prepare``, e.g. a body Tornado could not parse)."""
+        rid = self._headers.get("X-Request-Id")
+        if not rid:
+            rid = getattr(self, "request_id", None) or new_request_id()
             self.set_header("X-Request-Id", rid)
-        self.finish(dumps(error_envelope(code, message, rid, details)))
+        return rid
 
     def send_error(self, status_code: int = 500, **kwargs) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]

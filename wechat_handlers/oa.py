@@ -3,7 +3,9 @@
 GET answers WeChat's ``echostr`` check. POST takes messages and events, in plaintext mode
 (``signature`` over token, timestamp and nonce) or safe mode (``encrypt_type=aes``:
 ``msg_signature`` over the ciphertext too, AES-CBC with the EncodingAESKey; the reply is
-encrypted back). A bad signature, or a timestamp more than five minutes off, is 403.
+encrypted back; with an EncodingAESKey set, a plaintext message is refused). A bad
+signature, or a timestamp more than five minutes off, is 403; a message whose fields are not
+what WeChat sends (nested or repeated tags, a time that is not a number) is 400.
 The reply is a passive text reply, or ``success`` to acknowledge; it leaves within WeChat's
 five seconds even when the work takes longer (the work still completes, and WeChat's retry
 then gets the stored reply).
@@ -11,6 +13,7 @@ then gets the stored reply).
 from __future__ import annotations
 
 import asyncio
+import struct
 import time
 from xml.parsers.expat import ExpatError
 
@@ -51,12 +54,19 @@ def decrypt(crypto: WeChatCrypto, body: str, msg_signature: str, timestamp: str,
         return crypto.decrypt_message(body, msg_signature, timestamp, nonce)
     except (InvalidSignatureException, InvalidAppIdException):
         raise OaSignatureInvalid() from None
-    except (ExpatError, KeyError, TypeError, ValueError):
+    except _MALFORMED:  # a ciphertext too short for its length prefix included
         raise ValidationFailed("消息格式不正确", details={"field": "body"}) from None
 
 
+# What wechatpy and xmltodict raise for XML that is not a message as WeChat writes one: a
+# number that is not one, a tag nested or repeated where text belongs (a dict or a list).
+_MALFORMED = (ExpatError, KeyError, TypeError, ValueError, AttributeError, IndexError,
+              struct.error)
+
+
 def to_inbound(message) -> Inbound:
-    """The domain's view of a message parsed by wechatpy."""
+    """The domain's view of a message parsed by wechatpy; ValueError when a field it reads
+    is not what WeChat sends (text, a number)."""
     event = getattr(message, "event", None) if message.type == "event" else None
     key = None
     if event in ("subscribe_scan", "scan"):
@@ -64,10 +74,13 @@ def to_inbound(message) -> Inbound:
         event = "subscribe" if event == "subscribe_scan" else event
     elif event == "click":
         key = message.key
+    content = getattr(message, "content", None) if message.type == "text" else None
+    for value in (message.source, key, content):
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"text expected, not {type(value).__name__}")
     return Inbound(openid=message.source or "", create_time=message.time or 0,
                    msg_type=message.type, event=event, event_key=key or None,
-                   msg_id=message.id or None,
-                   content=getattr(message, "content", None) if message.type == "text" else None)
+                   msg_id=message.id or None, content=content)
 
 
 class OfficialAccountHandler(BaseHandler):
@@ -82,7 +95,8 @@ class OfficialAccountHandler(BaseHandler):
 
     def _check_fresh(self) -> None:
         timestamp = self.query("timestamp", "")
-        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_SKEW_S:
+        if not (timestamp.isascii() and timestamp.isdigit()) or \
+                abs(time.time() - int(timestamp)) > MAX_SKEW_S:
             raise OaSignatureInvalid("请求已过期", details={"max_skew_s": MAX_SKEW_S})
 
     def _text(self, body: str, content_type: str = "text/plain; charset=utf-8") -> None:
@@ -103,13 +117,18 @@ class OfficialAccountHandler(BaseHandler):
             if crypto is None:
                 raise OaSignatureInvalid(details={"reason": "safe mode is not configured"})
             xml = decrypt(crypto, body, self.query("msg_signature", ""), timestamp, nonce)
+        elif crypto is not None:
+            # In safe mode WeChat encrypts every message: the plain signature, which does not
+            # cover the body, must not let a replayed query bring a body of its own.
+            raise OaSignatureInvalid(details={"reason": "safe mode expects encrypted messages"})
         else:
             self._check_plain_signature()
             xml = body
         self._check_fresh()
         try:
             message = parse_message(xml)
-        except (ExpatError, KeyError, TypeError, ValueError):
+            inbound = to_inbound(message) if message is not None else None
+        except _MALFORMED:
             raise ValidationFailed("消息格式不正确", details={"field": "body"}) from None
         if message is None:
             raise ValidationFailed("消息为空", details={"field": "body"})
@@ -117,7 +136,7 @@ class OfficialAccountHandler(BaseHandler):
                           referral_window_days=settings.referral_window_days)
         try:
             reply = await asyncio.wait_for(
-                self.run_sync(handle_inbound, to_inbound(message), self.ctx.oa_profiles, config),
+                self.run_sync(handle_inbound, inbound, self.ctx.oa_profiles, config),
                 REPLY_BUDGET_S)
         except asyncio.TimeoutError:
             reply = None

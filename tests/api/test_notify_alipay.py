@@ -103,3 +103,15 @@ class AlipayNotifyTest(PaymentTestCase):
         [notice] = seen
         assert (notice.out_refund_no, notice.refunded_total_fen, notice.total_fen) == ("R3", 300, 1234)
         assert self.notifications()[0].kind == "refund"
+
+    def test_notify_signed_with_a_time_before_the_calendar_is_malformed(self):
+        body = self.stand_in.signed_form(self.fields(gmt_payment="0001-01-01 00:00:00"))
+        self.assert_rejected(self.post(body), 400, "MALFORMED")
+
+    def test_a_form_tornado_cannot_parse_is_refused_in_alipays_words(self):
+        for body in (b"&".join([b"a=1"] * 1001), b"a=1"):
+            headers = {**FORM, "Content-Encoding": "gzip"} if body == b"a=1" else FORM
+            with self.subTest(size=len(body)):
+                response = self.api("POST", PATH, body=body, headers=headers)
+                assert (response.status, response.body) == (400, b"fail")
+                assert response.headers["X-Request-Id"]

@@ -50,6 +50,34 @@ class WechatPayNotifyTest(PaymentTestCase):
         rows = self.notifications()
         assert [(r.status, r.reason, r.notification_id) for r in rows] == [("rejected", reason, None)]
 
+    def test_notify_with_a_timestamp_of_other_digits_is_stale_not_a_failure(self):
+        # "²".isdigit() is true, int("²") raises: unsigned, it must not reach int().
+        body = self.body()
+        headers = {**self.stand_in.signed_headers(body), "Wechatpay-Timestamp": "²"}
+        response = self.api("POST", PATH, body=body.encode(), headers=headers)
+        self.assert_rejected(response, 400, "STALE_TIMESTAMP")
+
+    def test_notify_signed_but_malformed_is_rejected_and_changes_nothing(self):
+        bad = {
+            "an amount beyond 64 bits": self.body(self.transaction(amount={"total": 2 ** 63})),
+            "an amount in part fen": self.body(self.transaction(amount={"total": 1234.9})),
+            "an amount as text": self.body(self.transaction(amount={"total": "1234"})),
+            "a time before the calendar": self.body(self.transaction(
+                success_time="0001-01-01T00:00:00+08:00")),
+            "an order number that is a list": self.body(self.transaction(out_trade_no=["T1"])),
+            "no id": self.body(notify_id=None),
+            "an empty id": self.body(notify_id=""),
+            "an id that is a list": self.body(notify_id=[1]),
+            "nesting beyond any message": '{"a":' * 5000 + "1" + "}" * 5000,
+        }
+        for what, body in bad.items():
+            with self.subTest(what):
+                response = self.post(body)
+                assert (response.status, response.json) == (400, FAIL), response.body
+        rows = self.notifications()
+        assert {(r.status, r.reason) for r in rows} == {("rejected", "MALFORMED")}
+        assert len(rows) == len(bad)
+
     def test_notify_valid_payment_is_recorded_and_acknowledged(self):
         response = self.post(self.body())
         assert response.status == 204 and response.body == b""

@@ -75,6 +75,28 @@ class WechatPayV2NotifyTest(PaymentTestCase):
     def test_notify_that_is_not_xml_is_rejected(self):
         self.assert_rejected(self.post(b"return_code=SUCCESS"), 400, "MALFORMED")
 
+    def test_notify_nested_beyond_any_message_is_malformed_before_its_signature(self):
+        # Unsigned, 1 MB of nesting: refused as it is parsed, never checked field by field.
+        deep = b"<xml>" + b"<a>" * 60000 + b"</a>" * 60000 + b"</xml>"
+        self.assert_rejected(self.post(deep), 400, "MALFORMED")
+
+    def test_notify_signed_with_an_amount_that_is_not_whole_fen_is_malformed(self):
+        for total_fee in ("1e3", "12.5", "-1", "9223372036854775808"):
+            with self.subTest(total_fee=total_fee):
+                response = self.post(self.stand_in.signed_xml(self.payment(total_fee=total_fee)))
+                assert response.status == 400 and b"FAIL" in response.body, response.body
+        assert {(r.status, r.reason) for r in self.notifications()} == {("rejected", "MALFORMED")}
+
+    def test_notify_signed_with_a_time_before_the_calendar_is_malformed(self):
+        response = self.post(self.stand_in.signed_xml(self.payment(time_end="00010101000000")))
+        self.assert_rejected(response, 400, "MALFORMED")
+
+    def test_a_body_over_the_limit_is_refused_in_wechat_pays_xml(self):
+        response = self.post(b"<xml>" + b" " * (1024 * 1024 + 1) + b"</xml>")
+        assert response.status == 413 and response.body.startswith(b"<xml><return_code>"), (
+            response.status, response.body[:200])
+        assert response.headers["X-Request-Id"]
+
     def refund_body(self, key: str = API_KEY) -> bytes:
         info = ("<root><transaction_id><![CDATA[4200000002202611280000000001]]></transaction_id>"
                 "<out_trade_no><![CDATA[T20261128000002]]></out_trade_no>"

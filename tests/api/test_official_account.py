@@ -1,4 +1,6 @@
 """/wechat/oa as WeChat calls it: verification, plaintext and safe mode, events, retries."""
+import base64
+import hashlib
 import time
 from urllib.parse import urlencode
 
@@ -104,6 +106,35 @@ class PlaintextModeTest(OaCase):
         response = self.callback("<xml><MsgType>text")
         self.assert_error(response, 400, "VALIDATION_FAILED")
 
+    def test_a_timestamp_of_other_digits_is_stale(self):
+        # "²".isdigit() is true, int("²") raises.
+        response = self.callback(message_xml("o1", int(time.time()), text="x"), timestamp="²")
+        self.assert_error(response, 403, "OA_SIGNATURE_INVALID")
+
+    def test_a_message_whose_fields_are_not_what_wechat_sends_is_a_validation_error(self):
+        # In plaintext mode the signature does not cover the body: anyone replaying a signed
+        # query may send these. Nested or repeated tags parse to dicts and lists.
+        now = int(time.time())
+        head = f"<ToUserName>gh_1</ToUserName><FromUserName>o1</FromUserName>"
+        bodies = {
+            "a time that is not a number": f"<xml>{head}<CreateTime>abc</CreateTime>"
+                                           "<MsgType>text</MsgType><Content>x</Content></xml>",
+            "a nested type": f"<xml>{head}<CreateTime>{now}</CreateTime>"
+                             "<MsgType><a>1</a></MsgType></xml>",
+            "an empty event": f"<xml>{head}<CreateTime>{now}</CreateTime>"
+                              "<MsgType>event</MsgType><Event></Event></xml>",
+            "nested text": f"<xml>{head}<CreateTime>{now}</CreateTime><MsgType>text</MsgType>"
+                           "<Content><a>1</a></Content><MsgId>1</MsgId></xml>",
+            "a repeated key": f"<xml>{head}<CreateTime>{now}</CreateTime><MsgType>event</MsgType>"
+                              "<Event>CLICK</Event><EventKey>a</EventKey><EventKey>b</EventKey></xml>",
+            "a nested scene": f"<xml>{head}<CreateTime>{now}</CreateTime><MsgType>event</MsgType>"
+                              "<Event>subscribe</Event><EventKey><a>1</a></EventKey></xml>",
+        }
+        for what, xml in bodies.items():
+            with self.subTest(what):
+                self.assert_error(self.callback(xml), 400, "VALIDATION_FAILED")
+        assert self.count(OaInboundMessage) == 0
+
 
 class FollowEventsTest(OaCase):
     def test_follow_with_a_referral_scene_links_the_user_and_attributes_them(self):
@@ -181,6 +212,29 @@ class SafeModeTest(OaCase):
         params["msg_signature"] = "0" * 40
         response = self.api("POST", "/wechat/oa?" + urlencode(params), body=body.encode())
         self.assert_error(response, 403, "OA_SIGNATURE_INVALID")
+
+    def test_a_plaintext_message_is_forbidden_in_safe_mode(self):
+        params, _ = sign_callback(self.settings, "<xml/>")
+        plain = {name: params[name] for name in ("signature", "timestamp", "nonce")}
+        xml = message_xml(self.follower("alice"), int(time.time()), text="积分", msg_id=3)
+        response = self.api("POST", "/wechat/oa?" + urlencode(plain), body=xml.encode())
+        self.assert_error(response, 403, "OA_SIGNATURE_INVALID")
+        assert self.count(OaInboundMessage) == 0
+
+    def test_a_ciphertext_too_short_for_a_message_is_a_validation_error(self):
+        # Signed as WeChat signs (msg_signature covers the ciphertext), but no message inside.
+        timestamp, nonce, token = str(int(time.time())), "1234567", self.settings.wechat_oa_token
+        for encrypt in (base64.b64encode(b"x" * 16).decode(), base64.b64encode(b"x" * 32).decode()):
+            with self.subTest(encrypt=encrypt):
+                params = {
+                    "signature": hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()
+                                              ).hexdigest(),
+                    "timestamp": timestamp, "nonce": nonce, "encrypt_type": "aes",
+                    "msg_signature": hashlib.sha1("".join(sorted(
+                        [token, timestamp, nonce, encrypt])).encode()).hexdigest()}
+                body = f"<xml><ToUserName>gh_1</ToUserName><Encrypt>{encrypt}</Encrypt></xml>"
+                response = self.api("POST", "/wechat/oa?" + urlencode(params), body=body.encode())
+                self.assert_error(response, 400, "VALIDATION_FAILED")
 
     def test_safe_mode_retry_is_answered_once(self):
         self.add_rule("exact", "hi", "hello")
