@@ -114,7 +114,7 @@ def routes() -> list:
 
 
 def _operation(summary: str, content_type: str, ok: dict, failure: dict, description: str,
-               failures: tuple[int, ...] = (400, 401, 500)) -> dict:
+               failures: tuple[int, ...] = (400, 401, 413, 500)) -> dict:
     return {"post": {
         "summary": summary, "tags": ["payments"], "description": description,
         "requestBody": {"required": True,
@@ -132,8 +132,10 @@ def _openapi() -> dict:
     text = lambda word: {"content": {"text/plain": {"schema": {"type": "string"},  # noqa: E731
                                                     "example": word}}}
     checks = ("Rejected (never applied, recorded as rejected): bad signature, stale timestamp, "
-              "undecryptable resource, another merchant or app. Repeats are recorded once and "
-              "applied once.")
+              "undecryptable resource, another merchant or app, fields that are not what the "
+              "provider documents (an amount that is not whole fen, a missing id). Repeats are "
+              "recorded once and applied once. Every failure, a body over the size limit (413) "
+              "included, is answered in the provider's own format.")
     return {
         NOTIFY_PATHS[WECHATPAY]: _operation(
             "WeChat Pay API v3 payment and refund notifications", "application/json",
@@ -148,7 +150,7 @@ def _openapi() -> dict:
             {"description": "not handled", **xml(V2_FAIL.decode())},
             "Payment results signed with the API key (MD5 or HMAC-SHA256); refund results "
             "with an AES-256-ECB req_info. 404 when WECHATPAY_API_KEY is not set. " + checks,
-            failures=(400, 401, 404, 500)),
+            failures=(400, 401, 404, 413, 500)),
         NOTIFY_PATHS[ALIPAY]: _operation(
             "Alipay asynchronous notifications (form, RSA2)", "application/x-www-form-urlencoded",
             {"200": {"description": "handled", **text("success")}},
