@@ -57,21 +57,40 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_migrate(settings) -> int:
+def _open_database(settings):
+    """Bind the models to DATABASE_URL and check that it answers; a one-line error and exit
+    status 2 when the URL is not one we speak or the database cannot be opened (down,
+    unknown host, bad credentials, unwritable path), rather than a traceback."""
+    from peewee import InterfaceError, OperationalError
+
     from alliance.db import init_db
+
+    try:
+        database = init_db(settings.database_url)
+        database.connect(reuse_if_open=True)
+        database.close()
+    except ValueError as exc:  # alliance.engines: an unsupported scheme
+        print(f"configuration error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except (OperationalError, InterfaceError, OSError) as exc:
+        print(f"cannot open the database of DATABASE_URL: {exc}", file=sys.stderr)
+        sys.exit(2)
+    return database
+
+
+def cmd_migrate(settings) -> int:
     from alliance.migrate import migrate
 
-    init_db(settings.database_url)
+    _open_database(settings)
     applied = migrate()
     print("applied: " + ", ".join(applied) if applied else "schema is up to date")
     return 0
 
 
 def cmd_makemigration(settings, name: str) -> int:
-    from alliance.db import init_db
     from alliance.migrate import make_migration, migrate
 
-    init_db(settings.database_url)
+    _open_database(settings)
     migrate()
     path = make_migration(name)
     print(path or "models and migrations agree: nothing to write")
@@ -79,13 +98,12 @@ def cmd_makemigration(settings, name: str) -> int:
 
 
 def cmd_load_demo(settings, if_empty: bool) -> int:
-    from alliance.db import init_db
     from sandbox.demo import load
 
     if not settings.is_sandbox:
         print("demo data is for sandbox mode only", file=sys.stderr)
         return 2
-    init_db(settings.database_url)
+    _open_database(settings)
     print("demo data loaded" if load(settings, if_empty) else "database not empty: demo skipped")
     return 0
 
@@ -93,7 +111,6 @@ def cmd_load_demo(settings, if_empty: bool) -> int:
 def cmd_create_operator(settings, name: str, role: str, display_name: str) -> int:
     import getpass
 
-    from alliance.db import init_db
     from alliance.accounts.operators import create_operator
     from alliance.errors import AllianceError
 
@@ -101,7 +118,7 @@ def cmd_create_operator(settings, name: str, role: str, display_name: str) -> in
     if password != getpass.getpass("Password (again): "):
         print("the passwords differ", file=sys.stderr)
         return 2
-    init_db(settings.database_url)
+    _open_database(settings)
     try:
         operator = create_operator(name, password, role, display_name)
     except AllianceError as exc:
@@ -109,10 +126,9 @@ def cmd_create_operator(settings, name: str, role: str, display_name: str) -> in
         return 2
     print(f"created operator {operator.username} (id {operator.id}, role {operator.role})")
 def cmd_backup(settings, file: str) -> int:
-    from alliance.db import init_db
     from alliance.infra.backup import BackupError, backup
 
-    init_db(settings.database_url)
+    _open_database(settings)
     try:
         summary = backup(Path(file), settings.var_dir / "uploads")
     except BackupError as exc:
@@ -125,11 +141,10 @@ def cmd_backup(settings, file: str) -> int:
 
 
 def cmd_restore(settings, file: str, force: bool) -> int:
-    from alliance.db import init_db
     from alliance.infra.backup import BackupError
     from alliance.infra.restore import restore
 
-    init_db(settings.database_url)
+    _open_database(settings)
     try:
         summary = restore(Path(file), settings.var_dir / "uploads", force=force)
     except BackupError as exc:
@@ -155,10 +170,10 @@ def cmd_serve(settings, processes: int) -> int:
 
     logs.configure(settings.log_level)
     if settings.is_sandbox:
-        from alliance.db import db, init_db
+        from alliance.db import db
         from sandbox.models import install
 
-        init_db(settings.database_url)
+        _open_database(settings)
         install()
         db.obj.close_all()
     sockets = bind_sockets(settings.port, settings.host, reuse_port=False)
