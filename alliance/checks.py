@@ -25,3 +25,10 @@ def integer(value: Any, field: str, minimum: int, maximum: int,
         raise ValidationFailed(f"{field} 须为 {minimum} 到 {maximum} 之间的整数",
                                details={"field": field, "minimum": minimum, "maximum": maximum})
     return value
+
+
+def ascii_digits(text: str, max_digits: int) -> bool:
+    """Whether ``text`` is 1 to ``max_digits`` ASCII digits, i.e. a number ``int()`` reads
+    as written: ``str.isdigit`` also holds for "²" (which ``int()`` refuses) and for other
+    scripts' digits (which it reads), and a long enough string exceeds ``int()``'s limit."""
+    return 0 < len(text) <= max_digits and text.isascii() and text.isdigit()

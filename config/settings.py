@@ -136,6 +136,10 @@ class Settings:
     # Operational knobs (not credentials).
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 10 * 1024 * 1024
+    body_timeout_s: int = 60  # a request body must arrive within this (Tornado holds it whole)
+    # Peers whose X-Real-IP / X-Forwarded-For name the client (the reverse proxy); from any
+    # other peer those headers are ignored, so that rate limits key on the real address.
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     db_max_connections: int = 16
     worker_threads: int = 16
     delivery_threads: int = 8
@@ -271,7 +275,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
                        ("SMTP_PORT", "smtp_port"),
                        ("ALLIANCE_REDEMPTION_UNDO_MINUTES", "redemption_undo_minutes"),
                        ("MERCHANT_PUSH_DAILY_LIMIT", "merchant_push_daily_limit"),
-                       ("ALLIANCE_DETAIL_CACHE_SECONDS", "detail_cache_seconds")):
+                       ("ALLIANCE_DETAIL_CACHE_SECONDS", "detail_cache_seconds"),
+                       ("ALLIANCE_BODY_TIMEOUT_S", "body_timeout_s")):
         if get(name):
             try:
                 values[attr] = int(get(name))
@@ -279,6 +284,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
                 raise ConfigurationError(f"{name} must be a number") from None
     if get("SCHEDULER_SCHEDULES"):
         values["scheduler_schedules"] = parse_schedules(get("SCHEDULER_SCHEDULES"))
+    if env.get("TRUSTED_PROXIES") is not None:  # set and empty: trust no peer
+        values["trusted_proxies"] = parse_networks(env["TRUSTED_PROXIES"])
 
     for name in ("POSTER_FONT_FILE", "WECHAT_SUBSCRIBE_TEMPLATES", "WECHAT_OA_TEMPLATES"):
         if get(name):
@@ -312,13 +319,27 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
 _JOB_NAME = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
 
 
+def parse_networks(text: str) -> tuple[str, ...]:
+    """``TRUSTED_PROXIES``: comma-separated addresses or networks (``10.0.0.0/8``)."""
+    import ipaddress
+
+    networks = tuple(filter(None, (part.strip() for part in text.split(","))))
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ConfigurationError(
+                f"TRUSTED_PROXIES: {network!r} is not an IP address or network") from None
+    return networks
+
+
 def parse_schedules(text: str) -> tuple[tuple[str, str], ...]:
     """``name=SECONDS;name=off;name=cron:M H DOM MON DOW`` as (name, value) pairs."""
     pairs = []
     for part in filter(None, (p.strip() for p in text.split(";"))):
         name, sep, value = (s.strip() for s in part.partition("="))
         ok = sep and _JOB_NAME.match(name) and (
-            value == "off" or (value.isdigit() and int(value) > 0)
+            value == "off" or (value.isascii() and value.isdigit() and int(value) > 0)
             or (value.startswith("cron:") and len(value[5:].split()) == 5))
         if not ok:
             raise ConfigurationError(

@@ -18,6 +18,7 @@ import requests
 from wechatpayv3 import WeChatPay, WeChatPayType
 from wechatpayv3.utils import aes_decrypt, rsa_verify
 
+from alliance.checks import ascii_digits
 from alliance.payments.errors import (NotificationRejected, PaymentAlreadyPaid,
                                       PaymentProviderError, PaymentSignError,
                                       PaymentTradeClosed, PaymentTradeExists,
@@ -158,8 +159,7 @@ class WechatPayV3Gateway:
             raise NotificationRejected("BAD_SIGNATURE")
         if serial != self._public_key_id:
             raise NotificationRejected("UNKNOWN_SERIAL", details={"serial": serial[:64]})
-        if not (timestamp.isascii() and timestamp.isdigit()) or \
-                abs(self._clock() - int(timestamp)) >= MAX_CLOCK_SKEW_S:
+        if not ascii_digits(timestamp, 12) or abs(self._clock() - int(timestamp)) >= MAX_CLOCK_SKEW_S:
             raise NotificationRejected("STALE_TIMESTAMP")
         try:
             text = body.decode("utf-8")

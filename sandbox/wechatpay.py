@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from wechatpayv3.utils import rsa_sign
 
+from alliance.checks import ascii_digits
 from alliance.db import utcnow
 from config.settings import Settings
 from payments.common import format_rfc3339, load_private_key, load_public_key
@@ -85,7 +86,7 @@ class WechatPaySandbox:
                 or items.get("serial_no") != self.cert_serial:
             return False
         timestamp = items.get("timestamp", "")
-        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) >= 300:
+        if not ascii_digits(timestamp, 12) or abs(time.time() - int(timestamp)) >= 300:
             return False
         message = f"{method}\n{url}\n{timestamp}\n{items.get('nonce_str', '')}\n{body}\n"
         try:

@@ -205,9 +205,11 @@ async def _serve(settings, sockets, handoff: int | None = None) -> None:
     if handoff is not None:
         app.settings["ctx"].extras["prompt_delivery"].attach(handoff)
     start_cache_feed(app.settings["ctx"].executor)
-    server = HTTPServer(app, xheaders=True,
-                        max_body_size=settings.max_upload_bytes + 1024 * 1024,
-                        idle_connection_timeout=75)
+    # The client's address comes from X-Real-IP only behind a trusted proxy (server.clients,
+    # in BaseHandler.prepare), not from Tornado's xheaders, which believe any peer. A body
+    # must arrive within body_timeout_s: Tornado holds it whole before a handler sees it.
+    server = HTTPServer(app, max_body_size=settings.max_upload_bytes + 1024 * 1024,
+                        idle_connection_timeout=75, body_timeout=settings.body_timeout_s)
     server.add_sockets(sockets)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

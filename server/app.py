@@ -1,11 +1,8 @@
 """make_app: the Tornado application with its adapters chosen once, from the settings."""
 from __future__ import annotations
 
-import functools
-import ipaddress
 from concurrent.futures import ThreadPoolExecutor
 
-import tornado.netutil
 import tornado.web
 from tornado.ioloop import PeriodicCallback
 
@@ -29,6 +26,7 @@ from integrations.mail_smtp import SmtpMailer
 from integrations.sms_aliyun import AliyunSms
 from server import logs
 from server.base import NotFoundHandler, dumps
+from server.clients import ClientAddresses
 from server.context import AppContext
 from server.deliveries import PromptDelivery, make_channels
 from server.openapi import build_document
@@ -44,21 +42,6 @@ VERSION = "0.1.0"
 SANDBOX_THREADS = 8
 
 
-@functools.lru_cache(maxsize=4096)
-def is_valid_ip(ip: str) -> bool:
-    """Whether ``ip`` is an IPv4 or IPv6 address, as ``tornado.netutil.is_valid_ip`` says,
-    without its ``getaddrinfo``: the server (``xheaders=True``) asks it of every request's
-    X-Real-IP or peer address on the event loop, and a call that lets go of the GIL there
-    waits for it again behind every busy worker thread. The clients of the moment are
-    remembered (``ipaddress`` parses each address anew)."""
-    try:
-        ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    return True
-
-
-tornado.netutil.is_valid_ip = is_valid_ip  # what HTTPServer's X-Real-IP check calls
 
 
 def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None) -> AppContext:
@@ -96,6 +79,7 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
                                settings.code_daily_limit_per_ip),
         storage=make_storage(settings),
         protector=FieldProtector(settings.secret_key),
+        client_addresses=ClientAddresses(settings.trusted_proxies),
     )
     ctx.extras["wechat_clients"] = wechat_clients
     ctx.extras["prompt_delivery"] = prompt_delivery

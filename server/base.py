@@ -16,6 +16,7 @@ import tornado.web
 from tornado.ioloop import IOLoop
 
 from alliance.accounts.permissions import Principal
+from alliance.checks import ascii_digits
 from alliance.db import WriterBusy, can_write_at_once, connection, writes_at_once
 from alliance.errors import (AllianceError, MalformedJson, PermissionDenied, RateLimited,
                              Unauthenticated, ValidationFailed)
@@ -87,9 +88,10 @@ class BaseHandler(tornado.web.RequestHandler):
         self.request_id = incoming if _REQUEST_ID_RE.match(incoming) else new_request_id()
         request_id_var.set(self.request_id)
         self.set_header("X-Request-Id", self.request_id)
+        self.request.remote_ip = self.ctx.client_addresses.of(self.request)
         limit = self.max_body_bytes or self.ctx.settings.max_body_bytes
         declared = self.request.headers.get("Content-Length")
-        size = int(declared) if declared and declared.isdigit() else len(self.request.body or b"")
+        size = int(declared) if declared and ascii_digits(declared, 19) else len(self.request.body or b"")
         if size > limit:
             raise PayloadTooLarge(details={"limit_bytes": limit, "size_bytes": size})
 

@@ -13,6 +13,7 @@ from alliance.ports import (MailSender, Notifier, OaProfiles, QrCodeProvider, Sm
                             Storage, WeChatAuth)
 from alliance.protect import FieldProtector
 from config.settings import Settings
+from server.clients import ClientAddresses
 
 
 @dataclass
@@ -32,6 +33,7 @@ class AppContext:
     sms: SmsSender
     mailer: MailSender
     code_limits: CodeLimits
+    client_addresses: ClientAddresses
     # Prompt deliveries of notifications wait on WeChat's answers: their own threads, so
     # that a burst of payments never leaves requests without a worker.
     delivery_executor: ThreadPoolExecutor | None = None

@@ -23,6 +23,7 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
+from alliance.checks import ascii_digits
 from alliance.errors import AllianceError, ValidationFailed
 from alliance.officialaccount.services import Inbound, OaConfig, handle_inbound
 from config.settings import Settings
@@ -95,8 +96,7 @@ class OfficialAccountHandler(BaseHandler):
 
     def _check_fresh(self) -> None:
         timestamp = self.query("timestamp", "")
-        if not (timestamp.isascii() and timestamp.isdigit()) or \
-                abs(time.time() - int(timestamp)) > MAX_SKEW_S:
+        if not ascii_digits(timestamp, 12) or abs(time.time() - int(timestamp)) > MAX_SKEW_S:
             raise OaSignatureInvalid("请求已过期", details={"max_skew_s": MAX_SKEW_S})
 
     def _text(self, body: str, content_type: str = "text/plain; charset=utf-8") -> None:

@@ -18,6 +18,7 @@ import datetime as dt
 from peewee import JOIN, IntegrityError, fn
 
 from alliance.accounts.models import User
+from alliance.checks import ascii_digits
 from alliance.coupons.codes import new_coupon_code
 from alliance.coupons.errors import (CouponLimitReached, CouponNotClaimable, CouponSoldOut,
                                      CouponTemplateNotFound)
@@ -48,7 +49,7 @@ def parse_scene(scene: str | None) -> dict[str, int]:
         key, _, value = part.partition("=")
         if key not in ATTRIBUTION_KEYS:
             continue
-        if not value.isdigit() or not 1 <= len(value) <= 10 or int(value) >= 2**31:
+        if not ascii_digits(value, 10) or int(value) >= 2**31:
             raise ValidationFailed("scene 格式不正确", details={
                 "field": "scene", "issue": f"{key} must be a {ATTRIBUTION_KEYS[key]}"})
         found[key] = int(value)

@@ -10,6 +10,7 @@ import time
 
 from PIL import Image, UnidentifiedImageError
 
+from alliance.checks import ascii_digits
 from alliance.db import transaction
 from alliance.errors import AllianceError, NotFound, ValidationFailed
 from alliance.media.models import Upload
@@ -20,6 +21,9 @@ PUBLIC_PURPOSES = ("logo", "shop_photo", "item_image", "review_photo")
 PRIVATE_PURPOSES = ("licence", "id_card", "evidence")  # evidence: after-sales, complaints
 PURPOSES = PUBLIC_PURPOSES + PRIVATE_PURPOSES
 SIGNED_URL_TTL_S = 300
+# Pixels an image may have (8000 x 8000): more than any phone's photo, far fewer than a few
+# KB of PNG or WebP can declare and every viewer would have to decode.
+MAX_PIXELS = 64_000_000
 
 # Magic bytes decide the type; the client's file name and Content-Type are ignored.
 _SIGNATURES = (
@@ -59,7 +63,14 @@ def sniff_image(data: bytes) -> tuple[str, str, str]:
 def _check_decodes(data: bytes, pil_format: str) -> None:
     try:
         with Image.open(io.BytesIO(data), formats=[pil_format]) as image:
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise Image.DecompressionBombError(f"{width}x{height}")
             image.verify()
+    except Image.DecompressionBombError:
+        # A few KB can declare billions of pixels: every phone showing it would decode them.
+        raise UploadTooLarge(f"图片尺寸过大，最多 {MAX_PIXELS // 1_000_000} 百万像素",
+                             details={"field": "file", "max_pixels": MAX_PIXELS}) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise UnsupportedFileType("图片已损坏或格式不正确",
                                   details={"field": "file", "issue": "does not decode"}) from None
@@ -138,6 +149,7 @@ def readable(upload: Upload, secret: str, expires: str | None, signature: str | 
     """Whether a request for ``upload`` may have it: public, or signed and not expired."""
     if upload.purpose in PUBLIC_PURPOSES:
         return True
-    if not expires or not signature or not expires.isdigit() or int(expires) < time.time():
+    if (not expires or not signature or not ascii_digits(expires, 12)
+            or int(expires) < time.time() or not signature.isascii()):
         return False
     return hmac.compare_digest(_signature(secret, upload.id, int(expires)), signature)

@@ -81,7 +81,7 @@ class MemberCodeSigner:
     def verify(self, payload: str, now: dt.datetime | None = None) -> tuple[int, str, dt.datetime]:
         """(user_id, nonce, expires_at) of an authentic, unexpired code (not yet consumed)."""
         parts = (payload or "").strip().split(".")
-        if len(parts) != 5 or parts[0] != PREFIX:
+        if len(parts) != 5 or parts[0] != PREFIX or not parts[4].isascii():
             raise MemberCodeInvalid(details={"reason": "format"})
         body = ".".join(parts[:4])
         if not hmac.compare_digest(self._sign(body), parts[4]):

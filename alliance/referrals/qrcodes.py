@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import time
+import unicodedata
 from dataclasses import dataclass
 from typing import Callable
 
@@ -18,6 +19,7 @@ from peewee import IntegrityError
 
 from alliance.db import transaction, utcnow
 from alliance.errors import UpstreamUnavailable, ValidationFailed
+from alliance.merchants.queries import get_merchant
 from alliance.ports import QrCodeProvider
 from alliance.referrals import images, scenes
 from alliance.referrals.models import QrImage
@@ -114,6 +116,10 @@ def _oa_ticket(provider: QrCodeProvider, scene: str) -> tuple[None, dict]:
     return None, {"ticket": ticket.ticket, "url": ticket.url}
 
 
+# Control characters and line or paragraph separators: the poster's title is one drawn line.
+_BREAKS = frozenset({"Cc", "Zl", "Zp"})
+
+
 def counter_poster(provider: QrCodeProvider, merchant_id: int, shop_name: str,
                    font_file: str | None = None) -> QrResult:
     """A counter poster of a partner merchant: scanning it follows the official account
@@ -122,6 +128,10 @@ def counter_poster(provider: QrCodeProvider, merchant_id: int, shop_name: str,
     if not 1 <= len(shop_name) <= 40:
         raise ValidationFailed("店铺名称长度须为 1-40 个字",
                                details={"field": "shop_name", "max_length": 40})
+    if any(unicodedata.category(ch) in _BREAKS for ch in shop_name):
+        raise ValidationFailed("店铺名称须为一行文字，不能含换行或控制字符",
+                               details={"field": "shop_name", "issue": "control characters"})
+    get_merchant(merchant_id)  # a poster is a code for that merchant, kept: it must exist
     scene = scenes.referral_scene(code_for(MERCHANT, merchant_id))
     url = oa_qrcode_url(provider, scene)
     digest = hashlib.sha256(f"{url}\n{shop_name}".encode()).hexdigest()[:24]

@@ -108,8 +108,10 @@ class ClaimTest(CouponApiCase):
         _, owner = self.merchant_of("owner-a")
         template = self.create_template(owner)
         self.assert_error(self.claim(template["id"], None), 401, "UNAUTHENTICATED")
-        self.assert_error(self.claim(template["id"], self.token("alice"), {"scene": "p=x"}),
-                          400, "VALIDATION_FAILED")
+        for scene in ("p=x", "p=²", "r=١٢"):  # digits int() refuses, or reads otherwise
+            with self.subTest(scene=scene):
+                self.assert_error(self.claim(template["id"], self.token("alice"),
+                                             {"scene": scene}), 400, "VALIDATION_FAILED")
 
     def test_partner_counter_lists_and_attributes_the_cross_merchant_coupon(self):
         _, owner_b = self.merchant_of("owner-b")

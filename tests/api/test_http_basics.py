@@ -36,13 +36,10 @@ class EnvelopeTest(ApiTestCase):
         assert re.fullmatch(r"[0-9a-f]{32}", generated.headers["X-Request-Id"])
 
     def test_proxy_address_check_needs_no_resolver(self):
-        # HTTPServer(xheaders=True) asks tornado.netutil.is_valid_ip of X-Real-IP on the
-        # event loop: ours answers as Tornado's for addresses, without getaddrinfo.
-        import tornado.netutil
+        # X-Real-IP is checked on the event loop: as Tornado's is_valid_ip answers for
+        # addresses, without its getaddrinfo.
+        from server.clients import is_valid_ip
 
-        from server.app import is_valid_ip
-
-        assert tornado.netutil.is_valid_ip is is_valid_ip
         for ip in ("127.0.0.1", "203.0.113.9", "::1", "2001:db8::7", "fe80::1%eth0"):
             assert is_valid_ip(ip), ip
         for ip in ("", "localhost", "1.2.3.4\x00", "300.1.1.1", "1.2.3.4, 5.6.7.8", "a" * 80):
@@ -51,6 +48,28 @@ class EnvelopeTest(ApiTestCase):
     def test_errors_never_carry_a_stack_trace(self):
         response = self.api("POST", "/api/v1/auth/wechat", body=b"\xff\xfe")
         assert response.status == 400 and b"Traceback" not in response.body
+
+
+class ClientAddressTest(ApiTestCase):
+    env = {"ALLIANCE_LOGIN_RATE_LIMIT_PER_MIN": "2"}
+
+    def logins(self, *addresses: str) -> list[int]:
+        return [self.api("POST", "/api/v1/auth/wechat", {"code": "sandbox-alice"},
+                         headers={"X-Real-Ip": address}).status for address in addresses]
+
+    def test_a_trusted_proxy_names_the_client(self):
+        # This test's client is on loopback, where the default TRUSTED_PROXIES has the proxy:
+        # each client it names is limited on its own.
+        assert self.logins("203.0.113.1", "203.0.113.2", "203.0.113.3") == [200, 200, 200]
+        assert self.logins("203.0.113.1", "203.0.113.1") == [200, 429]
+
+
+class UntrustedPeerTest(ClientAddressTest):
+    env = {"ALLIANCE_LOGIN_RATE_LIMIT_PER_MIN": "2", "TRUSTED_PROXIES": ""}
+
+    def test_a_trusted_proxy_names_the_client(self):
+        # No proxy is trusted: the headers are the client's own words, and ignored.
+        assert self.logins("203.0.113.1", "203.0.113.2", "203.0.113.3") == [200, 200, 429]
 
 
 class OperationsTest(ApiTestCase):

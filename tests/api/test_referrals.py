@@ -1,6 +1,7 @@
 """Referral QR codes, attribution and invitees over HTTP, with WeChat's sandbox answering."""
 from alliance.db import db
 from alliance.referrals.models import QrImage
+from tests.factories import make_merchant, make_user
 from tests.qr import decode_png, decode_svg
 from tests.support import ApiTestCase
 
@@ -177,16 +178,20 @@ class AttributionTest(ApiTestCase):
 
 
 class CounterPosterTest(ApiTestCase):
+    def setUp(self):
+        super().setUp()
+        with db.connection_context():
+            self.merchant = make_merchant(owner=make_user("店主"), name="老街面馆")
+        self.path = f"/api/admin/v1/referrals/counter-poster?merchant_id={self.merchant.id}"
+
     def test_poster_carries_the_oa_code_and_following_it_attributes_the_merchant(self):
         operator = self.operator_token("operator")
-        response = self.api("GET", "/api/admin/v1/referrals/counter-poster?merchant_id=12"
-                                   "&shop_name=%E9%9D%A2%E9%A6%86", token=operator)
+        response = self.api("GET", self.path + "&shop_name=%E9%9D%A2%E9%A6%86", token=operator)
         assert response.status == 200, response.body
         assert response.headers["Content-Type"] == "image/png"
         [url] = decode_png(response.body)
         assert url.startswith("http://weixin.qq.com/q/")
-        again = self.api("GET", "/api/admin/v1/referrals/counter-poster?merchant_id=12"
-                                "&shop_name=%E9%9D%A2%E9%A6%86", token=operator)
+        again = self.api("GET", self.path + "&shop_name=%E9%9D%A2%E9%A6%86", token=operator)
         assert again.body == response.body
         calls = self.api("GET", "/_sandbox/wechat/_control/calls").json
         assert calls["qrcode/create"] == 1
@@ -199,12 +204,30 @@ class CounterPosterTest(ApiTestCase):
 
         with db.connection_context():
             attribution = ReferralAttribution.get(ReferralAttribution.invitee == user["id"])
-        assert (attribution.source_kind, attribution.merchant_id) == ("merchant", 12)
+        assert (attribution.source_kind, attribution.merchant_id) == ("merchant", self.merchant.id)
 
     def test_poster_needs_a_shop_name(self):
-        response = self.api("GET", "/api/admin/v1/referrals/counter-poster?merchant_id=12",
-                            token=self.operator_token("operator"))
+        response = self.api("GET", self.path, token=self.operator_token("operator"))
         self.assert_error(response, 400, "VALIDATION_FAILED")
+
+    def test_a_shop_name_is_one_line_of_text(self):
+        # Pillow cannot measure a line break ("\n") or lay out "\r", NEL or U+2029.
+        operator = self.operator_token("operator")
+        for name in ("a%0Ab", "a%0Db", "a%C2%85b", "a%E2%80%A8b", "a%E2%80%A9b"):
+            with self.subTest(name=name):
+                response = self.api("GET", f"{self.path}&shop_name={name}", token=operator)
+                self.assert_error(response, 400, "VALIDATION_FAILED")
+        emoji = self.api("GET", f"{self.path}&shop_name=%F0%9F%8D%9C%E9%9D%A2", token=operator)
+        assert emoji.status == 200 and emoji.headers["Content-Type"] == "image/png"
+
+    def test_a_poster_of_a_merchant_that_does_not_exist_is_not_made(self):
+        operator = self.operator_token("operator")
+        response = self.api("GET", "/api/admin/v1/referrals/counter-poster?merchant_id=999999"
+                                   "&shop_name=x", token=operator)
+        self.assert_error(response, 404, "MERCHANT_NOT_FOUND")
+        assert self.api("GET", "/_sandbox/wechat/_control/calls").json.get("qrcode/create") is None
+        with db.connection_context():
+            assert QrImage.select().count() == 0
 
     def test_poster_needs_a_merchant(self):
         response = self.api("GET", "/api/admin/v1/referrals/counter-poster?shop_name=x",

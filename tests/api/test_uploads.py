@@ -52,6 +52,24 @@ class UploadTest(MerchantApiTestCase):
         expired = f"/media/{response.json['id']}?exp={int(time.time()) - 1}&sig=00"
         self.assert_error(self.api("GET", expired), 403, "MEDIA_LINK_INVALID")
 
+    def test_an_image_declaring_more_pixels_than_any_photo_is_refused(self):
+        # 20000 x 20000 one-bit pixels: a few KB of PNG that every viewer would decode.
+        out = io.BytesIO()
+        Image.new("1", (20000, 20000)).save(out, "PNG")
+        assert len(out.getvalue()) < 100_000
+        response = self.upload(self.token(), "logo", out.getvalue())
+        self.assert_error(response, 413, "UPLOAD_TOO_LARGE")
+        assert response.json["error"]["details"]["max_pixels"] == 64_000_000
+
+    def test_a_signed_link_whose_expiry_or_signature_is_not_ascii_is_refused(self):
+        upload_id = self.upload(self.token(), "id_card").json["id"]
+        future = int(time.time()) + 60
+        for query in (f"exp=²&sig=00", f"exp={'9' * 5000}&sig=00",
+                      f"exp={future}&sig=%C3%A9{'a' * 63}"):
+            with self.subTest(query=query[:40]):
+                self.assert_error(self.api("GET", f"/media/{upload_id}?{query}"), 403,
+                                  "MEDIA_LINK_INVALID")
+
     def test_unknown_media_is_not_found(self):
         self.assert_error(self.api("GET", "/media/uNoSuchUpload0000"), 404, "UPLOAD_NOT_FOUND")
 

@@ -50,3 +50,38 @@ def test_sigterm_to_the_parent_stops_every_worker(database, tmp_path):
     finally:
         if server.poll() is None:
             server.kill()
+
+
+def test_a_body_that_stops_arriving_is_dropped_after_the_body_timeout(database, tmp_path):
+    # Tornado holds a request body whole before any handler sees it: a client that sends
+    # 1 MB of a declared 10 MB and then nothing must not hold that memory for good.
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": database, "ALLIANCE_VAR_DIR": str(tmp_path),
+           "ALLIANCE_BODY_TIMEOUT_S": "1"}
+    server = subprocess.Popen([sys.executable, "-m", "server", "--port", str(port)],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, "server did not come up"
+            time.sleep(0.2)
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            client.sendall(b"POST /api/v1/uploads HTTP/1.1\r\nHost: x\r\n"
+                           b"Content-Type: multipart/form-data; boundary=b\r\n"
+                           b"Content-Length: 10000000\r\n\r\n" + b"A" * 1_000_000)
+            client.settimeout(10)
+            started = time.monotonic()
+            assert client.recv(1024) == b""  # closed by the server
+            assert time.monotonic() - started < 5
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()

@@ -10,6 +10,7 @@ from alliance.errors import UpstreamUnavailable
 from alliance.ports import OaQrCode
 from alliance.referrals import images, qrcodes
 from alliance.referrals.models import QrImage
+from tests.factories import make_merchant, make_user
 from tests.qr import decode_png
 
 
@@ -76,8 +77,9 @@ def test_claim_of_a_dead_maker_is_taken_over(database):
 
 def test_poster_is_redrawn_for_a_new_shop_name_without_a_new_ticket(database):
     provider = CountingProvider()
-    first = qrcodes.counter_poster(provider, 9, "面馆")
-    second = qrcodes.counter_poster(provider, 9, "面馆（新店名）")
+    merchant = make_merchant(owner=make_user("店主"))
+    first = qrcodes.counter_poster(provider, merchant.id, "面馆")
+    second = qrcodes.counter_poster(provider, merchant.id, "面馆（新店名）")
     assert first.content != second.content and len(provider.calls) == 1
     assert decode_png(second.content) == [f"http://weixin.qq.com/q/{first.scene}"]
 
