@@ -2,9 +2,12 @@
 unguessable id, private ones (licences, ID cards) only through signed short-lived links."""
 from __future__ import annotations
 
+import hashlib
+import json
+
 from alliance.errors import AllianceError, ValidationFailed
 from alliance.media import services as media
-from server.base import BaseHandler, authenticated, rate_limited
+from server.base import BaseHandler, authenticated, idempotent, rate_limited
 
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -21,8 +24,18 @@ class UploadHandler(BaseHandler):
         # Room for the multipart framing: the image itself is checked against the limit.
         return self.ctx.settings.max_upload_bytes + MULTIPART_OVERHEAD
 
+    def idempotency_payload(self) -> bytes:
+        # The form's fields and the files' contents, not the multipart framing: a retry is
+        # framed with a new boundary.
+        files = {name: [hashlib.sha256(f["body"]).hexdigest() for f in parts]
+                 for name, parts in self.request.files.items()}
+        fields = {name: [value.decode("utf-8", "replace") for value in values]
+                  for name, values in self.request.body_arguments.items()}
+        return json.dumps({"files": files, "fields": fields}).encode()
+
     @authenticated()
     @rate_limited("upload", lambda h: 60, key=lambda h: h.principal.key)
+    @idempotent
     async def post(self):
         files = self.request.files.get("file") or []
         if len(files) != 1:

@@ -231,6 +231,11 @@ class BaseHandler(tornado.web.RequestHandler):
         self.principal = principal
         return principal
 
+    def idempotency_payload(self) -> bytes:
+        """What makes a repeat of this request the same one (with its method and path):
+        its body; a handler whose body is not JSON says what of it counts."""
+        return self.request.body
+
     def client_ip(self) -> str:
         return self.request.remote_ip or "unknown"
 
@@ -267,7 +272,7 @@ def idempotent(method: Method) -> Method:
         if key is None or self.principal is None:
             return await method(self, *args, **kwargs)
         print_ = idempotency.fingerprint(self.request.method, self.request.path,
-                                         self.request.body)
+                                         self.idempotency_payload())
         outcome = await self.run_sync(idempotency.begin, self.principal.key, key, print_)
         if isinstance(outcome, idempotency.Replay):
             self.set_status(outcome.status)

@@ -288,9 +288,9 @@ def png_bytes(size: tuple[int, int] = (8, 8), colour: tuple[int, int, int] = (20
     return buffer.getvalue()
 
 
-def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tuple[bytes, dict]:
+def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]],
+              boundary: str = "----alliance-test-boundary") -> tuple[bytes, dict]:
     """A multipart/form-data body and its headers."""
-    boundary = "----alliance-test-boundary"
     parts = []
     for name, value in fields.items():
         parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'

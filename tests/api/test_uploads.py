@@ -70,6 +70,30 @@ class UploadTest(MerchantApiTestCase):
                 self.assert_error(self.api("GET", f"/media/{upload_id}?{query}"), 403,
                                   "MEDIA_LINK_INVALID")
 
+    def test_an_upload_repeated_with_its_idempotency_key_is_stored_once(self):
+        # A retry is framed anew (another boundary): the same fields and file are the same
+        # request; another file under the same key is not.
+        token, headers = self.token(), {"Idempotency-Key": "upload-1"}
+        answers = []
+        for boundary in ("first-boundary", "retry-boundary"):
+            body, framing = multipart({"purpose": "logo"}, {"file": ("a.png", png_bytes())},
+                                      boundary=boundary)
+            answers.append(self.api("POST", "/api/v1/uploads", body=body,
+                                    headers={**framing, **headers}, token=token))
+        assert [a.status for a in answers] == [201, 201]
+        assert answers[1].json == answers[0].json
+        assert answers[1].headers["Idempotent-Replayed"] == "true"
+        other, framing = multipart({"purpose": "logo"},
+                                   {"file": ("a.png", png_bytes(colour=(1, 2, 3)))})
+        self.assert_error(self.api("POST", "/api/v1/uploads", body=other,
+                                   headers={**framing, **headers}, token=token),
+                          422, "IDEMPOTENCY_KEY_REUSED")
+        from alliance.db import connection
+        from alliance.media.models import Upload
+
+        with connection():
+            assert Upload.select().count() == 1
+
     def test_unknown_media_is_not_found(self):
         self.assert_error(self.api("GET", "/media/uNoSuchUpload0000"), 404, "UPLOAD_NOT_FOUND")
 
