@@ -72,3 +72,26 @@ class ConsoleContractTest(ApiTestCase):
         for text in self.scripts().values():
             needed |= set(re.findall(r'permission: "([a-z:]+)"', text))
         assert needed and needed <= set(PERMISSIONS), needed - set(PERMISSIONS)
+
+
+class PageHeadersTest(ApiTestCase):
+    def test_the_console_runs_only_its_own_scripts_and_is_never_framed(self):
+        page = self.api("GET", "/console/")
+        policy = page.headers["Content-Security-Policy"]
+        assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
+        assert "<script>" not in page.body.decode()  # nothing inline for the policy to block
+        assert page.headers["X-Frame-Options"] == "DENY"
+        script = self.api("GET", "/console/static/console.js")
+        assert script.status == 200 and script.headers["X-Content-Type-Options"] == "nosniff"
+
+    def test_the_docs_policy_allows_exactly_their_inline_script(self):
+        import base64
+        import hashlib
+
+        page = self.api("GET", "/docs")
+        [inline] = re.findall(r"<script>(.*?)</script>", page.body.decode(), re.S)
+        digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in page.headers["Content-Security-Policy"]
+        assert page.headers["X-Frame-Options"] == "DENY"
+        bundle = self.api("GET", "/docs/static/swagger-ui-bundle.js")
+        assert bundle.status == 200 and bundle.headers["X-Content-Type-Options"] == "nosniff"
