@@ -97,9 +97,11 @@ class PointsAwardsHandler(CounterHandler):
         def work():
             member = codes.consume(payload) if payload is not None else user_id
             shop = counter_shop(membership.merchant_id, shop_id)
+            shown = payload is not None  # the member showed their code: their consent
             return award_view(award_points(membership.merchant_id, staff, member, amount,
                                            notifier=notifier, shop_id=shop,
-                                           receipt_no=receipt_no))
+                                           receipt_no=receipt_no, members_only=not shown),
+                              with_balance=shown)
 
         self.write_json(await self.run_sync(work), 201)
 
@@ -140,7 +142,10 @@ def _schemas() -> dict:
         "PointsAward": obj({
             "id": INT, "user_id": INT, "merchant_id": INT, "shop_id": nullable_int,
             "amount_fen": FEN, "multiplier_pct": INT, "points": INT,
-            "receipt_no": {"type": "string", "nullable": True}, "balance": INT,
+            "receipt_no": {"type": "string", "nullable": True},
+            "balance": {"type": "integer", "nullable": True,
+                        "description": "the member's points after it; only when awarded by "
+                                       "member code, null when by user_id"},
             "replayed": {"type": "boolean", "description": "the receipt was awarded before"},
             "created_at": TIME}),
     }
@@ -185,7 +190,10 @@ def _openapi() -> dict:
             "Award points for a purchase at the counter (1 point per yuan x the member's "
             "multiplier here, funded by this merchant)", tags=tags, status=201,
             body=obj({"payload": {"type": "string", "description": "a member code"},
-                      "user_id": {"type": "integer", "description": "instead of payload"},
+                      "user_id": {"type": "integer",
+                                  "description": "instead of payload: only a consumer who "
+                                                 "is already a member here (else 404 "
+                                                 "MEMBER_NOT_FOUND)"},
                       "amount_fen": INT, "receipt_no": {"type": "string", "maxLength": 64,
                                                         "description": "awarded once per "
                                                                        "merchant"},

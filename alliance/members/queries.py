@@ -88,11 +88,13 @@ def merchant_members(merchant_id: int, cursor: str | None, limit: int) -> dict:
             "next_cursor": next_cursor}
 
 
-def award_view(outcome: Award) -> dict:
-    """A counter points award with the member's balance after it."""
+def award_view(outcome: Award, with_balance: bool) -> dict:
+    """A counter points award; with the member's balance after it (alliance-wide points)
+    only ``with_balance``: when the member showed their code, not when named by id."""
     award = outcome.award
     return {"id": award.id, "user_id": award.user_id, "merchant_id": award.merchant_id,
             "shop_id": award.shop_id, "amount_fen": award.amount_fen,
             "multiplier_pct": award.multiplier_pct, "points": award.points,
-            "receipt_no": award.receipt_no, "balance": balance_of(award.user_id),
+            "receipt_no": award.receipt_no,
+            "balance": balance_of(award.user_id) if with_balance else None,
             "replayed": outcome.replayed, "created_at": to_local_iso(award.created_at)}

@@ -315,10 +315,14 @@ class _DuplicateReceipt(Exception):
 
 def award_points(merchant_id: int, staff_user_id: int, user_id: int, amount_fen: int, *,
                  notifier: Notifier, shop_id: int | None = None, receipt_no: str | None = None,
-                 now: dt.datetime | None = None) -> Award:
+                 now: dt.datetime | None = None, members_only: bool = False) -> Award:
     """Award points at the counter for a purchase of ``amount_fen`` (1 point per yuan times
     the member's multiplier at this merchant, funded by it). A repeated ``receipt_no`` of
-    the merchant returns the first award; staff cannot award themselves."""
+    the merchant returns the first award; staff cannot award themselves.
+
+    ``members_only``: the consumer is named by id, not by the member code they showed, so
+    only an existing member of this merchant is awarded (MEMBER_NOT_FOUND otherwise, as for
+    an unknown id): staff must not enrol strangers, or learn of them, by trying ids."""
     if (isinstance(amount_fen, bool) or not isinstance(amount_fen, int)
             or not 1 <= amount_fen <= MAX_AWARD_FEN):
         raise ValidationFailed("消费金额不正确", details={"field": "amount_fen", "issue": "range",
@@ -327,7 +331,8 @@ def award_points(merchant_id: int, staff_user_id: int, user_id: int, amount_fen:
         raise SelfAwardForbidden()
     try:
         return _award(merchant_id, staff_user_id, user_id, amount_fen, notifier=notifier,
-                      shop_id=shop_id, receipt_no=receipt_no, now=now or utcnow())
+                      shop_id=shop_id, receipt_no=receipt_no, now=now or utcnow(),
+                      members_only=members_only)
     except _DuplicateReceipt:
         # Read after the rollback: a snapshot taken inside it may predate the first award.
         first = PointsAward.get(PointsAward.merchant == merchant_id,
@@ -340,9 +345,12 @@ def award_points(merchant_id: int, staff_user_id: int, user_id: int, amount_fen:
 
 def _award(merchant_id: int, staff_user_id: int, user_id: int, amount_fen: int, *,
            notifier: Notifier, shop_id: int | None, receipt_no: str | None,
-           now: dt.datetime) -> Award:
+           now: dt.datetime, members_only: bool) -> Award:
     with transaction():
-        if not User.select().where(User.id == user_id, User.status == "active").exists():
+        if not User.select().where(User.id == user_id, User.status == "active").exists() or (
+                members_only and not MerchantMember.select().where(
+                    MerchantMember.merchant == merchant_id,
+                    MerchantMember.user_id == user_id).exists()):
             raise MemberNotFound(details={"user_id": user_id})
         benefits, member = _membership(user_id, merchant_id)
         multiplier = benefits.points_multiplier_pct

@@ -177,7 +177,7 @@ class CounterTest(CouponApiCase):
         first = self.api("POST", "/api/v1/merchant/points-awards", body, token=self.owner_a)
         again = self.api("POST", "/api/v1/merchant/points-awards", body, token=self.owner_a)
         assert again.json["replayed"] and again.json["id"] == first.json["id"]
-        assert again.json["balance"] == 173
+        assert first.json["points"] == 50 and again.json["balance"] is None  # named by id
         self.assert_error(self.api("POST", "/api/v1/merchant/points-awards",
                                    {"amount_fen": 100}, token=self.owner_a),
                           400, "VALIDATION_FAILED")
@@ -189,6 +189,20 @@ class CounterTest(CouponApiCase):
         assert membership["points_balance"] == 173
         assert [(m["merchant_id"], m["visits"], m["total_spent_fen"])
                 for m in membership["memberships"]] == [(self.shop_a.id, 2, 17_345)]
+
+    def test_staff_cannot_enrol_or_look_up_a_stranger_by_user_id(self):
+        # Alice never showed her code here nor bought here: by id she is not found, as an
+        # unknown id is, and nothing is written (no membership, no award, no points).
+        clerk = self.staff("merchant_clerk", "clerk-a")
+        alice = self.alice["user"]["id"]
+        for user_id in (alice, 10 ** 9):
+            with self.subTest(user_id=user_id):
+                self.assert_error(self.api("POST", "/api/v1/merchant/points-awards",
+                                           {"user_id": user_id, "amount_fen": 1}, token=clerk),
+                                  404, "MEMBER_NOT_FOUND")
+        assert self.api("GET", "/api/v1/merchant/members", token=clerk).json["items"] == []
+        membership = self.api("GET", "/api/v1/me/membership", token=self.alice_token).json
+        assert membership["memberships"] == [] and membership["points_balance"] == 0
 
     def test_level_rules_are_set_by_managers_and_raise_members(self):
         rules = {"levels": [{"name": "银卡", "min_spent_fen": 10_000, "discount_percent": 5,
@@ -202,7 +216,7 @@ class CounterTest(CouponApiCase):
         response = self.api("PUT", "/api/v1/merchant/level-rules", rules, token=self.owner_a)
         assert response.status == 200 and response.json["levels"][0]["level"] == 1
         self.api("POST", "/api/v1/merchant/points-awards",
-                 {"user_id": self.alice["user"]["id"], "amount_fen": 10_000}, token=self.owner_a)
+                 {"payload": self.member_code(), "amount_fen": 10_000}, token=self.owner_a)
         members = self.api("GET", "/api/v1/merchant/members", token=clerk).json["items"]
         assert [(m["user_id"], m["level_name"], m["discount_percent"]) for m in members] == [
             (self.alice["user"]["id"], "银卡", 5)]
