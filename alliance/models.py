@@ -44,3 +44,12 @@ ALL_MODELS = [
     MerchantDailySales,
     MerchantPush, MerchantPushQuota, PushOptOut,
 ]
+
+# The columns that name uploads (an id, or JSON holding ids): an upload none of them names is
+# purged once old enough (alliance.media.purge). A new column of upload ids belongs here.
+UPLOAD_REFERENCES = [
+    CatalogItem.images, CatalogItem.pending_changes,
+    Merchant.licence_upload, Merchant.id_front_upload, Merchant.id_back_upload,
+    Shop.logo_upload, Shop.photos,
+    AfterSale.photos, Review.photos, Complaint.photos,
+]

@@ -136,6 +136,7 @@ class Settings:
     # Operational knobs (not credentials).
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 10 * 1024 * 1024
+    upload_daily_bytes: int = 1024 * 1024 * 1024  # per account, in any 24 hours
     body_timeout_s: int = 60  # a request body must arrive within this (Tornado holds it whole)
     # Peers whose X-Real-IP / X-Forwarded-For name the client (the reverse proxy); from any
     # other peer those headers are ignored, so that rate limits key on the real address.
@@ -259,6 +260,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
             values[name.lower()] = get(name)
     for name, attr in (("ALLIANCE_MAX_BODY_BYTES", "max_body_bytes"),
                        ("ALLIANCE_MAX_UPLOAD_BYTES", "max_upload_bytes"),
+                       ("ALLIANCE_UPLOAD_DAILY_BYTES", "upload_daily_bytes"),
                        ("ALLIANCE_DB_MAX_CONNECTIONS", "db_max_connections"),
                        ("ALLIANCE_WORKER_THREADS", "worker_threads"),
                        ("ALLIANCE_DELIVERY_THREADS", "delivery_threads"),

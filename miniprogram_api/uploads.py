@@ -42,9 +42,10 @@ class UploadHandler(BaseHandler):
             raise ValidationFailed("请以 multipart/form-data 上传一个 file 字段",
                                    details={"field": "file", "issue": "required"})
         purpose = self.get_body_argument("purpose", "") or ""
+        settings = self.ctx.settings
         upload = await self.run_sync(media.store_image, self.ctx.storage, self.principal.id,
-                                     purpose, files[0]["body"],
-                                     self.ctx.settings.max_upload_bytes)
+                                     purpose, files[0]["body"], settings.max_upload_bytes,
+                                     settings.upload_daily_bytes)
         path = (media.public_path(upload.id) if upload.purpose in media.PUBLIC_PURPOSES
                 else media.signed_path(self.ctx.settings.secret_key, upload.id))
         self.write_json({"id": upload.id, "purpose": upload.purpose,

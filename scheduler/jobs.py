@@ -15,7 +15,9 @@ from alliance.coupons import claims as coupon_claims
 from alliance.coupons import reminders as coupon_reminders
 from alliance.infra import idempotency, kv, localcache, ratelimit
 from alliance.jobs import services as job_services
+from alliance.media import purge as media_purge
 from alliance.members import member_code
+from alliance.models import UPLOAD_REFERENCES
 from alliance.notifications import delivery
 from alliance.orders import fulfilment, lifecycle
 from alliance.orders import payments as order_payments
@@ -29,6 +31,7 @@ from wechat_handlers import api as wechat_api
 __all__ = ["JOBS"]
 
 POINTS_EXPIRY_BATCH = 500
+UNREFERENCED_UPLOAD_AGE = dt.timedelta(days=30)
 
 
 @job("infra.purge_idempotency", every=dt.timedelta(hours=1))
@@ -69,6 +72,13 @@ def expire_points(ctx: AppContext) -> dict:
         batch = points.expire_due(batch=POINTS_EXPIRY_BATCH)
         expired += batch
     return {"expired": expired}
+
+
+@job("media.purge_unreferenced", cron="45 3 * * *", lease=dt.timedelta(hours=1))
+def purge_unreferenced_uploads(ctx: AppContext) -> dict:
+    """Delete images uploaded more than 30 days ago that nothing uses (never attached, or replaced)."""
+    return {"deleted": media_purge.purge_unreferenced(ctx.storage, UPLOAD_REFERENCES,
+                                                      UNREFERENCED_UPLOAD_AGE)}
 
 
 @job("jobs.purge_runs", cron="15 3 * * *")

@@ -2,17 +2,19 @@
 short-lived URL."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import io
 import secrets
 import time
 
+from peewee import fn
 from PIL import Image, UnidentifiedImageError
 
 from alliance.checks import ascii_digits
-from alliance.db import transaction
-from alliance.errors import AllianceError, NotFound, ValidationFailed
+from alliance.db import transaction, utcnow
+from alliance.errors import AllianceError, NotFound, RateLimited, ValidationFailed
 from alliance.media.models import Upload
 from alliance.ports import Storage
 
@@ -77,8 +79,9 @@ def _check_decodes(data: bytes, pil_format: str) -> None:
 
 
 def store_image(storage: Storage, owner_id: int, purpose: str, data: bytes,
-                max_bytes: int) -> Upload:
-    """Check an uploaded image (type by magic bytes, size, decodes) and keep it."""
+                max_bytes: int, daily_bytes: int | None = None) -> Upload:
+    """Check an uploaded image (type by magic bytes, size, decodes) and keep it; refused
+    RATE_LIMITED when the owner's uploads of the last 24 hours would pass ``daily_bytes``."""
     if purpose not in PURPOSES:
         raise ValidationFailed("图片用途不正确", details={"field": "purpose",
                                                           "choices": list(PURPOSES)})
@@ -88,6 +91,8 @@ def store_image(storage: Storage, owner_id: int, purpose: str, data: bytes,
                                       "size_bytes": len(data)})
     if not data:
         raise ValidationFailed("缺少图片文件", details={"field": "file", "issue": "empty"})
+    if daily_bytes is not None:
+        _within_daily_bytes(owner_id, len(data), daily_bytes)
     content_type, suffix, pil_format = sniff_image(data)
     _check_decodes(data, pil_format)
     key = storage.save(data, suffix=suffix)
@@ -99,6 +104,18 @@ def store_image(storage: Storage, owner_id: int, purpose: str, data: bytes,
     except BaseException:
         storage.delete(key)
         raise
+
+
+def _within_daily_bytes(owner_id: int, size: int, daily_bytes: int) -> None:
+    """Refuse an upload that takes the owner past ``daily_bytes`` in 24 hours: storage is
+    kept for good, and one account must not fill the disk (a bound, not an exact count:
+    two uploads at the same moment may both pass)."""
+    since = utcnow() - dt.timedelta(days=1)
+    stored = (Upload.select(fn.COALESCE(fn.SUM(Upload.size_bytes), 0))
+              .where(Upload.owner == owner_id, Upload.created_at > since).scalar())
+    if stored + size > daily_bytes:
+        raise RateLimited(3600, message=f"今日上传的图片已达 {daily_bytes // (1024 * 1024)} MB 上限，请明天再试",
+                          details={"field": "file", "limit_bytes_per_day": daily_bytes})
 
 
 def get_upload(upload_id: str) -> Upload:

@@ -98,6 +98,19 @@ class UploadTest(MerchantApiTestCase):
         self.assert_error(self.api("GET", "/media/uNoSuchUpload0000"), 404, "UPLOAD_NOT_FOUND")
 
 
+class UploadDailyLimitTest(MerchantApiTestCase):
+    env = {"ALLIANCE_UPLOAD_DAILY_BYTES": str(2 * len(png_bytes()) + 10)}
+
+    def test_an_account_cannot_upload_past_its_daily_bytes(self):
+        token = self.token()
+        assert [self.upload(token, "logo").status for _ in range(2)] == [201, 201]
+        refused = self.upload(token, "logo")
+        self.assert_error(refused, 429, "RATE_LIMITED")
+        assert refused.json["error"]["details"]["limit_bytes_per_day"] == 2 * len(png_bytes()) + 10
+        assert refused.headers["Retry-After"] == "3600"
+        assert self.upload(self.token("someone-else"), "logo").status == 201  # per account
+
+
 class UploadLimitTest(MerchantApiTestCase):
     env = {"ALLIANCE_MAX_UPLOAD_BYTES": "2000"}
 
