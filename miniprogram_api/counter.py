@@ -95,8 +95,9 @@ class PointsAwardsHandler(CounterHandler):
         codes, notifier = self.ctx.member_codes, self.ctx.notifier
 
         def work():
-            member = codes.consume(payload) if payload is not None else user_id
+            # The shop first: a member code is single-use, and a wrong shop must not use it up.
             shop = counter_shop(membership.merchant_id, shop_id)
+            member = codes.consume(payload) if payload is not None else user_id
             shown = payload is not None  # the member showed their code: their consent
             return award_view(award_points(membership.merchant_id, staff, member, amount,
                                            notifier=notifier, shop_id=shop,

@@ -12,7 +12,7 @@ from alliance.points import services as points
 from alliance.redemptions.models import Redemption
 from sandbox.demo import load
 from tests.api.test_coupons import CouponApiCase
-from tests.factories import add_staff, make_template
+from tests.factories import add_staff, make_shop, make_template
 from tests.support import pipelined_round_trips, recorded_round_trips, recorded_sql
 
 
@@ -189,6 +189,18 @@ class CounterTest(CouponApiCase):
         assert membership["points_balance"] == 173
         assert [(m["merchant_id"], m["visits"], m["total_spent_fen"])
                 for m in membership["memberships"]] == [(self.shop_a.id, 2, 17_345)]
+
+    def test_a_refused_shop_does_not_use_up_the_member_code(self):
+        with db.connection_context():
+            elsewhere = make_shop(self.shop_b)  # a shop of another merchant
+        payload = self.member_code()
+        self.assert_error(self.api("POST", "/api/v1/merchant/points-awards",
+                                   {"payload": payload, "amount_fen": 1_000,
+                                    "shop_id": elsewhere.id}, token=self.owner_a),
+                          404, "SHOP_NOT_FOUND")
+        retried = self.api("POST", "/api/v1/merchant/points-awards",
+                           {"payload": payload, "amount_fen": 1_000}, token=self.owner_a)
+        assert retried.status == 201 and retried.json["points"] == 10, retried.body
 
     def test_staff_cannot_enrol_or_look_up_a_stranger_by_user_id(self):
         # Alice never showed her code here nor bought here: by id she is not found, as an
