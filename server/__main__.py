@@ -125,6 +125,9 @@ def cmd_create_operator(settings, name: str, role: str, display_name: str) -> in
         print(f"{exc.code}: {exc.message} {exc.details or ''}", file=sys.stderr)
         return 2
     print(f"created operator {operator.username} (id {operator.id}, role {operator.role})")
+    return 0
+
+
 def cmd_backup(settings, file: str) -> int:
     from alliance.infra.backup import BackupError, backup
 

@@ -42,8 +42,6 @@ VERSION = "0.1.0"
 SANDBOX_THREADS = 8
 
 
-
-
 def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None) -> AppContext:
     """The adapters and services the handlers use, for these settings."""
     wechat_clients = make_wechat_clients(settings)
