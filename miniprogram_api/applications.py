@@ -44,8 +44,8 @@ class OwnApplicationHandler(StaffHandler):
 
     @authenticated()
     async def put(self):
+        membership = await self.membership("merchant:account")  # who, before what they sent
         form = parse_application(self.json_body())
-        membership = await self.membership("merchant:account")
         ctx = self.ctx
 
         def resubmit():

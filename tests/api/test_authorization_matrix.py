@@ -90,6 +90,7 @@ CLERK_FORBIDDEN = [
     ("POST", "/api/v1/merchant/staff-invites", {"role": "merchant_clerk"}),
     ("GET", "/api/v1/merchant/staff-invites", None),
     ("GET", "/api/v1/merchant/application", None),
+    ("PUT", "/api/v1/merchant/application", {}),  # refused before the form is read
 ]
 
 
