@@ -111,9 +111,13 @@ def _refund(octx: OrderContext, request: AfterSale, from_statuses: tuple[str, ..
             amount_fen: int | None = None, **changes) -> None:
     order = Order.get_by_id(request.order_id)
     amount = amount_fen or request.amount_fen
+    # Only goods that came back go back on the shelf: a refund-only request gives money, and
+    # the units it names stay shipped or to ship (a full refund of an order that nothing
+    # left restocks it all, in refunds._succeeded).
+    returned = json.loads(request.lines or "{}") if request.kind == "return_refund" else {}
     refund = refunds.start_refund(octx, order, amount, kind=REFUND_AFTER_SALE,
                                   reason=request.reason, after_sale_id=request.id,
-                                  restock=json.loads(request.lines or "{}"))
+                                  restock=returned)
     _move(request, from_statuses, status=AS_REFUNDING, refund_id=refund.id, amount_fen=amount,
           **changes)
 

@@ -153,6 +153,23 @@ class AfterSaleTest(RefundCase):
         assert self.get_order(self.buyer, order["order_no"])["status"] == "refunded"
         assert self.stock(self.goods) == 10
 
+    def test_a_refund_only_request_naming_units_puts_nothing_back_on_the_shelf(self):
+        # 1.00 yuan back on two units the buyer keeps: they still ship, and stock stays down.
+        order = self.paid_order(self.buyer, quantity=2)
+        order_no, line_id = order["order_no"], order["items"][0]["line_id"]
+        assert self.stock(self.goods) == 8
+        created = self.after_sale(order_no, kind="refund", amount_fen=100,
+                                  lines=[{"line_id": line_id, "quantity": 2}]).json
+        assert self.decide(created["id"], True).json["status"] == "refunding"
+        self.settled(order_no)
+        done = self.get_order(self.buyer, order_no)
+        assert (done["status"], done["refunded_fen"]) == ("paid", 100)
+        assert done["items"][0]["returned_quantity"] == 0
+        assert self.stock(self.goods) == 8
+        shipped = self.api("POST", f"/api/v1/merchant/orders/{order_no}/shipment",
+                           {"carrier": "顺丰", "tracking_no": "SF1234567890"}, token=self.staff)
+        assert shipped.json["status"] == "shipped" and self.stock(self.goods) == 8
+
     def test_return_of_shipped_goods_is_refunded_when_they_arrive(self):
         order = self.paid_order(self.buyer, quantity=2)
         order_no = order["order_no"]
