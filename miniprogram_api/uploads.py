@@ -86,8 +86,12 @@ def _openapi() -> dict:
             ok=obj({"id": STR, "purpose": STR, "content_type": STR, "size_bytes": INT,
                     "url": {"type": "string", "description": "public path, or a signed link "
                                                             "valid 5 minutes (licence, id_card)"}}),
+            idempotent=True,
             description="Errors: UNSUPPORTED_FILE_TYPE (not an image), UPLOAD_TOO_LARGE "
-                        "(ALLIANCE_MAX_UPLOAD_BYTES). Use the id in later requests.")},
+                        "(ALLIANCE_MAX_UPLOAD_BYTES, or more than 64 million pixels), "
+                        "RATE_LIMITED (60 a minute, or ALLIANCE_UPLOAD_DAILY_BYTES in 24 hours). "
+                        "An Idempotency-Key is honoured; a repeat is the same fields and file, "
+                        "however framed. Use the id in later requests.")},
         "/media/{id}": {"get": op(
             "An uploaded image (private ones need the signed link's exp and sig)",
             tags=tags, auth=False, errors=(403, 404),
