@@ -1,12 +1,39 @@
+import datetime as dt
+
 import pytest
 
+from alliance.db import connection, utcnow
 from alliance.infra import idempotency
+from alliance.infra.models import IdempotencyRecord
 from alliance.infra.idempotency import (IdempotencyInProgress, IdempotencyKeyReused, Replay,
                                         fingerprint)
+from tests.support import recorded_sql
 
 
 def test_begin_claims_a_new_key(database):
     assert isinstance(idempotency.begin("user:1", "k", "fp"), int)
+
+
+def test_a_new_key_is_claimed_by_its_insert_alone(database):
+    # A DELETE by principal and key before it took gap locks that deadlocked a burst of
+    # taps with keys on MariaDB (500s).
+    with recorded_sql() as statements:
+        idempotency.begin("user:1", "k", "fp")
+    assert [s.sql.split(" ", 1)[0] for s in statements] == ["INSERT"], statements
+
+
+def test_a_key_older_than_a_day_is_free_again(database):
+    first = idempotency.begin("user:1", "k", "fp")
+    idempotency.complete(first, 201, '{"id": 7}')
+    with connection():
+        (IdempotencyRecord.update(created_at=utcnow() - dt.timedelta(hours=25))
+         .where(IdempotencyRecord.id == first).execute())
+    again = idempotency.begin("user:1", "k", "another request")
+    assert isinstance(again, int)  # claimed, not replayed nor refused as reused
+    with connection():
+        [record] = IdempotencyRecord.select()
+    assert (record.id, record.fingerprint, record.state) == (again, "another request",
+                                                               "running")
 
 
 def test_begin_while_first_runs_is_in_progress(database):
