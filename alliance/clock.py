@@ -18,16 +18,20 @@ def to_local_iso(value: dt.datetime | None) -> str | None:
     return value.astimezone(SHANGHAI).isoformat(timespec="seconds")
 
 
-def parse_iso(text: str) -> dt.datetime:
-    """A naive-UTC datetime from ISO 8601 text (no offset means Asia/Shanghai); ValueError
-    when it is not one, or lies beyond the calendar in UTC (0001-01-01T00:00+08:00)."""
-    value = dt.datetime.fromisoformat(text)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=SHANGHAI)
+def to_utc(value: dt.datetime) -> dt.datetime:
+    """An aware datetime as stored (naive UTC); ValueError when it lies beyond the calendar
+    in UTC (0001-01-01T00:00+08:00 begins before it)."""
     try:
         return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
     except OverflowError:
-        raise ValueError(f"{text!r} lies outside the calendar in UTC") from None
+        raise ValueError(f"{value.isoformat()} lies outside the calendar in UTC") from None
 
 
-__all__ = ["utcnow", "to_local_iso", "parse_iso", "SHANGHAI"]
+def parse_iso(text: str) -> dt.datetime:
+    """A naive-UTC datetime from ISO 8601 text (no offset means Asia/Shanghai); ValueError
+    when it is not one, or lies beyond the calendar in UTC."""
+    value = dt.datetime.fromisoformat(text)
+    return to_utc(value if value.tzinfo is not None else value.replace(tzinfo=SHANGHAI))
+
+
+__all__ = ["utcnow", "to_local_iso", "to_utc", "parse_iso", "SHANGHAI"]

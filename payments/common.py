@@ -14,7 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
-from alliance.clock import SHANGHAI
+from alliance.clock import SHANGHAI, to_utc
 from alliance.payments.errors import NotificationRejected, PaymentUnavailable
 from alliance.ports import PaymentNotice, RefundNotice
 
@@ -79,13 +79,6 @@ def yuan_to_fen(text: str) -> int:
 
 
 # -- time: stored naive UTC; providers speak Beijing time -------------------------------
-def _to_utc(value: dt.datetime) -> dt.datetime:
-    try:
-        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    except OverflowError:  # 0001-01-01 in Beijing time begins before UTC's calendar
-        raise ValueError(f"{value.isoformat()} lies outside the calendar in UTC") from None
-
-
 def to_beijing(value: dt.datetime) -> dt.datetime:
     """A stored naive-UTC time as an aware Beijing time."""
     return value.replace(tzinfo=dt.timezone.utc).astimezone(SHANGHAI)
@@ -93,7 +86,7 @@ def to_beijing(value: dt.datetime) -> dt.datetime:
 
 def parse_rfc3339(text: str) -> dt.datetime:
     """WeChat Pay v3: 2015-05-20T13:29:35+08:00."""
-    return _to_utc(dt.datetime.fromisoformat(text))
+    return to_utc(dt.datetime.fromisoformat(text))
 
 
 def format_rfc3339(value: dt.datetime) -> str:
@@ -102,7 +95,7 @@ def format_rfc3339(value: dt.datetime) -> str:
 
 def parse_compact(text: str) -> dt.datetime:
     """WeChat Pay v2: yyyyMMddHHmmss, Beijing time."""
-    return _to_utc(dt.datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=SHANGHAI))
+    return to_utc(dt.datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=SHANGHAI))
 
 
 def format_compact(value: dt.datetime) -> str:
@@ -111,7 +104,7 @@ def format_compact(value: dt.datetime) -> str:
 
 def parse_beijing(text: str) -> dt.datetime:
     """Alipay and WeChat Pay v2 refunds: yyyy-MM-dd HH:mm:ss[.SSS], Beijing time."""
-    return _to_utc(dt.datetime.strptime(text[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=SHANGHAI))
+    return to_utc(dt.datetime.strptime(text[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=SHANGHAI))
 
 
 def format_beijing(value: dt.datetime) -> str:

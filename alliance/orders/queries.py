@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from alliance.clock import SHANGHAI, to_local_iso
+from alliance.clock import SHANGHAI, to_local_iso, to_utc
 from alliance.errors import ValidationFailed
 from alliance.media.services import signed_path
 from alliance.merchants.models import Merchant
@@ -115,10 +115,9 @@ def utc_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]
     (0001-01-01 begins before it in UTC, 9999-12-31 has no next day) the earliest and latest
     times there are."""
     def midnight(day: dt.date) -> dt.datetime:
-        local = dt.datetime.combine(day, dt.time(), SHANGHAI)
         try:
-            return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        except OverflowError:
+            return to_utc(dt.datetime.combine(day, dt.time(), SHANGHAI))
+        except ValueError:
             return dt.datetime.min
     end = dt.datetime.max if last == dt.date.max else midnight(last + dt.timedelta(days=1))
     return midnight(first), end
