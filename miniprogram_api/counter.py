@@ -7,7 +7,8 @@ import datetime as dt
 import alliance.coupons.redeem  # noqa: F401  (registers the coupon code kind)
 from alliance.errors import ValidationFailed
 from alliance.members.queries import award_view, member_at_counter
-from alliance.members.services import award_points, counter_shop
+from alliance.members.awards import award_points
+from alliance.members.services import counter_shop
 from alliance.redemptions import queries as redemption_queries
 from alliance.redemptions.services import redeem, undo_redemption
 from miniprogram_api.staff import MERCHANT_CHOICE, StaffHandler

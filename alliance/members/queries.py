@@ -7,7 +7,8 @@ from alliance.clock import to_local_iso
 from alliance.coupons.queries import usable_coupons
 from alliance.members.levels import platform_level
 from alliance.members.models import MerchantLevelRule, MerchantMember
-from alliance.members.services import (BASE_LEVEL_NAME, Award, Benefits, MemberNotFound,
+from alliance.members.awards import Award
+from alliance.members.services import (BASE_LEVEL_NAME, Benefits, MemberNotFound,
                                       benefits_of_level, rules_of)
 from alliance.merchants.models import Merchant
 from alliance.paging import newest_first

@@ -1,7 +1,7 @@
 """Membership at a merchant: level rules, visits and spending, points for purchases.
 
-``record_purchase`` is the hook for every paid purchase (a counter award here, a paid order
-in the orders work): it earns points by the member's multiplier, funded by the merchant,
+``record_purchase`` is the hook for every paid purchase (a counter award,
+``alliance.members.awards``; a paid order in the orders work): it earns points by the member's multiplier, funded by the merchant,
 and counts the spend and the visit. It runs inside the caller's transaction.
 """
 from __future__ import annotations
@@ -10,37 +10,24 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import JOIN, IntegrityError, fn
+from peewee import JOIN, fn
 
-from alliance.accounts.models import User
-from alliance.db import db, transaction, utcnow
+from alliance.db import transaction, utcnow
 from alliance.prepared import Arg, Prepared, PreparedInsert
-from alliance.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from alliance.errors import NotFound, ValidationFailed
 from alliance.members.models import MerchantLevelRule, MerchantMember, PointsAward
-from alliance.merchants.models import Merchant, Shop
+from alliance.merchants.models import Shop
 from alliance.merchants.queries import get_shop
 from alliance.points import services as points
 from alliance.points.rules import points_earned_for
-from alliance.ports import Notifier
 
 MAX_LEVELS = 8
-MAX_AWARD_FEN = 100_000_000  # one million yuan
 BASE_LEVEL_NAME = "会员"
 
 
 class MemberNotFound(NotFound):
     code = "MEMBER_NOT_FOUND"
     message = "会员不存在"
-
-
-class ReceiptAlreadyAwarded(Conflict):
-    code = "RECEIPT_ALREADY_AWARDED"
-    message = "该小票已经积过分"
-
-
-class SelfAwardForbidden(PermissionDenied):
-    code = "SELF_AWARD_FORBIDDEN"
-    message = "不能给自己积分"
 
 
 class LevelRulesInvalid(ValidationFailed):
@@ -65,12 +52,6 @@ class Benefits:
 
 # Level 0 (no rule reached, or a rule since removed): no discount, points at 100 %.
 BASE_BENEFITS = Benefits(0, BASE_LEVEL_NAME, 0, 100)
-
-
-@dataclass(frozen=True)
-class Award:
-    award: PointsAward
-    replayed: bool
 
 
 def counter_shop(merchant_id: int, shop_id: int | None) -> int | None:
@@ -142,10 +123,10 @@ def benefits_of_level(merchant_id: int, level: int) -> Benefits:
 
 def member_benefits(user_id: int, merchant_id: int) -> Benefits:
     """The member's current benefits at the merchant (orders apply ``discount_percent``)."""
-    return _membership(user_id, merchant_id)[0]
+    return membership_of(user_id, merchant_id)[0]
 
 
-def _membership(user_id: int, merchant_id: int) -> tuple[Benefits, bool]:
+def membership_of(user_id: int, merchant_id: int) -> tuple[Benefits, bool]:
     """The member's current benefits, and whether the membership exists yet."""
     row = _MEMBER_BENEFITS.first(merchant_id, user_id)
     if row is None or row[1] is None:
@@ -164,7 +145,7 @@ class PurchaseTerms:
 def purchase_terms(user_id: int, merchant_id: int, amount_fen: int) -> PurchaseTerms:
     """The points a purchase of ``amount_fen`` earns now (by the member's multiplier) and
     whether the membership exists: read in the caller's transaction before it is counted."""
-    benefits, member = _membership(user_id, merchant_id)
+    benefits, member = membership_of(user_id, merchant_id)
     return PurchaseTerms(points_earned_for(amount_fen, benefits.points_multiplier_pct), member)
 
 
@@ -281,7 +262,7 @@ def revert_visit(user_id: int, merchant_id: int) -> None:
             MerchantMember.visits > 0).execute())
 
 
-def _credit_purchase(user_id: int, merchant_id: int, amount_fen: int, earned: int, *,
+def credit_purchase(user_id: int, merchant_id: int, amount_fen: int, earned: int, *,
                      idempotency_key: str, ref_type: str, ref_id: str,
                      now: dt.datetime, member: bool) -> None:
     if earned > 0:
@@ -303,78 +284,10 @@ def record_purchase(user_id: int, merchant_id: int, amount_fen: int, *, idempote
     ``purchase_terms`` answered in this transaction (read first when None)."""
     now = now or utcnow()
     terms = terms or purchase_terms(user_id, merchant_id, amount_fen)
-    _credit_purchase(user_id, merchant_id, amount_fen, terms.earned,
+    credit_purchase(user_id, merchant_id, amount_fen, terms.earned,
                      idempotency_key=idempotency_key, ref_type=ref_type, ref_id=ref_id,
                      now=now, member=terms.member)
     return terms.earned
-
-
-class _DuplicateReceipt(Exception):
-    """The receipt number was awarded already (looked up after the rollback)."""
-
-
-def award_points(merchant_id: int, staff_user_id: int, user_id: int, amount_fen: int, *,
-                 notifier: Notifier, shop_id: int | None = None, receipt_no: str | None = None,
-                 now: dt.datetime | None = None, members_only: bool = False) -> Award:
-    """Award points at the counter for a purchase of ``amount_fen`` (1 point per yuan times
-    the member's multiplier at this merchant, funded by it). A repeated ``receipt_no`` of
-    the merchant returns the first award; staff cannot award themselves.
-
-    ``members_only``: the consumer is named by id, not by the member code they showed, so
-    only an existing member of this merchant is awarded (MEMBER_NOT_FOUND otherwise, as for
-    an unknown id): staff must not enrol strangers, or learn of them, by trying ids."""
-    if (isinstance(amount_fen, bool) or not isinstance(amount_fen, int)
-            or not 1 <= amount_fen <= MAX_AWARD_FEN):
-        raise ValidationFailed("消费金额不正确", details={"field": "amount_fen", "issue": "range",
-                                                         "minimum": 1, "maximum": MAX_AWARD_FEN})
-    if staff_user_id == user_id:
-        raise SelfAwardForbidden()
-    try:
-        return _award(merchant_id, staff_user_id, user_id, amount_fen, notifier=notifier,
-                      shop_id=shop_id, receipt_no=receipt_no, now=now or utcnow(),
-                      members_only=members_only)
-    except _DuplicateReceipt:
-        # Read after the rollback: a snapshot taken inside it may predate the first award.
-        first = PointsAward.get(PointsAward.merchant == merchant_id,
-                                PointsAward.receipt_no == receipt_no)
-        if first.user_id != user_id or first.amount_fen != amount_fen:
-            raise ReceiptAlreadyAwarded(details={"receipt_no": receipt_no,
-                                                 "award_id": first.id}) from None
-        return Award(first, True)
-
-
-def _award(merchant_id: int, staff_user_id: int, user_id: int, amount_fen: int, *,
-           notifier: Notifier, shop_id: int | None, receipt_no: str | None,
-           now: dt.datetime, members_only: bool) -> Award:
-    with transaction():
-        if not User.select().where(User.id == user_id, User.status == "active").exists() or (
-                members_only and not MerchantMember.select().where(
-                    MerchantMember.merchant == merchant_id,
-                    MerchantMember.user_id == user_id).exists()):
-            raise MemberNotFound(details={"user_id": user_id})
-        benefits, member = _membership(user_id, merchant_id)
-        multiplier = benefits.points_multiplier_pct
-        earned = points_earned_for(amount_fen, multiplier)
-        try:
-            with db.atomic():
-                award = PointsAward.create(merchant=merchant_id, shop_id=shop_id,
-                                           staff_user_id=staff_user_id, user_id=user_id,
-                                           amount_fen=amount_fen, multiplier_pct=multiplier,
-                                           points=earned, receipt_no=receipt_no, created_at=now)
-        except IntegrityError:
-            if receipt_no is None:
-                raise
-            raise _DuplicateReceipt() from None
-        _credit_purchase(user_id, merchant_id, amount_fen, earned,
-                         idempotency_key=f"points_award:{award.id}", ref_type="points_award",
-                         ref_id=str(award.id), now=now, member=member)
-        if earned > 0:
-            notifier.notify("points.earned", user_id=user_id,
-                            data={"points": earned, "merchant_id": merchant_id,
-                                  "merchant_name": Merchant.get_by_id(merchant_id).name,
-                                  "balance": points.balance_of(user_id)},
-                            dedupe_key=f"points_award:{award.id}")
-        return Award(award, False)
 
 
 def move_user_membership(source_id: int, target_id: int) -> int:

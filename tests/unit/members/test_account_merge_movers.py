@@ -4,8 +4,8 @@ import alliance.coupons.redeem  # noqa: F401  (registers the coupon code kind)
 from alliance.coupons import claims
 from alliance.coupons.models import Coupon
 from alliance.members.models import MerchantMember, PointsAward
-from alliance.members.services import (award_points, member_benefits, move_user_membership,
-                                       set_level_rules)
+from alliance.members.awards import award_points
+from alliance.members.services import member_benefits, move_user_membership, set_level_rules
 from alliance.notifications.outbox import OutboxNotifier
 from alliance.redemptions.models import Redemption
 from alliance.redemptions.services import move_user_redemptions, redeem

@@ -5,9 +5,9 @@ import pytest
 from alliance.db import connection, transaction
 from alliance.members.levels import platform_level
 from alliance.members.models import MerchantMember, PointsAward
-from alliance.members.services import (LevelRulesInvalid, ReceiptAlreadyAwarded,
-                                       SelfAwardForbidden, award_points, member_benefits,
-                                       record_purchase, record_visit, set_level_rules)
+from alliance.members.awards import ReceiptAlreadyAwarded, SelfAwardForbidden, award_points
+from alliance.members.services import (LevelRulesInvalid, member_benefits, record_purchase,
+                                       record_visit, set_level_rules)
 from alliance.notifications.outbox import OutboxNotifier
 from alliance.points import services as points
 from alliance.points.models import PointsEntry
