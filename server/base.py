@@ -1,15 +1,12 @@
 """BaseHandler: JSON in and out, the error envelope, request ids, auth, thread pool."""
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import functools
 import json
 import logging
 import random
 import re
-import time
-import weakref
 from typing import Any, Awaitable, Callable, TypeVar
 
 import tornado.web
@@ -17,14 +14,14 @@ from tornado.ioloop import IOLoop
 
 from alliance.accounts.permissions import Principal
 from alliance.checks import ascii_digits
-from alliance.db import WriterBusy, can_write_at_once, connection, writes_at_once
+from alliance.db import can_write_at_once, connection
 from alliance.errors import (AllianceError, MalformedJson, PermissionDenied, RateLimited,
                              Unauthenticated, ValidationFailed)
 from alliance.infra import idempotency
 from server.context import AppContext
+from server.loopwrites import TO_WORKER, LoopWrites
 
 log = logging.getLogger("alliance.server")
-WRITE_PATIENCE_S = 0.1  # run_write: how long the loop tries for the writers' turn
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -138,12 +135,12 @@ class BaseHandler(tornado.web.RequestHandler):
         have it back from the event loop: measured on payment notifications, SQLite's one
         write lock was held three times as long as the work done in it. On the loop there is
         no such wait, nor a hop to a worker and back. The writes of a loop wait for the turn
-        together (``_LoopWrites``) and run one after another in one turn when it comes.
+        together (``server.loopwrites``) and run one after another in one turn when it comes.
         """
         if not can_write_at_once():
             return await self.run_sync(fn, *args)
-        outcome = await _LoopWrites.of_running_loop().run(self, fn, args)
-        if outcome is _TO_WORKER:
+        outcome = await LoopWrites.of_running_loop().run(self, fn, args)
+        if outcome is TO_WORKER:
             return await self.run_sync(fn, *args)
         return outcome
 
@@ -322,83 +319,3 @@ class NotFoundHandler(BaseHandler):
     def prepare(self) -> None:
         super().prepare()
         raise tornado.web.HTTPError(404)
-
-
-_TO_WORKER = object()  # _LoopWrites' answer to a write it leaves to a worker
-
-
-class _LoopWrites:
-    """The writes of one event loop waiting for SQLite's writers' turn (``run_write``).
-
-    The loop takes the turn if it is free within 2 ms (``writes_at_once``; another writer's
-    short transaction), otherwise tries again after a short sleep while it serves other
-    requests. The writes that arrive meanwhile wait with the first, and when the turn comes
-    they all run one after another in it: with two server processes (and the delivery
-    process) the turn passes between processes through a polled file lock, and each pass
-    costs up to the poll's pause, so one pass per write was one pause per write. After
-    ``WRITE_PATIENCE_S`` without the turn, the writes waiting go to workers, which wait in
-    the queue. After-commit work that may block goes to a worker.
-    """
-
-    _by_loop: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-    def __init__(self):
-        self.waiting: list[tuple] = []  # (handler, fn, args, future, context)
-        # The task waiting for the turn, while one is (held: the loop keeps only weak
-        # references to tasks).
-        self._drainer: asyncio.Task | None = None
-
-    @classmethod
-    def of_running_loop(cls) -> "_LoopWrites":
-        loop = asyncio.get_running_loop()
-        writes = cls._by_loop.get(loop)
-        if writes is None:
-            writes = cls._by_loop[loop] = cls()
-        return writes
-
-    def run(self, handler: "BaseHandler", fn: Callable, args: tuple) -> asyncio.Future:
-        future = asyncio.get_running_loop().create_future()
-        self.waiting.append((handler, fn, args, future, contextvars.copy_context()))
-        if self._drainer is None:
-            self._drainer = asyncio.get_running_loop().create_task(self._drain())
-        return future
-
-    async def _drain(self) -> None:
-        try:
-            deadline, pause = time.monotonic() + WRITE_PATIENCE_S, 0.0002
-            while self.waiting:
-                try:
-                    self._run_waiting()
-                    deadline, pause = time.monotonic() + WRITE_PATIENCE_S, 0.0002
-                except WriterBusy:
-                    if time.monotonic() >= deadline:
-                        self._settle_waiting(lambda future: future.set_result(_TO_WORKER))
-                        return
-                    await asyncio.sleep(pause)
-                    pause = min(pause * 2, 0.001)
-        except Exception as exc:  # the turn or a connection failed: the writes waiting fail
-            self._settle_waiting(lambda future: future.set_exception(exc))
-        finally:
-            self._drainer = None
-
-    def _settle_waiting(self, settle: Callable[[asyncio.Future], None]) -> None:
-        """Settle every waiting write's future that is still open, without running it."""
-        waiting, self.waiting = self.waiting, []
-        for *_, future, _context in waiting:
-            if not future.done():
-                settle(future)
-
-    def _run_waiting(self) -> None:
-        """Run every waiting write in one writers' turn (WriterBusy: none ran)."""
-        handler = self.waiting[0][0]
-        with writes_at_once(handler._after_commit_on_pool):
-            waiting, self.waiting = self.waiting, []
-            for _handler, fn, args, future, context in waiting:
-                if future.done():  # its request went away
-                    continue
-                try:
-                    result = context.run(fn, *args)
-                except Exception as exc:
-                    future.set_exception(exc)
-                else:
-                    future.set_result(result)
