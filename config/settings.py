@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
 import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Mapping
+
+from config.values import ConfigurationError, parse_networks, parse_schedules
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,14 +69,6 @@ SECRET_NAMES = frozenset({
     "WECHAT_OA_AES_KEY", "WECHATPAY_APIV3_KEY", "WECHATPAY_API_KEY",
     "ALIYUN_SMS_ACCESS_KEY_SECRET", "SMTP_PASSWORD",
 })
-
-
-class ConfigurationError(Exception):
-    """The configuration cannot run; ``missing`` names each absent setting."""
-
-    def __init__(self, message: str, missing: tuple[str, ...] = ()):
-        super().__init__(message)
-        self.missing = missing
 
 
 @dataclass(frozen=True)
@@ -316,38 +309,6 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
     if settings.wechat_oa_aes_key and len(settings.wechat_oa_aes_key) != 43:
         raise ConfigurationError("WECHAT_OA_AES_KEY must be the 43-character EncodingAESKey")
     return settings
-
-
-_JOB_NAME = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
-
-
-def parse_networks(text: str) -> tuple[str, ...]:
-    """``TRUSTED_PROXIES``: comma-separated addresses or networks (``10.0.0.0/8``)."""
-    import ipaddress
-
-    networks = tuple(filter(None, (part.strip() for part in text.split(","))))
-    for network in networks:
-        try:
-            ipaddress.ip_network(network, strict=False)
-        except ValueError:
-            raise ConfigurationError(
-                f"TRUSTED_PROXIES: {network!r} is not an IP address or network") from None
-    return networks
-
-
-def parse_schedules(text: str) -> tuple[tuple[str, str], ...]:
-    """``name=SECONDS;name=off;name=cron:M H DOM MON DOW`` as (name, value) pairs."""
-    pairs = []
-    for part in filter(None, (p.strip() for p in text.split(";"))):
-        name, sep, value = (s.strip() for s in part.partition("="))
-        ok = sep and _JOB_NAME.match(name) and (
-            value == "off" or (value.isascii() and value.isdigit() and int(value) > 0)
-            or (value.startswith("cron:") and len(value[5:].split()) == 5))
-        if not ok:
-            raise ConfigurationError(
-                f"SCHEDULER_SCHEDULES: {part!r} is not name=SECONDS, name=off or name=cron:M H DOM MON DOW")
-        pairs.append((name, value))
-    return tuple(pairs)
 
 
 def _fill_sandbox_values(values: dict, var_dir: Path) -> dict:
