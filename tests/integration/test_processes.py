@@ -24,6 +24,18 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in out.stdout.split()]
 
 
+def _wait_until_serving(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        assert time.monotonic() < deadline, "server did not come up"
+        time.sleep(0.2)
+
+
 def test_sigterm_to_the_parent_stops_every_worker(database, tmp_path):
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": database, "ALLIANCE_VAR_DIR": str(tmp_path)}
@@ -31,15 +43,7 @@ def test_sigterm_to_the_parent_stops_every_worker(database, tmp_path):
                                "--processes", "2"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, "server did not come up"
-            time.sleep(0.2)
+        _wait_until_serving(port)
         workers = _children(server.pid)
         assert len(workers) == 3  # two serving, one delivering notifications
         server.send_signal(signal.SIGTERM)
@@ -62,15 +66,7 @@ def test_a_body_that_stops_arriving_is_dropped_after_the_body_timeout(database, 
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, "server did not come up"
-            time.sleep(0.2)
+        _wait_until_serving(port)
         with socket.create_connection(("127.0.0.1", port)) as client:
             client.sendall(b"POST /api/v1/uploads HTTP/1.1\r\nHost: x\r\n"
                            b"Content-Type: multipart/form-data; boundary=b\r\n"
