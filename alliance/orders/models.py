@@ -176,6 +176,7 @@ class Refund(BaseModel):
     created_at = UTCDateTimeField(default=utcnow)
     submitted_at = UTCDateTimeField(null=True)
     finished_at = UTCDateTimeField(null=True)
+    checked_at = UTCDateTimeField(null=True)  # last submission or query by refresh_refunds
 
     class Meta:
         indexes = ((("order", "seq"), True), (("status", "created_at"), False))

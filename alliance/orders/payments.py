@@ -17,7 +17,7 @@ from peewee import IntegrityError, fn
 
 from alliance.accounts.models import WechatIdentity
 from alliance.clock import to_local_iso
-from alliance.db import after_commit, db, transaction, utcnow
+from alliance.db import after_commit, db, single_write, transaction, utcnow
 from alliance.prepared import Arg, Prepared
 from alliance.errors import AllianceError, Conflict
 from alliance.merchants.models import Merchant
@@ -302,6 +302,10 @@ def close_attempt(octx: OrderContext, attempt: PaymentAttempt) -> str:
 def apply_trade_query(octx: OrderContext, attempt: PaymentAttempt) -> str:
     """Ask the provider about the attempt's trade and act on the answer: "paid" (applied
     as its notification would be), "closed", or "unknown" (unpaid or no answer)."""
+    # Marked before the question: an attempt whose query fails (a provider down, a channel
+    # not configured) goes to the back of reconcile_pending_payments' queue all the same.
+    with single_write():
+        (PaymentAttempt.update(checked_at=utcnow()).where(PaymentAttempt.id == attempt.id).execute())
     gateway = octx.gateways.get(attempt.channel)
     if gateway is None:
         return "unknown"
@@ -311,7 +315,6 @@ def apply_trade_query(octx: OrderContext, attempt: PaymentAttempt) -> str:
         log.warning("query of %s failed: %s", attempt.out_trade_no, exc.code)
         return "unknown"
     with transaction():
-        (PaymentAttempt.update(checked_at=utcnow()).where(PaymentAttempt.id == attempt.id).execute())
         if result.state in ("paid", "refunded"):
             notice = PaymentNotice(
                 channel=attempt.channel, notification_id=f"query:{attempt.out_trade_no}",

@@ -18,7 +18,7 @@ import logging
 from peewee import IntegrityError, fn
 
 from alliance.coupons.checkout import restore_coupons
-from alliance.db import after_commit, db, transaction, utcnow
+from alliance.db import after_commit, db, single_write, transaction, utcnow
 from alliance.errors import AllianceError
 from alliance.merchants.aggregates import record_sale
 from alliance.orders import reservations
@@ -241,20 +241,31 @@ def _failed(octx: OrderContext, refund: Refund, reason: str, now: dt.datetime) -
          .where(AfterSale.id == refund.after_sale_id, AfterSale.status == AS_REFUNDING).execute())
 
 
+def _mark_checked(refund: Refund, now: dt.datetime) -> None:
+    """Record that ``refresh_refunds`` tried the refund (before it asks the provider, so that
+    a try that fails counts too)."""
+    with single_write():
+        Refund.update(checked_at=now).where(Refund.id == refund.id).execute()
+
+
 def refresh_refunds(octx: OrderContext, now: dt.datetime | None = None,
                     older_than: dt.timedelta = REFRESH_AFTER, limit: int = 100) -> dict[str, int]:
     """For the scheduler: submit refunds still pending (the provider did not answer) and
-    query those processing for longer than ``older_than``. Safe to run concurrently."""
+    query those processing for longer than ``older_than``, the least recently tried first:
+    refunds that stay unfinished for days (an abnormal one at WeChat Pay, a provider that
+    keeps failing) take their turn and never hold up newer ones. Safe to run concurrently."""
     now = now or utcnow()
     cutoff = now - older_than
     counts = {"submitted": 0, "queried": 0}
     for refund in (Refund.select().where(Refund.status == REFUND_PENDING, Refund.created_at <= cutoff)
-                   .order_by(Refund.id).limit(limit)):
+                   .order_by(Refund.checked_at, Refund.id).limit(limit)):
+        _mark_checked(refund, now)
         submit_refund(octx, refund.id)
         counts["submitted"] += 1
     for refund in (Refund.select().where(Refund.status == REFUND_PROCESSING,
                                          Refund.submitted_at <= cutoff)
-                   .order_by(Refund.id).limit(limit)):
+                   .order_by(Refund.checked_at, Refund.id).limit(limit)):
+        _mark_checked(refund, now)
         attempt = PaymentAttempt.get_by_id(refund.attempt_id)
         try:
             result = octx.gateways[attempt.channel].query_refund(attempt.out_trade_no,

@@ -202,28 +202,42 @@ def adjust(user_id: int, amount: int, *, idempotency_key: str, memo: str,
 
 
 def expire_due(now: dt.datetime | None = None, batch: int = 500) -> int:
-    """Expire what is left of lots past their date; the number of lots expired."""
+    """Expire what is left of every lot past its date; the number of lots expired. The lots
+    are read ``batch`` at a time by id, so one that cannot expire now (spent meanwhile, or
+    a balance that disagrees with it) never holds up those after it."""
     now = now or utcnow()
-    lots = list(PointsEntry.select(PointsEntry.id)
-                .where(PointsEntry.expires_at <= now, PointsEntry.lot_remaining > 0)
-                .order_by(PointsEntry.id).limit(batch))
-    expired = 0
-    for lot in lots:
-        if _expire_lot(lot.id, now):
-            expired += 1
-    return expired
+    expired, after = 0, 0
+    while True:
+        ids = [row[0] for row in PointsEntry.select(PointsEntry.id)
+               .where(PointsEntry.expires_at <= now, PointsEntry.lot_remaining > 0,
+                      PointsEntry.id > after)
+               .order_by(PointsEntry.id).limit(batch).tuples()]
+        expired += sum(_expire_lot(lot_id, now) for lot_id in ids)
+        if len(ids) < batch:
+            return expired
+        after = ids[-1]
+
+
+def _expiry_key(lot: PointsEntry) -> str:
+    """The idempotency key of the lot's next expiry: ``expire:<lot>`` the first time.
+    Points given back to a lot after it expired (a spend refunded once the lot was past its
+    date) expire again, as ``expire:<lot>:2``, ``:3``... Runners that race compute the same
+    key: one posts it, the others are refused."""
+    before = (PointsEntry.select().where(PointsEntry.user_id == lot.user_id,
+                                         PointsEntry.kind == "expire",
+                                         PointsEntry.ref_type == "lot",
+                                         PointsEntry.ref_id == str(lot.id)).count())
+    return f"expire:{lot.id}" if before == 0 else f"expire:{lot.id}:{before + 1}"
 
 
 def _expire_lot(lot_id: int, now: dt.datetime) -> bool:
-    key = f"expire:{lot_id}"
-    if _existing(key) is not None:
-        return False
     try:
         with transaction():
             lot = PointsEntry.get_by_id(lot_id)
             left = lot.lot_remaining
             if left <= 0:
                 return False
+            key = _expiry_key(lot)
             # The account row first, as spends do: one lock order, no deadlocks.
             taken = (PointsAccount.update(balance=PointsAccount.balance - left, updated_at=now)
                      .where(PointsAccount.user_id == lot.user_id, PointsAccount.balance >= left)

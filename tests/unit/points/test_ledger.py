@@ -61,6 +61,34 @@ def test_expiry_removes_only_what_is_left_of_a_lot(database):
     assert expired.amount == -70 and expired.balance_after == 40
 
 
+def test_points_given_back_to_an_expired_lot_expire_again(database):
+    t0 = utcnow()
+    lot = points.earn(1, 100, merchant_id=7, idempotency_key="e1",
+                      lifetime=dt.timedelta(minutes=5), now=t0).entry
+    points.spend(1, 30, merchant_id=8, idempotency_key="s1", now=t0)
+    assert points.expire_due(now=t0 + dt.timedelta(minutes=6)) == 1  # the 70 left
+    points.refund_spend("s1", idempotency_key="s1:refund")  # the order is cancelled later
+    assert points.balance_of(1) == 30
+    assert points.expire_due(now=t0 + dt.timedelta(minutes=7)) == 1
+    assert points.expire_due(now=t0 + dt.timedelta(minutes=8)) == 0
+    assert points.balance_of(1) == 0 and PointsEntry.get_by_id(lot.id).lot_remaining == 0
+    expiries = [(e.idempotency_key, e.amount) for e in
+                PointsEntry.select().where(PointsEntry.kind == "expire").order_by(PointsEntry.id)]
+    assert expiries == [(f"expire:{lot.id}", -70), (f"expire:{lot.id}:2", -30)]
+    assert sum(e.amount for e in PointsEntry.select()) == 0
+
+
+def test_a_lot_that_cannot_expire_holds_up_no_lot_after_it(database):
+    past = utcnow() - dt.timedelta(days=366)
+    for user_id in (1, 2, 3):
+        points.earn(user_id, 100, merchant_id=7, idempotency_key=f"e{user_id}", now=past)
+    # balances that disagree with their lots: those lots are refused expiry, every run
+    PointsAccount.update(balance=0).where(PointsAccount.user_id.in_([1, 2, 3])).execute()
+    points.earn(4, 50, merchant_id=7, idempotency_key="e4", now=past)
+    assert points.expire_due(batch=2) == 1
+    assert points.balance_of(4) == 0
+
+
 def test_concurrent_spends_never_drive_the_balance_negative(database):
     points.earn(1, 100, merchant_id=7, idempotency_key="e1")
     outcomes = run_at_once(12, lambda i: points.spend(1, 30, merchant_id=8,
