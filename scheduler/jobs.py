@@ -136,13 +136,13 @@ def complete_delivered_orders(ctx: AppContext) -> dict:
 
 @job("analytics.daily_sales", cron="30 0 * * *")
 def finish_daily_sales(ctx: AppContext) -> dict:
-    """Rebuild yesterday's daily sales of every merchant (and today's, and late refunds)."""
+    """Rebuild yesterday's daily sales of every merchant (today's, late refunds and payments)."""
     return rollups.refresh_daily_sales()
 
 
 @job("analytics.daily_sales_today", every=dt.timedelta(hours=1))
 def refresh_daily_sales(ctx: AppContext) -> dict:
-    """Refresh today's daily sales of every merchant (and yesterday's, and late refunds)."""
+    """Refresh today's daily sales of every merchant (yesterday's, late refunds and payments)."""
     return rollups.refresh_daily_sales()
 
 

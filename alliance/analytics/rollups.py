@@ -4,7 +4,9 @@ A day (Asia/Shanghai) is rebuilt whole: every merchant's figures are recomputed 
 orders paid and the refunds that succeeded that day and upserted on (merchant, day), so
 running it twice gives the same rows and two runs at once write the same values. A refund
 that succeeds late (its notification or the refresh job came after the day was built) is
-found by comparing each recent day's refunds with its rows; that day is rebuilt.
+found by comparing each recent day's refunds with its rows, and a payment applied late (a
+retried notification or the reconciliation job, on its provider's paid time) by comparing
+each recent day's count of orders paid with its rows' ``orders_paid``; that day is rebuilt.
 """
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ from alliance.infra import kv
 from alliance.orders.models import REFUND_STRAY, REFUND_SUCCEEDED, Order, OrderLine, Refund
 from alliance.orders.queries import utc_bounds
 
-# How far back a run looks for days not built yet (after downtime) and late refunds.
+# How far back a run looks for days not built yet (after downtime), late refunds and
+# late payments.
 LOOKBACK_DAYS = 31
 BUILT_THROUGH_KEY = "analytics.daily_sales.built_through"
 FIGURES = ("orders_paid", "gross_fen", "discount_fen", "refunds_fen", "units")
@@ -100,11 +103,28 @@ def _days_with_late_refunds(first: dt.date, last: dt.date) -> set[dt.date]:
             if actual.get((merchant_id, day), 0) != stored.get((merchant_id, day), 0)}
 
 
+def _days_with_late_payments(first: dt.date, last: dt.date) -> set[dt.date]:
+    """The days in first..last whose rows' orders_paid do not add up to the orders paid on
+    them (a payment applied after the day was built: ``paid_at`` is set once and never
+    cleared, so a day's count only grows). One indexed COUNT per day, not the orders."""
+    stored = dict(MerchantDailySales
+                  .select(MerchantDailySales.day, fn.SUM(MerchantDailySales.orders_paid))
+                  .where(MerchantDailySales.day.between(first, last))
+                  .group_by(MerchantDailySales.day).tuples())
+    late = set()
+    for day in (first + dt.timedelta(days=n) for n in range((last - first).days + 1)):
+        lo, hi = utc_bounds(day, day)
+        paid = Order.select(fn.COUNT(Order.id)).where(Order.paid_at >= lo, Order.paid_at < hi)
+        if paid.scalar() != int(stored.get(day) or 0):
+            late.add(day)
+    return late
+
+
 def refresh_daily_sales(now: dt.datetime | None = None) -> dict[str, int]:
     """For the scheduler: rebuild today and yesterday (Asia/Shanghai), every earlier day of
     the last LOOKBACK_DAYS not built since it ended (the scheduler was down), and every such
-    day whose refunds changed since it was built. Idempotent; each day in its own
-    transaction, so a run that stops half-way leaves whole days for the next run."""
+    day whose refunds or orders paid changed since it was built. Idempotent; each day in its
+    own transaction, so a run that stops half-way leaves whole days for the next run."""
     now = now or utcnow()
     today = local_day(now)
     yesterday = today - dt.timedelta(days=1)
@@ -114,7 +134,11 @@ def refresh_daily_sales(now: dt.datetime | None = None) -> dict[str, int]:
                 if built_through else oldest)
     days = {start + dt.timedelta(days=n) for n in range((today - start).days + 1)}
     days |= {yesterday, today}
-    late = _days_with_late_refunds(oldest, yesterday - dt.timedelta(days=1)) - days
-    rows = sum(rebuild_day(day, now) for day in sorted(days | late))
+    before_yesterday = yesterday - dt.timedelta(days=1)
+    late_refunds = _days_with_late_refunds(oldest, before_yesterday) - days
+    late_payments = _days_with_late_payments(oldest, before_yesterday) - days
+    rebuilt = days | late_refunds | late_payments
+    rows = sum(rebuild_day(day, now) for day in sorted(rebuilt))
     kv.put(BUILT_THROUGH_KEY, yesterday.isoformat())
-    return {"days": len(days | late), "late_refund_days": len(late), "rows": rows}
+    return {"days": len(rebuilt), "late_refund_days": len(late_refunds),
+            "late_payment_days": len(late_payments), "rows": rows}

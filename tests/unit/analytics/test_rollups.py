@@ -1,4 +1,5 @@
-"""Daily sales rollups: a day's figures per merchant, rebuilt idempotently, late refunds found."""
+"""Daily sales rollups: a day's figures per merchant, rebuilt idempotently, late refunds and
+late payments found."""
 import datetime as dt
 import itertools
 
@@ -115,7 +116,7 @@ def test_refresh_rebuilds_today_and_yesterday(database):
     with connection():
         kv.put(rollups.BUILT_THROUGH_KEY, (DAY - dt.timedelta(days=1)).isoformat())
         counts = rollups.refresh_daily_sales(now)
-        assert counts == {"days": 2, "late_refund_days": 0, "rows": 2}
+        assert counts == {"days": 2, "late_refund_days": 0, "late_payment_days": 0, "rows": 2}
         assert rollups.refresh_daily_sales(now) == counts
     assert rows()[merchant.id][:2] == (1, 10_000)
     assert rows(DAY - dt.timedelta(days=1))[merchant.id][:2] == (1, 3_000)
@@ -134,6 +135,40 @@ def test_refresh_reflects_a_late_refund_of_an_older_day(database):
         assert rows(older)[merchant.id][3:5] == (4_000, 5_000)
         assert rollups.refresh_daily_sales(now)["late_refund_days"] == 0
 
+
+def test_refresh_reflects_a_late_payment_of_an_older_day(database):
+    now, older = utc(DAY, 9), DAY - dt.timedelta(days=3)
+    with transaction():
+        merchant = make_merchant()
+        order(merchant, paid_at=utc(older, 9), total=3_000, discount=0, units=(1,))
+        pending = order(merchant, paid_at=None, status="pending_payment")
+    with connection():
+        rollups.refresh_daily_sales(now)
+        assert rows(older)[merchant.id][:2] == (1, 3_000)
+        # paid that afternoon by the provider, applied only now (a retried notification)
+        Order.update(status="paid", paid_fen=pending.payable_fen, paid_at=utc(older, 15)
+                     ).where(Order.id == pending.id).execute()
+        counts = rollups.refresh_daily_sales(now)
+        assert rows(older)[merchant.id] == (2, 13_000, 1_000, 0, 12_000, 3)
+        assert (counts["late_payment_days"], counts["days"]) == (1, 3)
+        assert rollups.refresh_daily_sales(now)["late_payment_days"] == 0
+
+
+def test_refresh_with_nothing_late_rebuilds_no_earlier_day(database):
+    first_run, older = utc(DAY, 9), DAY - dt.timedelta(days=4)
+    with transaction():
+        noodles, cinema = make_merchant(), make_merchant()
+        for back in (2, 3, 4):
+            order(noodles, paid_at=utc(DAY - dt.timedelta(days=back), 12))
+        order(cinema, paid_at=utc(older, 20))
+    with connection():
+        rollups.refresh_daily_sales(first_run)
+        counts = rollups.refresh_daily_sales(first_run + dt.timedelta(hours=1))
+        assert counts == {"days": 2, "late_refund_days": 0, "late_payment_days": 0, "rows": 0}
+        assert {row.computed_at for row in MerchantDailySales.select()
+                .where(MerchantDailySales.day < DAY - dt.timedelta(days=1))} == {first_run}
+    assert rows(older) == {noodles.id: (1, 10_000, 1_000, 0, 9_000, 2),
+                           cinema.id: (1, 10_000, 1_000, 0, 9_000, 2)}
 
 def test_refresh_builds_the_days_missed_while_the_scheduler_was_down(database):
     now = utc(DAY, 9)
