@@ -194,9 +194,9 @@ class AlipaySandbox:
             out_trade_no = self.open_trade(biz, params, None).out_trade_no
         else:
             out_trade_no = str(body.get("out_trade_no") or "")
-        trade = trades.pay_trade(self.provider, out_trade_no, payer="2088" + trades.digits(12))
-        amount = body.get("amount_fen")
-        fields = self.notify_fields(trade, trade.notify_id, amount if isinstance(amount, int) else None)
+        trade = trades.pay_trade(self.provider, out_trade_no, payer="2088" + trades.digits(12),
+                                 amount_fen=trades.amount_override(body))
+        fields = self.notify_fields(trade, trade.notify_id)
         return trade, self.notification(trade.notify_url, fields)
 
     def notify_fields(self, trade: SandboxTrade, notify_id: str, amount_fen: int | None = None) -> dict:

@@ -76,14 +76,26 @@ def find_trade(provider: str, out_trade_no: str | None = None,
     return trade
 
 
-def pay_trade(provider: str, out_trade_no: str, payer: str | None = None) -> SandboxTrade:
+def amount_override(body: dict) -> int | None:
+    """The ``amount_fen`` a ``_control/pay`` call asks the trade to be paid for, if any."""
+    amount = body.get("amount_fen")
+    return amount if isinstance(amount, int) and not isinstance(amount, bool) and amount > 0 \
+        else None
+
+
+def pay_trade(provider: str, out_trade_no: str, payer: str | None = None,
+              amount_fen: int | None = None) -> SandboxTrade:
     """The buyer (``payer`` unless the trade names one) pays: NOTPAY becomes SUCCESS once;
     a paid trade answers as it is (its notification can be delivered again, as a
-    provider's retry would)."""
+    provider's retry would). ``amount_fen``: the trade's total becomes that (the provider
+    holds a trade of another amount than the merchant expects: its notification, queries
+    and refunds all say so)."""
     trade = find_trade(provider, out_trade_no)
     if trade.state == NOTPAY:
         with transaction():
             (SandboxTrade.update(state=SUCCESS, paid_at=utcnow(),
+                                 amount_fen=SandboxTrade.amount_fen if amount_fen is None
+                                 else amount_fen,
                                  transaction_id=_transaction_id(trade),
                                  payer=fn.COALESCE(SandboxTrade.payer, payer),
                                  notify_id=secrets.token_hex(16))

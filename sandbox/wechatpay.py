@@ -219,9 +219,9 @@ class WechatPaySandbox:
 
     # -- the buyer and the notifications ----------------------------------------------------
     def pay(self, body: dict) -> tuple[SandboxTrade, Notification]:
-        trade = trades.pay_trade(self.provider, str(body.get("out_trade_no") or ""))
-        amount = body.get("amount_fen")
-        plaintext = self.transaction(trade, amount if isinstance(amount, int) else None)
+        trade = trades.pay_trade(self.provider, str(body.get("out_trade_no") or ""),
+                                 amount_fen=trades.amount_override(body))
+        plaintext = self.transaction(trade)
         return trade, self._notification(trade.notify_url, f"EV-{trade.notify_id}",
                                          "TRANSACTION.SUCCESS", "支付成功", plaintext,
                                          "transaction")

@@ -147,9 +147,9 @@ class WechatPayV2Sandbox:
 
     # -- the buyer and the notifications ----------------------------------------------------
     def pay(self, body: dict) -> tuple[SandboxTrade, Notification]:
-        trade = trades.pay_trade(self.provider, str(body.get("out_trade_no") or ""))
-        amount = body.get("amount_fen")
-        fields = self.trade_fields(trade, amount if isinstance(amount, int) else None)
+        trade = trades.pay_trade(self.provider, str(body.get("out_trade_no") or ""),
+                                 amount_fen=trades.amount_override(body))
+        fields = self.trade_fields(trade)
         fields.pop("trade_state")
         if trade.sign_type == "HMAC-SHA256":
             fields["sign_type"] = trade.sign_type

@@ -6,6 +6,7 @@ from alliance.db import connection
 from alliance.orders.context import OrderContext
 from alliance.orders.models import Order, PaymentAttempt, Refund
 from alliance.points import services as points
+from sandbox.models import SandboxTrade
 from tests.factories import make_item, make_merchant, make_shop, make_user
 from tests.payments_support import ProviderCalls
 from tests.support import ApiTestCase
@@ -117,6 +118,11 @@ class OrderTestCase(ProviderCalls, ApiTestCase):
         with connection():
             return list(PaymentAttempt.select().join(Order)
                         .where(Order.order_no == order_no).order_by(PaymentAttempt.seq))
+
+    def sandbox_trade(self, out_trade_no: str) -> SandboxTrade:
+        """The provider stand-ins' record of a trade."""
+        with connection():
+            return SandboxTrade.get(SandboxTrade.out_trade_no == out_trade_no)
 
     def refunds(self, order_no: str) -> list[Refund]:
         with connection():

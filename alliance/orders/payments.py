@@ -216,7 +216,8 @@ def apply_payment_notice(octx: OrderContext, notice: PaymentNotice,
     what ``read_payment`` read just before it, read here when None).
 
     Returns None when applied (or already applied), or the reason the notice is abnormal:
-    UNKNOWN_TRADE, AMOUNT_MISMATCH (the order is flagged abnormal and stays unpaid).
+    UNKNOWN_TRADE, AMOUNT_MISMATCH (the order is flagged abnormal and stays unpaid, and
+    what the buyer paid goes back: the trade cannot pay the order).
     """
     now = utcnow()
     reads = reads or read_payment(notice)
@@ -233,6 +234,8 @@ def apply_payment_notice(octx: OrderContext, notice: PaymentNotice,
                         PaymentAttempt.status.in_([ATTEMPT_OPEN, ATTEMPT_CLOSED])).execute())
         if moved:
             flag_abnormal(attempt.order_id, "AMOUNT_MISMATCH", now)
+            if notice.amount_fen > 0:  # a query may not say how much (-1): operators look
+                refunds.refund_mismatched_payment(octx, attempt, notice.amount_fen, now)
         return "AMOUNT_MISMATCH"
     paid_at = notice.paid_at or now
     taken = _TAKE_ATTEMPT.execute(attempt.id, paid_at, notice.transaction_id,

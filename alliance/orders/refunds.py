@@ -26,8 +26,8 @@ from alliance.orders.abnormal import flag_abnormal
 from alliance.orders.aftersale_models import AS_FAILED, AS_REFUNDED, AS_REFUNDING, AfterSale
 from alliance.orders.context import OrderContext
 from alliance.orders.errors import OrderStateConflict, RefundAmountInvalid
-from alliance.orders.models import (ATTEMPT_PAID, ATTEMPT_REFUNDED, PAID, REFUND_FAILED,
-                                    REFUND_PENDING, REFUND_PROCESSING, REFUND_STRAY,
+from alliance.orders.models import (ATTEMPT_ABNORMAL, ATTEMPT_PAID, ATTEMPT_REFUNDED, PAID,
+                                    REFUND_FAILED, REFUND_PENDING, REFUND_PROCESSING, REFUND_STRAY,
                                     REFUND_SUCCEEDED, REFUNDABLE, REFUNDED, REFUNDING,
                                     SERVICE_ISSUED, Order, PaymentAttempt, Refund, ServiceCode)
 from alliance.orders.numbers import out_refund_no
@@ -76,6 +76,15 @@ def refund_stray_payment(octx: OrderContext, attempt: PaymentAttempt, now: dt.da
                        after_sale_id=None, restock={}, now=now)
 
 
+def refund_mismatched_payment(octx: OrderContext, attempt: PaymentAttempt, paid_fen: int,
+                              now: dt.datetime) -> Refund:
+    """Give back a payment of another amount than the order's (in the caller's transaction):
+    the whole ``paid_fen`` the provider holds, which is also the trade's total."""
+    return _new_refund(octx, Order.get_by_id(attempt.order_id), attempt.id, paid_fen,
+                       kind=REFUND_STRAY, reason="支付金额与订单不符，自动退款",
+                       after_sale_id=None, restock={}, now=now)
+
+
 def _new_refund(octx: OrderContext, order: Order, attempt_id: int, amount_fen: int, *,
                 kind: str, reason: str, after_sale_id: int | None, restock: dict[int, int],
                 now: dt.datetime) -> Refund:
@@ -103,9 +112,11 @@ def submit_refund(octx: OrderContext, refund_id: int) -> None:
             return
         attempt = PaymentAttempt.get_by_id(refund.attempt_id)
         gateway = octx.gateways[attempt.channel]
+        # A stray payment goes back whole: its amount is the trade's total, which is not
+        # the attempt's when the provider was paid another amount.
+        total = refund.amount_fen if refund.kind == REFUND_STRAY else attempt.amount_fen
         result = gateway.refund(RefundRequest(attempt.out_trade_no, refund.out_refund_no,
-                                              refund.amount_fen, attempt.amount_fen,
-                                              refund.reason))
+                                              refund.amount_fen, total, refund.reason))
     except _FINAL_FAILURES as exc:
         with transaction():
             _failed(octx, refund, exc.code, utcnow())
@@ -171,7 +182,8 @@ def _succeeded(octx: OrderContext, refund: Refund, refund_id: str, provider_stat
         return
     if refund.kind == REFUND_STRAY:
         (PaymentAttempt.update(status=ATTEMPT_REFUNDED)
-         .where(PaymentAttempt.id == refund.attempt_id, PaymentAttempt.status == ATTEMPT_PAID)
+         .where(PaymentAttempt.id == refund.attempt_id,
+                PaymentAttempt.status.in_([ATTEMPT_PAID, ATTEMPT_ABNORMAL]))
          .execute())
         return
     order = Order.get_by_id(refund.order_id)

@@ -8,7 +8,6 @@ from alliance.orders.models import Order, PaymentAttempt
 from alliance.payments.errors import PaymentUnavailable
 from alliance.points.models import PointsEntry
 from sandbox import trades
-from sandbox.models import SandboxTrade
 from tests.orders_support import OrderTestCase
 
 
@@ -34,10 +33,6 @@ class LifecycleTest(OrderTestCase):
         with connection():
             past = utcnow() - dt.timedelta(minutes=1)
             Order.update(expires_at=past).where(Order.order_no == order_no).execute()
-
-    def sandbox_trade(self, out_trade_no: str) -> SandboxTrade:
-        with connection():
-            return SandboxTrade.get(SandboxTrade.out_trade_no == out_trade_no)
 
     def test_cancel_releases_stock_points_and_coupon(self):
         self.give_points("alice", 1000)

@@ -113,6 +113,16 @@ class WechatPayOrderNotificationTest(NotificationCase):
         admin = self.operator_token("operator")
         listed = self.api("GET", "/api/admin/v1/orders?abnormal=true", token=admin).json
         assert [o["order_no"] for o in listed["items"]] == [self.order_no]
+        # what the buyer paid goes back whole, and they can pay the order properly
+        [refund] = self.wait_for(lambda: [r for r in self.refunds(self.order_no)
+                                          if r.status == "succeeded"])
+        assert (refund.kind, refund.amount_fen) == ("stray_payment", 1)
+        assert self.sandbox_trade(self.payment["out_trade_no"]).refunded_fen == 1
+        assert [a.status for a in self.attempts(self.order_no)] == ["refunded"]
+        self.provider_pays(self.start_payment(self.buyer, self.order_no))
+        order = self.get_order(self.buyer, self.order_no)
+        assert (order["status"], order["paid_fen"]) == ("paid", self.payment["amount_fen"])
+        assert self.effects()["earned"] == 1 and len(self.refunds(self.order_no)) == 1
 
     def test_notify_forged_signature_is_rejected_and_changes_nothing(self):
         other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
