@@ -32,3 +32,16 @@ def ascii_digits(text: str, max_digits: int) -> bool:
     as written: ``str.isdigit`` also holds for "²" (which ``int()`` refuses) and for other
     scripts' digits (which it reads), and a long enough string exceeds ``int()``'s limit."""
     return 0 < len(text) <= max_digits and text.isascii() and text.isdigit()
+
+
+def nested_within(value: Any, depth: int) -> bool:
+    """Whether the lists and objects of a parsed JSON ``value`` nest at most ``depth`` deep
+    ({} is 1, [[]] is 2), found without recursion: the value may be deeper than the stack."""
+    level = [value] if isinstance(value, (dict, list)) else []
+    for _ in range(depth):
+        if not level:
+            return True
+        level = [child for node in level
+                 for child in (node.values() if isinstance(node, dict) else node)
+                 if isinstance(child, (dict, list))]
+    return not level

@@ -258,7 +258,7 @@ class _Handler(SandboxHandler):
     def body(self) -> dict:
         try:
             value = json.loads(self.text or "{}")
-        except ValueError:
+        except (ValueError, RecursionError):
             value = None
         return value if isinstance(value, dict) else {}
 

@@ -13,7 +13,7 @@ import tornado.web
 from tornado.ioloop import IOLoop
 
 from alliance.accounts.permissions import Principal
-from alliance.checks import ascii_digits
+from alliance.checks import ascii_digits, nested_within
 from alliance.db import can_write_at_once, connection
 from alliance.errors import (AllianceError, MalformedJson, PermissionDenied, RateLimited,
                              Unauthenticated, ValidationFailed)
@@ -40,6 +40,10 @@ _HTTP_CODES = {
 }
 
 
+# How deep a request's JSON may nest: no API takes more than a few levels, and deeper values
+# overflow the stack of whatever walks them (json, the idempotency fingerprint, a log line).
+MAX_JSON_DEPTH = 32
+_TOO_DEEP = object()
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
@@ -107,6 +111,10 @@ class BaseHandler(tornado.web.RequestHandler):
             value = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise MalformedJson(details={"reason": str(exc)[:200]}) from None
+        except RecursionError:  # deeper than the parser's stack
+            value = _TOO_DEEP
+        if value is _TOO_DEEP or not nested_within(value, MAX_JSON_DEPTH):
+            raise MalformedJson(details={"reason": "nested too deep", "max_depth": MAX_JSON_DEPTH})
         if not isinstance(value, dict):
             raise ValidationFailed("请求内容必须是 JSON 对象", details={"expected": "object"})
         return value

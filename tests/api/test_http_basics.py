@@ -13,6 +13,17 @@ class EnvelopeTest(ApiTestCase):
                             headers={"Content-Type": "application/json"})
         self.assert_error(response, 400, "MALFORMED_JSON")
 
+    def test_json_nested_too_deep_is_a_400_envelope(self):
+        for body in (b"[" * 1000 + b"]" * 1000,  # deeper than the parser's stack
+                     b'{"code": ' + b"[" * 900 + b"]" * 900 + b"}",  # deeper than any API
+                     b'{"code": ' + b'{"a": ' * 33 + b"1" + b"}" * 33 + b"}"):
+            response = self.api("POST", "/api/v1/auth/wechat", body=body)
+            self.assert_error(response, 400, "MALFORMED_JSON")
+            assert response.json["error"]["details"]["max_depth"] == 32
+        shallow = b'{"code": ' + b"[" * 31 + b"]" * 31 + b"}"  # 32 deep: read, then refused
+        self.assert_error(self.api("POST", "/api/v1/auth/wechat", body=shallow),
+                          400, "VALIDATION_FAILED")
+
     def test_json_that_is_not_an_object_is_rejected(self):
         self.assert_error(self.api("POST", "/api/v1/auth/wechat", body=b'["x"]'),
                           400, "VALIDATION_FAILED")
