@@ -9,14 +9,17 @@ content and the RSA check; dropping ``sign``/``sign_type`` and checking ``app_id
 from __future__ import annotations
 
 import binascii
+import datetime as dt
 import json
 import logging
+import types
 import uuid
 from typing import Mapping
 from urllib.parse import parse_qsl
 
 import requests
 import rsa
+from alipay.aop.api import DefaultAlipayClient as _sdk_client
 from alipay.aop.api.AlipayClientConfig import AlipayClientConfig
 from alipay.aop.api.DefaultAlipayClient import DefaultAlipayClient
 from alipay.aop.api.constant.CommonConstants import THREAD_LOCAL
@@ -31,6 +34,7 @@ from alipay.aop.api.request.AlipayTradeRefundRequest import AlipayTradeRefundReq
 from alipay.aop.api.util.SignatureUtils import get_sign_content, verify_with_rsa
 from alipay.aop.api.util.WebUtils import url_encode
 
+from alliance.clock import SHANGHAI
 from alliance.payments.errors import (NotificationRejected, PaymentAlreadyPaid,
                                       PaymentProviderError, PaymentSignError,
                                       PaymentTradeClosed, PaymentTradeExists,
@@ -66,6 +70,21 @@ def parse_form(body: bytes) -> dict[str, str]:
     named = dict(parse_qsl(text, keep_blank_values=True, encoding="latin-1")).get("charset", "")
     charset = "gbk" if named.lower() in ("gbk", "gb2312") else CHARSET
     return dict(parse_qsl(text, keep_blank_values=True, encoding=charset, errors="strict"))
+
+
+class _BeijingDatetime(dt.datetime):
+    """``datetime`` whose ``now()`` is Beijing time, whatever the host's zone."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return dt.datetime.now(tz) if tz is not None else dt.datetime.now(SHANGHAI).replace(tzinfo=None)
+
+
+# The SDK stamps every request (gateway calls and app-pay order strings) with
+# datetime.datetime.now(), the host's local time, and Alipay reads `timestamp` as Beijing
+# time: on a host in UTC every request was 8 hours old (isv.invalid-timestamp). This is the
+# only use of datetime in that module.
+_sdk_client.datetime = types.SimpleNamespace(datetime=_BeijingDatetime)
 
 
 class _GatewayClient(DefaultAlipayClient):

@@ -1,10 +1,13 @@
 """Alipay OpenAPI, imitated at ``gateway.do``: alipay.trade.create / query / close / refund /
-fastpay.refund.query. Requests must carry the app's RSA2 sign; answers are
+fastpay.refund.query. Requests must carry the app's RSA2 sign and a ``timestamp`` in Beijing
+time (Alipay answers 40002 ``isv.invalid-timestamp`` to one far from its clock; its window is
+not published, the stand-in allows TIMESTAMP_LEEWAY either way); answers are
 ``{"<method>_response": {...}, "sign": "..."}`` signed over the raw node text, and
 notifications are form POSTs signed with the stand-in Alipay key
 (``SANDBOX_ALIPAY_PRIVATE_KEY_FILE``), retried until the reply is exactly ``success``."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 from urllib.parse import parse_qsl, urlencode
@@ -14,8 +17,8 @@ from alipay.aop.api.util.SignatureUtils import sign_with_rsa2, verify_with_rsa
 from alliance.db import utcnow
 from config.settings import Settings
 from payments.alipay import parse_form, sign_content
-from payments.common import (fen_to_yuan, format_beijing, load_private_key, pkcs1_pem, spki_pem,
-                             yuan_to_fen)
+from payments.common import (fen_to_yuan, format_beijing, load_private_key, parse_beijing,
+                             pkcs1_pem, spki_pem, yuan_to_fen)
 from sandbox import delivery, paycontrol, trades
 from sandbox.base import SandboxHandler
 from sandbox.delivery import Notification
@@ -23,6 +26,7 @@ from sandbox.models import SandboxRefund, SandboxTrade
 from sandbox.wechatpay import merchant_public_key
 
 PREFIX = "/_sandbox/alipay"
+TIMESTAMP_LEEWAY = dt.timedelta(minutes=15)
 FORM = "application/x-www-form-urlencoded; charset=utf-8"
 TRADE_ERRORS = {"NOT_FOUND": ("ACQ.TRADE_NOT_EXIST", "交易不存在"),
                 "EXISTS": ("ACQ.CONTEXT_INCONSISTENT", "交易信息被篡改"),
@@ -69,6 +73,16 @@ class AlipaySandbox:
         except Exception:  # rsa raises VerificationError; bad base64 raises others
             return False
 
+    @staticmethod
+    def timely(params: dict[str, str]) -> bool:
+        """Is ``timestamp`` a Beijing time within TIMESTAMP_LEEWAY of now, as the gateway
+        requires (else isv.invalid-timestamp)?"""
+        try:
+            sent = parse_beijing(params.get("timestamp", ""))
+        except ValueError:
+            return False
+        return abs(sent - utcnow()) <= TIMESTAMP_LEEWAY
+
     def response(self, method: str, node: dict) -> str:
         text = json.dumps(node, ensure_ascii=False, separators=(",", ":"))
         name = method.replace(".", "_") + "_response"
@@ -94,6 +108,8 @@ class AlipaySandbox:
             node = failure("40002", "Invalid Arguments", "isv.invalid-app-id", "无效的AppID参数")
         elif not self.verify_request(params):
             node = failure("40002", "Invalid Arguments", "isv.invalid-signature", "验签出错")
+        elif not self.timely(params):
+            node = failure("40002", "Invalid Arguments", "isv.invalid-timestamp", "非法的时间戳参数")
         else:
             try:
                 biz = json.loads(params.get("biz_content") or "{}")
@@ -188,7 +204,8 @@ class AlipaySandbox:
         order_string = body.get("order_string")
         if isinstance(order_string, str) and order_string:
             params = dict(parse_qsl(order_string, keep_blank_values=True))
-            if params.get("app_id") != self.app_id or not self.verify_request(params):
+            if (params.get("app_id") != self.app_id or not self.verify_request(params)
+                    or not self.timely(params)):
                 raise trades.TradeError("INVALID_ORDER_STRING")
             biz = json.loads(params["biz_content"])
             out_trade_no = self.open_trade(biz, params, None).out_trade_no

@@ -1,17 +1,39 @@
 """The Alipay gateway against Alipay's stand-in, over HTTP."""
+import contextlib
+import datetime as dt
 import json
+import os
+import time
 from urllib.parse import parse_qsl
 
 import pytest
 
+from alliance.db import utcnow
 from alliance.payments.errors import (PaymentProviderError, PaymentSignError, PaymentTradeExists,
                                       RefundRejected)
 from alliance.ports import PrepayRequest, RefundRequest
+from payments.common import format_beijing, parse_beijing
 from tests.payments_support import KEYS, PaymentTestCase, write_key_pair
 from tests.support import VAR_DIR
 
 OTHER_PRIVATE, OTHER_PUBLIC = write_key_pair(VAR_DIR / "test-keys", "alipay-other")
 CONTROL = "/_sandbox/alipay/_control/pay"
+
+
+@contextlib.contextmanager
+def host_zone(name: str):
+    """The process's local time zone set to ``name`` for a while."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = name
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TZ")
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
 
 
 class AlipayCase(PaymentTestCase):
@@ -38,6 +60,20 @@ class AlipayGatewayTest(AlipayCase):
         biz = json.loads(params["biz_content"])
         assert (biz["out_trade_no"], biz["total_amount"]) == ("T20261128200001", "12.34")
         assert self.extras["alipay_sandbox"].verify_request(params)
+
+    def test_requests_are_stamped_in_beijing_time_whatever_the_hosts_zone(self):
+        with host_zone("America/New_York"):  # Alipay reads `timestamp` as Beijing time
+            params = dict(parse_qsl(self.prepay().client_params["order_string"]))
+            opened = self.prepay("T20261128200002", buyer_id="2088102177846875")  # gateway call
+        stamped = parse_beijing(params["timestamp"])
+        assert abs(stamped - utcnow()) < dt.timedelta(minutes=1)
+        assert opened.client_params["trade_no"]
+
+    def test_a_request_stamped_hours_off_is_refused_as_alipay_does(self):
+        stale = {"timestamp": format_beijing(utcnow() - dt.timedelta(hours=8))}
+        assert not self.extras["alipay_sandbox"].timely(stale)
+        assert self.extras["alipay_sandbox"].timely({"timestamp": format_beijing(utcnow())})
+        assert not self.extras["alipay_sandbox"].timely({"timestamp": "soon"})
 
     def test_order_string_paid_in_the_app_is_notified_and_queried_paid(self):
         result = self.prepay()
