@@ -5,6 +5,8 @@ from pathlib import Path
 
 import tornado.web
 
+from server.base import BaseHandler
+
 STATIC_DIR = Path(__file__).resolve().parent
 
 # The console is its own scripts and styles, its API and /media images on this origin: a
@@ -23,7 +25,9 @@ def protect_page(handler: tornado.web.RequestHandler, policy: str | None) -> Non
         handler.set_header("Content-Security-Policy", policy)
 
 
-class ConsoleIndexHandler(tornado.web.RequestHandler):
+class ConsoleIndexHandler(BaseHandler):
+    """The console's page (BaseHandler: X-Request-Id, and errors in the envelope)."""
+
     def get(self):
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Cache-Control", "no-cache")
@@ -31,8 +35,13 @@ class ConsoleIndexHandler(tornado.web.RequestHandler):
         self.finish((STATIC_DIR / "index.html").read_bytes())
 
 
-class ProtectedStaticFiles(tornado.web.StaticFileHandler):
-    """Tornado's static files with the pages' headers (nosniff above all)."""
+class ProtectedStaticFiles(BaseHandler, tornado.web.StaticFileHandler):
+    """Tornado's static files with the pages' headers (nosniff above all), an X-Request-Id
+    and errors (a missing file, a path outside the folder) in the envelope like every
+    answer; cacheable, unlike the API's."""
+
+    def set_default_headers(self) -> None:
+        self.set_header("X-Content-Type-Options", "nosniff")
 
     def set_extra_headers(self, path: str) -> None:
         protect_page(self, None)

@@ -5,7 +5,6 @@ import base64
 import hashlib
 import logging
 
-import tornado.web
 
 from alliance.db import db
 from console import ProtectedStaticFiles, protect_page
@@ -60,7 +59,7 @@ DOCS_POLICY = ("default-src 'self'; script-src 'self' 'sha256-"
                "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
 
-class DocsHandler(tornado.web.RequestHandler):
+class DocsHandler(BaseHandler):
     def get(self):
         self.set_header("Content-Type", "text/html; charset=utf-8")
         protect_page(self, DOCS_POLICY)

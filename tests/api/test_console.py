@@ -95,3 +95,21 @@ class PageHeadersTest(ApiTestCase):
         assert page.headers["X-Frame-Options"] == "DENY"
         bundle = self.api("GET", "/docs/static/swagger-ui-bundle.js")
         assert bundle.status == 200 and bundle.headers["X-Content-Type-Options"] == "nosniff"
+
+    def test_pages_and_their_files_carry_a_request_id_and_fail_in_the_envelope(self):
+        for path in ("/console/", "/docs", "/console/static/console.js",
+                     "/docs/static/swagger-ui.css"):
+            answer = self.api("GET", path, headers={"X-Request-Id": "page-request-1"})
+            assert answer.status == 200, path
+            assert answer.headers["X-Request-Id"] == "page-request-1", path
+        static = self.api("GET", "/console/static/console.js")
+        assert "no-store" not in static.headers.get("Cache-Control", "")  # cacheable
+        assert static.headers["Content-Type"].startswith("application/javascript") or \
+            static.headers["Content-Type"].startswith("text/javascript")
+        for method, path, status, code in (("GET", "/console/static/nope.js", 404, "NOT_FOUND"),
+                                           ("GET", "/docs/static/nope.js", 404, "NOT_FOUND"),
+                                           ("POST", "/docs", 405, "METHOD_NOT_ALLOWED"),
+                                           ("POST", "/console/", 405, "METHOD_NOT_ALLOWED")):
+            answer = self.api(method, path, body=b"" if method == "POST" else None)
+            self.assert_error(answer, status, code)
+            assert answer.headers["X-Request-Id"] == answer.json["error"]["request_id"]
