@@ -49,7 +49,7 @@ class JobsHandler(BaseHandler):
             now = utcnow()
             return [job_item(name, active.get(name), states[name], now) for name in JOBS.names()]
 
-        self.write_json({"items": await self.run_sync(items), "next_cursor": None,
+        self.write_page({"items": await self.run_sync(items),
                          "configuration_errors": [{"job": name, "error": problem}
                                                   for name, problem in sorted(problems.items())]})
 
@@ -112,7 +112,7 @@ def _openapi() -> dict:
     return {
         "/api/admin/v1/jobs": {"get": op(
             "Scheduled jobs: schedule, last run, next due time, lease holder (admin:jobs)",
-            tags=tags, errors=(403,), ok={"allOf": [list_of(ref("Job")), obj({
+            tags=tags, errors=(400, 403), params=PAGING, ok={"allOf": [list_of(ref("Job")), obj({
                 "configuration_errors": {
                     "type": "array", "items": obj({"job": STR, "error": STR}),
                     "description": "what is wrong with SCHEDULER_SCHEDULES (the scheduler "

@@ -65,6 +65,21 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
 
+def page_of_whole(items: list, cursor: str | None,
+                  limit: int | None) -> tuple[list, str | None]:
+    """A page of a short list read whole (a merchant's shops or staff, the industries, a
+    report's days), and the next cursor: the position of the next page's first item.
+    Without a limit, everything from the cursor on."""
+    keys = decode_keys(cursor, (int,))
+    start = keys[0] if keys else 0
+    if start < 0:
+        raise ValidationFailed("分页游标无效", details={"field": "cursor"})
+    if limit is None:
+        return items[start:], None
+    end = start + limit
+    return items[start:end], (encode_cursor(end) if end < len(items) else None)
+
+
 def decode_keys(cursor: str | None, types: tuple[type, ...]) -> list | None:
     """The keys of ``cursor`` checked against ``types`` (``float`` accepts any number)."""
     keys = decode_cursor(cursor)

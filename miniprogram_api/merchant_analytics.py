@@ -10,7 +10,7 @@ class DailySalesHandler(StaffHandler):
     @authenticated()
     async def get(self):
         membership = await self.membership("merchant:finance")
-        self.write_json(await self.run_sync(daily_sales, membership.merchant_id,
+        self.write_page(await self.run_sync(daily_sales, membership.merchant_id,
                                             self.query("from"), self.query("to")))
 
 
@@ -47,12 +47,13 @@ DESCRIPTION = ("Rolled up per Asia/Shanghai day by the scheduler (`analytics.dai
 
 
 def _openapi() -> dict:
-    from server.openapi import STR, op, query_param, ref
+    from server.openapi import PAGING, STR, op, query_param, ref
 
     return {"/api/v1/merchant/daily-sales": {"get": op(
         "The merchant's daily sales rollups (merchant:finance)", tags=["merchant analytics"],
         description=DESCRIPTION, ok=ref("DailySales"), errors=(400, 403),
-        params=[*MERCHANT_CHOICE, query_param("from", STR, DAYS), query_param("to", STR, DAYS)])}}
+        params=[*MERCHANT_CHOICE, query_param("from", STR, DAYS), query_param("to", STR, DAYS),
+                *PAGING])}}
 
 
 OPENAPI = _openapi()

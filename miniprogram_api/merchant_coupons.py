@@ -68,10 +68,9 @@ class TemplateDistributionsHandler(StaffHandler):
         def read():
             templates.get_template(int(template_id), membership.merchant_id)
             return {"items": coupon_queries.distributions_of(membership.merchant_id,
-                                                             int(template_id)),
-                    "next_cursor": None}
+                                                             int(template_id))}
 
-        self.write_json(await self.run_sync(read))
+        self.write_page(await self.run_sync(read))
 
     @authenticated()
     @idempotent
@@ -95,7 +94,7 @@ class DistributionsHandler(StaffHandler):
     async def get(self):
         membership = await self.membership("merchant:read")
         items = await self.run_sync(coupon_queries.distributions_of, membership.merchant_id)
-        self.write_json({"items": items, "next_cursor": None})
+        self.write_page({"items": items})
 
 
 class DistributionHandler(StaffHandler):
@@ -189,7 +188,8 @@ def _openapi() -> dict:
                         ok=ref("StaffCouponTemplate"), errors=(403, 404, 409), params=one)},
         "/api/v1/merchant/coupon-templates/{id}/distributions": {
             "get": op("The partners distributing a template", tags=tags,
-                      ok=list_of(ref("CouponDistribution")), errors=(403, 404), params=one),
+                      ok=list_of(ref("CouponDistribution")), errors=(400, 403, 404),
+                      params=[*one, *PAGING]),
             "post": op("Let a partner merchant distribute the template at its counter "
                        "(a cross-merchant coupon)", tags=tags, status=201,
                        body=obj({"merchant_id": INT, "commission_fen": INT}, ["merchant_id"]),
@@ -197,7 +197,8 @@ def _openapi() -> dict:
                        params=one)},
         "/api/v1/merchant/coupon-distributions": {"get": op(
             "Distributions the merchant takes part in (as issuer or distributor)", tags=tags,
-            ok=list_of(ref("CouponDistribution")), errors=(400, 403), params=MERCHANT_CHOICE)},
+            ok=list_of(ref("CouponDistribution")), errors=(400, 403),
+            params=[*MERCHANT_CHOICE, *PAGING])},
         "/api/v1/merchant/coupon-distributions/{id}": {"delete": op(
             "End a distribution (issuer or distributor)", tags=tags,
             ok=ref("CouponDistribution"), errors=(403, 404), params=one)},

@@ -21,7 +21,7 @@ class ShopsHandler(StaffHandler):
             rows = Shop.select().where(Shop.merchant == membership.merchant_id).order_by(Shop.id)
             return [staff_shop_view(s) for s in rows]
 
-        self.write_json({"items": await self.run_sync(shops), "next_cursor": None})
+        self.write_page({"items": await self.run_sync(shops)})
 
     @authenticated()
     @idempotent
@@ -78,7 +78,7 @@ SCHEMAS = _schemas()
 
 
 def _openapi() -> dict:
-    from server.openapi import INT, list_of, op, path_param, ref
+    from server.openapi import INT, PAGING, list_of, op, path_param, ref
 
     tags = ["merchant shops"]
     fields, staff_shop = ref("ShopFields"), ref("StaffShop")
@@ -87,7 +87,7 @@ def _openapi() -> dict:
     return {
         "/api/v1/merchant/shops": {
             "get": op("The merchant's shops", tags=tags, ok=list_of(staff_shop),
-                      params=MERCHANT_CHOICE, errors=(400, 403)),
+                      params=[*MERCHANT_CHOICE, *PAGING], errors=(400, 403)),
             "post": op("Open a shop (name, address, lat, lng required)", tags=tags, status=201,
                        body=fields, ok=staff_shop, params=MERCHANT_CHOICE, errors=errors,
                        idempotent=True)},

@@ -19,7 +19,7 @@ class StaffListHandler(StaffHandler):
     async def get(self):
         membership = await self.membership("merchant:read")
         rows = await self.run_sync(invites.staff_list, membership.merchant_id)
-        self.write_json({"items": rows, "next_cursor": None})
+        self.write_page({"items": rows})
 
 
 class StaffMemberHandler(StaffHandler):
@@ -44,7 +44,7 @@ class InvitesHandler(StaffHandler):
     async def get(self):
         membership = await self.membership("merchant:staff")
         rows = await self.run_sync(invites.open_invites, membership.merchant_id)
-        self.write_json({"items": [invites.invite_view(i) for i in rows], "next_cursor": None})
+        self.write_page({"items": [invites.invite_view(i) for i in rows]})
 
     @authenticated()
     @idempotent
@@ -104,7 +104,8 @@ def routes() -> list:
 
 
 def _openapi() -> dict:
-    from server.openapi import BOOL, INT, STR, TIME, list_of, obj, op, path_param, query_param, ref
+    from server.openapi import (BOOL, INT, PAGING, STR, TIME, list_of, obj, op, path_param,
+                                query_param, ref)
 
     tags = ["merchant staff"]
     roles = {"type": "string", "enum": list(invites.INVITABLE_ROLES)}
@@ -117,7 +118,8 @@ def _openapi() -> dict:
     errors = (400, 403, 404)
     return {
         "/api/v1/merchant/staff": {"get": op("The merchant's staff", tags=tags,
-                                             ok=list_of(staff), params=MERCHANT_CHOICE,
+                                             ok=list_of(staff),
+                                             params=[*MERCHANT_CHOICE, *PAGING],
                                              errors=(400, 403))},
         "/api/v1/merchant/staff/{user_id}": {
             "patch": op("Change a manager's or clerk's role (owner)", tags=tags,
@@ -127,7 +129,7 @@ def _openapi() -> dict:
                          params=user, errors=errors)},
         "/api/v1/merchant/staff-invites": {
             "get": op("Invitations not yet accepted (owner)", tags=tags, ok=list_of(invite),
-                      params=MERCHANT_CHOICE, errors=(400, 403)),
+                      params=[*MERCHANT_CHOICE, *PAGING], errors=(400, 403)),
             "post": op("Invite a manager or clerk: a single-use code valid 7 days (owner)",
                        tags=tags, status=201, body=obj({"role": roles}, ["role"]), ok=invite,
                        params=MERCHANT_CHOICE, errors=(400, 403), idempotent=True)},

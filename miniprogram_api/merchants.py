@@ -71,8 +71,8 @@ class ItemDetailHandler(BrowseHandler):
 
 class IndustriesHandler(BaseHandler):
     async def get(self):
-        self.write_json({"items": [{"code": code, "name": name}
-                                   for code, name in INDUSTRIES.items()], "next_cursor": None})
+        self.write_page({"items": [{"code": code, "name": name}
+                                   for code, name in INDUSTRIES.items()]})
 
 
 def routes() -> list:
@@ -136,7 +136,8 @@ def _openapi() -> dict:
                 query_param("lng", {"type": "number"}, "GCJ-02 longitude")]
     return {
         "/api/v1/industries": {"get": op("Industries (codes and names)", tags=tags, auth=False,
-                                          ok=list_of(obj({"code": STR, "name": STR})))},
+                                          ok=list_of(obj({"code": STR, "name": STR})),
+                                          params=PAGING, errors=(400,))},
         "/api/v1/merchants": {"get": op(
             "Approved merchants: by industry, nearest first, popular, name search", tags=tags,
             auth=False, ok=list_of(ref("MerchantSummary")), errors=(400,),

@@ -62,7 +62,7 @@ class OrderHandlerBase(BaseHandler):
 class CartHandler(BaseHandler):
     @authenticated("self:read")
     async def get(self):
-        self.write_json(await self.run_sync(cart.cart_view, self.principal.id))
+        self.write_page(await self.run_sync(cart.cart_view, self.principal.id))
 
 
 class CartItemHandler(BaseHandler):
@@ -233,7 +233,8 @@ def _openapi() -> dict:
                   "note": STR}, ["items"])
     basket_errors = (404, 409, 422)
     return {
-        "/api/v1/cart": {"get": op("The cart, with live prices", tags=tags, ok=list_of(ref("CartItem")))},
+        "/api/v1/cart": {"get": op("The cart, with live prices", tags=tags, ok=list_of(ref("CartItem")),
+                                   params=PAGING, errors=(400,))},
         "/api/v1/cart/items/{item_id}": {
             "put": op("Set an item's quantity in the cart (0 removes it)", tags=tags,
                       body=obj({"quantity": INT}, ["quantity"]), ok=list_of(ref("CartItem")),

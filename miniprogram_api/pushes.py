@@ -43,7 +43,7 @@ class MerchantPushesHandler(StaffHandler):
 class PushPreferencesHandler(BaseHandler):
     @authenticated("self:read")
     async def get(self):
-        self.write_json(await self.run_sync(push_queries.push_preferences, self.principal.id))
+        self.write_page(await self.run_sync(push_queries.push_preferences, self.principal.id))
 
     @authenticated("self:write")
     async def put(self):
@@ -122,7 +122,7 @@ def _openapi() -> dict:
                                    "with Retry-After (seconds until the day ends).")},
         "/api/v1/me/push-preferences": {
             "get": op("The consumer's push opt-outs (all merchants, and merchants refused)",
-                      tags=["account"], ok=preferences),
+                      tags=["account"], ok=preferences, params=PAGING, errors=(400,)),
             "put": op("Opt out of (or back into) one merchant's pushes, or every merchant's "
                       "when merchant_id is absent", tags=["account"], ok=preferences,
                       errors=(404,),

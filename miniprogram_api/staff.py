@@ -34,7 +34,7 @@ class MembershipsHandler(BaseHandler):
     @authenticated()
     async def get(self):
         rows = await self.run_sync(active_memberships, self.principal.id)
-        self.write_json({"items": [membership_view(m) for m in rows], "next_cursor": None})
+        self.write_page({"items": [membership_view(m) for m in rows]})
 
 
 class MerchantProfileHandler(StaffHandler):
@@ -73,7 +73,7 @@ MERCHANT_CHOICE = [
 
 
 def _openapi() -> dict:
-    from server.openapi import STR, list_of, obj, op, ref
+    from server.openapi import PAGING, STR, list_of, obj, op, ref
 
     tags = ["merchant staff"]
     profile = {"allOf": [ref("StaffMembership"), obj({
@@ -81,7 +81,7 @@ def _openapi() -> dict:
     return {
         "/api/v1/merchant/memberships": {"get": op(
             "The merchants the caller works at, with their role", tags=tags,
-            ok=list_of(ref("StaffMembership")))},
+            ok=list_of(ref("StaffMembership")), params=PAGING, errors=(400,))},
         "/api/v1/merchant/profile": {
             "get": op("The chosen merchant and the caller's role there", tags=tags,
                       ok=profile, params=MERCHANT_CHOICE, errors=(400, 403)),

@@ -17,7 +17,9 @@ from alliance.checks import ascii_digits, nested_within
 from alliance.db import can_write_at_once, connection
 from alliance.errors import (AllianceError, MalformedJson, PermissionDenied, RateLimited,
                              Unauthenticated, ValidationFailed)
+from alliance import paging
 from alliance.infra import idempotency
+from server import validation
 from server.context import AppContext
 from server.loopwrites import TO_WORKER, LoopWrites
 
@@ -171,6 +173,14 @@ class BaseHandler(tornado.web.RequestHandler):
     # -- output ------------------------------------------------------------------------
     def write_json(self, value: Any, status: int = 200) -> None:
         self.write_json_text(dumps(value), status)
+
+    def write_page(self, answer: dict) -> None:
+        """Answer ``answer``, whose ``items`` are a whole short list (held whole: a merchant's
+        shops, the industries), paged by the request's ``cursor`` and ``limit`` like every
+        list; without a limit, all of it from the cursor on."""
+        items, next_cursor = paging.page_of_whole(answer["items"], self.query("cursor"),
+                                                  validation.page_limit(self.query("limit"), None))
+        self.write_json({**answer, "items": items, "next_cursor": next_cursor})
 
     def write_json_text(self, text: str, status: int = 200) -> None:
         """Answer with ``text``, a JSON document already encoded by ``dumps``."""

@@ -63,7 +63,8 @@ class LoopWrites:
                     await asyncio.sleep(pause)
                     pause = min(pause * 2, 0.001)
         except Exception as exc:  # the turn or a connection failed: the writes waiting fail
-            self._settle_waiting(lambda future: future.set_exception(exc))
+            failure = exc  # the name `exc` is unbound when its except clause ends
+            self._settle_waiting(lambda future: future.set_exception(failure))
         finally:
             self._drainer = None
 

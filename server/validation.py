@@ -8,6 +8,9 @@ from alliance.errors import ValidationFailed
 from alliance.paging import DEFAULT_LIMIT, MAX_LIMIT
 
 
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
+
+
 def _fail(field: str, issue: str, message: str = "请求参数有误", **extra) -> ValidationFailed:
     return ValidationFailed(message, details={"field": field, "issue": issue, **extra})
 
@@ -47,10 +50,9 @@ def integer(body: dict, field: str, *, required: bool = True, minimum: int | Non
 def query_int(raw: str | None, field: str, *, default: int, minimum: int, maximum: int) -> int:
     if raw in (None, ""):
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise _fail(field, "must be an integer", f"参数 {field} 必须是整数") from None
+    if not _INTEGER.fullmatch(raw):  # int() also reads "1_000", " 7" and other scripts' digits
+        raise _fail(field, "must be an integer", f"参数 {field} 必须是整数")
+    value = int(raw)
     if not minimum <= value <= maximum:
         raise _fail(field, "range", f"参数 {field} 超出范围", minimum=minimum, maximum=maximum)
     return value
@@ -74,6 +76,8 @@ def query_float(raw: str | None, field: str, *, minimum: float, maximum: float) 
     return value
 
 
-def page_limit(raw: str | None) -> int:
-    """A list's ``limit`` query argument: 1..MAX_LIMIT, DEFAULT_LIMIT when absent."""
+def page_limit(raw: str | None, default: int | None = DEFAULT_LIMIT) -> int | None:
+    """A list's ``limit`` query argument: 1..MAX_LIMIT, ``default`` when absent."""
+    if raw in (None, ""):
+        return default
     return query_int(raw, "limit", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
