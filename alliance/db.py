@@ -10,8 +10,8 @@ import datetime as dt
 import threading
 from typing import Callable
 
-from peewee import (DatabaseProxy, DateTimeField, IntegrityError, Model,
-                    MySQLDatabase, SqliteDatabase)
+from peewee import (SQL, DatabaseProxy, DateTimeField, IntegrityError, Model, MySQLDatabase,
+                    NodeList, SqliteDatabase, fn)
 
 from alliance.engines import (PipelineSurprise, PooledMySQLStatusDatabase,
                               QueuedWriterSqliteDatabase, WriterBusy, make_database)
@@ -63,6 +63,22 @@ def is_mysql() -> bool:
 
 def is_sqlite() -> bool:
     return isinstance(db.obj, SqliteDatabase)
+
+
+def shanghai_date(field):
+    """SQL for the Asia/Shanghai date of a stored UTC time (China keeps UTC+8 all year), to
+    group by local day in the database; read its values with ``date_text``."""
+    # coerce(False): peewee would read the result through the column's datetime converter
+    if is_mysql():
+        return fn.DATE(NodeList((field, SQL("+ INTERVAL 8 HOUR")))).coerce(False)
+    return fn.date(field, "+8 hours").coerce(False)
+
+
+def date_text(value) -> str:
+    """'YYYY-MM-DD' of a value of ``shanghai_date`` (MySQL answers a date, SQLite text)."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
 @contextlib.contextmanager

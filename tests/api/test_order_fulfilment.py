@@ -131,6 +131,24 @@ class FulfilmentTest(OrderTestCase):
         self.assert_error(self.api("GET", "/api/v1/merchant/sales-report?from=2026-01-01&to=2026-03-01",
                                    token=self.staff), 400, "VALIDATION_FAILED")
 
+    def test_reports_count_each_order_on_its_shanghai_day(self):
+        self.paid_order(self.buyer, self.service)
+        edges = (dt.datetime(2026, 12, 1, 15, 59, 59), dt.datetime(2026, 12, 1, 16, 0, 0))
+        with connection():  # 23:59:59 on 1 December and midnight on the 2nd, in Shanghai
+            for order, at in zip(Order.select().order_by(Order.id), edges):
+                Order.update(created_at=at, paid_at=at).where(Order.id == order.id).execute()
+        period = "from=2026-12-01&to=2026-12-02"
+        report = self.api("GET", f"/api/v1/merchant/sales-report?{period}", token=self.staff).json
+        assert [(d["date"], d["orders"], d["paid_fen"]) for d in report["days"]] == [
+            ("2026-12-01", 1, 7000), ("2026-12-02", 1, 5000)]
+        assert [d["units"] for d in report["days"]] == [2, 1]
+        assert [(i["item_id"], i["units"], i["sales_fen"]) for i in report["top_items"]] == [
+            (self.goods.id, 2, 6000), (self.service.id, 1, 5000)]  # lines: no shipping
+        admin = self.operator_token("operator")
+        stats = self.api("GET", f"/api/admin/v1/order-stats?{period}", token=admin).json
+        assert [(d["date"], d["created"], d["paid"], d["paid_fen"]) for d in stats["days"]] == [
+            ("2026-12-01", 1, 1, 7000), ("2026-12-02", 1, 1, 5000)]
+
     def test_operator_statistics_and_abnormal_resolution(self):
         with connection():
             Order.update(abnormal=True, abnormal_reason="AMOUNT_MISMATCH").execute()
