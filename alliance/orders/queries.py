@@ -149,14 +149,22 @@ def list_orders(audience: str, *, user_id: int | None = None, merchant_id: int |
     """Orders newest first, filtered; a buyer's (``user_id``), a merchant's
     (``merchant_id``) or all (operators)."""
     _check_status(status, ORDER_STATUSES, "订单状态不正确")
-    query = where_given(Order.select(Order, Merchant).join(Merchant), (Order.user, user_id),
+    # The page of orders alone, then its merchants: joined, MariaDB read the join from the
+    # merchant table and sorted every matching order (1.6 s for the operators' first page of
+    # 200k orders).
+    query = where_given(Order.select(), (Order.user, user_id),
                         (Order.merchant, merchant_id), (Order.status, status),
                         (Order.abnormal, abnormal), (Order.order_no, order_no or None))
     if created_from or created_to:
         start, end = utc_bounds(*day_range(created_from, created_to, max_days=366))
         query = query.where(Order.created_at >= start, Order.created_at < end)
-    return newest_page(query, Order, cursor, limit,
-                        lambda order: order_view(order, audience, detail=False))
+    rows, next_cursor = newest_first(query, Order.id, cursor, limit)
+    merchants = {m.id: m for m in Merchant.select().where(
+        Merchant.id.in_({row.merchant_id for row in rows}))} if rows else {}
+    for row in rows:
+        row.merchant = merchants[row.merchant_id]
+    return {"items": [order_view(row, audience, detail=False) for row in rows],
+            "next_cursor": next_cursor}
 
 
 def after_sale_view(request: AfterSale, secret: str) -> dict:
