@@ -5,6 +5,7 @@ from alliance.db import connection
 from alliance.merchants.models import StaffMembership
 from tests.factories import make_item, make_merchant
 from tests.orders_support import OrderTestCase
+from tests.support import recorded_sql
 
 
 class OrderAccessTest(OrderTestCase):
@@ -70,6 +71,20 @@ class OrderAccessTest(OrderTestCase):
         assert [a["status"] for a in detail["attempts"]] == ["paid"]
         self.assert_error(self.api("GET", "/api/admin/v1/orders", token=self.alice), 401,
                           "TOKEN_INVALID")
+
+    def test_an_order_list_pages_the_orders_alone_then_reads_their_merchants(self):
+        other = make_merchant(name="另一家")
+        with connection():
+            other_no = self.paid_order(self.alice, make_item(other, price_fen=900))["order_no"]
+        admin = self.operator_token("operator")
+        with recorded_sql() as statements:
+            listed = self.api("GET", "/api/admin/v1/orders?limit=5", token=admin).json
+        assert [(o["order_no"], o["merchant_name"]) for o in listed["items"]] == [
+            (other_no, "另一家"), (self.order_no, self.merchant.name)]
+        reads = [s.sql for s in statements if s.sql.startswith("SELECT")
+                 and ('FROM "orders"' in s.sql or 'FROM "merchant"' in s.sql)]
+        # joined, MariaDB drove the page from the merchant table and sorted every order
+        assert len(reads) == 2 and "JOIN" not in reads[0] and 'FROM "merchant"' in reads[1]
 
     def test_an_operator_without_the_complaints_permission_cannot_arbitrate(self):
         admin = self.operator_token("operator")
