@@ -22,10 +22,6 @@ from __future__ import annotations
 import functools
 import math
 
-from peewee import fn
-
-from alliance.prepared import Arg, Prepared
-
 from alliance.errors import ValidationFailed
 from alliance.merchants.geo import bounding_box, haversine_m, lat_bands
 from alliance.merchants.geoindex import GEO_INDEX
@@ -33,6 +29,7 @@ from alliance.merchants.industries import INDUSTRIES
 from alliance.merchants.models import Merchant, Shop
 from alliance.merchants.views import SUMMARY_COLUMNS, merchant_summary
 from alliance.paging import after, decode_keys, keyset_page
+from alliance.prepared import Arg, Prepared
 
 SORTS = ("distance", "popular")
 FIRST_RADIUS_M = 300.0
@@ -106,7 +103,7 @@ def _nearest_page(lat: float, lng: float, industry: str | None, q: str | None,
     if not memory_only:
         GEO_INDEX.refresh()  # the list items too
     if q:
-        search = functools.partial(_nearest_within, lat, lng, industry=industry, q=q)
+        search = _name_search(lat, lng, industry, q)
     else:
         search = functools.partial(GEO_INDEX.within, lat, lng, industry=industry)
     hint_key = None if q else (industry or "")
@@ -174,6 +171,24 @@ def _shops_read(count: int) -> Prepared:
                     .join(Merchant).where(Shop.id.in_([Arg(i) for i in range(count)])))
 
 
+# A name held by at most this many approved merchants is searched through their own shops;
+# a commoner one (a word every name has) through the shops around the point.
+NAME_MATCHES_READ_WHOLE = 500
+
+
+def _name_search(lat: float, lng: float, industry: str | None, q: str):
+    """The search of a radius among merchants whose name holds ``q``: the merchants are
+    found first (a scan of their names, not of the platform's shops around the point, which
+    took a second on SQLite for a name nobody near has), then their shops' distances."""
+    ids = [m for (m,) in _merchant_filter(Merchant.select(Merchant.id)
+                                          .where(Merchant.status == "approved"), industry, q)
+           .limit(NAME_MATCHES_READ_WHOLE + 1).tuples()]
+    if len(ids) > NAME_MATCHES_READ_WHOLE:
+        return functools.partial(_nearest_within, lat, lng, industry=industry, q=q)
+    nearest = _nearest_distances(ids, lat, lng)
+    return lambda radius: {m: found for m, found in nearest.items() if found[0] <= radius}
+
+
 def _nearest_within(lat: float, lng: float, radius: float, industry: str | None = None,
                     q: str | None = None) -> dict[int, tuple[float, int]]:
     """merchant id -> (distance, shop id) of its nearest listed shop within ``radius`` (of a
@@ -213,22 +228,27 @@ def _popular_page(industry: str | None, q: str | None, cursor: str | None, limit
     return {"items": items, "next_cursor": next_cursor}
 
 
+def _shops_of(merchant_ids: list[int]):
+    """(shop id, merchant id, lat, lng) of the merchants' listed shops. ``listed`` is checked
+    here, not in SQL: given it, SQLite (which has no statistics) reads the shops through
+    the (listed, ...) index, i.e. every listed shop of the platform, instead of the merchants'
+    own few through their index."""
+    rows = (Shop.select(Shop.id, Shop.merchant, Shop.lat, Shop.lng, Shop.listed)
+            .where(Shop.merchant.in_(merchant_ids)).tuples())
+    return [row[:4] for row in rows if row[4]]
+
+
 def _first_shop_ids(merchant_ids: list[int]) -> dict[int, int]:
-    if not merchant_ids:
-        return {}
-    return dict(Shop.select(Shop.merchant, fn.MIN(Shop.id))
-                .where(Shop.merchant.in_(merchant_ids), Shop.listed == True)  # noqa: E712
-                .group_by(Shop.merchant).tuples())
+    first: dict[int, int] = {}
+    for shop_id, merchant_id, _, _ in _shops_of(merchant_ids) if merchant_ids else ():
+        first[merchant_id] = min(shop_id, first.get(merchant_id, shop_id))
+    return first
 
 
 def _nearest_distances(merchant_ids: list[int], lat: float,
                        lng: float) -> dict[int, tuple[float, int]]:
     nearest: dict[int, tuple[float, int]] = {}
-    if not merchant_ids:
-        return nearest
-    shops = (Shop.select(Shop.id, Shop.merchant, Shop.lat, Shop.lng)
-             .where(Shop.merchant.in_(merchant_ids), Shop.listed == True).tuples())  # noqa: E712
-    for shop_id, merchant_id, shop_lat, shop_lng in shops:
+    for shop_id, merchant_id, shop_lat, shop_lng in _shops_of(merchant_ids) if merchant_ids else ():
         distance = haversine_m(lat, lng, shop_lat, shop_lng)
         if merchant_id not in nearest or (distance, shop_id) < nearest[merchant_id]:
             nearest[merchant_id] = (distance, shop_id)

@@ -1,9 +1,11 @@
 """Consumer browsing as CONTRACT.md's core journeys describe it, over the demo data."""
+from unittest import mock
+
 from alliance.db import db
-from alliance.merchants import queries
+from alliance.merchants import browse, queries
 from sandbox.demo import load
 from tests.factories import make_item, make_merchant, make_shop
-from tests.support import ApiTestCase
+from tests.support import ApiTestCase, recorded_sql
 
 POINT = "lat=31.2304&lng=121.4737"
 
@@ -38,6 +40,23 @@ class BrowseTest(ApiTestCase):
     def test_industry_filter_and_name_search(self):
         response = self.api("GET", f"/api/v1/merchants?{POINT}&industry=catering&q=%E9%9D%A2")
         assert [m["name"] for m in response.json["items"]] == ["老街面馆"]
+
+    def test_name_search_near_a_point_measures_each_merchants_nearest_listed_shop(self):
+        with db.connection_context():
+            far = make_merchant(name="联盟远郊馆")
+            make_shop(far, 31.2304, 121.4737, status="closed")  # here, but not listed
+            listed = make_shop(far, 31.6804, 121.4737)  # 50 km north
+            make_shop(make_merchant(name="联盟外省馆"), 32.5, 121.4737)  # beyond 100 km
+            make_shop(make_merchant(name="联盟远郊馆二", status="suspended"), 31.2305, 121.4737)
+        for read_whole in (browse.NAME_MATCHES_READ_WHOLE, 0):  # by names first, or by shops
+            with mock.patch.object(browse, "NAME_MATCHES_READ_WHOLE", read_whole), \
+                    recorded_sql() as statements:
+                found = self.api("GET", f"/api/v1/merchants?{POINT}&q=%E8%81%94%E7%9B%9F").json
+            # a rare name: its merchants' own shops, not every shop around the point
+            boxes = [s.sql for s in statements if '"lat_band" IN' in s.sql]
+            assert bool(boxes) == (read_whole == 0)
+            assert [(m["id"], m["shop"]["id"]) for m in found["items"]] == [(far.id, listed.id)]
+            assert 49_000 < found["items"][0]["distance_m"] < 51_000
 
     def test_detail_has_shops_and_coupon_templates(self):
         merchant_id = self.api("GET", "/api/v1/merchants").json["items"][0]["id"]
