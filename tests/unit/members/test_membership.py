@@ -2,17 +2,19 @@ import threading
 
 import pytest
 
-from alliance.db import connection, transaction
+from alliance.db import connection, transaction, utcnow
 from alliance.members.levels import platform_level
-from alliance.members.models import MerchantMember, PointsAward
+from alliance.members.models import MerchantLevelRule, MerchantMember, PointsAward
+from alliance.members.queries import my_membership
 from alliance.members.awards import ReceiptAlreadyAwarded, SelfAwardForbidden, award_points
-from alliance.members.services import (LevelRulesInvalid, member_benefits, record_purchase,
-                                       record_visit, set_level_rules)
+from alliance.members.services import (BASE_LEVEL_NAME, LevelRulesInvalid, member_benefits,
+                                       record_purchase, record_visit, set_level_rules)
 from alliance.notifications.outbox import OutboxNotifier
 from alliance.points import services as points
 from alliance.points.models import PointsEntry
 from alliance.points.rules import max_points_for, points_earned_for
 from tests.factories import make_merchant, make_user
+from tests.support import recorded_sql
 
 LEVELS = [{"name": "银卡", "min_spent_fen": 10_000, "discount_percent": 5,
            "points_multiplier_pct": 150},
@@ -161,3 +163,20 @@ def test_level_rule_changes_racing_purchases_neither_deadlock_nor_mislevel(datab
         member = MerchantMember.get(MerchantMember.user_id == buyer.id)
         assert member.total_spent_fen == 32_000
         assert member_benefits(buyer.id, merchant.id).name == "银卡"
+
+
+def test_my_memberships_read_every_levels_benefits_at_once(database):
+    user = make_user()
+    merchants = [make_merchant(name=f"会员店{n}") for n in range(6)]
+    for n, merchant in enumerate(merchants):
+        MerchantLevelRule.create(merchant=merchant, level=1, name=f"银卡{n}", min_spent_fen=100,
+                                 discount_percent=n, points_multiplier_pct=100 + n)
+        MerchantMember.create(merchant=merchant, user_id=user.id, level=1 if n % 3 else 0,
+                              total_spent_fen=500, last_visit_at=utcnow())
+    with recorded_sql() as statements:
+        mine = my_membership(user.id)
+    assert len(statements) == 3  # the account, the memberships, the levels' rules
+    levels = {m["merchant_name"]: (m["level"], m["level_name"], m["discount_percent"])
+              for m in mine["memberships"]}
+    assert levels == {f"会员店{n}": (1, f"银卡{n}", n) if n % 3 else (0, BASE_LEVEL_NAME, 0)
+                      for n in range(6)}
