@@ -135,7 +135,15 @@ def submit_refund(octx: OrderContext, refund_id: int) -> None:
 
 
 def apply_refund_result(octx: OrderContext, refund: Refund, result: RefundResult) -> None:
-    """What the provider said of a refund (answer or query), in the caller's transaction."""
+    """What the provider said of a refund (answer or query), in the caller's transaction.
+    A success of another amount than the refund's is not applied but flagged, as its
+    notification would be (an answer that does not say the amount says 0)."""
+    if result.status == "succeeded" and result.refund_fen and \
+            result.refund_fen != refund.amount_fen:
+        log.error("refund %s: provider says %s fen, expected %s", refund.out_refund_no,
+                  result.refund_fen, refund.amount_fen)
+        flag_abnormal(refund.order_id, "REFUND_AMOUNT_MISMATCH", utcnow())
+        return
     _apply_status(octx, refund, result.status, result.refund_id, result.provider_status,
                   result.succeeded_at)
 

@@ -107,3 +107,19 @@ def test_trades_whose_query_keeps_failing_do_not_hold_up_the_others(database):
     assert gateway.asked == [failing.out_trade_no, lost.out_trade_no]
     assert Order.get_by_id(lost.order_id).status == "paid"
     assert PaymentAttempt.get_by_id(failing.id).checked_at is not None
+
+
+def test_a_refund_the_provider_reports_of_another_amount_is_flagged_not_applied(database):
+    gateway = StuckGateway()
+    octx = _context(gateway)
+    attempt = _opened_trade(octx)
+    with transaction():
+        payments.apply_payment_notice(octx, notice(attempt))
+    with transaction():  # the gateway's query answers 500 fen succeeded
+        refund = refunds.start_refund(octx, Order.get_by_id(attempt.order_id), 400,
+                                      kind="merchant")
+    refunds.refresh_refunds(octx, now=utcnow() + dt.timedelta(minutes=5))
+    assert gateway.asked == [refund.out_refund_no]
+    order = Order.get_by_id(attempt.order_id)
+    assert Refund.get_by_id(refund.id).status == "processing" and order.refunded_fen == 0
+    assert (order.abnormal, order.abnormal_reason) == (True, "REFUND_AMOUNT_MISMATCH")
