@@ -21,6 +21,8 @@ _KEY_FILES = {
     "merchant_public_key": "merchant_public_key.pem",
     "wechatpay_private_key": "wechatpay_private_key.pem",
     "wechatpay_public_key": "wechatpay_public_key.pem",
+    "wechatpay_platform_private_key": "wechatpay_platform_private_key.pem",
+    "wechatpay_platform_public_key": "wechatpay_platform_public_key.pem",
     "alipay_app_private_key": "alipay_app_private_key.pem",
     "alipay_app_public_key": "alipay_app_public_key.pem",
     "alipay_private_key": "alipay_private_key.pem",
@@ -39,6 +41,8 @@ class SandboxKeys:
     merchant_public_key: Path
     wechatpay_private_key: Path
     wechatpay_public_key: Path
+    wechatpay_platform_private_key: Path  # the stand-in's platform certificate's key
+    wechatpay_platform_public_key: Path
     alipay_app_private_key: Path
     alipay_app_public_key: Path
     alipay_private_key: Path
@@ -61,6 +65,7 @@ def ensure(directory: Path) -> SandboxKeys:
     paths = {name: directory / file for name, file in _KEY_FILES.items()}
     for private, public in (("merchant_private_key", "merchant_public_key"),
                             ("wechatpay_private_key", "wechatpay_public_key"),
+                            ("wechatpay_platform_private_key", "wechatpay_platform_public_key"),
                             ("alipay_app_private_key", "alipay_app_public_key"),
                             ("alipay_private_key", "alipay_public_key")):
         if not (paths[private].exists() and paths[public].exists()):

@@ -107,6 +107,9 @@ class Settings:
     alipay_gateway: str = "https://openapi.alipay.com/gateway.do"
 
     sandbox_wechatpay_private_key_file: str = ""
+    # The key of the stand-in's platform certificate (GET /v3/certificates), under which it
+    # signs the notifications a control call asks for (a merchant moving to the public key).
+    sandbox_wechatpay_platform_key_file: str = ""
     sandbox_alipay_private_key_file: str = ""
     # The merchant's public keys as the providers hold them (empty: the public half of
     # WECHATPAY_PRIVATE_KEY_FILE / ALIPAY_APP_PRIVATE_KEY_FILE).
@@ -338,6 +341,7 @@ def _fill_sandbox_values(values: dict, var_dir: Path) -> dict:
         alipay_seller_id=SANDBOX_ALIPAY_SELLER_ID,
         alipay_gateway=f"{origin}/_sandbox/alipay/gateway.do",
         sandbox_wechatpay_private_key_file=str(keys.wechatpay_private_key),
+        sandbox_wechatpay_platform_key_file=str(keys.wechatpay_platform_private_key),
         sandbox_alipay_private_key_file=str(keys.alipay_private_key),
         aliyun_sms_access_key_id=SANDBOX_ALIYUN_ACCESS_KEY_ID,
         aliyun_sms_access_key_secret=_derived_secret(keys.secret_key, "aliyun-sms"),

@@ -1,7 +1,8 @@
 """PaymentGateway over WeChat Pay API v3 (JSAPI for the mini-program), through wechatpayv3.
 
 wechatpayv3 runs in WeChat Pay public-key mode (offline start, answers verified with the
-public key under ``WECHATPAY_PUBLIC_KEY_ID``); its host is redirected to
+public key under ``WECHATPAY_PUBLIC_KEY_ID``; notifications signed under a platform
+certificate are verified with it: ``payments.wechatpay_certs``); its host is redirected to
 ``WECHATPAY_API_BASE`` through ``_core._gate_way``, the only hook it has. Notifications:
 the library verifies the signature and decrypts the AES-256-GCM resource but checks
 neither the timestamp nor whose notification it is; both are checked here.
@@ -27,11 +28,13 @@ from alliance.ports import (PaymentNotice, PrepayRequest, PrepayResult, RefundNo
                             RefundRequest, RefundResult, TradeQueryResult)
 from payments.common import (format_rfc3339, load_private_key, load_public_key,
                              parse_rfc3339, retry_when_unavailable, spki_pem)
+from payments.wechatpay_certs import PlatformCertificates
 
 log = logging.getLogger("alliance.payments.wechatpay")
 
 SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
 PROBE_PREFIX = "WECHATPAY/SIGNTEST/"
+PUBLIC_KEY_ID_PREFIX = "PUB_KEY_ID_"
 MAX_CLOCK_SKEW_S = 300
 TRADE_STATES = {"SUCCESS": "paid", "REFUND": "refunded", "NOTPAY": "unpaid",
                 "USERPAYING": "unpaid", "CLOSED": "closed", "REVOKED": "closed",
@@ -65,6 +68,11 @@ class WechatPayV3Gateway:
         # (given as PEM it accepts only PKCS#8 and re-validates it, ~50 ms, every time).
         self._pay._core._gate_way = api_base.rstrip("/")
         self._pay._core._private_key = load_private_key(private_key_file)
+        # Sealed with the APIv3 key, which authenticates them: the library skips the
+        # answer's signature for this one call too.
+        self.certificates = PlatformCertificates(
+            lambda: self._pay._core.request("/v3/certificates", skip_verify=True),
+            apiv3_key, clock)
 
     # -- trades -----------------------------------------------------------------------
     def prepay(self, request: PrepayRequest) -> PrepayResult:
@@ -157,7 +165,11 @@ class WechatPayV3Gateway:
         if not (signature and timestamp and nonce) or \
                 found.get("wechatpay-signature-type") != SIGNATURE_TYPE:
             raise NotificationRejected("BAD_SIGNATURE")
-        if serial != self._public_key_id:
+        # The WeChat Pay public key, or a platform certificate (a merchant being moved to
+        # the public key gets both for a while).
+        key = self._public_key if serial == self._public_key_id else (
+            None if serial.startswith(PUBLIC_KEY_ID_PREFIX) else self.certificates.key(serial))
+        if key is None:
             raise NotificationRejected("UNKNOWN_SERIAL", details={"serial": serial[:64]})
         if not ascii_digits(timestamp, 12) or abs(self._clock() - int(timestamp)) >= MAX_CLOCK_SKEW_S:
             raise NotificationRejected("STALE_TIMESTAMP")
@@ -165,7 +177,7 @@ class WechatPayV3Gateway:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise NotificationRejected("MALFORMED") from None
-        if not rsa_verify(timestamp, nonce, text, signature, self._public_key):
+        if not rsa_verify(timestamp, nonce, text, signature, key):
             raise NotificationRejected("BAD_SIGNATURE")
         try:
             event = json.loads(text)

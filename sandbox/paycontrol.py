@@ -28,12 +28,14 @@ class PaymentStandIn(Protocol):
 
 
 class PayControlHandler(SandboxHandler):
-    """``POST {"out_trade_no", "duplicates"?, "delay_s"?, "wait"?, "amount_fen"?}``.
+    """``POST {"out_trade_no", "duplicates"?, "delay_s"?, "wait"?, "amount_fen"?,
+    "signed_by"?}``.
 
     Marks the trade paid and delivers its notification, signed as the provider signs it, to
     the notify URL the trade was opened with: ``duplicates`` more copies concurrently,
-    after ``delay_s``, retried until accepted. ``amount_fen`` notifies another total (to
-    exercise amount checks). With ``wait`` the answer (200) carries each delivery's
+    after ``delay_s``, retried until accepted. ``amount_fen`` pays the trade for another
+    total (to exercise amount checks). WeChat Pay v3: ``"signed_by": "certificate"`` signs
+    the notification under the platform certificate instead of the public key. With ``wait`` the answer (200) carries each delivery's
     outcome; otherwise it is 202 and the deliveries run in the background.
     """
 

@@ -8,16 +8,21 @@ and notification resources are AES-256-GCM encrypted with the APIv3 key, as WeCh
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import hashlib
 import json
 import re
 import secrets
 import time
 import uuid
 
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.x509.oid import NameOID
 from wechatpayv3.utils import rsa_sign
 
 from alliance.checks import ascii_digits
@@ -47,6 +52,22 @@ def error(status: int, code: str, message: str) -> Answer:
     return status, {"code": code, "message": message}
 
 
+def platform_certificate(key) -> x509.Certificate:
+    """The stand-in's platform certificate for ``key``: self-signed, valid 2020 to 2040, its
+    serial drawn from the key, so that every process of the stand-in issues the same one."""
+    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Tenpay.com"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, "Tenpay.com sandbox")])
+    der = key.public_key().public_bytes(serialization.Encoding.DER,
+                                        serialization.PublicFormat.SubjectPublicKeyInfo)
+    serial = int.from_bytes(hashlib.sha1(der).digest(), "big") >> 1  # positive, 159 bits
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(serial)
+            .not_valid_before(dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc))
+            .not_valid_after(dt.datetime(2040, 1, 1, tzinfo=dt.timezone.utc))
+            .sign(key, SHA256()))
+
+
 def merchant_public_key(configured: str, private_key_file: str):
     """The merchant's public key as the provider holds it: the configured file, or else
     the public half of the merchant's private key."""
@@ -66,16 +87,29 @@ class WechatPaySandbox:
         self._private_key = load_private_key(settings.sandbox_wechatpay_private_key_file)
         self._merchant_key = merchant_public_key(settings.sandbox_merchant_public_key_file,
                                                  settings.wechatpay_private_key_file)
+        self._platform_key = (load_private_key(settings.sandbox_wechatpay_platform_key_file)
+                              if settings.sandbox_wechatpay_platform_key_file else None)
+        self.platform_certificate = (platform_certificate(self._platform_key)
+                                     if self._platform_key else None)
+
+    @property
+    def platform_serial(self) -> str:
+        """The serial of the stand-in's platform certificate, as ``Wechatpay-Serial`` says it."""
+        return format(self.platform_certificate.serial_number, "X")
 
     # -- signatures ---------------------------------------------------------------------
     def signed_headers(self, body: str, timestamp: int | None = None,
-                       signature: str | None = None) -> dict[str, str]:
-        """The Wechatpay-* headers of an answer or notification with ``body``."""
+                       signature: str | None = None,
+                       by_certificate: bool = False) -> dict[str, str]:
+        """The Wechatpay-* headers of an answer or notification with ``body``: signed with
+        the WeChat Pay public key's private half, or ``by_certificate`` the platform
+        certificate's."""
         ts, nonce = str(int(time.time()) if timestamp is None else timestamp), secrets.token_hex(16)
+        key, serial = ((self._platform_key, self.platform_serial) if by_certificate
+                       else (self._private_key, self.public_key_id))
         return {"Wechatpay-Timestamp": ts, "Wechatpay-Nonce": nonce,
-                "Wechatpay-Signature": signature or rsa_sign(self._private_key,
-                                                             f"{ts}\n{nonce}\n{body}\n"),
-                "Wechatpay-Serial": self.public_key_id, "Wechatpay-Signature-Type": SIGNATURE_TYPE,
+                "Wechatpay-Signature": signature or rsa_sign(key, f"{ts}\n{nonce}\n{body}\n"),
+                "Wechatpay-Serial": serial, "Wechatpay-Signature-Type": SIGNATURE_TYPE,
                 "Request-ID": uuid.uuid4().hex, "Content-Type": "application/json; charset=utf-8"}
 
     def verify_request(self, method: str, url: str, body: str, authorization: str) -> bool:
@@ -98,13 +132,16 @@ class WechatPaySandbox:
 
     def encrypt(self, plaintext: dict, original_type: str) -> dict:
         """An AEAD_AES_256_GCM resource, as WeChat Pay encrypts notification payloads."""
-        nonce, associated_data = secrets.token_hex(6), original_type
-        ciphertext = AESGCM(self._apiv3_key).encrypt(
-            nonce.encode(), json.dumps(plaintext, ensure_ascii=False).encode(),
-            associated_data.encode())
+        return {**self.encrypt_text(json.dumps(plaintext, ensure_ascii=False), original_type),
+                "original_type": original_type}
+
+    def encrypt_text(self, text: str, associated_data: str) -> dict:
+        """``text`` sealed with the APIv3 key (AEAD_AES_256_GCM), as WeChat Pay seals it."""
+        nonce = secrets.token_hex(6)
+        ciphertext = AESGCM(self._apiv3_key).encrypt(nonce.encode(), text.encode(),
+                                                     associated_data.encode())
         return {"algorithm": "AEAD_AES_256_GCM", "ciphertext": base64.b64encode(ciphertext).decode(),
-                "associated_data": associated_data, "original_type": original_type,
-                "nonce": nonce}
+                "associated_data": associated_data, "nonce": nonce}
 
     def notification_body(self, notify_id: str, event_type: str, summary: str,
                           resource: dict) -> str:
@@ -113,11 +150,26 @@ class WechatPaySandbox:
                            "summary": summary, "resource": resource}, ensure_ascii=False)
 
     def _notification(self, url: str, notify_id: str, event_type: str, summary: str,
-                      plaintext: dict, original_type: str) -> Notification:
+                      plaintext: dict, original_type: str,
+                      by_certificate: bool = False) -> Notification:
         body = self.notification_body(notify_id, event_type, summary,
                                       self.encrypt(plaintext, original_type))
-        return Notification(url, body.encode(), self.signed_headers(body),
-                            accepted=lambda status, reply: 200 <= status < 300)
+        return Notification(url, body.encode(), self.signed_headers(
+            body, by_certificate=by_certificate),
+            accepted=lambda status, reply: 200 <= status < 300)
+
+    def certificates(self) -> Answer:
+        """``GET /v3/certificates``: the platform certificate, sealed with the APIv3 key."""
+        certificate = self.platform_certificate
+        if certificate is None:
+            return 200, {"data": []}
+        pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
+        sealed = self.encrypt_text(pem, "certificate")
+        return 200, {"data": [{
+            "serial_no": self.platform_serial,
+            "effective_time": format_rfc3339(certificate.not_valid_before_utc),
+            "expire_time": format_rfc3339(certificate.not_valid_after_utc),
+            "encrypt_certificate": sealed}]}
 
     # -- views ------------------------------------------------------------------------
     def transaction(self, trade: SandboxTrade, amount_fen: int | None = None) -> dict:
@@ -224,7 +276,8 @@ class WechatPaySandbox:
         plaintext = self.transaction(trade)
         return trade, self._notification(trade.notify_url, f"EV-{trade.notify_id}",
                                          "TRANSACTION.SUCCESS", "支付成功", plaintext,
-                                         "transaction")
+                                         "transaction",
+                                         by_certificate=body.get("signed_by") == "certificate")
 
     def refund_notification(self, refund: SandboxRefund) -> Notification | None:
         if not refund.notify_url:
@@ -270,6 +323,11 @@ class _Handler(SandboxHandler):
         self.finish(text or None)
 
 
+class CertificatesHandler(_Handler):
+    async def get(self):
+        self.answer(*self.sandbox.certificates())
+
+
 class JsapiHandler(_Handler):
     async def post(self):
         self.answer(*await self.run_sync(self.sandbox.jsapi, self.body()))
@@ -300,6 +358,7 @@ class RefundQueryHandler(_Handler):
 
 def routes() -> list:
     return [
+        (rf"{PREFIX}/v3/certificates", CertificatesHandler),
         (rf"{PREFIX}/v3/pay/transactions/jsapi", JsapiHandler),
         (rf"{PREFIX}/v3/pay/transactions/out-trade-no/([^/?]+)", QueryHandler),
         (rf"{PREFIX}/v3/pay/transactions/out-trade-no/([^/?]+)/close", CloseHandler),

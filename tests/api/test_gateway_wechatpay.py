@@ -104,6 +104,24 @@ class WechatPayGatewayTest(WechatPayCase):
         self.pay(amount_fen=1, wait=True)
         assert self.notifications()[0].amount_fen == 1
 
+    def test_a_notification_under_a_platform_certificate_is_taken_once_it_is_known(self):
+        # A merchant moving to the WeChat Pay public key gets notifications signed under
+        # the platform certificate for a while: the first is refused while the certificate
+        # downloads (never on the event loop), WeChat Pay's next try is taken.
+        self.prepay()
+        paid = self.pay(signed_by="certificate", wait=True)
+        [delivery] = paid["deliveries"]
+        assert delivery["accepted"] and delivery["attempts"] >= 2
+        rows = self.notifications()
+        assert [(row.status, row.reason) for row in rows][:-1] == [
+            ("rejected", "UNKNOWN_SERIAL")] * (delivery["attempts"] - 1)
+        assert rows[-1].status != "rejected"
+        assert rows[-1].transaction_id == paid["transaction_id"]
+        gateway = self.gateway(self.channel)
+        stand_in = self.extras["wechatpay_sandbox"]
+        assert gateway.certificates.key(stand_in.platform_serial) is not None
+        assert gateway.certificates.key("PUB_KEY_ID_0000") is None  # not a certificate
+
     def test_pay_control_of_an_unknown_trade_is_not_found(self):
         response = self.api("POST", self.control, {"out_trade_no": "T20261128199999"})
         assert response.status == 404 and response.json["code"] == "NOT_FOUND"
