@@ -237,7 +237,8 @@ def _claw_back_points(order: Order, refunded_fen: int, out_refund: str) -> None:
     try:
         points.spend(order.user_id, take, merchant_id=order.merchant_id, kind="adjust",
                      idempotency_key=f"order:{order.order_no}:clawback:{out_refund}",
-                     ref_type="order", ref_id=order.order_no, memo="订单退款，扣回消费积分")
+                     ref_type="order", ref_id=order.order_no, memo="订单退款，扣回消费积分",
+                     from_lot=f"order:{order.order_no}:earn")
     except points.InsufficientPoints:
         return
     (Order.update(points_clawed_back=Order.points_clawed_back + take)

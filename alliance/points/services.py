@@ -118,8 +118,10 @@ def earn(user_id: int, amount: int, *, merchant_id: int | None, idempotency_key:
 
 def spend(user_id: int, amount: int, *, merchant_id: int | None, idempotency_key: str,
           ref_type: str = "", ref_id: str = "", memo: str = "", kind: str = "spend",
-          now: dt.datetime | None = None) -> Posted:
-    """Debit ``amount`` points received by ``merchant_id``; consumes the oldest-expiring lots.
+          now: dt.datetime | None = None, from_lot: str | None = None) -> Posted:
+    """Debit ``amount`` points received by ``merchant_id``; consumes the oldest-expiring lots,
+    after the lot earned under the key ``from_lot`` if given (points taken back from the
+    order that earned them come out of its own lot, funded by its merchant).
 
     Raises POINTS_INSUFFICIENT (and changes nothing) when the balance is short.
     """
@@ -136,15 +138,27 @@ def spend(user_id: int, amount: int, *, merchant_id: int | None, idempotency_key
         entry = _NEW_ENTRY.create(user_id=user_id, kind=kind, amount=-amount,
                                   merchant_id=merchant_id, idempotency_key=idempotency_key,
                                   ref_type=ref_type, ref_id=ref_id, memo=memo, created_at=now)
-        _consume_lots(user_id, entry, amount)
+        first = _existing(from_lot) if from_lot else None
+        _consume_lots(user_id, entry, amount,
+                      first if first is not None and first.user_id == user_id else None)
         return entry
 
     return _post(idempotency_key, work)
 
 
-def _consume_lots(user_id: int, debit: PointsEntry, amount: int) -> None:
-    """Take ``amount`` from the user's live lots, soonest expiry first, recording each take."""
+def _consume_lots(user_id: int, debit: PointsEntry, amount: int,
+                  first: PointsEntry | None = None) -> None:
+    """Take ``amount`` from the user's live lots, ``first`` first, then soonest expiry first,
+    recording each take."""
     left = amount
+    if first is not None and first.lot_remaining > 0:
+        take = min(left, first.lot_remaining)
+        taken = (PointsEntry.update(lot_remaining=PointsEntry.lot_remaining - take)
+                 .where(PointsEntry.id == first.id, PointsEntry.lot_remaining >= take).execute())
+        if taken == 1:
+            PointsAllocation.create(debit=debit, lot=first, amount=take,
+                                    funding_merchant_id=first.merchant_id)
+            left -= take
     while left > 0:
         lots = (PointsEntry.select()
                 .where(PointsEntry.user_id == user_id, PointsEntry.lot_remaining > 0)

@@ -6,7 +6,7 @@ from alliance.accounts.models import OperatorAuditLog
 from alliance.db import connection
 from alliance.orders import refunds
 from alliance.payments.errors import PaymentUnavailable, RefundRejected
-from alliance.points.models import PointsEntry
+from alliance.points.models import PointsAllocation, PointsEntry
 from tests.orders_support import OrderTestCase
 
 
@@ -74,6 +74,14 @@ class MerchantRefundTest(RefundCase):
             clawed = [-e.amount for e in PointsEntry.select().where(PointsEntry.kind == "adjust")]
         assert sum(clawed) == 53 and clawed[0] == 53 * 1000 // paid
         assert self.balance("alice") == 1000  # spent points back, earned points taken back
+        with connection():  # taken back from the order's own lot, funded by its merchant
+            lots = {e.idempotency_key: e.lot_remaining
+                    for e in PointsEntry.select().where(PointsEntry.kind == "earn")}
+            funders = {a.funding_merchant_id for a in PointsAllocation.select().join(
+                PointsEntry, on=(PointsAllocation.debit == PointsEntry.id))
+                .where(PointsEntry.kind == "adjust")}
+        assert lots == {f"gift:{self.user_id('alice')}:1000": 1000, f"order:{order_no}:earn": 0}
+        assert funders == {self.merchant.id}
 
     def test_refund_beyond_what_is_left_is_refused(self):
         order = self.paid_order(self.buyer)
