@@ -1,5 +1,6 @@
-"""Operators' order management: every order, the abnormal ones, statistics, after-sale
-arbitration and complaints. Every action is recorded in the operators' audit log."""
+"""Operators' order management: every order, the abnormal ones, the providers' payment
+notifications (those naming trades we do not know too), statistics, after-sale arbitration
+and complaints. Every action is recorded in the operators' audit log."""
 from __future__ import annotations
 
 from alliance.errors import ValidationFailed
@@ -7,7 +8,9 @@ from alliance.orders import abnormal, aftersales, feedback, reports
 from alliance.orders.access import any_order
 from alliance.orders.aftersale_models import AFTER_SALE_STATUSES
 from alliance.orders.queries import (OPERATOR, after_sale_view, list_after_sales, list_orders,
-                                     order_view)
+                                     list_payment_notifications, order_view)
+from alliance.payments.channels import CHANNELS
+from alliance.payments.models import ABNORMAL, NOTIFICATION_STATUSES
 from miniprogram_api.orders import ORDER_NO
 from server import validation as v
 from server.base import BaseHandler, authenticated
@@ -48,6 +51,19 @@ class AbnormalResolutionHandler(AdminBase):
         note = v.string(self.json_body(), "note", max_length=500)
         self.write_json(await self.run_sync(lambda: order_view(
             abnormal.resolve_abnormal(self.principal.id, order_no, note), OPERATOR)))
+
+
+class PaymentNotificationsHandler(AdminBase):
+    @authenticated("admin:orders", kind="operator")
+    async def get(self):
+        status = v.one_of(self.query("status") or ABNORMAL, "status", NOTIFICATION_STATUSES)
+        channel = self.query("channel") or None
+        if channel is not None:
+            v.one_of(channel, "channel", CHANNELS)
+        self.write_json(await self.run_sync(
+            list_payment_notifications, status=status, channel=channel,
+            reason=self.query("reason") or None, cursor=self.query("cursor"),
+            limit=v.page_limit(self.query("limit"))))
 
 
 class OrderStatsHandler(AdminBase):
@@ -110,6 +126,7 @@ def routes() -> list:
         (rf"{prefix}/orders/{ORDER_NO}", OrderHandler),
         (rf"{prefix}/orders/{ORDER_NO}/abnormal-resolution", AbnormalResolutionHandler),
         (rf"{prefix}/order-stats", OrderStatsHandler),
+        (rf"{prefix}/payment-notifications", PaymentNotificationsHandler),
         (rf"{prefix}/after-sales", AfterSalesHandler),
         (rf"{prefix}/after-sales/([0-9]{{1,10}})/arbitration", ArbitrationHandler),
         (rf"{prefix}/complaints", ComplaintsHandler),
@@ -118,8 +135,8 @@ def routes() -> list:
 
 
 def _openapi() -> dict:
-    from server.openapi import (BOOL, FEN, INT, PAGING, STR, list_of, obj, op, path_param,
-                                query_param, ref)
+    from server.openapi import (BOOL, FEN, INT, PAGING, STR, TIME, list_of, obj, op,
+                                path_param, query_param, ref)
 
     tags = ["console: orders"]
     order_no, entity = [path_param("order_no", STR)], [path_param("id", INT)]
@@ -129,6 +146,22 @@ def _openapi() -> dict:
         "user_id": INT, "abnormal": BOOL, "abnormal_reason": STR,
         "attempts": {"type": "array", "items": {"type": "object"}},
         "refunds": {"type": "array", "items": {"type": "object"}}})]}
+    nullable = {"type": "string", "nullable": True}
+    notification = obj({
+        "id": INT, "channel": {"type": "string", "enum": list(CHANNELS)},
+        "notification_id": {**nullable, "description": "the provider's id (null: rejected)"},
+        "kind": {"type": "string", "enum": ["payment", "refund", "unknown"],
+                 "description": "unknown: rejected before it was read"},
+        "out_trade_no": nullable, "out_refund_no": nullable, "transaction_id": nullable,
+        "amount_fen": {**FEN, "nullable": True,
+                       "description": "paid, or refunded for a refund (fen)"},
+        "status": {"type": "string", "enum": list(NOTIFICATION_STATUSES)},
+        "reason": {**nullable, "description": "UNKNOWN_TRADE, AMOUNT_MISMATCH, UNKNOWN_REFUND, "
+                                              "REFUND_AMOUNT_MISMATCH, a rejection's cause..."},
+        "received_at": TIME, "processed_at": {**TIME, "nullable": True},
+        "order_no": {**nullable, "description": "the order whose trade it names; null: a "
+                                                "trade the platform does not know"},
+    }, ["id", "channel", "kind", "status", "received_at", "order_no"])
     day = obj({"date": STR, "created": INT, "paid": INT, "paid_fen": FEN, "refunded_fen": FEN})
     return {
         "/api/admin/v1/orders": {"get": op(
@@ -150,6 +183,15 @@ def _openapi() -> dict:
                     "totals": obj({"created": INT, "paid": INT, "paid_fen": FEN,
                                    "refunded_fen": FEN}),
                     "by_status": {"type": "object"}, "abnormal_open": INT}))},
+        "/api/admin/v1/payment-notifications": {"get": op(
+            "The providers' payment and refund notifications, newest first: by default the "
+            "abnormal ones, such as money paid for a trade the platform does not know "
+            "(UNKNOWN_TRADE, order_no null)", tags=tags, ok=list_of(notification),
+            errors=(400, 403),
+            params=[query_param("status", {"type": "string", "enum": list(NOTIFICATION_STATUSES),
+                                           "default": ABNORMAL}),
+                    query_param("channel", {"type": "string", "enum": list(CHANNELS)}),
+                    query_param("reason", STR, "e.g. UNKNOWN_TRADE"), *PAGING])},
         "/api/admin/v1/after-sales": {"get": op(
             "After-sale requests (status=arbitrating: the disputes to decide)", tags=tags,
             ok=list_of(ref("AfterSale")), errors=(400, 403),

@@ -100,6 +100,23 @@ class OrderTestCase(ProviderCalls, ApiTestCase):
         assert response.status == 200, response.body
         return response.json
 
+    def wechatpay_body(self, payment: dict, notify_id: str = "EV-1", **changes) -> str:
+        """The body of a WeChat Pay v3 notification that ``payment`` succeeded, its resource
+        encrypted as WeChat Pay does (``changes`` replace fields of the plaintext); signed
+        by ``extras["wechatpay_sandbox"].signed_headers(body)``."""
+        stand_in = self.extras["wechatpay_sandbox"]
+        plaintext = {"appid": self.settings.wechat_miniapp_appid,
+                     "mchid": self.settings.wechatpay_mch_id,
+                     "out_trade_no": payment["out_trade_no"],
+                     "transaction_id": "4200000001202611280000000001", "trade_type": "JSAPI",
+                     "trade_state": "SUCCESS", "trade_state_desc": "支付成功",
+                     "success_time": "2026-11-28T10:00:00+08:00", "payer": {"openid": "o-alice"},
+                     "amount": {"total": payment["amount_fen"],
+                                "payer_total": payment["amount_fen"], "currency": "CNY"}}
+        plaintext.update(changes)
+        return stand_in.notification_body(notify_id, "TRANSACTION.SUCCESS", "支付成功",
+                                          stand_in.encrypt(plaintext, "transaction"))
+
     def paid_order(self, token: str, item=None, channel: str = "wechatpay", **extra) -> dict:
         order = self.order(token, item, **extra)
         self.provider_pays(self.start_payment(token, order["order_no"], channel))

@@ -1,5 +1,5 @@
-"""Reads of orders: one order as its buyer, its merchant or an operator sees it, and the
-cursor-paged lists each of them filters."""
+"""Reads of orders: one order as its buyer, its merchant or an operator sees it, the
+cursor-paged lists each of them filters, and the providers' notifications of their trades."""
 from __future__ import annotations
 
 import datetime as dt
@@ -13,6 +13,7 @@ from alliance.orders.aftersale_models import AFTER_SALE_STATUSES, AfterSale
 from alliance.orders.models import (ORDER_STATUSES, PENDING_PAYMENT, SERVICE, Order,
                                     OrderLine, PaymentAttempt, Refund, ServiceCode)
 from alliance.paging import newest_first
+from alliance.payments.models import ABNORMAL, PaymentNotification
 
 BUYER, MERCHANT, OPERATOR = "buyer", "merchant", "operator"
 
@@ -165,6 +166,43 @@ def list_orders(audience: str, *, user_id: int | None = None, merchant_id: int |
         row.merchant = merchants[row.merchant_id]
     return {"items": [order_view(row, audience, detail=False) for row in rows],
             "next_cursor": next_cursor}
+
+
+# What the operators' list shows of a notification (its payload stays unread).
+_NOTICE_FIELDS = (PaymentNotification.id, PaymentNotification.channel,
+                  PaymentNotification.notification_id, PaymentNotification.kind,
+                  PaymentNotification.out_trade_no, PaymentNotification.out_refund_no,
+                  PaymentNotification.transaction_id, PaymentNotification.amount_fen,
+                  PaymentNotification.status, PaymentNotification.reason,
+                  PaymentNotification.received_at, PaymentNotification.processed_at)
+
+
+def list_payment_notifications(*, status: str = ABNORMAL, channel: str | None = None,
+                               reason: str | None = None, cursor: str | None = None,
+                               limit: int = 20) -> dict:
+    """The providers' payment and refund notifications, newest first, for operators, each
+    with the order whose trade it names (``order_no`` null: a trade we do not know, such as
+    money paid to the merchant account for another system's trade)."""
+    query = where_given(PaymentNotification.select(*_NOTICE_FIELDS),
+                        (PaymentNotification.status, status),
+                        (PaymentNotification.channel, channel),
+                        (PaymentNotification.reason, reason))
+    rows, next_cursor = newest_first(query, PaymentNotification.id, cursor, limit)
+    trades = {row.out_trade_no for row in rows if row.out_trade_no}
+    order_nos = dict(PaymentAttempt.select(PaymentAttempt.out_trade_no, Order.order_no)
+                     .join(Order).where(PaymentAttempt.out_trade_no.in_(trades))
+                     .tuples()) if trades else {}
+    return {"items": [_notification_view(row, order_nos.get(row.out_trade_no)) for row in rows],
+            "next_cursor": next_cursor}
+
+
+def _notification_view(row: PaymentNotification, order_no: str | None) -> dict:
+    return {"id": row.id, "channel": row.channel, "notification_id": row.notification_id,
+            "kind": row.kind, "out_trade_no": row.out_trade_no,
+            "out_refund_no": row.out_refund_no, "transaction_id": row.transaction_id,
+            "amount_fen": row.amount_fen, "status": row.status, "reason": row.reason,
+            "received_at": to_local_iso(row.received_at),
+            "processed_at": to_local_iso(row.processed_at), "order_no": order_no}
 
 
 def after_sale_view(request: AfterSale, secret: str) -> dict:

@@ -9,6 +9,7 @@ RECEIVED = "received"    # verified and recorded; no handler has applied it yet
 PROCESSED = "processed"  # applied by the domain's handler
 ABNORMAL = "abnormal"    # applied, and the handler found it wrong (e.g. amount mismatch)
 REJECTED = "rejected"    # failed verification: never applied, holds no notification id
+NOTIFICATION_STATUSES = (RECEIVED, PROCESSED, ABNORMAL, REJECTED)
 
 
 class PaymentNotification(BaseModel):

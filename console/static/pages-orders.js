@@ -1,4 +1,5 @@
-// 订单管理: every order with filters (abnormal ones too), one order, abnormal resolution.
+// 订单管理: every order with filters (abnormal ones too), one order, abnormal resolution;
+// beside the abnormal orders, the payment notifications nobody could apply (unknown trades).
 "use strict";
 const OrderLabels = {
   STATUS: { pending_payment: "待支付", paid: "已支付", shipped: "已发货", service_issued: "待核销", completed: "已完成", cancelled: "已取消", refunding: "退款中", refunded: "已退款" },
@@ -11,6 +12,34 @@ const OrderLabels = {
   const W = Widgets;
   const { STATUS, TONE, CHANNEL } = OrderLabels;
   const KIND = { goods: "实物", service: "服务" };
+  const NOTICE_KIND = { payment: "支付", refund: "退款" };
+  const NOTICE_REASON = {
+    UNKNOWN_TRADE: "未知交易", AMOUNT_MISMATCH: "金额不符",
+    UNKNOWN_REFUND: "未知退款", REFUND_AMOUNT_MISMATCH: "退款金额不符",
+  };
+  const NOTICE_LIMIT = 50;
+
+  // The newest abnormal notifications: money the provider holds for a trade no order explains.
+  async function abnormalNotices() {
+    const page = await api("GET", "/api/admin/v1/payment-notifications?limit=" + NOTICE_LIMIT);
+    const more = page.next_cursor ? `仅显示最新 ${NOTICE_LIMIT} 条。` : "";
+    const order = n => n.order_no
+      ? `<a href="#/orders?no=${encodeURIComponent(n.order_no)}">${esc(n.order_no)}</a>` : "无";
+    const note = "已验签但未能入账的支付、退款通知（如同一商户号下其他系统或环境的交易），"
+      + "请与支付渠道核对。" + more;
+    return `<div class="card"><h3>异常支付通知 ${W.badge("待对账", "bad")}</h3>
+      <p class="muted">${esc(note)}</p>${table([
+      { title: "渠道", value: n => label(CHANNEL, n.channel) },
+      { title: "类型", value: n => label(NOTICE_KIND, n.kind) },
+      { title: "商户订单号", value: n => n.out_trade_no || "—" },
+      { title: "退款单号", value: n => n.out_refund_no || "—" },
+      { title: "金额", value: n => fen(n.amount_fen) },
+      { title: "原因", html: n => W.badge(label(NOTICE_REASON, n.reason), "bad") },
+      { title: "平台订单", html: order },
+      { title: "支付流水号", value: n => n.transaction_id || "—" },
+      { title: "收到时间", value: n => time(n.received_at) },
+    ], page.items)}</div>`;
+  }
 
   async function renderList(view, params) {
     const filters = W.filters("orders", [
@@ -32,7 +61,8 @@ const OrderLabels = {
       { title: "已付 / 已退", value: o => fen(o.paid_fen) + " / " + fen(o.refunded_fen) },
       { title: "状态", html: o => W.badge(label(STATUS, o.status), TONE[o.status]) + (abnormalOnly ? " " + W.badge("异常", "bad") : "") },
       { title: "下单时间", value: o => time(o.created_at) },
-    ], page.items)}${W.pager("orders", params, page.next_cursor)}</div>`;
+    ], page.items)}${W.pager("orders", params, page.next_cursor)}</div>`
+      + (abnormalOnly ? await abnormalNotices() : "");
     W.bindFilters(view);
   }
 

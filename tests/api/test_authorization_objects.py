@@ -391,6 +391,7 @@ ADMIN_READS = [
     ("/api/admin/v1/orders", "admin:orders"),
     ("/api/admin/v1/orders/{order}", "admin:orders"),
     ("/api/admin/v1/order-stats", "admin:orders"),
+    ("/api/admin/v1/payment-notifications", "admin:orders"),
     ("/api/admin/v1/after-sales", "admin:complaints"),
     ("/api/admin/v1/complaints", "admin:complaints"),
     ("/api/admin/v1/daily-sales?merchant_id={merchant}", "admin:analytics"),

@@ -47,17 +47,7 @@ class WechatPayOrderNotificationTest(NotificationCase):
         self.stand_in = self.extras["wechatpay_sandbox"]
 
     def body(self, notify_id: str = "EV-1", **changes) -> str:
-        plaintext = {"appid": self.settings.wechat_miniapp_appid,
-                     "mchid": self.settings.wechatpay_mch_id,
-                     "out_trade_no": self.payment["out_trade_no"],
-                     "transaction_id": "4200000001202611280000000001", "trade_type": "JSAPI",
-                     "trade_state": "SUCCESS", "trade_state_desc": "支付成功",
-                     "success_time": "2026-11-28T10:00:00+08:00", "payer": {"openid": "o-alice"},
-                     "amount": {"total": self.payment["amount_fen"],
-                                "payer_total": self.payment["amount_fen"], "currency": "CNY"}}
-        plaintext.update(changes)
-        return self.stand_in.notification_body(notify_id, "TRANSACTION.SUCCESS", "支付成功",
-                                               self.stand_in.encrypt(plaintext, "transaction"))
+        return self.wechatpay_body(self.payment, notify_id, **changes)
 
     def post(self, body: str, **sign):
         return self.api("POST", V3_PATH, body=body.encode(),
