@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import JOIN, fn
+from peewee import JOIN, Case, fn
 
 from alliance.db import transaction, utcnow
 from alliance.prepared import Arg, Prepared, PreparedInsert
@@ -253,6 +253,24 @@ def record_visit(user_id: int, merchant_id: int, *, spent_fen: int = 0, points_e
 def _relevel(merchant_id: int, user_id: int) -> None:
     """Set the level of the user's membership at the merchant from its spend."""
     _RELEVEL.execute(merchant_id, user_id)
+
+
+def revert_purchase(user_id: int, merchant_id: int, *, spent_fen: int,
+                    points_earned: int) -> None:
+    """Take a refunded share of a purchase back out of the membership (in the caller's
+    transaction): its spend and the points taken back, never below zero; the level follows
+    the spend down. The visit stays: the buyer came."""
+    if spent_fen <= 0 and points_earned <= 0:
+        return
+    (MerchantMember.update(
+        total_spent_fen=Case(None, [(MerchantMember.total_spent_fen >= spent_fen,
+                                     MerchantMember.total_spent_fen - spent_fen)], 0),
+        points_earned=Case(None, [(MerchantMember.points_earned >= points_earned,
+                                   MerchantMember.points_earned - points_earned)], 0))
+     .where(MerchantMember.merchant == merchant_id, MerchantMember.user_id == user_id)
+     .execute())
+    if spent_fen > 0:
+        _relevel(merchant_id, user_id)
 
 
 def revert_visit(user_id: int, merchant_id: int) -> None:

@@ -20,6 +20,7 @@ from peewee import IntegrityError, fn
 from alliance.coupons.checkout import restore_coupons
 from alliance.db import after_commit, db, single_write, transaction, utcnow
 from alliance.errors import AllianceError
+from alliance.members.services import revert_purchase
 from alliance.merchants.aggregates import record_sale
 from alliance.orders import reservations
 from alliance.orders.abnormal import flag_abnormal
@@ -215,7 +216,7 @@ def _succeeded(octx: OrderContext, refund: Refund, refund_id: str, provider_stat
         restore_coupons(order.order_no)
         (ServiceCode.update(status="void").where(ServiceCode.order == order.id,
                                                  ServiceCode.status == "active").execute())
-    _claw_back_points(order, refunded, refund.out_refund_no)
+    _take_back_purchase(order, refunded, refund.out_refund_no)
     record_sale(order.merchant_id, -refund.amount_fen, -returned)
     if refund.after_sale_id:
         (AfterSale.update(status=AS_REFUNDED, updated_at=at)
@@ -228,21 +229,34 @@ def _succeeded(octx: OrderContext, refund: Refund, refund_id: str, provider_stat
                          dedupe_key=f"order.refund_result:{refund.out_refund_no}")
 
 
-def _claw_back_points(order: Order, refunded_fen: int, out_refund: str) -> None:
-    """Take back the points earned on the refunded share (as many as the balance allows)."""
-    target = order.earn_points * refunded_fen // order.paid_fen - order.points_clawed_back
+def _item_share(order: Order, refunded_fen: int) -> int:
+    """How much of ``refunded_fen`` (refunded so far) was paid for the items rather than for
+    shipping: refunds count against the items first, the shipping fee last."""
+    return min(refunded_fen, order.paid_fen - order.shipping_fen)
+
+
+def _take_back_purchase(order: Order, refunded_fen: int, out_refund: str) -> None:
+    """What the refunded share of a purchase had earned: the points, as many as the live
+    points allow (out of the order's own lot first, and out of the growth value), and the
+    spend counted into the membership (and with it the level)."""
+    items_paid = order.paid_fen - order.shipping_fen
+    before, after = _item_share(order, order.refunded_fen), _item_share(order, refunded_fen)
+    target = (order.earn_points * after // items_paid if items_paid > 0 else 0) \
+        - order.points_clawed_back
     take = min(target, points.balance_of(order.user_id))
-    if take <= 0:
-        return
-    try:
-        points.spend(order.user_id, take, merchant_id=order.merchant_id, kind="adjust",
-                     idempotency_key=f"order:{order.order_no}:clawback:{out_refund}",
-                     ref_type="order", ref_id=order.order_no, memo="订单退款，扣回消费积分",
-                     from_lot=f"order:{order.order_no}:earn")
-    except points.InsufficientPoints:
-        return
-    (Order.update(points_clawed_back=Order.points_clawed_back + take)
-     .where(Order.id == order.id).execute())
+    if take > 0:
+        try:
+            points.spend(order.user_id, take, merchant_id=order.merchant_id, kind="adjust",
+                         idempotency_key=f"order:{order.order_no}:clawback:{out_refund}",
+                         ref_type="order", ref_id=order.order_no, memo="订单退款，扣回消费积分",
+                         from_lot=f"order:{order.order_no}:earn", unearn=True)
+        except points.InsufficientPoints:
+            take = 0
+        else:
+            (Order.update(points_clawed_back=Order.points_clawed_back + take)
+             .where(Order.id == order.id).execute())
+    revert_purchase(order.user_id, order.merchant_id, spent_fen=after - before,
+                    points_earned=max(take, 0))
 
 
 def _failed(octx: OrderContext, refund: Refund, reason: str, now: dt.datetime) -> None:

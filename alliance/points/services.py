@@ -118,19 +118,25 @@ def earn(user_id: int, amount: int, *, merchant_id: int | None, idempotency_key:
 
 def spend(user_id: int, amount: int, *, merchant_id: int | None, idempotency_key: str,
           ref_type: str = "", ref_id: str = "", memo: str = "", kind: str = "spend",
-          now: dt.datetime | None = None, from_lot: str | None = None) -> Posted:
-    """Debit ``amount`` points received by ``merchant_id``; consumes the oldest-expiring lots,
-    after the lot earned under the key ``from_lot`` if given (points taken back from the
-    order that earned them come out of its own lot, funded by its merchant).
+          now: dt.datetime | None = None, from_lot: str | None = None,
+          unearn: bool = False) -> Posted:
+    """Debit ``amount`` points received by ``merchant_id``; consumes the live lots (not past
+    their date), soonest expiry first, after the lot earned under the key ``from_lot`` if
+    given. Points taken back from an order that earned them (``unearn``) come out of its own
+    lot, funded by its merchant, and out of the points ever earned (the growth value).
 
-    Raises POINTS_INSUFFICIENT (and changes nothing) when the balance is short.
+    Raises POINTS_INSUFFICIENT (and changes nothing) when the balance or the live lots are
+    short.
     """
     if amount <= 0:
         raise ValidationFailed("积分数量必须大于 0", details={"field": "amount"})
     now = now or utcnow()
+    changes = {"balance": PointsAccount.balance - amount, "updated_at": now}
+    if unearn:
+        changes["lifetime_earned"] = PointsAccount.lifetime_earned - amount
 
     def work() -> PointsEntry:
-        taken = (PointsAccount.update(balance=PointsAccount.balance - amount, updated_at=now)
+        taken = (PointsAccount.update(**changes)
                  .where(PointsAccount.user_id == user_id, PointsAccount.balance >= amount)
                  .execute())
         if taken != 1:
@@ -139,19 +145,20 @@ def spend(user_id: int, amount: int, *, merchant_id: int | None, idempotency_key
                                   merchant_id=merchant_id, idempotency_key=idempotency_key,
                                   ref_type=ref_type, ref_id=ref_id, memo=memo, created_at=now)
         first = _existing(from_lot) if from_lot else None
-        _consume_lots(user_id, entry, amount,
+        _consume_lots(user_id, entry, amount, now,
                       first if first is not None and first.user_id == user_id else None)
         return entry
 
     return _post(idempotency_key, work)
 
 
-def _consume_lots(user_id: int, debit: PointsEntry, amount: int,
+def _consume_lots(user_id: int, debit: PointsEntry, amount: int, now: dt.datetime,
                   first: PointsEntry | None = None) -> None:
     """Take ``amount`` from the user's live lots, ``first`` first, then soonest expiry first,
-    recording each take."""
+    recording each take. A lot past its date is not live, though the expiry job may not have
+    cleared it yet: its points are gone."""
     left = amount
-    if first is not None and first.lot_remaining > 0:
+    if first is not None and first.lot_remaining > 0 and first.expires_at > now:
         take = min(left, first.lot_remaining)
         taken = (PointsEntry.update(lot_remaining=PointsEntry.lot_remaining - take)
                  .where(PointsEntry.id == first.id, PointsEntry.lot_remaining >= take).execute())
@@ -161,7 +168,8 @@ def _consume_lots(user_id: int, debit: PointsEntry, amount: int,
             left -= take
     while left > 0:
         lots = (PointsEntry.select()
-                .where(PointsEntry.user_id == user_id, PointsEntry.lot_remaining > 0)
+                .where(PointsEntry.user_id == user_id, PointsEntry.lot_remaining > 0,
+                       PointsEntry.expires_at > now)
                 .order_by(PointsEntry.expires_at, PointsEntry.id).limit(20))
         progressed = False
         for lot in lots:

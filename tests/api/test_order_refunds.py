@@ -6,7 +6,7 @@ from alliance.accounts.models import OperatorAuditLog
 from alliance.db import connection
 from alliance.orders import refunds
 from alliance.payments.errors import PaymentUnavailable, RefundRejected
-from alliance.points.models import PointsAllocation, PointsEntry
+from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
 from tests.orders_support import OrderTestCase
 
 
@@ -72,7 +72,8 @@ class MerchantRefundTest(RefundCase):
         assert self.coupon_status(coupon_id) == "active"
         with connection():
             clawed = [-e.amount for e in PointsEntry.select().where(PointsEntry.kind == "adjust")]
-        assert sum(clawed) == 53 and clawed[0] == 53 * 1000 // paid
+        items_paid = paid - order["breakdown"]["shipping_fen"]  # what earned the points
+        assert sum(clawed) == 53 and clawed[0] == 53 * 1000 // items_paid
         assert self.balance("alice") == 1000  # spent points back, earned points taken back
         with connection():  # taken back from the order's own lot, funded by its merchant
             lots = {e.idempotency_key: e.lot_remaining
@@ -82,6 +83,31 @@ class MerchantRefundTest(RefundCase):
                 .where(PointsEntry.kind == "adjust")}
         assert lots == {f"gift:{self.user_id('alice')}:1000": 1000, f"order:{order_no}:earn": 0}
         assert funders == {self.merchant.id}
+
+    def test_a_refund_takes_its_share_of_the_purchase_out_of_the_membership(self):
+        rules = {"levels": [{"name": "银卡", "min_spent_fen": 5_000, "discount_percent": 0,
+                             "points_multiplier_pct": 100}]}
+        assert self.api("PUT", "/api/v1/merchant/level-rules", rules,
+                        token=self.staff).status == 200
+        order = self.paid_order(self.buyer, quantity=2)  # 60.00: the 50.00 level reached
+        order_no, earned = order["order_no"], order["breakdown"]["earn_points"]
+        items_paid = order["paid_fen"] - order["breakdown"]["shipping_fen"]
+
+        def membership():
+            [member] = self.api("GET", "/api/v1/me/membership",
+                                token=self.buyer).json["memberships"]
+            with connection():
+                growth = PointsAccount.get_by_id(self.user_id("alice")).lifetime_earned
+            return member["level"], member["total_spent_fen"], member["points_earned"], growth
+
+        assert membership() == (1, items_paid, earned, earned)
+        assert self.refund(order_no, 3000).status == 201  # one of the two units
+        self.settled(order_no)
+        taken = earned * 3000 // items_paid
+        assert membership() == (0, items_paid - 3000, earned - taken, earned - taken)
+        assert self.refund(order_no, order["paid_fen"] - 3000).status == 201
+        self.settled(order_no, 2)
+        assert membership() == (0, 0, 0, 0)  # the visit stays: the buyer came
 
     def test_refund_beyond_what_is_left_is_refused(self):
         order = self.paid_order(self.buyer)

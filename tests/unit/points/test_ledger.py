@@ -53,7 +53,8 @@ def test_expiry_removes_only_what_is_left_of_a_lot(database):
     past = utcnow() - dt.timedelta(days=400)
     points.earn(1, 100, merchant_id=7, idempotency_key="old", now=past)
     points.earn(1, 40, merchant_id=7, idempotency_key="new")
-    points.spend(1, 30, merchant_id=8, idempotency_key="s1")  # consumes the old lot first
+    # a day after the old lot was earned: it expires first, so it is consumed first
+    points.spend(1, 30, merchant_id=8, idempotency_key="s1", now=past + dt.timedelta(days=1))
     assert points.expire_due() == 1
     assert points.expire_due() == 0
     assert points.balance_of(1) == 40
@@ -87,6 +88,23 @@ def test_a_lot_that_cannot_expire_holds_up_no_lot_after_it(database):
     points.earn(4, 50, merchant_id=7, idempotency_key="e4", now=past)
     assert points.expire_due(batch=2) == 1
     assert points.balance_of(4) == 0
+
+
+def test_points_past_their_date_are_not_spent_though_not_yet_expired(database):
+    t0 = utcnow()
+    stale = points.earn(1, 100, merchant_id=7, idempotency_key="e1",
+                        lifetime=dt.timedelta(minutes=1), now=t0).entry
+    live = points.earn(1, 50, merchant_id=9, idempotency_key="e2", now=t0).entry
+    later = t0 + dt.timedelta(minutes=2)  # the expiry job has not run yet
+    with pytest.raises(InsufficientPoints):
+        points.spend(1, 120, merchant_id=8, idempotency_key="s1", now=later)
+    # taken back from an order that earned nothing left: from the live lot, not the stale one
+    points.spend(1, 40, merchant_id=8, idempotency_key="s2", now=later, kind="adjust",
+                 from_lot="e1", unearn=True)
+    lots = {e.id: e.lot_remaining for e in PointsEntry.select().where(PointsEntry.kind == "earn")}
+    assert lots == {stale.id: 100, live.id: 10}
+    assert PointsAccount.get_by_id(1).lifetime_earned == 110  # taken back from the growth
+    assert points.expire_due(now=later) == 1 and points.balance_of(1) == 10
 
 
 def test_concurrent_spends_never_drive_the_balance_negative(database):
