@@ -31,8 +31,9 @@ def _schemas() -> dict:
             "merchant_id": INT, "from": {**STR, "format": "date"}, "to": {**STR, "format": "date"},
             "items": {"type": "array", "items": ref("DailySalesDay"),
                       "description": "days with sales, oldest first (days without have no row)"},
-            "next_cursor": {**STR, "nullable": True, "description": "always null: one page"},
-            "totals": obj(figures, list(figures)),
+            "next_cursor": {**STR, "nullable": True,
+                            "description": "null unless `limit` split the days into pages"},
+            "totals": obj(figures, list(figures), description="the whole range's, on every page"),
         }, ["merchant_id", "from", "to", "items", "totals"]),
     }
 

@@ -65,7 +65,8 @@ def operator_detail(merchant_id: int, secret: str) -> dict:
 
 def merchant_statistics(ranking_limit: int = 10) -> dict:
     """Merchant counts by industry and by status, and the sales ranking of approved merchants
-    (sales counted by ``aggregates.record_sale`` as orders complete)."""
+    (sales counted by ``aggregates.record_sale`` when an order is paid, less its refunds,
+    shipping included)."""
     pairs = (Merchant.select(Merchant.industry, Merchant.status, fn.COUNT(Merchant.id))
              .group_by(Merchant.industry, Merchant.status).tuples())
     by_industry: dict[str, dict] = {}
