@@ -37,3 +37,15 @@ def cancel_commission(source_type: str, source_id: str, now: dt.datetime | None 
     if cancelled != 1:
         raise CommissionAlreadySettled(details={"commission_id": entry.id})
     return True
+
+
+def cancel_pending(source_type: str, source_ids: list[str],
+                   now: dt.datetime | None = None) -> int:
+    """Cancel the pending entries of events undone as a whole (an order refunded in full
+    gives its coupons back); the number cancelled. One a statement already counted stays."""
+    if not source_ids:
+        return 0
+    return (CommissionEntry.update(status="cancelled", cancelled_at=now or utcnow())
+            .where(CommissionEntry.source_type == source_type,
+                   CommissionEntry.source_id.in_(source_ids),
+                   CommissionEntry.status == "pending").execute())

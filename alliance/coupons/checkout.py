@@ -5,7 +5,8 @@ The orders work calls, inside its order transaction:
      (at most one shop coupon and one platform coupon; the platform coupon applies to what
      the shop coupon leaves);
   2. ``reserve_coupons(plan, order_ref)`` -> the coupons are locked to the order;
-  3. on payment ``consume_coupons(order_ref)`` (locked -> used), on cancellation or an
+  3. on payment ``consume_coupons(order_ref)`` (locked -> used; a partner's coupon owes it
+     its commission), on cancellation or an
      expired payment ``release_coupons(order_ref)`` (locked -> active again);
   4. on a refund of everything paid ``restore_coupons(order_ref)`` (used -> active again).
 Every step is a guarded update: a coupon is held by one order at most and never used twice.
@@ -15,9 +16,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from peewee import JOIN
+
+from alliance.commissions.services import cancel_pending, record_commission
 from alliance.coupons.errors import (CouponNotFound, CouponNotUsable, CouponStackingNotAllowed,
                                      CouponThresholdNotMet)
-from alliance.coupons.models import Coupon, CouponTemplate
+from alliance.coupons.models import Coupon, CouponDistribution, CouponTemplate
 from alliance.coupons.rules import usable_at
 from alliance.db import utcnow
 from alliance.prepared import Arg, Prepared
@@ -124,8 +128,34 @@ _CONSUME = Prepared(lambda: Coupon.update(status="used", used_at=Arg(1, Coupon.u
 
 
 def consume_coupons(order_ref: str, now: dt.datetime | None = None) -> int:
-    """The order was paid: its coupons are used. The number of coupons."""
-    return _CONSUME.execute(order_ref, now or utcnow())
+    """The order was paid: its coupons are used, and the issuer of each coupon a partner
+    handed out owes that partner the distribution's commission, as at a counter (every
+    redemption is the distributing partner's). The number of coupons."""
+    now = now or utcnow()
+    used = _CONSUME.execute(order_ref, now)
+    for coupon_id, partner, issuer, commission in _partner_uses(order_ref):
+        if issuer not in (None, partner) and (commission or 0) > 0:
+            record_commission(payer_merchant_id=issuer, payee_merchant_id=partner,
+                              amount_fen=commission, source_type="coupon_use",
+                              source_id=_use_id(coupon_id, order_ref),
+                              reason="coupon_distribution", now=now)
+    return used
+
+
+def _partner_uses(order_ref: str) -> list[tuple[int, int, int | None, int]]:
+    """(coupon id, distributing partner, issuer, commission) of the order's coupons that a
+    partner handed out (the commission None when the distribution was withdrawn since)."""
+    return list(Coupon.select(Coupon.id, Coupon.distributor_merchant_id, CouponTemplate.merchant,
+                              CouponDistribution.commission_fen)
+                .join(CouponTemplate).switch(Coupon).join(CouponDistribution, JOIN.LEFT_OUTER)
+                .where(Coupon.order_ref == order_ref,
+                       Coupon.distributor_merchant_id.is_null(False)).tuples())
+
+
+def _use_id(coupon_id: int, order_ref: str) -> str:
+    """The commission's event: this coupon used by this order (given back by a refund and
+    used again, it owes again)."""
+    return f"{coupon_id}:{order_ref}"
 
 
 def release_coupons(order_ref: str) -> int:
@@ -135,8 +165,11 @@ def release_coupons(order_ref: str) -> int:
             .where(Coupon.order_ref == order_ref, Coupon.status == "locked").execute())
 
 
-def restore_coupons(order_ref: str) -> int:
+def restore_coupons(order_ref: str, now: dt.datetime | None = None) -> int:
     """The order was refunded in full: its used coupons are the consumer's again (the
-    expiry job retires those whose validity ended meanwhile). The number restored."""
+    expiry job retires those whose validity ended meanwhile), and what their use owed a
+    partner is cancelled. The number restored."""
+    uses = [_use_id(coupon_id, order_ref) for coupon_id, *_ in _partner_uses(order_ref)]
+    cancel_pending("coupon_use", uses, now)
     return (Coupon.update(status="active", order_ref=None, used_at=None)
             .where(Coupon.order_ref == order_ref, Coupon.status == "used").execute())

@@ -3,10 +3,14 @@ with the merchant's decision and the platform's arbitration; refund notification
 import datetime as dt
 
 from alliance.accounts.models import OperatorAuditLog
+from alliance.commissions.models import CommissionEntry
+from alliance.coupons.claims import claim
+from alliance.coupons.templates import add_distribution, create_template
 from alliance.db import connection
 from alliance.orders import refunds
 from alliance.payments.errors import PaymentUnavailable, RefundRejected
 from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
+from tests.factories import make_merchant
 from tests.orders_support import OrderTestCase
 
 
@@ -108,6 +112,29 @@ class MerchantRefundTest(RefundCase):
         assert self.refund(order_no, order["paid_fen"] - 3000).status == 201
         self.settled(order_no, 2)
         assert membership() == (0, 0, 0, 0)  # the visit stays: the buyer came
+
+    def test_a_partners_coupon_used_online_owes_its_commission_until_refunded(self):
+        with connection():
+            partner = make_merchant(name="星光影城")
+            template = create_template(
+                {"name": "影城送面馆券", "kind": "fixed", "threshold_fen": 0,
+                 "discount_fen": 500, "valid_days": 30, "total_stock": 100,
+                 "channels": ["partner"]}, merchant_id=self.merchant.id, actor_kind="user",
+                actor_id=self.owner.id)
+            add_distribution(template.id, self.merchant.id, partner.id, 300,
+                             actor_id=self.owner.id)
+            coupon = claim(template.id, self.user_id("alice"), scene=f"p={partner.id}")
+        order = self.paid_order(self.buyer, coupon_id=coupon.id)
+        with connection():  # used at the issuer, online: the partner's redemption all the same
+            [entry] = CommissionEntry.select()
+        assert (entry.payer_merchant_id, entry.payee_merchant_id, entry.amount_fen,
+                entry.source_type, entry.status) == (self.merchant.id, partner.id, 300,
+                                                     "coupon_use", "pending")
+        assert self.refund(order["order_no"], order["paid_fen"]).status == 201
+        self.settled(order["order_no"])
+        with connection():  # refunded in full: the coupon is the buyer's again, nothing owed
+            assert CommissionEntry.get_by_id(entry.id).status == "cancelled"
+        assert self.coupon_status(coupon.id) == "active"
 
     def test_refund_beyond_what_is_left_is_refused(self):
         order = self.paid_order(self.buyer)
