@@ -123,7 +123,10 @@ class Coupon(BaseModel):
     used_at = UTCDateTimeField(null=True)
 
     class Meta:
+        # (template, status): the used counts of a page of templates, without reading every
+        # used coupon of the platform through (status, valid_until), as SQLite chose to.
         indexes = ((("template", "user_id", "seq"), True),
+                   (("template", "status"), False),
                    (("user_id", "status", "valid_until"), False),
                    (("status", "valid_until"), False))
 

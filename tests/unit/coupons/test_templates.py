@@ -1,14 +1,17 @@
 import pytest
 
+from alliance.accounts.models import OperatorAuditLog
+from alliance.accounts.operators import create_operator
 from alliance.coupons import claims
 from alliance.coupons.errors import CouponTemplateEnded, CouponTemplateNotFound
 from alliance.coupons.models import CouponDistribution
+from alliance.coupons.queries import used_counts
 from alliance.coupons.templates import (add_distribution, create_platform_template,
                                         end_distribution, update_template)
-from alliance.accounts.models import OperatorAuditLog
-from alliance.accounts.operators import create_operator
+from alliance.db import db
 from alliance.errors import ValidationFailed
 from tests.factories import make_item, make_merchant, make_template, make_user
+from tests.support import MYSQL_URL, recorded_sql
 
 
 def _field_of(error) -> str:
@@ -130,3 +133,15 @@ def test_distribution_is_renewed_not_duplicated_and_either_side_ends_it(database
     assert renewed.id == first.id and renewed.status == "active" and renewed.commission_fen == 250
     assert CouponDistribution.select().count() == 1
     assert end_distribution(first.id, issuer.id).status == "ended"
+
+
+@pytest.mark.skipif(bool(MYSQL_URL), reason="SQLite's planner (MariaDB plans by statistics)")
+def test_used_counts_read_only_the_templates_own_coupons(database):
+    # Through (status, valid_until), SQLite counted every used coupon of the platform for
+    # each page of templates (76 ms with 200k coupons; 0.9 ms through (template, status)).
+    with recorded_sql() as statements:
+        assert used_counts([1, 2]) == {}
+    [sql] = [s.sql for s in statements]
+    plan = [row[3] for row in db.execute_sql(f"EXPLAIN QUERY PLAN {sql}",
+                                             [None] * sql.count("?"))]
+    assert any("coupon_template_id_status" in step for step in plan), plan
