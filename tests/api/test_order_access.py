@@ -81,10 +81,13 @@ class OrderAccessTest(OrderTestCase):
             listed = self.api("GET", "/api/admin/v1/orders?limit=5", token=admin).json
         assert [(o["order_no"], o["merchant_name"]) for o in listed["items"]] == [
             (other_no, "另一家"), (self.order_no, self.merchant.name)]
-        reads = [s.sql for s in statements if s.sql.startswith("SELECT")
-                 and ('FROM "orders"' in s.sql or 'FROM "merchant"' in s.sql)]
+        # (only the list's reads count: other work of the paid orders may run meanwhile)
+        pages = [s.sql for s in statements if s.sql.startswith("SELECT")
+                 and 'FROM "orders"' in s.sql and "ORDER BY" in s.sql]
+        merchants = [s.sql for s in statements if s.sql.startswith("SELECT")
+                     and 'FROM "merchant"' in s.sql and " IN (" in s.sql]
         # joined, MariaDB drove the page from the merchant table and sorted every order
-        assert len(reads) == 2 and "JOIN" not in reads[0] and 'FROM "merchant"' in reads[1]
+        assert len(pages) == 1 and "JOIN" not in pages[0] and len(merchants) == 1
 
     def test_an_operator_without_the_complaints_permission_cannot_arbitrate(self):
         admin = self.operator_token("operator")
