@@ -65,17 +65,21 @@ def is_sqlite() -> bool:
     return isinstance(db.obj, SqliteDatabase)
 
 
-def shanghai_date(field):
-    """SQL for the Asia/Shanghai date of a stored UTC time (China keeps UTC+8 all year), to
-    group by local day in the database; read its values with ``date_text``."""
+def per_shanghai_day(query, at, *aggregates) -> list[tuple]:
+    """``aggregates`` over ``query``'s rows grouped by the Asia/Shanghai day of the stored
+    UTC time ``at`` (China keeps UTC+8 all year), computed in the database so that a
+    period's rows are not read one by one: (``YYYY-MM-DD``, *values) per day with rows."""
     # coerce(False): peewee would read the result through the column's datetime converter
     if is_mysql():
-        return fn.DATE(NodeList((field, SQL("+ INTERVAL 8 HOUR")))).coerce(False)
-    return fn.date(field, "+8 hours").coerce(False)
+        day = fn.DATE(NodeList((at, SQL("+ INTERVAL 8 HOUR")))).coerce(False)
+    else:
+        day = fn.date(at, "+8 hours").coerce(False)
+    return [(_date_text(value), *rest)
+            for value, *rest in query.select(day, *aggregates).group_by(day).tuples()]
 
 
-def date_text(value) -> str:
-    """'YYYY-MM-DD' of a value of ``shanghai_date`` (MySQL answers a date, SQLite text)."""
+def _date_text(value) -> str:
+    """'YYYY-MM-DD' of a grouped day (MySQL answers a date, SQLite text)."""
     if isinstance(value, dt.datetime):
         value = value.date()
     return value.isoformat() if isinstance(value, dt.date) else str(value)
@@ -199,4 +203,4 @@ def after_commit(fn, *, quick: bool = False) -> None:
 
 __all__ = ["db", "BaseModel", "UTCDateTimeField", "IntegrityError", "init_db", "connection",
            "transaction", "joined_transaction", "pipelined_transaction", "single_write", "after_commit", "utcnow", "is_mysql", "is_sqlite",
-           "WriterBusy", "can_write_at_once", "writes_at_once"]
+           "WriterBusy", "can_write_at_once", "writes_at_once", "per_shanghai_day"]

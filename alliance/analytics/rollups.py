@@ -17,7 +17,7 @@ from peewee import fn
 
 from alliance.analytics.models import MerchantDailySales
 from alliance.clock import SHANGHAI
-from alliance.db import is_mysql, transaction, utcnow
+from alliance.db import is_mysql, per_shanghai_day, transaction, utcnow
 from alliance.infra import kv
 from alliance.orders.models import REFUND_STRAY, REFUND_SUCCEEDED, Order, OrderLine, Refund
 from alliance.orders.queries import utc_bounds
@@ -106,18 +106,17 @@ def _days_with_late_refunds(first: dt.date, last: dt.date) -> set[dt.date]:
 def _days_with_late_payments(first: dt.date, last: dt.date) -> set[dt.date]:
     """The days in first..last whose rows' orders_paid do not add up to the orders paid on
     them (a payment applied after the day was built: ``paid_at`` is set once and never
-    cleared, so a day's count only grows). One indexed COUNT per day, not the orders."""
+    cleared, so a day's count only grows). Counted per day in the database, not the orders."""
     stored = dict(MerchantDailySales
                   .select(MerchantDailySales.day, fn.SUM(MerchantDailySales.orders_paid))
                   .where(MerchantDailySales.day.between(first, last))
                   .group_by(MerchantDailySales.day).tuples())
-    late = set()
-    for day in (first + dt.timedelta(days=n) for n in range((last - first).days + 1)):
-        lo, hi = utc_bounds(day, day)
-        paid = Order.select(fn.COUNT(Order.id)).where(Order.paid_at >= lo, Order.paid_at < hi)
-        if paid.scalar() != int(stored.get(day) or 0):
-            late.add(day)
-    return late
+    lo, hi = utc_bounds(first, last)
+    paid = {dt.date.fromisoformat(day): count for day, count in per_shanghai_day(
+        Order.select().where(Order.paid_at >= lo, Order.paid_at < hi),
+        Order.paid_at, fn.COUNT(Order.id))}
+    return {day for day in set(paid) | set(stored)
+            if paid.get(day, 0) != int(stored.get(day) or 0)}
 
 
 def refresh_daily_sales(now: dt.datetime | None = None) -> dict[str, int]:

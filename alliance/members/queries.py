@@ -56,8 +56,7 @@ def my_membership(user_id: int) -> dict:
                    .order_by(MerchantMember.last_visit_at.desc(), MerchantMember.id.desc()))
     # Every level's benefits in one read (a read per membership before: 213 for 500).
     merchants = {m.merchant_id for m in members if m.level}
-    benefits = {(r.merchant_id, r.level): Benefits(r.level, r.name, r.discount_percent,
-                                                   r.points_multiplier_pct)
+    benefits = {(r.merchant_id, r.level): Benefits.of_rule(r)
                 for r in (MerchantLevelRule.select()
                           .where(MerchantLevelRule.merchant.in_(merchants)) if merchants else ())}
     return {"platform_level": platform_level(growth), "points_balance": balance,
@@ -89,8 +88,7 @@ def merchant_members(merchant_id: int, cursor: str | None, limit: int) -> dict:
              .join(User, on=(MerchantMember.user_id == User.id))
              .where(MerchantMember.merchant == merchant_id))
     rows, next_cursor = newest_first(query, MerchantMember.id, cursor, limit)
-    by_level = {r.level: Benefits(r.level, r.name, r.discount_percent, r.points_multiplier_pct)
-                for r in rules_of(merchant_id)}
+    by_level = {r.level: Benefits.of_rule(r) for r in rules_of(merchant_id)}
     return {"items": [{**membership_view(m, merchant_id, by_level.get(m.level)),
                        "user_id": m.user_id,
                        "nickname": m.user.nickname} for m in rows],

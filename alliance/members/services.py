@@ -50,6 +50,11 @@ class Benefits:
     points_multiplier_pct: int
 
 
+    @classmethod
+    def of_rule(cls, rule: MerchantLevelRule) -> "Benefits":
+        return cls(rule.level, rule.name, rule.discount_percent, rule.points_multiplier_pct)
+
+
 # Level 0 (no rule reached, or a rule since removed): no discount, points at 100 %.
 BASE_BENEFITS = Benefits(0, BASE_LEVEL_NAME, 0, 100)
 
@@ -118,7 +123,7 @@ def benefits_of_level(merchant_id: int, level: int) -> Benefits:
     rule = level and _RULE.first(merchant_id, level)
     if not rule:
         return BASE_BENEFITS
-    return Benefits(rule.level, rule.name, rule.discount_percent, rule.points_multiplier_pct)
+    return Benefits.of_rule(rule)
 
 
 def member_benefits(user_id: int, merchant_id: int) -> Benefits:

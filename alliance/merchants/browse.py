@@ -233,6 +233,8 @@ def _shops_of(merchant_ids: list[int]):
     here, not in SQL: given it, SQLite (which has no statistics) reads the shops through
     the (listed, ...) index, i.e. every listed shop of the platform, instead of the merchants'
     own few through their index."""
+    if not merchant_ids:
+        return []
     rows = (Shop.select(Shop.id, Shop.merchant, Shop.lat, Shop.lng, Shop.listed)
             .where(Shop.merchant.in_(merchant_ids)).tuples())
     return [row[:4] for row in rows if row[4]]
@@ -240,7 +242,7 @@ def _shops_of(merchant_ids: list[int]):
 
 def _first_shop_ids(merchant_ids: list[int]) -> dict[int, int]:
     first: dict[int, int] = {}
-    for shop_id, merchant_id, _, _ in _shops_of(merchant_ids) if merchant_ids else ():
+    for shop_id, merchant_id, _, _ in _shops_of(merchant_ids):
         first[merchant_id] = min(shop_id, first.get(merchant_id, shop_id))
     return first
 
@@ -248,7 +250,7 @@ def _first_shop_ids(merchant_ids: list[int]) -> dict[int, int]:
 def _nearest_distances(merchant_ids: list[int], lat: float,
                        lng: float) -> dict[int, tuple[float, int]]:
     nearest: dict[int, tuple[float, int]] = {}
-    for shop_id, merchant_id, shop_lat, shop_lng in _shops_of(merchant_ids) if merchant_ids else ():
+    for shop_id, merchant_id, shop_lat, shop_lng in _shops_of(merchant_ids):
         distance = haversine_m(lat, lng, shop_lat, shop_lng)
         if merchant_id not in nearest or (distance, shop_id) < nearest[merchant_id]:
             nearest[merchant_id] = (distance, shop_id)

@@ -235,7 +235,7 @@ def apply_payment_notice(octx: OrderContext, notice: PaymentNotice,
         if moved:
             flag_abnormal(attempt.order_id, "AMOUNT_MISMATCH", now)
             if notice.amount_fen > 0:  # a query may not say how much (-1): operators look
-                refunds.refund_mismatched_payment(octx, attempt, notice.amount_fen, now)
+                refunds.refund_stray_payment(octx, attempt, now, paid_fen=notice.amount_fen)
         return "AMOUNT_MISMATCH"
     paid_at = notice.paid_at or now
     taken = _TAKE_ATTEMPT.execute(attempt.id, paid_at, notice.transaction_id,

@@ -70,20 +70,18 @@ def start_refund(octx: OrderContext, order: Order, amount_fen: int, *, kind: str
     return refund
 
 
-def refund_stray_payment(octx: OrderContext, attempt: PaymentAttempt, now: dt.datetime) -> Refund:
-    """Give back a payment the order no longer wanted (in the caller's transaction)."""
-    return _new_refund(octx, Order.get_by_id(attempt.order_id), attempt.id, attempt.amount_fen,
-                       kind=REFUND_STRAY, reason="订单已关闭或已支付，自动退款",
-                       after_sale_id=None, restock={}, now=now)
-
-
-def refund_mismatched_payment(octx: OrderContext, attempt: PaymentAttempt, paid_fen: int,
-                              now: dt.datetime) -> Refund:
-    """Give back a payment of another amount than the order's (in the caller's transaction):
-    the whole ``paid_fen`` the provider holds, which is also the trade's total."""
-    return _new_refund(octx, Order.get_by_id(attempt.order_id), attempt.id, paid_fen,
-                       kind=REFUND_STRAY, reason="支付金额与订单不符，自动退款",
-                       after_sale_id=None, restock={}, now=now)
+def refund_stray_payment(octx: OrderContext, attempt: PaymentAttempt, now: dt.datetime,
+                         paid_fen: int | None = None) -> Refund:
+    """Give back, whole, a payment the order does not take (in the caller's transaction):
+    one the order no longer wanted (closed, or paid otherwise), or ``paid_fen``, another
+    amount than the order's (what the provider holds, also the trade's total)."""
+    if paid_fen is None:
+        amount, reason = attempt.amount_fen, "订单已关闭或已支付，自动退款"
+    else:
+        amount, reason = paid_fen, "支付金额与订单不符，自动退款"
+    return _new_refund(octx, Order.get_by_id(attempt.order_id), attempt.id, amount,
+                       kind=REFUND_STRAY, reason=reason, after_sale_id=None, restock={},
+                       now=now)
 
 
 def _new_refund(octx: OrderContext, order: Order, attempt_id: int, amount_fen: int, *,
@@ -229,18 +227,13 @@ def _succeeded(octx: OrderContext, refund: Refund, refund_id: str, provider_stat
                          dedupe_key=f"order.refund_result:{refund.out_refund_no}")
 
 
-def _item_share(order: Order, refunded_fen: int) -> int:
-    """How much of ``refunded_fen`` (refunded so far) was paid for the items rather than for
-    shipping: refunds count against the items first, the shipping fee last."""
-    return min(refunded_fen, order.paid_fen - order.shipping_fen)
-
-
 def _take_back_purchase(order: Order, refunded_fen: int, out_refund: str) -> None:
     """What the refunded share of a purchase had earned: the points, as many as the live
     points allow (out of the order's own lot first, and out of the growth value), and the
-    spend counted into the membership (and with it the level)."""
+    spend counted into the membership (and with it the level). Refunds count against the
+    items first, the shipping fee last (what earned the points and counts as spend)."""
     items_paid = order.paid_fen - order.shipping_fen
-    before, after = _item_share(order, order.refunded_fen), _item_share(order, refunded_fen)
+    before, after = min(order.refunded_fen, items_paid), min(refunded_fen, items_paid)
     target = (order.earn_points * after // items_paid if items_paid > 0 else 0) \
         - order.points_clawed_back
     take = min(target, points.balance_of(order.user_id))

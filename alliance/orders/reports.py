@@ -9,7 +9,7 @@ import datetime as dt
 
 from peewee import fn
 
-from alliance.db import date_text, shanghai_date
+from alliance.db import per_shanghai_day
 from alliance.orders.models import (REFUND_STRAY, REFUND_SUCCEEDED, Order, OrderLine, Refund)
 from alliance.orders.queries import day_range, utc_bounds
 
@@ -22,14 +22,6 @@ def _days(first: dt.date, last: dt.date) -> list[str]:
     return [(first + dt.timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
 
 
-def _per_day(query, at, *aggregates) -> list[tuple]:
-    """``aggregates`` over ``query``'s rows grouped by the Shanghai day of ``at``, computed
-    in the database (a period's orders are not read one by one): (day text, *values)."""
-    day = shanghai_date(at)
-    return [(date_text(value), *rest)
-            for value, *rest in query.select(day, *aggregates).group_by(day).tuples()]
-
-
 def _refunds_by_day(start: dt.datetime, end: dt.datetime, merchant_id: int | None) -> dict:
     query = (Refund.select().join(Order)
              .where(Refund.status == REFUND_SUCCEEDED, Refund.kind != REFUND_STRAY,
@@ -37,7 +29,7 @@ def _refunds_by_day(start: dt.datetime, end: dt.datetime, merchant_id: int | Non
     if merchant_id is not None:
         query = query.where(Order.merchant == merchant_id)
     return {day: int(amount or 0)
-            for day, amount in _per_day(query, Refund.finished_at, fn.SUM(Refund.amount_fen))}
+            for day, amount in per_shanghai_day(query, Refund.finished_at, fn.SUM(Refund.amount_fen))}
 
 
 def merchant_sales_report(merchant_id: int, start: str | None = None,
@@ -50,12 +42,12 @@ def merchant_sales_report(merchant_id: int, start: str | None = None,
                                 Order.paid_at < hi)
     days: dict[str, dict] = {d: {"date": d, "orders": 0, "paid_fen": 0, "units": 0}
                              for d in _days(first, last)}
-    for day, count, amount in _per_day(paid, Order.paid_at, fn.COUNT(Order.id),
+    for day, count, amount in per_shanghai_day(paid, Order.paid_at, fn.COUNT(Order.id),
                                        fn.SUM(Order.paid_fen)):
         days[day].update(orders=count, paid_fen=int(amount or 0))
     lines = (OrderLine.select().join(Order)
              .where(Order.merchant == merchant_id, Order.paid_at >= lo, Order.paid_at < hi))
-    for day, units in _per_day(lines, Order.paid_at, fn.SUM(OrderLine.quantity)):
+    for day, units in per_shanghai_day(lines, Order.paid_at, fn.SUM(OrderLine.quantity)):
         days[day]["units"] = int(units or 0)
     units, sales = fn.SUM(OrderLine.quantity), fn.SUM(OrderLine.payable_fen)
     top = (lines.select(OrderLine.item_id, OrderLine.name, units, sales)
@@ -82,10 +74,10 @@ def platform_order_stats(start: str | None = None, end: str | None = None) -> di
     lo, hi = utc_bounds(first, last)
     series = {d: {"date": d, "created": 0, "paid": 0, "paid_fen": 0} for d in _days(first, last)}
     created = Order.select().where(Order.created_at >= lo, Order.created_at < hi)
-    for day, count in _per_day(created, Order.created_at, fn.COUNT(Order.id)):
+    for day, count in per_shanghai_day(created, Order.created_at, fn.COUNT(Order.id)):
         series[day]["created"] = count
     paid = Order.select().where(Order.paid_at >= lo, Order.paid_at < hi)
-    for day, count, amount in _per_day(paid, Order.paid_at, fn.COUNT(Order.id),
+    for day, count, amount in per_shanghai_day(paid, Order.paid_at, fn.COUNT(Order.id),
                                        fn.SUM(Order.paid_fen)):
         series[day].update(paid=count, paid_fen=int(amount or 0))
     refunded = _refunds_by_day(lo, hi, None)

@@ -159,13 +159,7 @@ def _consume_lots(user_id: int, debit: PointsEntry, amount: int, now: dt.datetim
     cleared it yet: its points are gone."""
     left = amount
     if first is not None and first.lot_remaining > 0 and first.expires_at > now:
-        take = min(left, first.lot_remaining)
-        taken = (PointsEntry.update(lot_remaining=PointsEntry.lot_remaining - take)
-                 .where(PointsEntry.id == first.id, PointsEntry.lot_remaining >= take).execute())
-        if taken == 1:
-            PointsAllocation.create(debit=debit, lot=first, amount=take,
-                                    funding_merchant_id=first.merchant_id)
-            left -= take
+        left -= _take_from(first, debit, left)
     while left > 0:
         lots = (PointsEntry.select()
                 .where(PointsEntry.user_id == user_id, PointsEntry.lot_remaining > 0,
@@ -173,21 +167,26 @@ def _consume_lots(user_id: int, debit: PointsEntry, amount: int, now: dt.datetim
                 .order_by(PointsEntry.expires_at, PointsEntry.id).limit(20))
         progressed = False
         for lot in lots:
-            take = min(left, lot.lot_remaining)
-            changed = (PointsEntry.update(lot_remaining=PointsEntry.lot_remaining - take)
-                       .where(PointsEntry.id == lot.id, PointsEntry.lot_remaining >= take)
-                       .execute())
-            if changed != 1:
-                continue
-            PointsAllocation.create(debit=debit, lot=lot, amount=take,
-                                    funding_merchant_id=lot.merchant_id)
-            left -= take
-            progressed = True
+            taken = _take_from(lot, debit, left)
+            left -= taken
+            progressed = progressed or taken > 0
             if left == 0:
                 break
         if not progressed:
             # The balance said yes but the lots disagree: refuse rather than go negative.
             raise InsufficientPoints(details={"requested": amount, "reason": "lots exhausted"})
+
+
+def _take_from(lot: PointsEntry, debit: PointsEntry, wanted: int) -> int:
+    """Take up to ``wanted`` from ``lot`` for ``debit`` by a guarded update, recording the
+    take; what was taken (0 when the lot changed meanwhile)."""
+    take = min(wanted, lot.lot_remaining)
+    changed = (PointsEntry.update(lot_remaining=PointsEntry.lot_remaining - take)
+               .where(PointsEntry.id == lot.id, PointsEntry.lot_remaining >= take).execute())
+    if changed != 1:
+        return 0
+    PointsAllocation.create(debit=debit, lot=lot, amount=take, funding_merchant_id=lot.merchant_id)
+    return take
 
 
 def refund_spend(spend_key: str, *, idempotency_key: str, memo: str = "") -> Posted | None:
