@@ -187,8 +187,8 @@ class AlipaySandbox:
                             gmt_refund_pay=format_beijing(refund.succeeded_at)), None
 
     @staticmethod
-    def trade_fields(trade: SandboxTrade, amount_fen: int | None = None) -> dict:
-        total = fen_to_yuan(trade.amount_fen if amount_fen is None else amount_fen)
+    def trade_fields(trade: SandboxTrade) -> dict:
+        total = fen_to_yuan(trade.amount_fen)
         fields = {"out_trade_no": trade.out_trade_no, "trade_status": trade_status(trade),
                   "total_amount": total, "buyer_id": trade.payer or "",
                   "buyer_user_id": trade.payer or ""}
@@ -216,8 +216,8 @@ class AlipaySandbox:
         fields = self.notify_fields(trade, trade.notify_id)
         return trade, self.notification(trade.notify_url, fields)
 
-    def notify_fields(self, trade: SandboxTrade, notify_id: str, amount_fen: int | None = None) -> dict:
-        fields = {**self.trade_fields(trade, amount_fen), "notify_id": notify_id,
+    def notify_fields(self, trade: SandboxTrade, notify_id: str) -> dict:
+        fields = {**self.trade_fields(trade), "notify_id": notify_id,
                   "notify_type": "trade_status_sync", "notify_time": format_beijing(utcnow()),
                   "app_id": self.app_id, "auth_app_id": self.app_id, "seller_id": self.seller_id,
                   "charset": "utf-8", "version": "1.0", "subject": trade.description,

@@ -172,8 +172,8 @@ class WechatPaySandbox:
             "encrypt_certificate": sealed}]}
 
     # -- views ------------------------------------------------------------------------
-    def transaction(self, trade: SandboxTrade, amount_fen: int | None = None) -> dict:
-        total = trade.amount_fen if amount_fen is None else amount_fen
+    def transaction(self, trade: SandboxTrade) -> dict:
+        total = trade.amount_fen
         view = {"appid": trade.appid, "mchid": self.mchid, "out_trade_no": trade.out_trade_no,
                 "trade_type": "JSAPI", "trade_state": trade.state,
                 "trade_state_desc": {"SUCCESS": "支付成功", "REFUND": "转入退款",

@@ -135,8 +135,8 @@ class WechatPayV2Sandbox:
         return self.answer(fields, sign_type), None
 
     @staticmethod
-    def trade_fields(trade: SandboxTrade, amount_fen: int | None = None) -> dict:
-        total = trade.amount_fen if amount_fen is None else amount_fen
+    def trade_fields(trade: SandboxTrade) -> dict:
+        total = trade.amount_fen
         fields = {"out_trade_no": trade.out_trade_no, "trade_state": trade.state,
                   "total_fee": total, "fee_type": "CNY", "openid": trade.payer,
                   "trade_type": "JSAPI", "is_subscribe": "N"}
