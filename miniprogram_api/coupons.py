@@ -119,7 +119,9 @@ def _openapi() -> dict:
     template_id = [path_param("id", INT)]
     return {
         "/api/v1/coupon-templates": {"get": op(
-            "The coupon center: platform coupons to claim, or coupons to buy with points",
+            "The coupon center: platform coupons to claim, or coupons to buy with points, "
+            "newest first; only those open to claim now (stock left, within their claim "
+            "window and validity), so every page is full while more remain",
             tags=tags, auth=False, ok=list_of(ref("CouponOffer")), errors=(400,),
             params=[query_param("channel", {"type": "string", "enum": ["platform", "points"]},
                                 "default: platform"), *PAGING])},

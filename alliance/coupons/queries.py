@@ -6,8 +6,9 @@ import datetime as dt
 
 from peewee import JOIN, fn
 
-from alliance.coupons.models import COUPON_STATUSES, Coupon, CouponDistribution, CouponTemplate
-from alliance.coupons.rules import claim_open, usable_at
+from alliance.coupons.models import (CENTERS, COUPON_STATUSES, Coupon, CouponDistribution,
+                                     CouponTemplate)
+from alliance.coupons.rules import claim_open, claim_open_where, usable_at
 from alliance.coupons.views import (coupon_view, distribution_view, staff_template_view,
                                     template_view)
 from alliance.db import utcnow
@@ -99,17 +100,17 @@ def open_templates(channel: str, viewer_id: int | None, cursor: str | None,
                    limit: int) -> dict:
     """The coupon center: templates of the ``platform`` channel (free) or the ``points``
     channel (for points) open now, newest first."""
-    if channel not in ("platform", "points"):
+    if channel not in CENTERS:
         raise ValidationFailed("渠道不正确", details={"field": "channel",
-                                                    "choices": ["platform", "points"]})
-    now = utcnow()
-    query = _templates().where(CouponTemplate.status == "active",
-                               CouponTemplate.channels.contains(channel),
+                                                    "choices": list(CENTERS)})
+    # Every page is full while open templates remain: the templates sold out, ended or not
+    # yet open are left out by the query, not after it.
+    query = _templates().where(CouponTemplate.center == channel,
+                               claim_open_where(utcnow()),
                                Merchant.id.is_null() | (Merchant.status == "approved"))
     rows, next_cursor = newest_first(query, CouponTemplate.id, cursor, limit)
     claimed = _claimed_counts(viewer_id, [t.id for t in rows])
-    return {"items": [_offer(t, claimed, "") for t in rows if claim_open(t, now)],
-            "next_cursor": next_cursor}
+    return {"items": [_offer(t, claimed, "") for t in rows], "next_cursor": next_cursor}
 
 
 def _coupons():

@@ -20,6 +20,15 @@ def claim_open(template: CouponTemplate, now: dt.datetime) -> bool:
             and (template.valid_until is None or now < template.valid_until))
 
 
+def claim_open_where(now: dt.datetime):
+    """``claim_open`` as a condition of a query of templates."""
+    return ((CouponTemplate.status == "active")
+            & (CouponTemplate.issued < CouponTemplate.total_stock)
+            & (CouponTemplate.claim_starts_at <= now)
+            & (CouponTemplate.claim_ends_at.is_null() | (CouponTemplate.claim_ends_at > now))
+            & (CouponTemplate.valid_until.is_null() | (CouponTemplate.valid_until > now)))
+
+
 def validity_on_claim(template: CouponTemplate,
                       now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     """(valid_from, valid_until) of a coupon claimed at ``now``."""

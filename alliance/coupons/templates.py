@@ -18,7 +18,7 @@ from alliance.catalog.models import CatalogItem
 from alliance.clock import parse_iso
 from alliance.coupons.errors import (CouponTemplateEnded, CouponTemplateNotFound,
                                      DistributionNotFound)
-from alliance.coupons.models import (CHANNELS, KINDS, SCOPES, CouponDistribution,
+from alliance.coupons.models import (CHANNELS, center_of, KINDS, SCOPES, CouponDistribution,
                                      CouponTemplate)
 from alliance.db import db, transaction, utcnow
 from alliance.errors import ValidationFailed
@@ -150,7 +150,8 @@ def _channel_terms(body: dict, merchant_id: int | None) -> dict[str, Any]:
         raise _invalid("channels", "choice", choices=sorted(allowed))
     if "points" in channels and len(channels) > 1:
         raise _invalid("channels", "points is exclusive", "积分兑换券不能同时免费领取")
-    terms = {"channels": ",".join(c for c in CHANNELS if c in channels), "points_cost": 0}
+    terms = {"channels": ",".join(c for c in CHANNELS if c in channels), "points_cost": 0,
+             "center": center_of(channels)}
     if "points" in channels:
         terms["points_cost"] = _int(body, "points_cost", 1, MAX_FEN)
     elif body.get("points_cost") not in (None, 0):

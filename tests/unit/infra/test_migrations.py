@@ -27,3 +27,20 @@ def test_shop_lat_band_migration_fills_the_existing_shops(tmp_path):
         bands = dict(Shop.select(Shop.id, Shop.lat_band).tuples())
     assert bands == {shop_id: lat_band(lat) for shop_id, lat in lats.items()}
     assert sorted(bands.values()) == [-9000, -1, 0, 3122, 3123, 8999]
+
+
+def test_coupon_center_migration_fills_the_existing_templates(tmp_path):
+    from alliance.coupons.models import CouponTemplate
+    from alliance.db import connection, init_db
+
+    init_db(f"sqlite:///{tmp_path / 'before-centers.sqlite3'}")
+    with connection():
+        migrate(target="0018_coupon_template_status")
+        ids = {CouponTemplate.insert(name="旧券", kind="fixed", total_stock=1, channels=channels,
+                                     created_by_kind="operator", created_by=1)
+               .execute(): channels
+               for channels in ("own", "own,partner", "platform", "points")}
+        migrate()
+        centers = dict(CouponTemplate.select(CouponTemplate.id, CouponTemplate.center).tuples())
+    assert {ids[i]: center for i, center in centers.items()} == {
+        "own": None, "own,partner": None, "platform": "platform", "points": "points"}
