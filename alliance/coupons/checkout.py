@@ -16,12 +16,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from peewee import JOIN
-
 from alliance.commissions.services import cancel_pending, record_commission
 from alliance.coupons.errors import (CouponNotFound, CouponNotUsable, CouponStackingNotAllowed,
                                      CouponThresholdNotMet)
-from alliance.coupons.models import Coupon, CouponDistribution, CouponTemplate
+from alliance.coupons.models import Coupon, CouponTemplate
 from alliance.coupons.rules import usable_at
 from alliance.db import utcnow
 from alliance.prepared import Arg, Prepared
@@ -134,7 +132,7 @@ def consume_coupons(order_ref: str, now: dt.datetime | None = None) -> int:
     now = now or utcnow()
     used = _CONSUME.execute(order_ref, now)
     for coupon_id, partner, issuer, commission in _partner_uses(order_ref):
-        if issuer not in (None, partner) and (commission or 0) > 0:
+        if issuer not in (None, partner) and commission > 0:
             record_commission(payer_merchant_id=issuer, payee_merchant_id=partner,
                               amount_fen=commission, source_type="coupon_use",
                               source_id=_use_id(coupon_id, order_ref),
@@ -144,10 +142,10 @@ def consume_coupons(order_ref: str, now: dt.datetime | None = None) -> int:
 
 def _partner_uses(order_ref: str) -> list[tuple[int, int, int | None, int]]:
     """(coupon id, distributing partner, issuer, commission) of the order's coupons that a
-    partner handed out (the commission None when the distribution was withdrawn since)."""
+    partner handed out (the commission of the terms it was handed out under)."""
     return list(Coupon.select(Coupon.id, Coupon.distributor_merchant_id, CouponTemplate.merchant,
-                              CouponDistribution.commission_fen)
-                .join(CouponTemplate).switch(Coupon).join(CouponDistribution, JOIN.LEFT_OUTER)
+                              Coupon.commission_fen)
+                .join(CouponTemplate)
                 .where(Coupon.order_ref == order_ref,
                        Coupon.distributor_merchant_id.is_null(False)).tuples())
 

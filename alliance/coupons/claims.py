@@ -197,6 +197,7 @@ def _issue(template: CouponTemplate, user_id: int, now: dt.datetime, free: list[
                 valid_from=valid_from, valid_until=valid_until, channel=channel,
                 distribution=distribution,
                 distributor_merchant_id=distribution.distributor_id if distribution else None,
+                commission_fen=distribution.commission_fen if distribution else 0,
                 referrer_user_id=referrer_user_id, scene=scene or "", claimed_at=now)
         except IntegrityError:
             continue  # a concurrent claim of this user took the slot: try the next one

@@ -127,6 +127,9 @@ class Coupon(BaseModel):
     distribution = ForeignKeyField(CouponDistribution, null=True, backref="coupons",
                                    on_delete="SET NULL")
     distributor_merchant_id = IntegerField(null=True, index=True)
+    # What its issuer owes the distributor when it is used: the distribution's terms when it
+    # was handed out, kept whatever the issuer changes or ends afterwards.
+    commission_fen = IntegerField(default=0)
     referrer_user_id = IntegerField(null=True, index=True)
     scene = CharField(max_length=64, default="")
     order_ref = CharField(max_length=64, null=True, index=True)  # the order holding it

@@ -2,14 +2,14 @@
 
 A coupon is redeemed by one guarded update (``active`` and unexpired -> ``redeemed``), so of
 two counters scanning it at once exactly one succeeds. A coupon claimed through a partner
-makes its issuer owe the partner the distribution's commission.
+makes its issuer owe the partner the commission of the terms it was handed out under.
 """
 from __future__ import annotations
 
 from peewee import JOIN
 
 from alliance.coupons.codes import COUPON_PREFIX
-from alliance.coupons.models import Coupon, CouponDistribution, CouponTemplate
+from alliance.coupons.models import Coupon, CouponTemplate
 from alliance.coupons.rules import usable_at
 from alliance.coupons.views import coupon_view
 from alliance.errors import Conflict
@@ -60,15 +60,11 @@ class CouponCodeKind:
         if taken != 1:
             # Another counter (or an order) took it between our read and our update.
             raise CodeAlreadyRedeemed(details={"code": request.code})
-        commission = 0
-        if coupon.distribution_id is not None:
-            commission = (CouponDistribution.select(CouponDistribution.commission_fen)
-                          .where(CouponDistribution.id == coupon.distribution_id).scalar()) or 0
         coupon.status, coupon.used_at = "redeemed", request.now
         return Redeemed(user_id=coupon.user_id, ref_type="coupon", ref_id=str(coupon.id),
                         title=template.name, issuer_merchant_id=template.merchant_id,
                         distributor_merchant_id=coupon.distributor_merchant_id,
-                        commission_fen=commission, details={"coupon": coupon_view(coupon)})
+                        commission_fen=coupon.commission_fen, details={"coupon": coupon_view(coupon)})
 
     def undo(self, redemption: Redemption) -> None:
         """Make the coupon of an undone redemption active again."""

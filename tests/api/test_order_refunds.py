@@ -124,6 +124,9 @@ class MerchantRefundTest(RefundCase):
             add_distribution(template.id, self.merchant.id, partner.id, 300,
                              actor_id=self.owner.id)
             coupon = claim(template.id, self.user_id("alice"), scene=f"p={partner.id}")
+            # Lower terms after the hand-out: the partner is owed those it handed it out under.
+            add_distribution(template.id, self.merchant.id, partner.id, 100,
+                             actor_id=self.owner.id)
         order = self.paid_order(self.buyer, coupon_id=coupon.id)
         with connection():  # used at the issuer, online: the partner's redemption all the same
             [entry] = CommissionEntry.select()

@@ -44,3 +44,28 @@ def test_coupon_center_migration_fills_the_existing_templates(tmp_path):
         centers = dict(CouponTemplate.select(CouponTemplate.id, CouponTemplate.center).tuples())
     assert {ids[i]: center for i, center in centers.items()} == {
         "own": None, "own,partner": None, "platform": "platform", "points": "points"}
+
+
+def test_coupon_commission_migration_keeps_what_distributions_owe_now(tmp_path):
+    from alliance.coupons.models import Coupon, CouponDistribution
+    from alliance.coupons.templates import add_distribution
+    from alliance.db import connection, db, init_db
+    from tests.factories import make_merchant, make_template
+
+    init_db(f"sqlite:///{tmp_path / 'before-commissions.sqlite3'}")
+    with connection():
+        migrate(target="0022_coupon_template_center")
+        issuer, partner = make_merchant(), make_merchant()
+        template = make_template(issuer, channels=["own", "partner"])
+        distribution = add_distribution(template.id, issuer.id, partner.id, 300, actor_id=1)
+        # Coupons as claims wrote them before the column (one handed out by the partner).
+        for seq, handed_out in ((1, distribution.id), (2, None)):
+            db.execute_sql(
+                "INSERT INTO coupon (template_id, user_id, seq, code, status, valid_from, "
+                "valid_until, channel, distribution_id, scene, claimed_at) VALUES "
+                "(?, 1, ?, ?, 'active', '2026-01-01', '2027-01-01', 'own', ?, '', '2026-01-01')",
+                (template.id, seq, f"C{seq:010d}", handed_out))
+        migrate()
+        owed = dict(Coupon.select(Coupon.seq, Coupon.commission_fen).tuples())
+        assert CouponDistribution.get_by_id(distribution.id).commission_fen == 300
+    assert owed == {1: 300, 2: 0}

@@ -6,8 +6,8 @@ import alliance.coupons.redeem  # noqa: F401  (registers the coupon code kind)
 from alliance.commissions.models import CommissionEntry
 from alliance.commissions.services import CommissionAlreadySettled
 from alliance.coupons import claims
-from alliance.coupons.models import Coupon
-from alliance.coupons.templates import add_distribution
+from alliance.coupons.models import Coupon, CouponDistribution
+from alliance.coupons.templates import add_distribution, end_distribution
 from alliance.db import utcnow
 from alliance.errors import ValidationFailed
 from alliance.members.models import MerchantMember
@@ -149,3 +149,12 @@ def test_undo_is_refused_once_the_commission_was_settled(database):
         undo_redemption(redemption.id, merchant_id=issuer.id, staff_user_id=issuer.owner_id)
     assert Redemption.get_by_id(redemption.id).status == "done"
     assert Coupon.get_by_id(coupon.id).status == "redeemed"
+
+
+def test_a_partner_is_owed_the_terms_it_handed_the_coupon_out_under(database):
+    issuer, partner, coupon = _distributed_coupon()
+    distribution = CouponDistribution.get()
+    add_distribution(distribution.template_id, issuer.id, partner.id, 100, actor_id=1)
+    end_distribution(distribution.id, issuer.id)
+    _redeem(coupon.code, issuer)
+    assert CommissionEntry.get().amount_fen == 300
