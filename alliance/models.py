@@ -20,8 +20,8 @@ from alliance.officialaccount.models import OaAutoReply, OaFollower, OaInboundMe
 from alliance.payments.models import PaymentNotification
 from alliance.orders import accounts as _order_user_data  # noqa: F401  (merge handlers)
 from alliance.orders.aftersale_models import AfterSale, Complaint, Review
-from alliance.orders.models import (CartItem, Order, OrderLine, PaymentAttempt, Refund,
-                                    ServiceCode)
+from alliance.orders.models import (CartItem, Order, OrderDiscount, OrderLine, PaymentAttempt,
+                                    Refund, ServiceCode)
 from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
 from alliance.pushes.models import MerchantPush, MerchantPushQuota, PushOptOut
 from alliance.redemptions.models import Redemption
@@ -38,7 +38,8 @@ ALL_MODELS = [
     OaFollower, OaInboundMessage, OaAutoReply,
     PaymentNotification,
     Upload, Merchant, MerchantStatusChange, Shop, StaffMembership, StaffInvite, CatalogItem,
-    Order, OrderLine, PaymentAttempt, Refund, ServiceCode, CartItem, AfterSale, Review, Complaint,
+    Order, OrderLine, OrderDiscount, PaymentAttempt, Refund, ServiceCode, CartItem, AfterSale,
+    Review, Complaint,
     CouponTemplate, CouponDistribution, Coupon, Redemption, CommissionEntry,
     MerchantLevelRule, MerchantMember, PointsAward,
     MerchantDailySales,

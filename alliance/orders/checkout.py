@@ -18,7 +18,7 @@ from alliance.coupons.checkout import Line as CouponLine
 from alliance.db import pipelined_transaction, utcnow
 from alliance.members.services import member_benefits
 from alliance.merchants.models import Merchant
-from alliance.orders import pricing, reservations
+from alliance.orders import funding, pricing, reservations
 from alliance.orders.context import OrderContext
 from alliance.orders.errors import (OrderItemsInvalid, OrderKindsMixed, OrderMultipleMerchants,
                                     PointsExceedLimit)
@@ -125,8 +125,9 @@ def create_order(octx: OrderContext, user_id: int, basket: Basket, *,
                  contact: dict[str, str] | None = None, note: str = "",
                  now: dt.datetime | None = None) -> Order:
     """Place the order: priced on the server, stock, points and coupons reserved in the
-    same transaction, the ordered items taken out of the cart. OUT_OF_STOCK,
-    POINTS_INSUFFICIENT, COUPON_NOT_USABLE and the pricing errors change nothing.
+    same transaction with who funds their discounts (``funding``), the ordered items taken
+    out of the cart. OUT_OF_STOCK, POINTS_INSUFFICIENT, COUPON_NOT_USABLE and the pricing
+    errors change nothing.
 
     On MySQL the transaction is pipelined: the order's INSERT goes with the read of its key,
     and its lines, the stock they take and the cart's DELETE go together (each a round trip
@@ -154,8 +155,9 @@ def create_order(octx: OrderContext, user_id: int, basket: Basket, *,
                                   quantity=line.quantity, amount_fen=line.amount_fen,
                                   discount_fen=line.discount_fen, payable_fen=line.payable_fen)
                  for line in quote.lines]
-        reservations.reserve(order, lines)
+        points_debit = reservations.reserve(order, lines)
         reserve_coupons(priced.coupons, order.order_no, now)
+        funding.record_discounts(order, priced.coupons, points_debit)
         (CartItem.delete().where(CartItem.user == user_id,
                                  CartItem.item.in_([line.item_id for line in lines])).execute())
         return order

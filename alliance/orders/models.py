@@ -1,4 +1,5 @@
-"""The order tables: orders and their lines, payment attempts, refunds, service codes, carts.
+"""The order tables: orders and their lines, who funds their discounts, payment attempts,
+refunds, service codes, carts.
 
 Money is integer fen. Every state change is a guarded UPDATE on ``status`` (and, for money,
 on the amounts), so concurrent requests, notifications and jobs apply each change once.
@@ -37,6 +38,9 @@ ATTEMPT_ABNORMAL, ATTEMPT_REFUNDED = "abnormal", "refunded"
 REFUND_PENDING, REFUND_PROCESSING = "pending", "processing"
 REFUND_SUCCEEDED, REFUND_FAILED = "succeeded", "failed"
 REFUND_AFTER_SALE, REFUND_MERCHANT, REFUND_STRAY = "after_sale", "merchant", "stray_payment"
+
+# The kinds of an order's funded discount (OrderDiscount).
+DISCOUNT_COUPON, DISCOUNT_POINTS = "coupon", "points"
 
 
 class Order(BaseModel):
@@ -122,6 +126,34 @@ class OrderLine(BaseModel):
     payable_fen = BigIntegerField()
     returned_quantity = IntegerField(default=0)  # units put back in stock by refunds
     reviewed = BooleanField(default=False)
+
+
+class OrderDiscount(BaseModel):
+    """Who funds a part of an order's coupon or points discount, written at checkout.
+
+    One ``coupon`` row per coupon the order holds (its share of ``coupon_discount_fen``:
+    the coupon's own discount, less what the pricing cap took off the last coupon applied)
+    and one ``points`` row per merchant that funded the lots the order's points spend
+    consumed (``points`` of them and their share of ``points_discount_fen``): the rows of a
+    kind add up to the order's amount to the fen. ``funder_merchant_id`` None is the
+    platform. ``given_back_at`` is when a refund of everything paid gave the coupon or the
+    points back to the buyer (coupons and spent points come back only then). Settlement
+    reads these rows (``alliance.orders.funding``); the level discount is the seller's own
+    and has none.
+    """
+
+    id = AutoField()
+    order = ForeignKeyField(Order, backref="discounts", on_delete="CASCADE")
+    kind = CharField(max_length=8)  # coupon | points
+    coupon_id = IntegerField(null=True)  # coupon rows
+    funder_merchant_id = IntegerField(null=True)
+    points = IntegerField(default=0)  # points rows
+    amount_fen = BigIntegerField()
+    given_back_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "order_discount"
+        indexes = ((("given_back_at",), False),)
 
 
 class PaymentAttempt(BaseModel):

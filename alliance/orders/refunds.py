@@ -22,7 +22,7 @@ from alliance.db import after_commit, db, single_write, transaction, utcnow
 from alliance.errors import AllianceError
 from alliance.members.services import revert_purchase
 from alliance.merchants.aggregates import record_sale
-from alliance.orders import reservations
+from alliance.orders import funding, reservations
 from alliance.orders.abnormal import flag_abnormal
 from alliance.orders.aftersale_models import AS_FAILED, AS_REFUNDED, AS_REFUNDING, AfterSale
 from alliance.orders.context import OrderContext
@@ -212,6 +212,7 @@ def _succeeded(octx: OrderContext, refund: Refund, refund_id: str, provider_stat
     if full:
         reservations.release_points(order)
         restore_coupons(order.order_no)
+        funding.give_back_discounts(order, at)
         (ServiceCode.update(status="void").where(ServiceCode.order == order.id,
                                                  ServiceCode.status == "active").execute())
     _take_back_purchase(order, refunded, refund.out_refund_no)

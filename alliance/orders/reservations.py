@@ -8,6 +8,7 @@ import json
 from alliance.catalog.stock import return_stock, take_stock
 from alliance.coupons.checkout import release_coupons
 from alliance.orders.models import Order, OrderLine
+from alliance.points.models import PointsEntry
 from alliance.points import services as points
 
 
@@ -15,14 +16,16 @@ def points_key(order: Order) -> str:
     return f"order:{order.order_no}:points"
 
 
-def reserve(order: Order, lines: list[OrderLine]) -> None:
-    """Take the lines' stock (in item order: one lock order, no deadlocks) and the points."""
+def reserve(order: Order, lines: list[OrderLine]) -> PointsEntry | None:
+    """Take the lines' stock (in item order: one lock order, no deadlocks) and the points;
+    the points' debit (None when the order uses none)."""
     for line in sorted(lines, key=lambda x: x.item_id):
         take_stock(line.item_id, line.quantity)
-    if order.points_used:
-        points.spend(order.user_id, order.points_used, merchant_id=order.merchant_id,
-                     idempotency_key=points_key(order), ref_type="order", ref_id=order.order_no,
-                     memo="订单积分抵扣")
+    if not order.points_used:
+        return None
+    return points.spend(order.user_id, order.points_used, merchant_id=order.merchant_id,
+                        idempotency_key=points_key(order), ref_type="order",
+                        ref_id=order.order_no, memo="订单积分抵扣").entry
 
 
 def restock(order: Order, quantities: dict[int, int]) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from peewee import IntegrityError
+from peewee import IntegrityError, fn
 
 from alliance.db import is_mysql, joined_transaction, transaction, utcnow
 from alliance.prepared import Arg, Prepared, PreparedInsert
@@ -187,6 +187,17 @@ def _take_from(lot: PointsEntry, debit: PointsEntry, wanted: int) -> int:
         return 0
     PointsAllocation.create(debit=debit, lot=lot, amount=take, funding_merchant_id=lot.merchant_id)
     return take
+
+
+def funders_of(debit_id: int) -> list[tuple[int | None, int]]:
+    """(funding merchant, points) of the lots a debit consumed, one pair per funder (None:
+    the platform), the platform first, then by merchant id."""
+    rows = (PointsAllocation.select(PointsAllocation.funding_merchant_id,
+                                    fn.SUM(PointsAllocation.amount))
+            .where(PointsAllocation.debit == debit_id)
+            .group_by(PointsAllocation.funding_merchant_id).tuples())
+    return sorted(((funder, int(points)) for funder, points in rows),
+                  key=lambda pair: (pair[0] is not None, pair[0] or 0))
 
 
 def refund_spend(spend_key: str, *, idempotency_key: str, memo: str = "") -> Posted | None:
