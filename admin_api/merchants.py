@@ -85,7 +85,11 @@ def _schemas() -> dict:
         "industry_name": STR,
         "status": {"type": "string", "enum": ["pending", "approved", "rejected", "suspended"]},
         "status_reason": STR, "owner_id": INT, "rating": {"type": "number", "nullable": True},
-        "popularity": INT, "sales_count": INT, "sales_fen": INT, "submitted_at": TIME,
+        "popularity": INT, "sales_count": INT, "sales_fen": INT,
+        "commission_bp": {**INT, "nullable": True,
+                          "description": "the merchant's own platform commission rate in basis "
+                                         "points; null: the platform's"},
+        "submitted_at": TIME,
         "reviewed_at": {**TIME, "nullable": True}})}
 
 

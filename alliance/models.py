@@ -26,6 +26,7 @@ from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
 from alliance.pushes.models import MerchantPush, MerchantPushQuota, PushOptOut
 from alliance.redemptions.models import Redemption
 from alliance.referrals.models import QrImage, ReferralAttribution, ReferralCode, ReferralReward
+from alliance.settlement.models import SettlementItem, SettlementLine, SettlementStatement
 
 ALL_MODELS = [
     User, WechatIdentity, RefreshFamily, RefreshToken, Operator, OperatorAuditLog, LoginCode,
@@ -44,6 +45,7 @@ ALL_MODELS = [
     MerchantLevelRule, MerchantMember, PointsAward,
     MerchantDailySales,
     MerchantPush, MerchantPushQuota, PushOptOut,
+    SettlementStatement, SettlementLine, SettlementItem,
 ]
 
 # The columns that name uploads (an id, or JSON holding ids): an upload none of them names is

@@ -165,6 +165,9 @@ class Settings:
     wechat_oa_templates: str | None = None
     redemption_undo_minutes: int = 30
     merchant_push_daily_limit: int = 3
+    # Settlement: the platform's commission per paid order, in basis points of what was paid
+    # (0..10000; a merchant's own ``commission_bp`` overrides it).
+    platform_commission_bp: int = 0
     # Seconds a process keeps a merchant's public detail page (0: computed on every view);
     # the nearby list's items re-read their ratings every ten times as long (0: never kept).
     detail_cache_seconds: int = 60
@@ -273,6 +276,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
                        ("SMTP_PORT", "smtp_port"),
                        ("ALLIANCE_REDEMPTION_UNDO_MINUTES", "redemption_undo_minutes"),
                        ("MERCHANT_PUSH_DAILY_LIMIT", "merchant_push_daily_limit"),
+                       ("ALLIANCE_PLATFORM_COMMISSION_BP", "platform_commission_bp"),
                        ("ALLIANCE_DETAIL_CACHE_SECONDS", "detail_cache_seconds"),
                        ("ALLIANCE_BODY_TIMEOUT_S", "body_timeout_s")):
         if get(name):
@@ -280,6 +284,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
                 values[attr] = int(get(name))
             except ValueError:
                 raise ConfigurationError(f"{name} must be a number") from None
+    if not 0 <= values.get("platform_commission_bp", 0) <= 10_000:
+        raise ConfigurationError("ALLIANCE_PLATFORM_COMMISSION_BP must be 0..10000 (basis points)")
     if get("SCHEDULER_SCHEDULES"):
         values["scheduler_schedules"] = parse_schedules(get("SCHEDULER_SCHEDULES"))
     if env.get("TRUSTED_PROXIES") is not None:  # set and empty: trust no peer

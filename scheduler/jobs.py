@@ -13,6 +13,7 @@ import datetime as dt
 from alliance.analytics import rollups
 from alliance.coupons import claims as coupon_claims
 from alliance.coupons import reminders as coupon_reminders
+from alliance.db import utcnow
 from alliance.infra import idempotency, kv, localcache, ratelimit
 from alliance.jobs import services as job_services
 from alliance.media import purge as media_purge
@@ -24,6 +25,8 @@ from alliance.orders import payments as order_payments
 from alliance.orders import refunds as order_refunds
 from alliance.payments import notices as payment_notices
 from alliance.points import services as points
+from alliance.settlement import statements as settlement
+from alliance.settlement.periods import period_containing
 from scheduler.registry import JOBS, job
 from server.context import AppContext
 from wechat_handlers import api as wechat_api
@@ -150,3 +153,11 @@ def refresh_daily_sales(ctx: AppContext) -> dict:
 def notify_expiring_coupons(ctx: AppContext) -> dict:
     """Remind holders of coupons expiring within a day (once per coupon)."""
     return {"notified": coupon_reminders.notify_expiring_coupons(ctx.notifier)}
+
+
+@job("settlement.close_month", cron="0 3 1 * *", lease=dt.timedelta(hours=2))
+def close_settlement_month(ctx: AppContext) -> dict:
+    """Issue last month's statements (Asia/Shanghai) of every merchant with events not yet
+    counted; a run again, or a catch-up, issues none twice."""
+    closed = settlement.close_period(period_containing(utcnow()).previous().name)
+    return {key: value for key, value in closed.items() if key != "period"}

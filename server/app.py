@@ -20,6 +20,7 @@ from alliance.notifications.outbox import OutboxNotifier
 from alliance.orders.context import OrderContext
 from alliance.orders.wiring import install as install_orders
 from alliance.protect import FieldProtector
+from alliance.settlement.platform_commission import configure_platform_rate
 from config.settings import Settings
 from payments import make_gateways
 from integrations.mail_smtp import SmtpMailer
@@ -82,6 +83,7 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
     ctx.extras["wechat_clients"] = wechat_clients
     ctx.extras["prompt_delivery"] = prompt_delivery
     PUBLIC_DETAILS.configure(settings.detail_cache_seconds)
+    configure_platform_rate(settings.platform_commission_bp)
     SOLD_OUT.configure(SOLD_OUT_MEMORY_S if settings.detail_cache_seconds else 0)
     GEO_INDEX.configure(settings.detail_cache_seconds * LIST_ENTRY_LIFETIMES)
     # Bulk sends (merchant pushes) leave delivery to the scheduler's sweep

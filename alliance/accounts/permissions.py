@@ -30,6 +30,7 @@ PERMISSIONS: dict[str, str] = {
     "admin:operators": "manage console accounts",
     "admin:jobs": "see scheduled job runs",
     "admin:oa": "configure the official account's automatic replies",
+    "admin:settlement": "close settlement periods, read statements, record payouts, set commission rates",
 }
 
 _MERCHANT_ALL = {p for p in PERMISSIONS if p.startswith("merchant:")}

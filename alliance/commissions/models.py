@@ -29,4 +29,5 @@ class CommissionEntry(BaseModel):
     class Meta:
         indexes = ((("source_type", "source_id"), True),
                    (("payee_merchant_id", "status", "created_at"), False),
-                   (("payer_merchant_id", "status", "created_at"), False))
+                   (("payer_merchant_id", "status", "created_at"), False),
+                   (("created_at",), False))  # settlement reads a period's entries

@@ -22,6 +22,7 @@ def operator_row(merchant: Merchant) -> dict:
             "status_reason": merchant.status_reason, "owner_id": merchant.owner_id,
             "rating": rating(merchant), "popularity": merchant.popularity,
             "sales_count": merchant.sales_count, "sales_fen": merchant.sales_fen,
+            "commission_bp": merchant.commission_bp,
             "submitted_at": to_local_iso(merchant.submitted_at),
             "reviewed_at": to_local_iso(merchant.reviewed_at)}
 

@@ -41,6 +41,9 @@ class Merchant(BaseModel):
     popularity = IntegerField(default=0)
     sales_count = IntegerField(default=0)
     sales_fen = BigIntegerField(default=0)
+    # The platform's commission on this merchant's orders, in basis points (None: the
+    # platform's rate, ALLIANCE_PLATFORM_COMMISSION_BP); see alliance.settlement.
+    commission_bp = IntegerField(null=True)
     submitted_at = UTCDateTimeField(default=utcnow)
     reviewed_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=utcnow)

@@ -211,7 +211,9 @@ class Refund(BaseModel):
     checked_at = UTCDateTimeField(null=True)  # last submission or query by refresh_refunds
 
     class Meta:
-        indexes = ((("order", "seq"), True), (("status", "created_at"), False))
+        # (status, finished_at): settlement reads the refunds that succeeded in a period.
+        indexes = ((("order", "seq"), True), (("status", "created_at"), False),
+                   (("status", "finished_at"), False))
 
 
 class ServiceCode(BaseModel):

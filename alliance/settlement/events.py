@@ -22,7 +22,8 @@ class SettlementEvent:
     merchants is two events, one on each side, with opposite amounts. ``line`` is the
     statement line it adds to (sales, refunds, platform_commission, partner_commission,
     coupon_subsidy, points_subsidy, ...). ``counterparty_merchant_id`` None means the
-    platform. ``basis_fen`` is what a rate was applied to, when one was (else 0)."""
+    platform. ``basis_fen`` is what a rate was applied to, when one was (else 0), and
+    ``rate_bp`` that rate in basis points (else None), so that a clerk can recompute it."""
 
     source_type: str
     source_id: str
@@ -33,6 +34,23 @@ class SettlementEvent:
     counterparty_merchant_id: int | None = None
     order_no: str | None = None
     basis_fen: int = 0
+    rate_bp: int | None = None
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        """What names the event: it is counted once per key."""
+        return self.source_type, self.source_id, self.merchant_id
 
 
 Source = Callable[[dt.datetime, dt.datetime], Iterable[SettlementEvent]]
+
+
+class EventsWithdrawn(Exception):
+    """Raised by a source's ``on_counted`` hook (``alliance.settlement.sources``) when some
+    of the events a statement was about to count may no longer be counted (undone since
+    they were read): the statement's transaction is rolled back and built again without
+    them."""
+
+    def __init__(self, keys: set[tuple[str, str, int]]):
+        super().__init__(f"{len(keys)} events withdrawn")
+        self.keys = keys

@@ -6,7 +6,7 @@ const Console = (() => {
   // Mirrors alliance/accounts/permissions.py ROLE_PERMISSIONS for the console roles
   // (tests/api/test_console.py keeps the two equal).
   const ROLE_PERMISSIONS = {
-    "administrator": ["admin:merchants", "admin:consumers", "admin:orders", "admin:campaigns", "admin:complaints", "admin:analytics", "admin:settings", "admin:operators", "admin:jobs", "admin:oa"],
+    "administrator": ["admin:merchants", "admin:consumers", "admin:orders", "admin:campaigns", "admin:complaints", "admin:analytics", "admin:settings", "admin:operators", "admin:jobs", "admin:oa", "admin:settlement"],
     "operator": ["admin:merchants", "admin:consumers", "admin:orders", "admin:campaigns", "admin:analytics", "admin:jobs", "admin:oa"],
     "customer_service": ["admin:consumers", "admin:orders", "admin:complaints"],
   };
