@@ -9,6 +9,7 @@ import admin_api.jobs
 import admin_api.merchants
 import admin_api.oa
 import admin_api.orders
+import admin_api.settlement
 import miniprogram_api.account
 import miniprogram_api.aftersales
 import miniprogram_api.applications
@@ -21,6 +22,7 @@ import miniprogram_api.merchant_catalog
 import miniprogram_api.merchant_coupons
 import miniprogram_api.merchant_members
 import miniprogram_api.merchant_orders
+import miniprogram_api.merchant_settlement
 import miniprogram_api.merchant_shops
 import miniprogram_api.merchant_staff
 import miniprogram_api.merchants
@@ -65,6 +67,8 @@ API_MODULES = [
     admin_api.oa,
     admin_api.analytics,
     miniprogram_api.merchant_analytics,
+    miniprogram_api.merchant_settlement,
+    admin_api.settlement,
     wechat_handlers.oa,
 ]
 
