@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 LOOKBACK = dt.timedelta(days=62)
 MERCHANTS_PER_PASS = 2000
-BATCH = 80  # rows per INSERT and keys per look-up (SQLite binds at most 999 values)
+BATCH = 500  # events per look-up of the counted ones
+INSERT_ROWS = 80  # items per INSERT (11 values each: under SQLite's oldest limit of 999)
 ATTEMPTS = 5
 
 
@@ -178,7 +179,7 @@ def _write(merchant_id: int, closing: Period, events: list[tuple[str, Settlement
              "rate_bp": event.rate_bp, "counterparty_merchant_id": event.counterparty_merchant_id,
              "order_no": event.order_no, "occurred_at": event.occurred_at}
             for _, event in sorted(events, key=lambda pair: (pair[1].occurred_at, pair[1].key))]
-    for chunk in chunks(rows, BATCH):
+    for chunk in chunks(rows, INSERT_ROWS):
         SettlementItem.insert_many(chunk).execute()
     lines = list(SettlementItem.select(SettlementItem.line, fn.SUM(SettlementItem.amount_fen),
                                        fn.COUNT(SettlementItem.id))

@@ -6,14 +6,16 @@ import datetime as dt
 from alliance.commissions.models import CommissionEntry
 from alliance.coupons.claims import claim
 from alliance.coupons.templates import add_distribution, create_template
-from alliance.db import connection, utcnow
+from alliance.db import connection, transaction, utcnow
 from alliance.jobs.models import OK
+from alliance.settlement import partner_commission
+from alliance.settlement.events import EventsWithdrawn
 from alliance.settlement.models import SettlementItem, SettlementStatement
 from alliance.settlement.platform_commission import commission_of, give_back
 from alliance.settlement.queries import period_summary
-from alliance.settlement.statements import PeriodNotClosed
+from alliance.settlement.statements import PeriodNotClosed, close_period
 from scheduler.jobs import JOBS
-from tests.factories import make_merchant
+from tests.factories import make_item, make_merchant, make_shop
 from tests.scheduling import fire_together, scheduler_instances
 from tests.settlement_support import SettlementCase
 
@@ -106,6 +108,19 @@ class ClosePeriodTest(SettlementCase):
         assert settled.status == "settled" and settled.settled_at is not None
         assert summary["balanced"] and summary["partner_commission_fen"] == 0
 
+    def test_an_entry_cancelled_while_its_statement_is_built_is_withdrawn(self):
+        with connection():
+            partner = make_merchant(name="星光影城")
+        order = self.paid_order(self.buyer, coupon_id=self.partner_coupon(partner))
+        with connection():
+            read = list(partner_commission.entries(self.current.start, self.current.end))
+        self.refund(order["order_no"], order["paid_fen"])  # cancels the entry meanwhile
+        with self.assertRaises(EventsWithdrawn) as withdrawn, transaction():
+            partner_commission.settle(read, utcnow())
+        assert withdrawn.exception.keys == {event.key for event in read}
+        self.close(self.current)
+        assert self.statement(partner, self.current) is None
+
     def test_a_stray_payment_is_neither_a_sale_nor_a_refund(self):
         order = self.order(self.buyer)
         payment = self.start_payment(self.buyer, order["order_no"])
@@ -122,13 +137,11 @@ class ClosePeriodTest(SettlementCase):
             others = [make_merchant(name=f"店{i}") for i in range(3)]
         for i, merchant in enumerate([self.merchant, *others]):
             with connection():
-                from tests.factories import make_item, make_shop
                 make_shop(merchant)
                 item = self.goods if merchant is self.merchant else make_item(
                     merchant, kind="goods", price_fen=2000 + i, stock=5)
             self.pay_at(self.in_last_month(5 + i), item)
         now = self.last.end + dt.timedelta(minutes=1)
-        from alliance.settlement.statements import close_period
         outcomes = self.run_together(4, lambda i: close_period(self.last.name, now))
         assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
         assert sum(o["statements"] for o in outcomes) == 4
