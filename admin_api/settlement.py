@@ -103,10 +103,14 @@ def _openapi() -> dict:
         "period": STR, "statements": INT,
         "by_status": {"type": "object", "additionalProperties": INT}, "net_fen": FEN,
         "lines": {"type": "array", "items": line},
-        "balanced": {"type": "boolean", "description": "partner commissions net to 0 and every "
-                                                       "statement's net equals its items and "
-                                                       "its lines"},
-        "partner_commission_fen": FEN,
+        "balanced": {"type": "boolean", "description": "what merchants owe each other "
+                                                       "(between_merchants_fen) nets to 0 and "
+                                                       "every statement's net equals its items "
+                                                       "and its lines"},
+        "between_merchants_fen": {**FEN, "description": "the sum of every item with a merchant "
+                                                        "as counterparty: partner commissions "
+                                                        "and discounts one merchant funded at "
+                                                        "another; 0 when balanced"},
         "unbalanced_statement_ids": {"type": "array", "items": INT}})
     rate = obj({"commission_bp": {"type": "integer", "minimum": 0, "maximum": 10000,
                                   "nullable": True,

@@ -13,7 +13,6 @@ from alliance.settlement.models import (STATEMENT_STATUSES, SettlementItem, Sett
                                         SettlementStatement)
 from alliance.settlement.periods import period_of
 
-PARTNER_LINE = "partner_commission"
 
 
 class StatementNotFound(NotFound):
@@ -117,8 +116,9 @@ def statement_items(statement_id: int, merchant_id: int | None, cursor: str | No
 
 
 def period_summary(period: str) -> dict:
-    """The period's statements added up per line, and whether they balance: what partners
-    owe each other nets to 0, and every statement's net equals its items and its lines."""
+    """The period's statements added up per line, and whether they balance: what merchants
+    owe each other (partner commissions, discounts one funded at another) nets to 0, and
+    every statement's net equals its items and its lines."""
     name = period_of(period).name
     in_period = SettlementStatement.period == name
     lines = {line: (int(amount), count) for line, amount, count in
@@ -137,7 +137,10 @@ def period_summary(period: str) -> dict:
                      .group_by(SettlementLine.statement))
     unbalanced = sorted(sid for sid, net in nets.items()
                         if by_items.get(sid, 0) != net or by_lines.get(sid, 0) != net)
-    partners = lines.get(PARTNER_LINE, (0, 0))[0]
+    between_merchants = int(SettlementItem.select(fn.COALESCE(fn.SUM(SettlementItem.amount_fen), 0))
+                            .join(SettlementStatement)
+                            .where(in_period, SettlementItem.counterparty_merchant_id.is_null(False))
+                            .scalar())
     statuses = dict(SettlementStatement.select(SettlementStatement.status,
                                                fn.COUNT(SettlementStatement.id))
                     .where(in_period).group_by(SettlementStatement.status).tuples())
@@ -146,8 +149,8 @@ def period_summary(period: str) -> dict:
             "net_fen": sum(nets.values()),
             "lines": [{"line": line, "amount_fen": amount, "item_count": int(count)}
                       for line, (amount, count) in sorted(lines.items())],
-            "balanced": partners == 0 and not unbalanced,
-            "partner_commission_fen": partners,
+            "balanced": between_merchants == 0 and not unbalanced,
+            "between_merchants_fen": between_merchants,
             "unbalanced_statement_ids": unbalanced}
 
 

@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Callable
 
+from alliance.orders import funding
 from alliance.settlement import order_sources, partner_commission, platform_commission
 from alliance.settlement.events import SettlementEvent, Source
 
@@ -50,3 +51,5 @@ register_source("platform_commission", platform_commission.charges)
 register_source("platform_commission_back", platform_commission.give_backs)
 register_source("partner_commission", partner_commission.entries,
                 on_counted=partner_commission.settle)
+register_source("coupon_subsidy", funding.coupon_subsidy_events)
+register_source("points_subsidy", funding.points_subsidy_events)

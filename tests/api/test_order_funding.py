@@ -2,6 +2,7 @@
 from orders placed, paid (through the sandbox's signed notifications) and refunded as the
 mini-program and the merchant's staff do."""
 import datetime as dt
+import threading
 
 from alliance.coupons.claims import claim
 from alliance.db import connection
@@ -206,4 +207,5 @@ class SourceRangeTest(FundingCase):
             with recorded_sql() as statements:
                 events = source(*WIDE)
             assert len(events) == (3 if source is coupon_subsidy_events else 6)
-            assert len(statements) == 2
+            # (the server's workers may still be delivering the payments' messages)
+            assert len([s for s in statements if s.thread == threading.get_ident()]) == 2

@@ -17,7 +17,8 @@ from alliance.settlement.platform_commission import commission_of, give_back
 from alliance.settlement.queries import period_summary
 from alliance.settlement.statements import PeriodNotClosed, close_period
 from scheduler.jobs import JOBS
-from tests.factories import make_item, make_merchant, make_shop
+from alliance.points import services as points
+from tests.factories import make_item, make_merchant, make_shop, make_template
 from tests.scheduling import fire_together, scheduler_instances
 from tests.settlement_support import SettlementCase
 
@@ -108,7 +109,32 @@ class ClosePeriodTest(SettlementCase):
             settled = CommissionEntry.get_by_id(entry.id)
             summary = period_summary(self.current.name)
         assert settled.status == "settled" and settled.settled_at is not None
-        assert summary["balanced"] and summary["partner_commission_fen"] == 0
+        assert summary["balanced"] and summary["between_merchants_fen"] == 0
+
+    def test_discounts_another_party_funded_are_settled_and_balance(self):
+        with connection():
+            partner = make_merchant(name="星光影城")
+            item = make_item(self.merchant, price_fen=10000, stock=5)
+            shop = make_template(partner, threshold_fen=0, discount_fen=1500, scope="alliance")
+            platform = make_template(None, threshold_fen=0, discount_fen=700)
+            coupon_ids = [claim(t.id, self.user_id("alice")).id for t in (shop, platform)]
+            points.earn(self.user_id("alice"), 400, merchant_id=partner.id,
+                        idempotency_key="test:settle:partner-points")
+        self.set_rate(self.merchant, 100)
+        kept = self.paid_order(self.buyer, item, coupon_ids=coupon_ids, points=400)
+        assert (kept["breakdown"]["coupon_discount_fen"], kept["breakdown"]["points_discount_fen"]) == (2200, 400)
+
+        self.close(self.current)
+        ours, theirs = self.statement(self.merchant, self.current), self.statement(partner, self.current)
+        paid = kept["paid_fen"]
+        assert self.lines(ours) == {"sales": paid, "platform_commission": -commission_of(paid, 100),
+                                    "coupon_subsidy": 2200, "points_subsidy": 400}
+        assert self.lines(theirs) == {"coupon_subsidy": -1500, "points_subsidy": -400}
+        with connection():
+            summary = period_summary(self.current.name)
+        assert summary["balanced"] and summary["between_merchants_fen"] == 0
+        assert summary["net_fen"] == ours.net_fen + theirs.net_fen == (
+            paid - commission_of(paid, 100) + 700)  # the platform pays its own coupon
 
     def test_an_entry_cancelled_while_its_statement_is_built_is_withdrawn(self):
         with connection():
