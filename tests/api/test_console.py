@@ -56,7 +56,8 @@ class ConsoleContractTest(ApiTestCase):
                      "/api/admin/v1/orders/{}/abnormal-resolution", "/api/admin/v1/order-stats",
                      "/api/admin/v1/merchant-stats", "/api/admin/v1/after-sales/{}/arbitration",
                      "/api/admin/v1/complaints/{}/resolution", "/api/admin/v1/coupon-templates/{}",
-                     "/api/admin/v1/oa/auto-replies/{}"):
+                     "/api/admin/v1/oa/auto-replies/{}", "/api/admin/v1/statements/{}/payout",
+                     "/api/admin/v1/settlement/summary"):
             assert area in seen, area
 
     def test_console_role_permissions_match_the_server(self):
