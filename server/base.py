@@ -278,7 +278,9 @@ def idempotent(method: Method) -> Method:
     """Honour an ``Idempotency-Key`` header on a creating POST (after ``authenticated``).
 
     The first successful answer is kept 24 h and replayed to the same key; a failed attempt
-    changed nothing (services are atomic), so it releases the key for a retry.
+    changed nothing (services are atomic), so it releases the key for a retry. A repeat while
+    the first runs is refused (409) unless the first's claim is older than
+    ``idempotency.LEASE``: its process died, and the repeat takes the key over and runs.
     """
 
     @functools.wraps(method)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from alliance.infra import idempotency
+
 ERROR_SCHEMA = {
     "type": "object", "required": ["error"],
     "properties": {"error": {"type": "object", "required": ["code", "message", "request_id"],
@@ -42,6 +44,16 @@ FEN = {"type": "integer", "description": "money in fen (0.01 yuan)"}
 TIME = {"type": "string", "format": "date-time"}
 
 
+IDEMPOTENCY_KEY = (
+    "The same key from the same account within 24 h returns the first successful answer "
+    "(header Idempotent-Replayed: true) and runs nothing; a different request with the key: "
+    "422 IDEMPOTENCY_KEY_REUSED. While the first request runs, a repeat answers 409 "
+    "IDEMPOTENCY_IN_PROGRESS; a first request still unanswered "
+    f"{int(idempotency.LEASE.total_seconds()) // 60} minutes after it began is taken for "
+    "dead (its server stopped), and a repeat runs it instead. A failed attempt frees the key "
+    "for a retry.")
+
+
 def op(summary: str, *, tags: list[str], body: dict | None = None,
        ok: dict | None = None, status: int = 200, errors: tuple[int, ...] = (),
        auth: bool = True, params: list[dict] | None = None, idempotent: bool = False,
@@ -54,7 +66,7 @@ def op(summary: str, *, tags: list[str], body: dict | None = None,
     if idempotent:
         parameters.append({"name": "Idempotency-Key", "in": "header", "required": False,
                            "schema": {"type": "string", "maxLength": 128},
-                           "description": "same key within 24 h returns the first answer"})
+                           "description": IDEMPOTENCY_KEY})
     if parameters:
         operation["parameters"] = parameters
     if body is not None:
@@ -65,7 +77,8 @@ def op(summary: str, *, tags: list[str], body: dict | None = None,
     else:
         operation["responses"][str(status)] = {
             "description": "success", "content": {"application/json": {"schema": ok or obj()}}}
-    codes = set(errors) | ({401} if auth else set()) | ({400} if body is not None else set())
+    codes = (set(errors) | ({401} if auth else set()) | ({400} if body is not None else set())
+             | ({409, 422} if idempotent else set()))
     for code in sorted(codes):
         operation["responses"][str(code)] = {"$ref": "#/components/responses/Error"}
     if auth:

@@ -95,6 +95,19 @@ def age_login_code(target: str, seconds: int) -> None:
              .where(LoginCode.id == row.id).execute())
 
 
+def age_idempotency_claim(principal: str, key: str, delta) -> None:
+    """Move a claimed Idempotency-Key's clock back by ``delta`` (a timedelta), as if its
+    request had been claimed that long ago."""
+    from alliance.infra.models import IdempotencyRecord
+
+    with db.connection_context():
+        record = IdempotencyRecord.get(IdempotencyRecord.principal == principal,
+                                       IdempotencyRecord.key == key)
+        (IdempotencyRecord.update(created_at=record.created_at - delta,
+                                  claimed_at=record.claimed - delta)
+         .where(IdempotencyRecord.id == record.id).execute())
+
+
 @dataclass(frozen=True)
 class Statement:
     thread: int

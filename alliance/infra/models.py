@@ -1,6 +1,8 @@
 """Tables of the shared machinery."""
 from __future__ import annotations
 
+import datetime as dt
+
 from peewee import AutoField, BigIntegerField, CharField, IntegerField, TextField
 
 from alliance.db import BaseModel, UTCDateTimeField, utcnow
@@ -17,9 +19,19 @@ class IdempotencyRecord(BaseModel):
     response_status = IntegerField(null=True)
     response_body = TextField(null=True)
     created_at = UTCDateTimeField(default=utcnow, index=True)
+    # When the request that answers was claimed: created_at, or later when a retry took over
+    # a claim whose process had died. NULL on rows written before it existed (and by older
+    # processes while a deploy migrates), whose claim is created_at. Not indexed: a takeover
+    # then locks its one row and nothing else.
+    claimed_at = UTCDateTimeField(null=True)
 
     class Meta:
         indexes = ((("principal", "key"), True),)
+
+    @property
+    def claimed(self) -> dt.datetime:
+        """When the request that answers (or is answering) was claimed."""
+        return self.claimed_at or self.created_at
 
 
 class RateCounter(BaseModel):

@@ -1,10 +1,15 @@
 """What every request gets: the envelope, request ids, limits, health, metrics, the document."""
+import asyncio
+import datetime as dt
+import json
 import re
+import time
 
 from openapi_spec_validator import validate
 
+from alliance.infra import idempotency
 from server.base import BaseHandler, authenticated, idempotent
-from tests.support import ApiTestCase, make_settings
+from tests.support import ApiTestCase, age_idempotency_claim, make_settings
 
 
 class EnvelopeTest(ApiTestCase):
@@ -162,11 +167,14 @@ class _EchoCreate(BaseHandler):
     """A creating endpoint used to exercise the real idempotency decorator."""
 
     calls = 0
+    gate: asyncio.Event | None = None  # when set up, each request waits for it to open
 
     @authenticated()
     @idempotent
     async def post(self):
         type(self).calls += 1
+        if type(self).gate is not None:
+            await type(self).gate.wait()
         body = self.json_body()
         self.write_json({"n": type(self).calls, "echo": body}, 201)
 
@@ -174,13 +182,21 @@ class _EchoCreate(BaseHandler):
 class IdempotencyKeyTest(ApiTestCase):
     def setUp(self):
         super().setUp()
-        _EchoCreate.calls = 0
+        _EchoCreate.calls, _EchoCreate.gate = 0, None
         self.app.add_handlers(r".*", [(r"/test/create", _EchoCreate)])
-        self.access = self.token("alice")
+        login = self.login("alice")
+        self.access, self.principal = login["access_token"], f"user:{login['user']['id']}"
 
     def post(self, body, key, token=None):
         return self.api("POST", "/test/create", body, token=token or self.access,
                         headers={"Idempotency-Key": key})
+
+    def left_running(self, body, key, age: dt.timedelta) -> None:
+        """The claim of a request with ``body`` and ``key`` whose process died (a crash, a
+        kill -9, a deploy) before it answered, ``age`` ago."""
+        idempotency.begin(self.principal, key, idempotency.fingerprint(
+            "POST", "/test/create", json.dumps(body).encode()))
+        age_idempotency_claim(self.principal, key, age)
 
     def test_repeat_with_same_key_returns_the_first_answer_and_runs_nothing(self):
         first = self.post({"a": 1}, "key-1")
@@ -203,6 +219,51 @@ class IdempotencyKeyTest(ApiTestCase):
         self.api("POST", "/test/create", {"a": 1}, token=self.access)
         self.api("POST", "/test/create", {"a": 1}, token=self.access)
         assert _EchoCreate.calls == 2
+
+    def test_repeat_while_the_first_may_still_run_is_in_progress(self):
+        self.left_running({"a": 1}, "key-4", idempotency.LEASE - dt.timedelta(seconds=30))
+        self.assert_error(self.post({"a": 1}, "key-4"), 409, "IDEMPOTENCY_IN_PROGRESS")
+        assert _EchoCreate.calls == 0
+
+    def test_repeat_of_a_request_left_running_past_the_lease_runs_it_once(self):
+        self.left_running({"a": 1}, "key-5", idempotency.LEASE + dt.timedelta(seconds=1))
+        taken_over = self.post({"a": 1}, "key-5")
+        assert taken_over.status == 201 and taken_over.json == {"n": 1, "echo": {"a": 1}}
+        assert "Idempotent-Replayed" not in taken_over.headers
+        again = self.post({"a": 1}, "key-5")
+        assert again.status == 201 and again.json == taken_over.json
+        assert again.headers.get("Idempotent-Replayed") == "true"
+        self.assert_error(self.post({"a": 2}, "key-5"), 422, "IDEMPOTENCY_KEY_REUSED")
+        assert _EchoCreate.calls == 1
+
+    def test_repeats_at_once_of_a_request_left_running_run_it_once(self):
+        self.left_running({"a": 1}, "key-6", idempotency.LEASE + dt.timedelta(seconds=1))
+        headers = {"Authorization": f"Bearer {self.access}", "Idempotency-Key": "key-6",
+                   "Content-Type": "application/json"}
+
+        async def repeat_at_once(copies: int):
+            # Whichever takes the key over waits at the gate until the others have answered
+            # (or 10 s have passed: then more than one took it).
+            _EchoCreate.gate = asyncio.Event()
+            fetches = [asyncio.ensure_future(self.http_client.fetch(
+                self.get_url("/test/create"), method="POST", body=b'{"a": 1}', headers=headers,
+                raise_error=False)) for _ in range(copies)]
+            deadline = time.monotonic() + 10
+            while (sum(f.done() for f in fetches) < copies - 1
+                   and time.monotonic() < deadline):
+                await asyncio.sleep(0.01)
+            _EchoCreate.gate.set()
+            return await asyncio.gather(*fetches)
+
+        responses = self.io_loop.run_sync(lambda: repeat_at_once(6), timeout=30)
+        ran = [r for r in responses if r.code == 201]
+        refused = [json.loads(r.body)["error"]["code"] for r in responses if r.code != 201]
+        assert len(ran) == 1 and refused == ["IDEMPOTENCY_IN_PROGRESS"] * 5, \
+            [(r.code, r.body) for r in responses]
+        assert _EchoCreate.calls == 1
+        replay = self.post({"a": 1}, "key-6")
+        assert replay.headers.get("Idempotent-Replayed") == "true"
+        assert replay.json == json.loads(ran[0].body) == {"n": 1, "echo": {"a": 1}}
 
 
 class ConsoleTest(ApiTestCase):
