@@ -44,6 +44,13 @@ class StatementItemsHandler(BaseHandler):
                                             v.page_limit(self.query("limit"))))
 
 
+class StatementCsvHandler(BaseHandler):
+    @authenticated(PERMISSION, kind="operator")
+    async def get(self, statement_id: str):
+        await self.write_csv(f"statement-{statement_id}.csv",
+                             lambda after: queries.statement_csv(int(statement_id), None, after))
+
+
 class PayoutHandler(BaseHandler):
     @authenticated(PERMISSION, kind="operator")
     async def post(self, statement_id: str):
@@ -79,6 +86,7 @@ def routes() -> list:
         (r"/api/admin/v1/statements", StatementsHandler),
         (r"/api/admin/v1/statements/([0-9]{1,10})", StatementHandler),
         (r"/api/admin/v1/statements/([0-9]{1,10})/items", StatementItemsHandler),
+        (r"/api/admin/v1/statements/([0-9]{1,10})/items\.csv", StatementCsvHandler),
         (r"/api/admin/v1/statements/([0-9]{1,10})/payout", PayoutHandler),
         (r"/api/admin/v1/settlement/summary", SummaryHandler),
         (r"/api/admin/v1/merchants/([0-9]{1,10})/commission-rate", CommissionRateHandler),
@@ -89,8 +97,8 @@ PERIOD = "YYYY-MM: an Asia/Shanghai calendar month (400 PERIOD_INVALID otherwise
 
 
 def _openapi() -> dict:
-    from server.openapi import (FEN, INT, PAGING, STR, list_of, obj, op, path_param,
-                                query_param, ref)
+    from server.openapi import (FEN, INT, PAGING, STR, csv_answer, list_of, obj, op,
+                                path_param, query_param, ref)
 
     tags = ["admin settlement"]
     one = [path_param("id", INT)]
@@ -138,6 +146,9 @@ def _openapi() -> dict:
         "/api/admin/v1/statements/{id}/items": {"get": op(
             "A statement's items", tags=tags, ok=list_of(ref("SettlementItem")),
             errors=(400, 403, 404), params=[*one, *PAGING])},
+        "/api/admin/v1/statements/{id}/items.csv": {"get": csv_answer(op(
+            "A statement's items as one CSV file, for a spreadsheet", tags=tags,
+            errors=(403, 404), params=one), queries.CSV_DESCRIPTION)},
         "/api/admin/v1/statements/{id}/payout": {"post": op(
             "Record the statement's payout: issued -> paid (the same reference again is "
             "harmless; another: 409 STATEMENT_ALREADY_PAID)", tags=tags,

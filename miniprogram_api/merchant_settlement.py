@@ -2,7 +2,8 @@
 settlement statements, their lines and items."""
 from __future__ import annotations
 
-from alliance.settlement.queries import merchant_statements, statement_detail, statement_items
+from alliance.settlement.queries import (CSV_DESCRIPTION, merchant_statements, statement_csv,
+                                         statement_detail, statement_items)
 from miniprogram_api.staff import MERCHANT_CHOICE, StaffHandler
 from server import validation as v
 from server.base import authenticated
@@ -36,10 +37,19 @@ class StatementItemsHandler(StaffHandler):
                                             v.page_limit(self.query("limit"))))
 
 
+class StatementCsvHandler(StaffHandler):
+    @authenticated()
+    async def get(self, statement_id: str):
+        merchant_id = (await self.membership(PERMISSION)).merchant_id
+        await self.write_csv(f"statement-{statement_id}.csv",
+                             lambda after: statement_csv(int(statement_id), merchant_id, after))
+
+
 def routes() -> list:
     return [(r"/api/v1/merchant/statements", StatementsHandler),
             (r"/api/v1/merchant/statements/([0-9]{1,10})", StatementHandler),
-            (r"/api/v1/merchant/statements/([0-9]{1,10})/items", StatementItemsHandler)]
+            (r"/api/v1/merchant/statements/([0-9]{1,10})/items", StatementItemsHandler),
+            (r"/api/v1/merchant/statements/([0-9]{1,10})/items\.csv", StatementCsvHandler)]
 
 
 LINES = ("sales (+ what was paid), refunds (-), platform_commission (- charged per order, + "
@@ -85,7 +95,7 @@ SCHEMAS = _schemas()
 
 
 def _openapi() -> dict:
-    from server.openapi import INT, PAGING, list_of, op, path_param, ref
+    from server.openapi import INT, PAGING, csv_answer, list_of, op, path_param, ref
 
     tags = ["merchant settlement"]
     one = [*MERCHANT_CHOICE, path_param("id", INT)]
@@ -103,6 +113,9 @@ def _openapi() -> dict:
             "A statement's items, one per event counted, in the order counted",
             tags=tags, ok=list_of(ref("SettlementItem")), errors=(400, 403, 404),
             params=[*one, *PAGING])},
+        "/api/v1/merchant/statements/{id}/items.csv": {"get": csv_answer(op(
+            "A statement's items as one CSV file, for a spreadsheet", tags=tags,
+            errors=(403, 404), params=one), CSV_DESCRIPTION)},
     }
 
 

@@ -182,6 +182,22 @@ class BaseHandler(tornado.web.RequestHandler):
                                                   validation.page_limit(self.query("limit"), None))
         self.write_json({**answer, "items": items, "next_cursor": next_cursor})
 
+    async def write_csv(self, filename: str,
+                        batch: Callable[[Any], tuple[str, Any]]) -> None:
+        """Stream a CSV file: ``batch(after)``, run on a worker, gives the next text and where
+        the batch after it starts (None: done). The first batch's errors are answered in the
+        envelope (nothing was sent yet); the text starts with a BOM, which spreadsheets need
+        to read UTF-8."""
+        text, after = await self.run_sync(batch, None)
+        self.set_header("Content-Type", "text/csv; charset=utf-8")
+        self.set_header("Content-Disposition", f'attachment; filename="{filename}"')
+        self.write("\ufeff" + text)
+        while after is not None:
+            await self.flush()
+            text, after = await self.run_sync(batch, after)
+            self.write(text)
+        self.finish()
+
     def write_json_text(self, text: str, status: int = 200) -> None:
         """Answer with ``text``, a JSON document already encoded by ``dumps``."""
         self.set_status(status)

@@ -86,6 +86,13 @@ def op(summary: str, *, tags: list[str], body: dict | None = None,
     return operation
 
 
+def csv_answer(operation: dict, description: str) -> dict:
+    """``operation`` answering a CSV file (UTF-8 with a BOM, streamed) instead of JSON."""
+    operation["responses"]["200"] = {"description": description,
+                                     "content": {"text/csv": {"schema": {"type": "string"}}}}
+    return operation
+
+
 def path_param(name: str, schema: dict | None = None, description: str = "") -> dict:
     return {"name": name, "in": "path", "required": True, "schema": schema or STR,
             "description": description}

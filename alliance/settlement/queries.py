@@ -1,6 +1,8 @@
 """Reading statements: a merchant's, any for operators, their items, a period's summary."""
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
 
 from peewee import fn
@@ -13,6 +15,15 @@ from alliance.settlement.models import (STATEMENT_STATUSES, SettlementItem, Sett
                                         SettlementStatement)
 from alliance.settlement.periods import period_of
 
+CSV_BATCH = 2000  # items per read of a statement's CSV
+CSV_HEADER = ("明细编号", "项目", "来源类型", "来源编号", "订单号", "对方", "金额（分）", "金额（元）",
+              "计费基数（分）", "费率（基点）", "发生时间")
+CSV_DESCRIPTION = ("UTF-8 with a BOM, one row per item in the order counted: " + "、".join(CSV_HEADER)
+                   + ". Amounts signed from the merchant's side, in fen and in yuan; times in "
+                     "Asia/Shanghai.")
+LINE_NAMES = {"sales": "销售收入", "refunds": "退款", "platform_commission": "平台佣金",
+              "partner_commission": "合作佣金", "coupon_subsidy": "优惠券补贴",
+              "points_subsidy": "积分补贴"}
 
 
 class StatementNotFound(NotFound):
@@ -156,3 +167,35 @@ def period_summary(period: str) -> dict:
 
 def _sums(query) -> dict[int, int]:
     return {statement_id: int(total) for statement_id, total in query.tuples()}
+
+
+def statement_csv(statement_id: int, merchant_id: int | None,
+                  after_id: int | None) -> tuple[str, int | None]:
+    """A statement's items as CSV for a finance clerk's spreadsheet, a batch at a time: the
+    text of the items after ``after_id`` (the header and the first items when None), and
+    where the next batch starts (None: that was the last). Amounts are in fen and in yuan,
+    signed from the merchant's side; times in Asia/Shanghai. STATEMENT_NOT_FOUND."""
+    if after_id is None:
+        get_statement(statement_id, merchant_id)
+    query = SettlementItem.select().where(SettlementItem.statement == statement_id)
+    if after_id is not None:
+        query = query.where(SettlementItem.id > after_id)
+    items = list(query.order_by(SettlementItem.id).limit(CSV_BATCH))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    if after_id is None:
+        writer.writerow(CSV_HEADER)
+    for item in items:
+        writer.writerow((item.id, LINE_NAMES.get(item.line, item.line), item.source_type,
+                         item.source_id, item.order_no or "",
+                         f"商户 {item.counterparty_merchant_id}"
+                         if item.counterparty_merchant_id else "平台",
+                         item.amount_fen, yuan(item.amount_fen), item.basis_fen,
+                         "" if item.rate_bp is None else item.rate_bp,
+                         to_local_iso(item.occurred_at)))
+    return out.getvalue(), (items[-1].id if len(items) == CSV_BATCH else None)
+
+
+def yuan(fen: int) -> str:
+    """Fen as yuan with two decimals, exactly (no float)."""
+    return f"{'-' if fen < 0 else ''}{abs(fen) // 100}.{abs(fen) % 100:02d}"

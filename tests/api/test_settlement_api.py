@@ -1,6 +1,10 @@
 """Settlement over HTTP: staff who may see money read their merchant's statements; operators
 with admin:settlement close periods, read any statement, record payouts, check a period's
 balance and set a merchant's commission rate."""
+import csv
+import io
+from unittest import mock
+
 from alliance.accounts.models import OperatorAuditLog
 from alliance.db import connection
 from alliance.merchants.models import StaffMembership
@@ -81,6 +85,40 @@ class SettlementApiTest(SettlementCase):
             self.assert_error(self.api("GET", path, token=self.staff), 404, "STATEMENT_NOT_FOUND")
         self.assert_error(self.api("GET", f"{STAFF}?merchant_id={self.other.id}",
                                    token=self.staff), 403, "NOT_MERCHANT_STAFF")
+
+    def test_a_statement_downloads_as_csv_to_the_fen_in_batches(self):
+        from alliance.settlement import queries
+
+        self.close_last()
+        statement = self.mine()
+        items = self.api("GET", f"{STAFF}/{statement['id']}/items", token=self.staff).json["items"]
+        with mock.patch.object(queries, "CSV_BATCH", 3):  # two batches, streamed
+            response = self.api("GET", f"{STAFF}/{statement['id']}/items.csv", token=self.staff)
+        assert response.status == 200, response.body
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+        assert "attachment" in response.headers["Content-Disposition"]
+        text = response.body.decode("utf-8")
+        assert text.startswith("\ufeff")
+        rows = list(csv.reader(io.StringIO(text[1:])))
+        assert rows[0][:2] == ["明细编号", "项目"] and len(rows) == 1 + len(items)
+        by_id = {int(row[0]): row for row in rows[1:]}
+        assert sorted(by_id) == sorted(i["id"] for i in items)
+        for item in items:
+            row = by_id[item["id"]]
+            assert int(row[6]) == item["amount_fen"] and row[10] == item["occurred_at"]
+            assert row[7] == ("-" if item["amount_fen"] < 0 else "") + (
+                f"{abs(item['amount_fen']) // 100}.{abs(item['amount_fen']) % 100:02d}")
+        assert sum(int(row[6]) for row in rows[1:]) == statement["net_fen"]
+        assert self.api("GET", f"{ADMIN}/{statement['id']}/items.csv",
+                        token=self.admin).body == response.body
+
+        theirs = self.api("GET", f"{ADMIN}?merchant_id={self.other.id}", token=self.admin)
+        other_id = theirs.json["items"][0]["id"]
+        self.assert_error(self.api("GET", f"{STAFF}/{other_id}/items.csv", token=self.staff),
+                          404, "STATEMENT_NOT_FOUND")
+        clerk = self.member("clerk", "merchant_clerk")
+        self.assert_error(self.api("GET", f"{STAFF}/{statement['id']}/items.csv", token=clerk),
+                          403, "FORBIDDEN")
 
     def test_a_clerk_is_refused_and_a_manager_reads(self):
         self.close_last()
