@@ -4,6 +4,8 @@ from __future__ import annotations
 from alliance.analytics.models import MerchantDailySales
 from alliance.accounts.models import (AccountMerge, LoginCode, Operator, OperatorAuditLog,
                                       RefreshFamily, RefreshToken, User, WechatIdentity)
+from alliance.campaigns.models import (Campaign, CampaignItem, CampaignParticipant,
+                                       CampaignQuota, CampaignUse)
 from alliance.catalog.models import CatalogItem
 from alliance.commissions.models import CommissionEntry
 from alliance.coupons.models import Coupon, CouponDistribution, CouponTemplate
@@ -46,6 +48,7 @@ ALL_MODELS = [
     MerchantDailySales,
     MerchantPush, MerchantPushQuota, PushOptOut,
     SettlementStatement, SettlementLine, SettlementItem,
+    Campaign, CampaignParticipant, CampaignItem, CampaignQuota, CampaignUse,
 ]
 
 # The columns that name uploads (an id, or JSON holding ids): an upload none of them names is

@@ -3,6 +3,7 @@ detail and its goods and services. Open to anonymous visitors; a token, when sen
 detail's sections (coupons a consumer can claim) who is looking."""
 from __future__ import annotations
 
+from alliance.campaigns.queries import item_campaign
 from alliance.catalog import queries as catalog
 from alliance.merchants.browse import cached_list_page, list_merchants
 from alliance.merchants.industries import INDUSTRIES
@@ -65,8 +66,11 @@ class MerchantItemsHandler(BrowseHandler):
 
 class ItemDetailHandler(BrowseHandler):
     async def get(self, item_id: str):
-        item = await self.run_sync(catalog.get_item_for_sale, int(item_id))
-        self.write_json(catalog.item_view(item))
+        def read():
+            item = catalog.get_item_for_sale(int(item_id))
+            return {**catalog.item_view(item), "campaign": item_campaign(item)}
+
+        self.write_json(await self.run_sync(read))
 
 
 class IndustriesHandler(BaseHandler):
@@ -113,14 +117,22 @@ def _schemas() -> dict:
         "MerchantDetail": {"allOf": [ref("MerchantSummary"), obj({
             "intro": STR, "shops": {"type": "array", "items": ref("Shop")},
             "coupon_templates": {"type": "array", "items": {"type": "object"},
-                                 "description": "coupon templates a consumer can claim now"}},
+                                 "description": "coupon templates a consumer can claim now"},
+            "campaigns": {"type": "array", "items": ref("Campaign"),
+                          "description": "campaigns running at the merchant now, with its "
+                                         "items' campaign prices"}},
             ["shops", "coupon_templates"])]},
         "Item": obj({
             "id": INT, "merchant_id": INT, "kind": {"type": "string", "enum": ["goods", "service"]},
             "name": STR, "category": STR, "price_fen": FEN,
             "original_price_fen": {**nullable_int, "description": "money in fen"},
             "stock": INT, "sales_count": INT, "description": STR,
-            "image_urls": {"type": "array", "items": STR}},
+            "image_urls": {"type": "array", "items": STR},
+            "campaign": {**obj({"campaign_id": INT, "campaign_price_fen": FEN,
+                                "remaining_stock": INT, "per_user_limit": nullable_int,
+                                "ends_at": {"type": "string", "format": "date-time"}}),
+                         "nullable": True,
+                         "description": "item detail only: the flash sale running now"}},
             ["id", "name", "kind", "price_fen", "stock"]),
     }
 

@@ -166,7 +166,8 @@ def _schemas() -> dict:
     line = obj({"line_id": INT, "item_id": INT, "kind": STR, "name": STR, "unit_price_fen": FEN,
                 "quantity": INT, "amount_fen": FEN, "discount_fen": FEN, "payable_fen": FEN,
                 "returned_quantity": INT, "reviewed": BOOL})
-    breakdown = obj({"items_fen": FEN, "shipping_fen": FEN, "level_discount_fen": FEN,
+    breakdown = obj({"items_fen": FEN, "shipping_fen": FEN, "campaign_discount_fen": {
+        **FEN, "description": "flash-sale prices and the full reduction"}, "level_discount_fen": FEN,
                      "coupon_discount_fen": FEN, "points_used": INT, "points_discount_fen": FEN,
                      "earn_points": INT})
     return {
@@ -188,6 +189,11 @@ def _schemas() -> dict:
                                  "valid_until": TIME, "redeemed_at": nullable_time})},
             ["order_no", "status", "total_fen", "discount_fen", "payable_fen"]),
         "Quote": obj({"merchant_id": INT, "kind": STR, "items_fen": FEN,
+                      "campaign_discount_fen": FEN,
+                      "campaigns": {"type": "array", "items": obj({
+                          "campaign_id": INT, "kind": STR, "item_id": {**INT, "nullable": True},
+                          "campaign_price_fen": {**FEN, "nullable": True},
+                          "discount_fen": FEN})},
                       "level_discount_percent": INT, "level_discount_fen": FEN,
                       "coupon_discount_fen": FEN, "points_used": INT, "points_discount_fen": FEN,
                       "max_points": INT, "shipping_fen": FEN, "total_fen": FEN,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import admin_api.analytics
 import admin_api.auth
+import admin_api.campaigns
 import admin_api.catalog
 import admin_api.coupons
 import admin_api.jobs
@@ -14,6 +15,7 @@ import miniprogram_api.account
 import miniprogram_api.aftersales
 import miniprogram_api.applications
 import miniprogram_api.auth
+import miniprogram_api.campaigns
 import miniprogram_api.counter
 import miniprogram_api.coupons
 import miniprogram_api.members
@@ -69,6 +71,8 @@ API_MODULES = [
     miniprogram_api.merchant_analytics,
     miniprogram_api.merchant_settlement,
     admin_api.settlement,
+    miniprogram_api.campaigns,
+    admin_api.campaigns,
     wechat_handlers.oa,
 ]
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from peewee import IntegrityError
 
+from alliance.campaigns import checkout as campaign_checkout
+from alliance.campaigns import pricing as campaign_pricing
 from alliance.catalog.models import CatalogItem
 from alliance.catalog.queries import ItemNotFound
 from alliance.coupons.checkout import AppliedCoupon, plan_coupons, reserve_coupons
@@ -47,6 +49,7 @@ class Priced:
     kind: str
     quote: pricing.Quote
     coupons: list[AppliedCoupon]
+    campaigns: campaign_pricing.CampaignPlan
 
 
 def _merged(items: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -66,7 +69,7 @@ def price_basket(user_id: int, basket: Basket, now: dt.datetime | None = None) -
     """The basket priced from the database (no reservation): ITEM_NOT_FOUND for an item not
     on sale, ORDER_MULTIPLE_MERCHANTS, ORDER_KINDS_MIXED, the coupons' errors
     (COUPON_NOT_FOUND, COUPON_NOT_USABLE, COUPON_THRESHOLD_NOT_MET, ...),
-    POINTS_EXCEED_LIMIT, POINTS_INSUFFICIENT."""
+    POINTS_EXCEED_LIMIT, POINTS_INSUFFICIENT, CAMPAIGN_LIMIT_REACHED."""
     wanted = _merged(basket.items)
     # With their merchant: one statement, not two (on MySQL each is a round trip).
     found = {item.id: item for item in CatalogItem.select(CatalogItem, Merchant).join(Merchant)
@@ -89,13 +92,19 @@ def price_basket(user_id: int, basket: Basket, now: dt.datetime | None = None) -
                                quantity) for item_id, quantity in wanted]
     if basket.points < 0:
         raise OrderItemsInvalid("积分数量不正确", details={"field": "points"})
+    campaigns = campaign_pricing.plan(
+        merchant.id, [(line.item_id, line.quantity, line.unit_price_fen) for line in lines],
+        now or utcnow())
+    charged = campaigns.prices  # coupons see the items at the prices the campaigns charge
     benefits = member_benefits(user_id, merchant.id)
     coupons = plan_coupons(user_id, list(basket.coupon_ids), merchant.id,
-                           [CouponLine(line.item_id, line.unit_price_fen, line.quantity)
+                           [CouponLine(line.item_id, charged.get(line.item_id, line.unit_price_fen),
+                                       line.quantity)
                             for line in lines], now) if basket.coupon_ids else []
     terms = {"level_percent_off": benefits.discount_percent,
              "coupon_discount_fen": sum(c.discount_fen for c in coupons),
-             "multiplier_pct": benefits.points_multiplier_pct}
+             "multiplier_pct": benefits.points_multiplier_pct,
+             "campaign_prices": charged, "full_reduction_fen": campaigns.reduction_fen}
     quote = pricing.quote(lines, kind, **terms)
     if basket.points > quote.max_points:
         raise PointsExceedLimit(details={"field": "points", "requested": basket.points,
@@ -105,7 +114,7 @@ def price_basket(user_id: int, basket: Basket, now: dt.datetime | None = None) -
         if basket.points > balance:
             raise InsufficientPoints(details={"requested": basket.points, "balance": balance})
         quote = pricing.quote(lines, kind, points=basket.points, **terms)
-    return Priced(merchant, kind, quote, coupons)
+    return Priced(merchant, kind, quote, coupons, campaigns)
 
 
 def quote_basket(user_id: int, basket: Basket) -> dict:
@@ -115,19 +124,34 @@ def quote_basket(user_id: int, basket: Basket) -> dict:
             **priced.quote.breakdown(),
             "coupons": [{"coupon_id": c.coupon_id, "tier": c.tier, "discount_fen": c.discount_fen}
                         for c in priced.coupons],
+            "campaigns": _campaigns_view(priced),
             "items": [{"item_id": line.item_id, "name": line.name, "quantity": line.quantity,
                        "unit_price_fen": line.unit_price_fen, "amount_fen": line.amount_fen,
                        "discount_fen": line.discount_fen, "payable_fen": line.payable_fen}
                       for line in priced.quote.lines]}
 
 
+def _campaigns_view(priced: Priced) -> list[dict]:
+    plan, quote = priced.campaigns, priced.quote
+    view = [{"campaign_id": offer.campaign_id, "kind": "flash_sale", "item_id": line.item_id,
+             "campaign_price_fen": offer.price_fen,
+             "discount_fen": (line.unit_price_fen - offer.price_fen) * line.quantity}
+            for line in quote.lines if (offer := plan.offers.get(line.item_id)) is not None]
+    if plan.reduction is not None:
+        view.append({"campaign_id": plan.reduction.campaign_id, "kind": "full_reduction",
+                     "item_id": None, "campaign_price_fen": None,
+                     "discount_fen": quote.full_reduction_fen})
+    return view
+
+
 def create_order(octx: OrderContext, user_id: int, basket: Basket, *,
                  contact: dict[str, str] | None = None, note: str = "",
                  now: dt.datetime | None = None) -> Order:
-    """Place the order: priced on the server, stock, points and coupons reserved in the
-    same transaction with who funds their discounts (``funding``), the ordered items taken
-    out of the cart. OUT_OF_STOCK, POINTS_INSUFFICIENT, COUPON_NOT_USABLE and the pricing
-    errors change nothing.
+    """Place the order: priced on the server, stock, points, coupons and campaign stock
+    reserved in the same transaction with who funds their discounts (``funding``), the
+    ordered items taken out of the cart. OUT_OF_STOCK, POINTS_INSUFFICIENT,
+    COUPON_NOT_USABLE, CAMPAIGN_SOLD_OUT, CAMPAIGN_LIMIT_REACHED and the pricing errors
+    change nothing.
 
     On MySQL the transaction is pipelined: the order's INSERT goes with the read of its key,
     and its lines, the stock they take and the cart's DELETE go together (each a round trip
@@ -142,6 +166,7 @@ def create_order(octx: OrderContext, user_id: int, basket: Basket, *,
         order = _insert_order(
             user=user_id, merchant=priced.merchant, kind=priced.kind,
             items_fen=quote.items_fen, shipping_fen=quote.shipping_fen,
+            campaign_discount_fen=quote.campaign_discount_fen,
             level_discount_fen=quote.level_discount_fen,
             coupon_discount_fen=quote.coupon_discount_fen, points_used=quote.points_used,
             points_discount_fen=quote.points_discount_fen, total_fen=quote.total_fen,
@@ -156,8 +181,12 @@ def create_order(octx: OrderContext, user_id: int, basket: Basket, *,
                                   discount_fen=line.discount_fen, payable_fen=line.payable_fen)
                  for line in quote.lines]
         points_debit = reservations.reserve(order, lines)
+        campaign_funders = campaign_checkout.reserve(
+            order.id, user_id, priced.merchant.id, priced.campaigns,
+            [(line.item_id, line.quantity, line.unit_price_fen) for line in quote.lines],
+            quote.full_reduction_fen, now) if priced.campaigns else []
         reserve_coupons(priced.coupons, order.order_no, now)
-        funding.record_discounts(order, priced.coupons, points_debit)
+        funding.record_discounts(order, priced.coupons, points_debit, campaign_funders)
         (CartItem.delete().where(CartItem.user == user_id,
                                  CartItem.item.in_([line.item_id for line in lines])).execute())
         return order

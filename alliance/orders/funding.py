@@ -3,7 +3,8 @@ sources that read it.
 
 The level discount is the seller's own. A coupon's discount is funded by its issuer (the
 template's merchant; None, a platform coupon); points by the merchants that funded the lots
-the spend consumed (None, the platform: a bonus, an operator's credit). Checkout records each
+the spend consumed (None, the platform: a bonus, an operator's credit); a campaign's by the
+merchant that runs it (the seller's own) or, for a platform campaign, by the platform. Checkout records each
 part (``OrderDiscount``: what pricing took off, split to the fen), so the sources need not
 recompute a discount the coupon rules and the pricing cap computed once, nor find the use of
 a coupon that a full refund gave back (which clears the coupon's order and date).
@@ -21,7 +22,8 @@ from typing import Iterable
 
 from alliance.coupons.checkout import AppliedCoupon
 from alliance.db import connection
-from alliance.orders.models import DISCOUNT_COUPON, DISCOUNT_POINTS, Order, OrderDiscount
+from alliance.orders.models import (DISCOUNT_CAMPAIGN, DISCOUNT_COUPON, DISCOUNT_POINTS, Order,
+                                    OrderDiscount)
 from alliance.orders.pricing import allocate
 from alliance.points.models import PointsEntry
 from alliance.points.services import funders_of
@@ -58,9 +60,14 @@ def points_shares(funders: list[tuple[int | None, int]], points_discount_fen: in
 
 
 def record_discounts(order: Order, coupons: list[AppliedCoupon],
-                     points_debit: PointsEntry | None) -> None:
-    """Record who funds the order's coupon and points discounts (in the order's
-    transaction, after the coupons were reserved and the points spent)."""
+                     points_debit: PointsEntry | None,
+                     campaign_funders: list[tuple[int | None, int]] = ()) -> None:
+    """Record who funds the order's coupon, points and campaign discounts (in the order's
+    transaction, after the coupons were reserved, the points spent and the campaign stock
+    taken; ``campaign_funders``: [(funder, fen)] adding up to ``campaign_discount_fen``)."""
+    for funder, amount in campaign_funders:
+        _NEW_DISCOUNT.create(order=order.id, kind=DISCOUNT_CAMPAIGN, funder_merchant_id=funder,
+                             amount_fen=amount)
     for coupon, share in zip(coupons, coupon_shares(coupons, order.coupon_discount_fen)):
         _NEW_DISCOUNT.create(order=order.id, kind=DISCOUNT_COUPON, coupon_id=coupon.coupon_id,
                              funder_merchant_id=coupon.issuer_merchant_id, amount_fen=share)
@@ -76,7 +83,7 @@ def record_discounts(order: Order, coupons: list[AppliedCoupon],
 def give_back_discounts(order: Order, at: dt.datetime) -> None:
     """The order was refunded in full and its coupons and spent points given back (in that
     transaction): their subsidies are reversed as of ``at``. Once, however often called."""
-    if order.coupon_discount_fen or order.points_used:
+    if order.coupon_discount_fen or order.points_used or order.campaign_discount_fen:
         (OrderDiscount.update(given_back_at=at)
          .where(OrderDiscount.order == order.id, OrderDiscount.given_back_at.is_null())
          .execute())
@@ -95,6 +102,14 @@ def points_subsidy_events(since: dt.datetime, until: dt.datetime) -> list[Settle
     the orders paid in ``[since, until)`` and their reversals given back in it (line
     ``points_subsidy``)."""
     return _events(DISCOUNT_POINTS, "points_subsidy", Order.points_used > 0, since, until)
+
+
+def campaign_subsidy_events(since: dt.datetime, until: dt.datetime) -> list[SettlementEvent]:
+    """Settlement source (``alliance.settlement.events.Source``): what platform campaigns
+    took off the orders paid in ``[since, until)``, owed to the seller by the platform, and
+    its reversals given back in it (line ``campaign_subsidy``)."""
+    return _events(DISCOUNT_CAMPAIGN, "campaign_subsidy", Order.campaign_discount_fen > 0,
+                   since, until)
 
 
 def _events(kind: str, line: str, uses_kind, since: dt.datetime,

@@ -40,13 +40,13 @@ REFUND_SUCCEEDED, REFUND_FAILED = "succeeded", "failed"
 REFUND_AFTER_SALE, REFUND_MERCHANT, REFUND_STRAY = "after_sale", "merchant", "stray_payment"
 
 # The kinds of an order's funded discount (OrderDiscount).
-DISCOUNT_COUPON, DISCOUNT_POINTS = "coupon", "points"
+DISCOUNT_COUPON, DISCOUNT_POINTS, DISCOUNT_CAMPAIGN = "coupon", "points", "campaign"
 
 
 class Order(BaseModel):
     """One purchase from one merchant, priced on the server (see pricing.py).
 
-    ``total_fen`` = items + shipping; ``discount_fen`` = level + coupon + points;
+    ``total_fen`` = items + shipping; ``discount_fen`` = campaign + level + coupon + points;
     ``payable_fen`` = total − discount. ``resume_status`` is where a refund that ends without
     refunding everything returns the order to.
     """
@@ -60,6 +60,7 @@ class Order(BaseModel):
     resume_status = CharField(max_length=16, null=True)
     items_fen = BigIntegerField()
     shipping_fen = IntegerField(default=0)
+    campaign_discount_fen = BigIntegerField(default=0)  # flash sales and full reduction
     level_discount_fen = IntegerField(default=0)
     coupon_discount_fen = IntegerField(default=0)
     points_used = IntegerField(default=0)
@@ -129,22 +130,24 @@ class OrderLine(BaseModel):
 
 
 class OrderDiscount(BaseModel):
-    """Who funds a part of an order's coupon or points discount, written at checkout.
+    """Who funds a part of an order's coupon, points or campaign discount, written at checkout.
 
     One ``coupon`` row per coupon the order holds (its share of ``coupon_discount_fen``:
     the coupon's own discount, less what the pricing cap took off the last coupon applied)
     and one ``points`` row per merchant that funded the lots the order's points spend
-    consumed (``points`` of them and their share of ``points_discount_fen``): the rows of a
-    kind add up to the order's amount to the fen. ``funder_merchant_id`` None is the
-    platform. ``given_back_at`` is when a refund of everything paid gave the coupon or the
-    points back to the buyer (coupons and spent points come back only then). Settlement
+    consumed (``points`` of them and their share of ``points_discount_fen``), and one
+    ``campaign`` row per funder of its ``campaign_discount_fen`` (the merchant that runs the
+    campaign, or the platform): the rows of a kind add up to the order's amount to the fen.
+    ``funder_merchant_id`` None is the platform. ``given_back_at`` is when a refund of
+    everything paid gave the coupon or the points back to the buyer (coupons and spent
+    points come back only then; a campaign's subsidy is reversed then too). Settlement
     reads these rows (``alliance.orders.funding``); the level discount is the seller's own
     and has none.
     """
 
     id = AutoField()
     order = ForeignKeyField(Order, backref="discounts", on_delete="CASCADE")
-    kind = CharField(max_length=8)  # coupon | points
+    kind = CharField(max_length=8)  # coupon | points | campaign
     coupon_id = IntegerField(null=True)  # coupon rows
     funder_merchant_id = IntegerField(null=True)
     points = IntegerField(default=0)  # points rows

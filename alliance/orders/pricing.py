@@ -3,23 +3,30 @@
 The rules, in the order they apply (README "Orders" repeats them for the mini-program):
 
 1. ``items_fen`` = sum of unit price x quantity, with the prices read from the database.
-2. Level discount: ``floor(items_fen x percent_off / 100)``, the buyer's level benefit at
-   the merchant (``alliance.members.services.member_benefits``).
-3. Coupons: their value on the items as the coupon rules compute it (threshold, scope, at
-   most one shop and one platform coupon; percentage coupons round down;
-   ``alliance.coupons.checkout.plan_coupons``), capped so that, with the level discount,
-   at least 1 fen is left to pay.
-4. Points: ``FEN_PER_POINT`` each, at most ``MAX_PAY_SHARE_PERCENT`` % (rounded down) of
-   what is left after level and coupons (``alliance.points.rules``), and never so much that
-   nothing is left to pay.
-5. Shipping (goods only): ``SHIPPING_FEN``, free when the items after level discount and
-   coupons reach ``FREE_SHIPPING_FROM_FEN``. Shipping is never discounted.
-6. ``total_fen`` = items + shipping; ``discount_fen`` = level + coupons + points;
+2. Campaigns (``alliance.campaigns.pricing``): a running flash sale charges its campaign
+   price for each unit of its item (the line's campaign discount is exactly
+   ``(price - campaign price) x quantity``); then the best tier of a running full
+   reduction on what the items cost at those prices, never so much that nothing is left
+   to pay. ``campaign_discount_fen`` is both.
+3. Level discount: ``floor(after campaigns x percent_off / 100)``, the buyer's level
+   benefit at the merchant (``alliance.members.services.member_benefits``).
+4. Coupons: their value on the items (at campaign prices) as the coupon rules compute it
+   (threshold, scope, at most one shop and one platform coupon; percentage coupons round
+   down; ``alliance.coupons.checkout.plan_coupons``), capped so that, with the campaign
+   and level discounts, at least 1 fen is left to pay.
+5. Points: ``FEN_PER_POINT`` each, at most ``MAX_PAY_SHARE_PERCENT`` % (rounded down) of
+   what is left after campaigns, level and coupons (``alliance.points.rules``), and never
+   so much that nothing is left to pay.
+6. Shipping (goods only): ``SHIPPING_FEN``, free when the items after campaigns, level
+   discount and coupons reach ``FREE_SHIPPING_FROM_FEN``. Shipping is never discounted.
+7. ``total_fen`` = items + shipping; ``discount_fen`` = campaign + level + coupons + points;
    ``payable_fen`` = total − discount, always at least 1 fen (providers take no 0 payment).
-7. The discount is shared among the lines in proportion to their amounts: each share
-   rounded down, the fen left over given one by one to the largest remainders (ties: the
-   earlier line), so the shares add up exactly.
-8. Points earned on payment: ``POINTS_PER_YUAN`` per whole yuan paid for the items
+8. The discount is shared among the lines: each line's flash-sale discount is its own; the
+   full reduction, then level, coupons and points together, are shared in proportion to
+   the lines' amounts after what came before: each share rounded down, the fen left over
+   given one by one to the largest remainders (ties: the earlier line), so the shares add
+   up exactly.
+9. Points earned on payment: ``POINTS_PER_YUAN`` per whole yuan paid for the items
    (shipping excluded) times the member's multiplier at the merchant, rounded down, funded
    by the merchant (``alliance.members.services.record_purchase``).
 
@@ -72,10 +79,14 @@ class Quote:
     discount_fen: int
     payable_fen: int
     earn_points: int
+    campaign_discount_fen: int = 0
+    full_reduction_fen: int = 0  # the full reduction's part of campaign_discount_fen
 
     def breakdown(self) -> dict:
         """The amounts as the API shows them."""
-        return {"items_fen": self.items_fen, "level_discount_percent": self.level_discount_percent,
+        return {"items_fen": self.items_fen,
+                "campaign_discount_fen": self.campaign_discount_fen,
+                "level_discount_percent": self.level_discount_percent,
                 "level_discount_fen": self.level_discount_fen,
                 "coupon_discount_fen": self.coupon_discount_fen,
                 "points_used": self.points_used, "points_discount_fen": self.points_discount_fen,
@@ -89,25 +100,25 @@ def items_total(lines: list[LineInput]) -> int:
 
 
 def level_discount(items_fen: int, percent_off: int) -> int:
-    """Rule 2: the level discount on ``items_fen``."""
+    """Rule 3: the level discount on ``items_fen``."""
     return items_fen * max(0, min(percent_off, 100)) // 100
 
 
 def max_points(after_coupon_fen: int) -> int:
-    """Rule 4: the most points an order with ``after_coupon_fen`` left can use."""
+    """Rule 5: the most points an order with ``after_coupon_fen`` left can use."""
     return max(0, min(max_points_for(after_coupon_fen),
                       (after_coupon_fen - MIN_PAYABLE_FEN) // points_value_fen(1)))
 
 
 def shipping(kind: str, after_coupon_fen: int) -> int:
-    """Rule 5."""
+    """Rule 6."""
     if kind != "goods" or after_coupon_fen >= FREE_SHIPPING_FROM_FEN:
         return 0
     return SHIPPING_FEN
 
 
 def allocate(total: int, weights: list[int]) -> list[int]:
-    """Rule 7: ``total`` shared in proportion to ``weights`` (largest remainder)."""
+    """Rule 8: ``total`` shared in proportion to ``weights`` (largest remainder)."""
     whole = sum(weights)
     if total <= 0 or whole <= 0:
         return [0] * len(weights)
@@ -119,29 +130,44 @@ def allocate(total: int, weights: list[int]) -> list[int]:
 
 
 def quote(lines: list[LineInput], kind: str, *, level_percent_off: int = 0,
-          coupon_discount_fen: int = 0, points: int = 0, multiplier_pct: int = 100) -> Quote:
-    """Price ``lines`` (all of one ``kind``). ``coupon_discount_fen`` is what the coupons
-    take off (capped here, rule 3); ``points`` beyond ``max_points`` are not used (the
-    caller checks and says so); ``multiplier_pct`` is the member's points multiplier."""
+          coupon_discount_fen: int = 0, points: int = 0, multiplier_pct: int = 100,
+          campaign_prices: dict[int, int] | None = None, full_reduction_fen: int = 0) -> Quote:
+    """Price ``lines`` (all of one ``kind``). ``campaign_prices`` ({item_id: unit price}) are
+    the running flash sales' prices and ``full_reduction_fen`` the full reduction's tier
+    (capped here, rule 2); ``coupon_discount_fen`` is what the coupons take off (capped
+    here, rule 4); ``points`` beyond ``max_points`` are not used (the caller checks and
+    says so); ``multiplier_pct`` is the member's points multiplier."""
+    campaign_prices = campaign_prices or {}
     items_fen = items_total(lines)
-    level_fen = level_discount(items_fen, level_percent_off)
-    after_level = items_fen - level_fen
+    amounts = [line.unit_price_fen * line.quantity for line in lines]
+    flash = [max(0, line.unit_price_fen - campaign_prices.get(line.item_id, line.unit_price_fen))
+             * line.quantity for line in lines]
+    after_flash = [amount - cut for amount, cut in zip(amounts, flash)]
+    reduction_fen = max(0, min(full_reduction_fen, sum(after_flash) - MIN_PAYABLE_FEN))
+    reduction_shares = allocate(reduction_fen, after_flash)
+    after_campaign_lines = [amount - share for amount, share in zip(after_flash, reduction_shares)]
+    campaign_fen = sum(flash) + reduction_fen
+    after_campaign = items_fen - campaign_fen
+    level_fen = level_discount(after_campaign, level_percent_off)
+    after_level = after_campaign - level_fen
     coupon_fen = max(0, min(coupon_discount_fen, after_level - MIN_PAYABLE_FEN))
     after_coupon = after_level - coupon_fen
     limit = max_points(after_coupon)
     points_used = max(0, min(points, limit))
     points_fen = points_value_fen(points_used)
     shipping_fen = shipping(kind, after_coupon)
-    discount_fen = level_fen + coupon_fen + points_fen
-    shares = allocate(discount_fen, [line.unit_price_fen * line.quantity for line in lines])
+    discount_fen = campaign_fen + level_fen + coupon_fen + points_fen
+    shares = [own + reduced + share for own, reduced, share in
+              zip(flash, reduction_shares,
+                  allocate(level_fen + coupon_fen + points_fen, after_campaign_lines))]
     priced = tuple(PricedLine(line.item_id, line.name, line.kind, line.unit_price_fen,
-                              line.quantity, line.unit_price_fen * line.quantity, share,
-                              line.unit_price_fen * line.quantity - share)
-                   for line, share in zip(lines, shares))
+                              line.quantity, amount, share, amount - share)
+                   for line, amount, share in zip(lines, amounts, shares))
     items_payable = items_fen - discount_fen
     return Quote(lines=priced, items_fen=items_fen, level_discount_percent=level_percent_off,
                  level_discount_fen=level_fen, coupon_discount_fen=coupon_fen,
                  points_used=points_used, points_discount_fen=points_fen, max_points=limit,
                  shipping_fen=shipping_fen, total_fen=items_fen + shipping_fen,
                  discount_fen=discount_fen, payable_fen=items_payable + shipping_fen,
-                 earn_points=points_earned_for(items_payable, multiplier_pct))
+                 earn_points=points_earned_for(items_payable, multiplier_pct),
+                 campaign_discount_fen=campaign_fen, full_reduction_fen=reduction_fen)

@@ -35,6 +35,7 @@ def order_view(order: Order, audience: str = BUYER, *, detail: bool = True) -> d
         "total_fen": order.total_fen, "discount_fen": order.discount_fen,
         "payable_fen": order.payable_fen,
         "breakdown": {"items_fen": order.items_fen, "shipping_fen": order.shipping_fen,
+                      "campaign_discount_fen": order.campaign_discount_fen,
                       "level_discount_fen": order.level_discount_fen,
                       "coupon_discount_fen": order.coupon_discount_fen,
                       "points_used": order.points_used,

@@ -1,10 +1,11 @@
-"""What an order holds while it lives: stock, points and coupon, taken at checkout and given
+"""What an order holds while it lives: stock, points, coupon and campaign stock, taken at checkout and given
 back when it is cancelled or refunded. Every move is a guarded UPDATE (or the points
 ledger's idempotent post) inside the caller's transaction, so it happens once."""
 from __future__ import annotations
 
 import json
 
+from alliance.campaigns.checkout import release as release_campaigns
 from alliance.catalog.stock import return_stock, take_stock
 from alliance.coupons.checkout import release_coupons
 from alliance.orders.models import Order, OrderLine
@@ -61,7 +62,10 @@ def release_points(order: Order) -> None:
 
 
 def release_all(order: Order) -> None:
-    """An order that will never be paid: its stock, points and coupons come back."""
+    """An order that will never be paid: its stock, points, coupons and campaign stock (and
+    the buyer's campaign quota) come back."""
     restock(order, all_units(order))
     release_points(order)
     release_coupons(order.order_no)
+    if order.campaign_discount_fen:
+        release_campaigns(order.id)

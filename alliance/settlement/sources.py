@@ -53,3 +53,4 @@ register_source("partner_commission", partner_commission.entries,
                 on_counted=partner_commission.settle)
 register_source("coupon_subsidy", funding.coupon_subsidy_events)
 register_source("points_subsidy", funding.points_subsidy_events)
+register_source("campaign_subsidy", funding.campaign_subsidy_events)

@@ -9,6 +9,7 @@
   const LINE = {
     sales: "销售收入", refunds: "退款", platform_commission: "平台佣金",
     partner_commission: "合作佣金", coupon_subsidy: "优惠券补贴", points_subsidy: "积分补贴",
+    campaign_subsidy: "活动补贴",
   };
   const ITEM_LIMIT = 50;
 

@@ -1,0 +1,145 @@
+"""Operators run platform campaigns (funded by the platform), audit merchants' campaigns
+and their joins of platform campaigns, and read each campaign's effect
+(``admin:campaigns``)."""
+from __future__ import annotations
+
+from alliance.campaigns import queries, services
+from alliance.campaigns.queries import participant_view
+from server import validation as v
+from server.base import BaseHandler, authenticated, idempotent
+
+PERMISSION = "admin:campaigns"
+
+
+class CampaignsHandler(BaseHandler):
+    @authenticated(PERMISSION, kind="operator")
+    async def get(self):
+        limit = v.page_limit(self.query("limit"))
+        self.write_json(await self.run_sync(queries.admin_campaigns, self.query("owner"),
+                                            self.query("status"), self.query("cursor"), limit))
+
+    @authenticated(PERMISSION, kind="operator")
+    @idempotent
+    async def post(self):
+        body, operator = self.json_body(), self.principal.id
+
+        def create():
+            return queries.admin_campaign(services.create_platform_campaign(body, operator).id)
+
+        self.write_json(await self.run_sync(create), 201)
+
+
+class CampaignHandler(BaseHandler):
+    @authenticated(PERMISSION, kind="operator")
+    async def get(self, campaign_id: str):
+        self.write_json(await self.run_sync(queries.admin_campaign, int(campaign_id)))
+
+    @authenticated(PERMISSION, kind="operator")
+    async def patch(self, campaign_id: str):
+        changes, operator = self.json_body(), self.principal.id
+
+        def update():
+            services.update_platform_campaign(int(campaign_id), operator, changes)
+            return queries.admin_campaign(int(campaign_id))
+
+        self.write_json(await self.run_sync(update))
+
+
+class CampaignEndHandler(BaseHandler):
+    @authenticated(PERMISSION, kind="operator")
+    async def post(self, campaign_id: str):
+        operator = self.principal.id
+
+        def end():
+            services.end_campaign(int(campaign_id), operator_id=operator)
+            return queries.admin_campaign(int(campaign_id))
+
+        self.write_json(await self.run_sync(end))
+
+
+class CampaignReviewHandler(BaseHandler):
+    @authenticated(PERMISSION, kind="operator")
+    async def post(self, campaign_id: str):
+        body, operator = self.json_body(), self.principal.id
+
+        def review():
+            services.review_campaign(int(campaign_id), operator, body)
+            return queries.admin_campaign(int(campaign_id))
+
+        self.write_json(await self.run_sync(review))
+
+
+class ParticipantReviewHandler(BaseHandler):
+    @authenticated(PERMISSION, kind="operator")
+    async def post(self, campaign_id: str, merchant_id: str):
+        body, operator = self.json_body(), self.principal.id
+        participant = await self.run_sync(services.review_participant, int(campaign_id),
+                                          int(merchant_id), operator, body)
+        self.write_json(participant_view(participant))
+
+
+class CampaignEffectHandler(BaseHandler):
+    @authenticated(PERMISSION, kind="operator")
+    async def get(self, campaign_id: str):
+        def read():
+            queries.admin_campaign(int(campaign_id))
+            return queries.effect(int(campaign_id))
+
+        self.write_json(await self.run_sync(read))
+
+
+def routes() -> list:
+    campaign = r"/api/admin/v1/campaigns/([0-9]{1,10})"
+    return [(r"/api/admin/v1/campaigns", CampaignsHandler),
+            (campaign, CampaignHandler),
+            (campaign + "/end", CampaignEndHandler),
+            (campaign + "/review", CampaignReviewHandler),
+            (campaign + r"/participants/([0-9]{1,10})/review", ParticipantReviewHandler),
+            (campaign + "/effect", CampaignEffectHandler)]
+
+
+def _openapi() -> dict:
+    from server.openapi import INT, PAGING, STR, list_of, obj, op, path_param, query_param, ref
+
+    tags = ["admin campaigns"]
+    one = [path_param("id", INT)]
+    decision = obj({"decision": {"type": "string", "enum": ["approve", "reject"]},
+                    "reason": {**STR, "description": "required to reject (at most 200)"}},
+                   ["decision"])
+    return {
+        "/api/admin/v1/campaigns": {
+            "get": op("Every campaign, newest first", tags=tags,
+                      ok=list_of(ref("StaffCampaign")), errors=(400, 403),
+                      params=[query_param("owner", {"type": "string",
+                                                    "enum": ["platform", "merchant"]}),
+                              query_param("status", {"type": "string", "enum": [
+                                  "pending", "approved", "rejected", "ended"]}), *PAGING]),
+            "post": op("Create a platform campaign (funded by the platform; audited)",
+                       tags=tags, status=201, body=ref("CampaignInput"),
+                       ok=ref("StaffCampaign"), errors=(403,), idempotent=True,
+                       description="Merchants join it with their items; invalid fields "
+                                   "answer 400 VALIDATION_FAILED with details.field.")},
+        "/api/admin/v1/campaigns/{id}": {
+            "get": op("A campaign with its participants and items", tags=tags,
+                      ok=ref("StaffCampaign"), errors=(403, 404), params=one),
+            "patch": op("Change a platform campaign (terms only before it starts; audited)",
+                        tags=tags, body=ref("CampaignChanges"), ok=ref("StaffCampaign"),
+                        errors=(403, 404, 409), params=one)},
+        "/api/admin/v1/campaigns/{id}/end": {"post": op(
+            "End any campaign now (audited)", tags=tags, ok=ref("StaffCampaign"),
+            errors=(403, 404, 409), params=one)},
+        "/api/admin/v1/campaigns/{id}/review": {"post": op(
+            "Approve or reject a merchant's pending campaign (audited)", tags=tags,
+            body=decision, ok=ref("StaffCampaign"), errors=(403, 404, 409), params=one)},
+        "/api/admin/v1/campaigns/{id}/participants/{merchant_id}/review": {"post": op(
+            "Approve or reject a merchant's pending join of a platform campaign (audited)",
+            tags=tags, body=decision, ok=ref("CampaignParticipation"),
+            errors=(403, 404, 409), params=[*one, path_param("merchant_id", INT)])},
+        "/api/admin/v1/campaigns/{id}/effect": {"get": op(
+            "A campaign's effect from paid orders: participants (distinct paying buyers), "
+            "orders, units, sales and discount given", tags=tags, ok=ref("CampaignEffect"),
+            errors=(403, 404), params=one)},
+    }
+
+
+OPENAPI = _openapi()

@@ -1,0 +1,150 @@
+"""The campaign tables.
+
+A ``campaign`` is a flash sale (``flash_sale``: a campaign price per item, optionally a
+limited campaign stock and a per-user limit) or a full reduction (``full_reduction``: tiers
+"spend X, save Y"), between ``starts_at`` and ``ends_at`` (UTC, ``[starts_at, ends_at)``).
+``merchant_id`` is the merchant that runs and funds it, None for a platform campaign (funded
+by the platform). It runs while ``approved`` and inside its window.
+
+Each merchant taking part is a ``campaign_participant`` (unique per campaign and merchant):
+a merchant's own campaign has its owner as the one participant, approved with it; a merchant
+joining a platform campaign is ``pending`` until an operator approves it (or ``approved`` at
+once when the campaign needs no audit of joins). A flash sale's items are
+``campaign_item`` rows (unique per campaign and item), whose ``stock_left`` (None: as much as
+the item's own stock) orders take by a guarded UPDATE.
+
+``campaign_quota`` counts the units a user bought of a campaign item (unique per item and
+user), taken by a guarded UPDATE against the campaign's ``per_user_limit``. ``campaign_use``
+is one row per campaign price or reduction an order got (what it took and gave), written in
+the order's transaction; ``released_at`` is when an order that was never paid gave its
+campaign stock and quota back.
+"""
+from __future__ import annotations
+
+import json
+
+from peewee import (AutoField, BigIntegerField, BooleanField, CharField, ForeignKeyField,
+                    IntegerField, TextField)
+
+from alliance.accounts.merge import register_user_data
+from alliance.db import BaseModel, UTCDateTimeField, utcnow
+
+FLASH_SALE, FULL_REDUCTION = "flash_sale", "full_reduction"
+KINDS = (FLASH_SALE, FULL_REDUCTION)
+
+PENDING, APPROVED, REJECTED, ENDED = "pending", "approved", "rejected", "ended"
+CAMPAIGN_STATUSES = (PENDING, APPROVED, REJECTED, ENDED)
+PARTICIPANT_STATUSES = (PENDING, APPROVED, REJECTED)
+
+
+class Campaign(BaseModel):
+    id = AutoField()
+    kind = CharField(max_length=16)
+    merchant_id = IntegerField(null=True)  # the merchant that runs and funds it; None: platform
+    name = CharField(max_length=64)
+    description = CharField(max_length=500, default="")
+    starts_at = UTCDateTimeField()
+    ends_at = UTCDateTimeField()
+    per_user_limit = IntegerField(null=True)  # flash sale: units per user and item
+    tiers = TextField(default="[]")  # full reduction: [{"threshold_fen", "discount_fen"}]
+    budget_fen = BigIntegerField(null=True)  # platform campaigns: what it means to spend
+    join_requires_approval = BooleanField(default=True)  # platform campaigns
+    status = CharField(max_length=16, default=PENDING)
+    reason = CharField(max_length=200, default="")  # why it was rejected
+    created_by_kind = CharField(max_length=8)  # user | operator
+    created_by = IntegerField()
+    reviewed_by = IntegerField(null=True)  # operator
+    reviewed_at = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField(default=utcnow)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "campaign"
+        indexes = ((("status", "ends_at"), False), (("merchant_id", "id"), False))
+
+    @property
+    def tier_list(self) -> list[dict]:
+        return json.loads(self.tiers or "[]")
+
+
+class CampaignParticipant(BaseModel):
+    id = AutoField()
+    campaign = ForeignKeyField(Campaign, backref="participants", on_delete="CASCADE")
+    merchant_id = IntegerField(index=True)
+    status = CharField(max_length=16, default=PENDING)
+    reason = CharField(max_length=200, default="")
+    created_at = UTCDateTimeField(default=utcnow)
+    reviewed_by = IntegerField(null=True)
+    reviewed_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "campaign_participant"
+        indexes = ((("campaign", "merchant_id"), True), (("status", "id"), False))
+
+
+class CampaignItem(BaseModel):
+    id = AutoField()
+    campaign = ForeignKeyField(Campaign, backref="items", on_delete="CASCADE")
+    participant = ForeignKeyField(CampaignParticipant, backref="items", on_delete="CASCADE")
+    merchant_id = IntegerField()
+    item_id = IntegerField(index=True)
+    campaign_price_fen = IntegerField()
+    stock_total = IntegerField(null=True)  # None: no campaign stock of its own
+    stock_left = IntegerField(null=True)
+    sold = IntegerField(default=0)  # units taken by orders not given back
+
+    class Meta:
+        table_name = "campaign_item"
+        indexes = ((("campaign", "item_id"), True),)
+
+
+class CampaignQuota(BaseModel):
+    id = AutoField()
+    campaign_item = ForeignKeyField(CampaignItem, on_delete="CASCADE")
+    user_id = IntegerField()
+    units = IntegerField(default=0)
+
+    class Meta:
+        table_name = "campaign_quota"
+        indexes = ((("campaign_item", "user_id"), True), (("user_id",), False))
+
+
+class CampaignUse(BaseModel):
+    id = AutoField()
+    campaign = ForeignKeyField(Campaign, on_delete="CASCADE")
+    order_id = IntegerField(index=True)
+    user_id = IntegerField(index=True)
+    merchant_id = IntegerField()
+    funder_merchant_id = IntegerField(null=True)  # None: the platform
+    campaign_item_id = IntegerField(null=True)  # flash sale lines
+    item_id = IntegerField(null=True)
+    units = IntegerField(default=0)
+    unit_price_fen = IntegerField(null=True)  # the campaign price charged
+    amount_fen = BigIntegerField()  # the items it applied to, at campaign prices
+    discount_fen = BigIntegerField()
+    released_at = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "campaign_use"
+        indexes = ((("campaign", "order_id"), False),)
+
+
+def move_user_campaigns(source_id: int, target_id: int) -> int:
+    """Account merge: the absorbed account's campaign purchases become the survivor's, and
+    its per-user counts are added to the survivor's (one person bought them all)."""
+    moved = CampaignUse.update(user_id=target_id).where(CampaignUse.user_id == source_id).execute()
+    for row in list(CampaignQuota.select().where(CampaignQuota.user_id == source_id)):
+        merged = (CampaignQuota.update(units=CampaignQuota.units + row.units)
+                  .where(CampaignQuota.campaign_item == row.campaign_item_id,
+                         CampaignQuota.user_id == target_id).execute())
+        if merged:
+            CampaignQuota.delete().where(CampaignQuota.id == row.id).execute()
+        else:
+            CampaignQuota.update(user_id=target_id).where(CampaignQuota.id == row.id).execute()
+        moved += 1
+    return moved
+
+
+register_user_data("campaigns", models=(CampaignQuota, CampaignUse), move=move_user_campaigns,
+                   erase=None)
