@@ -191,6 +191,8 @@ def create_order(octx: OrderContext, user_id: int, basket: Basket, *,
                                  CartItem.item.in_([line.item_id for line in lines])).execute())
         return order
 
+    # Read before the transaction when this process has no fresh copy, not inside it.
+    campaign_pricing.snapshot()
     return pipelined_transaction(place)
 
 
