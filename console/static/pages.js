@@ -8,6 +8,7 @@
     ["admin:merchants", "待审核商品", "/api/admin/v1/items?review=pending&limit=100", "#/items"],
     ["admin:orders", "异常订单", "/api/admin/v1/orders?abnormal=true&limit=100", "#/orders?abnormal=true"],
     ["admin:complaints", "待仲裁售后", "/api/admin/v1/after-sales?status=arbitrating&limit=100", "#/after-sales"],
+    ["admin:campaigns", "待审核商户活动", "/api/admin/v1/campaigns?owner=merchant&status=pending&limit=100", "#/campaigns?owner=merchant&status=pending"],
     ["admin:complaints", "待处理投诉", "/api/admin/v1/complaints?status=open&limit=100", "#/complaints"],
   ];
 

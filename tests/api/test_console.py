@@ -57,7 +57,10 @@ class ConsoleContractTest(ApiTestCase):
                      "/api/admin/v1/merchant-stats", "/api/admin/v1/after-sales/{}/arbitration",
                      "/api/admin/v1/complaints/{}/resolution", "/api/admin/v1/coupon-templates/{}",
                      "/api/admin/v1/oa/auto-replies/{}", "/api/admin/v1/statements/{}/payout",
-                     "/api/admin/v1/settlement/summary"):
+                     "/api/admin/v1/settlement/summary", "/api/admin/v1/campaigns/{}",
+                     "/api/admin/v1/campaigns/{}/review", "/api/admin/v1/campaigns/{}/end",
+                     "/api/admin/v1/campaigns/{}/participants/{}/review",
+                     "/api/admin/v1/campaigns/{}/effect"):
             assert area in seen, area
 
     def test_console_role_permissions_match_the_server(self):

@@ -1,0 +1,274 @@
+// 营销活动: flash sales and full reductions run by the platform (funded by it, joined by
+// merchants) or by a merchant (audited by operators). The list, one campaign with its
+// participants, items and effect; creating and changing a platform campaign; approving or
+// rejecting a merchant's campaign or its join of a platform one; ending a campaign.
+"use strict";
+(() => {
+  const { esc, fen, time, label, table, api } = Console;
+  const W = Widgets;
+  const KIND = { flash_sale: "限时秒杀", full_reduction: "满减" };
+  const STATUS = { pending: "待审核", approved: "已通过", rejected: "已驳回", ended: "已结束" };
+  // An approved campaign is shown by where "now" lies in its window (the API's `state`).
+  const STATE = { upcoming: "未开始", running: "进行中", ended: "已结束" };
+  const TONE = { pending: "warn", rejected: "bad", running: "ok" };
+  const OWNER = { platform: "平台活动", merchant: "商户活动" };
+  const JOIN = { pending: "待审核", approved: "已通过", rejected: "已驳回" };
+  const JOIN_TONE = { pending: "warn", approved: "ok", rejected: "bad" };
+  const MAX_TIERS = 5;
+
+  function statusBadge(c) {
+    return c.status === "approved" ? W.badge(label(STATE, c.state), TONE[c.state]) : W.badge(label(STATUS, c.status), TONE[c.status]);
+  }
+
+  function owner(c) {
+    return c.merchant_id ? `<a href="#/merchants?id=${c.merchant_id}">${esc(c.merchant_name || "商户 #" + c.merchant_id)}</a>` : "平台";
+  }
+
+  function tierText(t) { return "满" + fen(t.threshold_fen) + "减" + fen(t.discount_fen); }
+
+  function rules(c) {
+    if (c.kind === "full_reduction") return (c.tiers || []).map(tierText).join("，") || "—";
+    return c.per_user_limit ? "每人每件限购 " + c.per_user_limit + " 件" : "不限购";
+  }
+
+  function yuan(value) { return String(Number((Number(value) / 100).toFixed(2))); }
+
+  // Tiers are typed one a line, "满 100 减 10" (yuan); sent in fen, in the order typed, so
+  // the API's `tiers[i]` names the i-th line.
+  function parseTiers(text) {
+    const lines = String(text || "").split(/\n/).map(s => s.trim()).filter(Boolean);
+    const fail = (message) => { const e = new Error(message); e.details = { field: "tiers" }; throw e; };
+    if (!lines.length || lines.length > MAX_TIERS) fail("满减档位须为 1 到 " + MAX_TIERS + " 档");
+    return lines.map((line, i) => {
+      const numbers = line.match(/\d+(?:\.\d+)?/g) || [];
+      if (numbers.length !== 2) fail("第 " + (i + 1) + " 档格式应为“满 100 减 10”");
+      return { threshold_fen: Math.round(parseFloat(numbers[0]) * 100), discount_fen: Math.round(parseFloat(numbers[1]) * 100) };
+    });
+  }
+
+  function tiersInput(tiers) { return (tiers || []).map(t => "满 " + yuan(t.threshold_fen) + " 减 " + yuan(t.discount_fen)).join("\n"); }
+
+  // A field-named 400 about one tier (`tiers[1].discount_fen`) marks the tiers box and says which line.
+  async function naming(promise) {
+    try { return await promise; } catch (e) {
+      const field = e.details && e.details.field;
+      if (field && /^tiers\b/.test(field)) {
+        const line = /^tiers\[(\d+)\]\.?(\w*)/.exec(field);
+        if (line) e.message = "第 " + (Number(line[1]) + 1) + " 档" + (line[2] === "discount_fen" ? "减免金额须大于 0 且小于门槛" : line[2] === "threshold_fen" ? "门槛金额不合法" : "填写有误");
+        e.details.field = "tiers";
+      }
+      throw e;
+    }
+  }
+
+  // "YYYY-MM-DDTHH:MM" in Asia/Shanghai, whatever the browser's zone: what a datetime input
+  // holds and what is sent (an ISO time without offset is Asia/Shanghai to the API).
+  function shanghaiInput(ms) { return new Date(ms + 8 * 3600 * 1000).toISOString().slice(0, 16); }
+
+  function windowFields(starts, ends) {
+    return [
+      { name: "starts_at", label: "开始时间", type: "datetime", required: true, value: starts },
+      { name: "ends_at", label: "结束时间", type: "datetime", required: true, value: ends, hint: "活动在结束时间前有效，最长 366 天" },
+    ];
+  }
+
+  const LIMIT_FIELD = { name: "per_user_limit", label: "每人每件限购（件，1-99）", type: "number", hint: "留空为不限购" };
+  const TIERS_FIELD = { name: "tiers", label: "满减档位（元，每行一档）", type: "textarea", required: true, hint: "如“满 100 减 10”，最多 5 档；门槛越高减得越多" };
+  const BUDGET_FIELD = { name: "budget_fen", label: "预算（元）", type: "money", hint: "仅用于与活动效果对照，不限制优惠发放" };
+  const JOIN_FIELD = { name: "join_requires_approval", label: "商户报名需审核", type: "checkbox" };
+
+  function createFields(kind) {
+    const hour = 3600 * 1000;
+    const start = Math.ceil(Date.now() / hour) * hour;
+    return [
+      { name: "name", label: "活动名称", required: true },
+      { name: "description", label: "活动说明", type: "textarea" },
+      ...windowFields(shanghaiInput(start), shanghaiInput(start + 7 * 24 * hour)),
+      kind === "flash_sale" ? LIMIT_FIELD : TIERS_FIELD,
+      BUDGET_FIELD,
+      { ...JOIN_FIELD, value: true },
+    ];
+  }
+
+  function createBody(kind, v) {
+    const body = { ...v, kind };
+    if (kind === "full_reduction") body.tiers = parseTiers(v.tiers);
+    return body;
+  }
+
+  async function createCampaign(kind) {
+    const created = await W.dialog({
+      title: "新建平台" + KIND[kind] + "活动", confirm: "创建",
+      message: kind === "flash_sale"
+        ? "平台出资。商户报名时提交参加的商品、秒杀价和活动库存，报名通过后按活动时间生效。"
+        : "平台出资，适用于报名通过的商户的商品（按活动价计）；一笔订单取满足的最高一档。",
+      fields: createFields(kind),
+      submit: v => naming(Console.create("/api/admin/v1/campaigns", createBody(kind, v))),
+    });
+    if (created) { Console.notice("活动已创建"); Console.go("campaigns", { id: created.id }); }
+  }
+
+  // A started campaign keeps its start, per-user limit and tiers; the rest may change until it ends.
+  function editFields(c) {
+    const before = c.state === "upcoming";
+    const [starts, ends] = windowFields(c.starts_at, c.ends_at);
+    return [
+      { name: "name", label: "活动名称", required: true, value: c.name },
+      { name: "description", label: "活动说明", type: "textarea", value: c.description },
+      ...(before ? [starts] : []), ends,
+      ...(before && c.kind === "flash_sale" ? [{ ...LIMIT_FIELD, value: c.per_user_limit }] : []),
+      ...(before && c.kind === "full_reduction" ? [{ ...TIERS_FIELD, value: tiersInput(c.tiers) }] : []),
+      { ...BUDGET_FIELD, value: c.budget_fen },
+      { ...JOIN_FIELD, value: c.join_requires_approval },
+    ];
+  }
+
+  // Only what the operator changed is sent (a started campaign refuses its start even unchanged).
+  function changes(c, fields, v) {
+    const out = {};
+    const names = fields.map(f => f.name);
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+    if (v.name !== c.name) out.name = v.name;
+    if ((v.description || "") !== (c.description || "")) out.description = v.description || null;
+    ["starts_at", "ends_at"].forEach(n => { if (names.includes(n) && v[n] !== String(c[n]).slice(0, 16)) out[n] = v[n]; });
+    if (names.includes("per_user_limit") && (v.per_user_limit ?? null) !== c.per_user_limit) out.per_user_limit = v.per_user_limit ?? null;
+    if (names.includes("tiers")) {
+      const tiers = parseTiers(v.tiers);
+      const sorted = [...tiers].sort((a, b) => a.threshold_fen - b.threshold_fen);
+      if (!same(sorted, c.tiers)) out.tiers = tiers;
+    }
+    if ((v.budget_fen ?? null) !== c.budget_fen) out.budget_fen = v.budget_fen ?? null;
+    if (v.join_requires_approval !== c.join_requires_approval) out.join_requires_approval = v.join_requires_approval;
+    if (!Object.keys(out).length) throw new Error("没有修改任何内容");
+    return out;
+  }
+
+  function editCampaign(c) {
+    const fields = editFields(c);
+    return W.act({
+      title: "修改活动 #" + c.id, confirm: "保存", done: "已保存", fields,
+      message: c.state === "upcoming" ? "" : "活动已开始：开始时间、限购和满减档位不能再改。",
+      action: v => naming(api("PATCH", `/api/admin/v1/campaigns/${c.id}`, changes(c, fields, v))),
+    });
+  }
+
+  // Approving or rejecting (with a reason) a merchant's campaign, or a merchant's join.
+  function review(title, path, approve, message) {
+    return W.act({
+      title, message, confirm: approve ? "通过" : "驳回", danger: !approve, done: approve ? "已通过" : "已驳回",
+      fields: [approve ? { name: "reason", label: "审核备注（可选）" } : { name: "reason", label: "驳回原因", type: "textarea", required: true }],
+      action: v => api("POST", path, { decision: approve ? "approve" : "reject", ...v }),
+    });
+  }
+
+  function reviewCampaign(id, approve) {
+    return review((approve ? "通过" : "驳回") + "商户活动 #" + id, `/api/admin/v1/campaigns/${id}/review`, approve,
+      approve ? "通过后活动按其时间生效，优惠由商户承担。" : "驳回原因会展示给商户，商户修改后可重新提交。");
+  }
+
+  function endCampaign(id) {
+    return W.act({
+      title: "结束活动 #" + id, confirm: "结束", danger: true, done: "活动已结束",
+      message: "活动立即停止，已下的订单保持活动价；结束后不能恢复。确定结束？",
+      action: () => api("POST", `/api/admin/v1/campaigns/${id}/end`),
+    });
+  }
+
+  function endable(c) { return c.status !== "ended" && c.state !== "ended"; }
+
+  async function renderList(view, params) {
+    const filters = W.filters("campaigns", [
+      { name: "owner", label: "发起方", options: [["", "全部"], ...Object.entries(OWNER)] },
+      { name: "status", label: "审核状态", options: [["", "全部"], ...Object.entries(STATUS)] },
+    ], params);
+    const page = await api("GET", "/api/admin/v1/campaigns" + W.query(params, ["owner", "status", "cursor"]));
+    view.innerHTML = `<div class="card"><h3>营销活动 ${W.button("new", "flash_sale", "新建平台秒杀")} ${W.button("new", "full_reduction", "新建平台满减")}</h3>
+      <p class="muted">商户活动由商户出资，审核通过后按时间生效；平台活动由平台出资，商户报名参加。</p>
+      ${filters}${table([
+        { title: "ID", html: c => `<a href="#/campaigns?id=${c.id}">#${c.id}</a>` },
+        { title: "名称", html: c => `<a href="#/campaigns?id=${c.id}">${esc(c.name)}</a>` + (c.description ? `<br><small class="muted">${esc(c.description)}</small>` : "") },
+        { title: "类型", value: c => label(KIND, c.kind) },
+        { title: "发起方", html: owner },
+        { title: "活动时间", html: c => esc(time(c.starts_at)) + "<br>" + esc(time(c.ends_at)) },
+        { title: "规则", value: rules },
+        { title: "状态", html: c => statusBadge(c) + (c.status === "rejected" && c.reason ? `<br><small class="muted">${esc(c.reason)}</small>` : "") },
+        { title: "操作", html: c => [W.button("view", c.id, "查看", "secondary"),
+          ...(c.merchant_id && c.status === "pending" ? [W.button("approve", c.id, "通过"), W.button("reject", c.id, "驳回", "danger")] : [])].join(" ") },
+      ], page.items)}${W.pager("campaigns", params, page.next_cursor)}</div>`;
+    W.bindFilters(view);
+    W.bindActions(view, {
+      new: kind => createCampaign(kind),
+      view: id => Console.go("campaigns", { id }),
+      approve: id => reviewCampaign(id, true),
+      reject: id => reviewCampaign(id, false),
+    });
+  }
+
+  function effectSection(c, e) {
+    const kpi = (title, value, note) => `<div class="card kpi">${esc(title)}<b>${esc(value)}</b>${note ? `<span class="muted">${esc(note)}</span>` : ""}</div>`;
+    const budget = c.merchant_id ? "" : kpi("预算", e.budget_fen ? fen(e.budget_fen) : "未设置",
+      e.budget_fen ? "已优惠 " + (e.discount_fen * 100 / e.budget_fen).toFixed(1) + "%" : "");
+    return `<h2>活动效果 <small class="muted">已支付且未全额退款的订单；销售额按活动价计</small></h2><div class="kpis">
+      ${kpi("购买人数", e.participants)}${kpi("订单数", e.orders)}${c.kind === "flash_sale" ? kpi("秒杀件数", e.units) : ""}
+      ${kpi("活动销售额", fen(e.sales_fen))}${kpi("优惠金额", fen(e.discount_fen))}${budget}</div>`;
+  }
+
+  async function renderDetail(view, id) {
+    const [c, e] = await Promise.all([
+      api("GET", `/api/admin/v1/campaigns/${encodeURIComponent(id)}`),
+      api("GET", `/api/admin/v1/campaigns/${encodeURIComponent(id)}/effect`),
+    ]);
+    const platform = !c.merchant_id;
+    const actions = [
+      ...(platform && c.status !== "ended" ? [W.button("edit", c.id, "修改", "secondary")] : []),
+      ...(!platform && c.status === "pending" ? [W.button("approve", c.id, "通过"), W.button("reject", c.id, "驳回", "danger")] : []),
+      ...(endable(c) ? [W.button("end", c.id, "结束活动", "danger")] : []),
+    ].join(" ");
+    const names = Object.fromEntries((c.participants || []).map(p => [p.merchant_id, p.merchant_name]));
+    const joins = Object.fromEntries((c.participants || []).map(p => [p.merchant_id, p.status]));
+    const row = (title, html) => `<dt>${esc(title)}</dt><dd>${html}</dd>`;
+    view.innerHTML = `<p><a href="#/campaigns">« 返回活动列表</a></p>
+      <div class="card"><h3>${esc(c.name)} <span class="muted">#${c.id}</span> ${W.badge(label(KIND, c.kind))} ${statusBadge(c)} ${actions}</h3>
+      <dl class="grid">
+        ${row("发起方", owner(c) + (platform ? "（平台出资）" : "（商户出资）"))}${row("审核状态", esc(label(STATUS, c.status)))}
+        ${row("开始时间", esc(time(c.starts_at)))}${row("结束时间", esc(time(c.ends_at)))}
+        ${row(c.kind === "flash_sale" ? "限购" : "满减档位", esc(rules(c)))}${row(platform ? "商户报名" : "审核时间", platform ? (c.join_requires_approval ? "需审核" : "无需审核") : esc(time(c.reviewed_at)))}
+        ${platform ? row("预算", c.budget_fen ? esc(fen(c.budget_fen)) : "未设置") : ""}${row(c.status === "rejected" ? "驳回原因" : "审核意见", esc(c.reason || "—"))}
+        ${row("创建时间", esc(time(c.created_at)))}${row("更新时间", esc(time(c.updated_at)))}
+        ${row("活动说明", esc(c.description || "—"))}
+      </dl></div>
+      ${effectSection(c, e)}
+      <div class="card"><h3>${platform ? "报名商户" : "参与商户"}</h3>${table([
+        { title: "商户", html: p => `<a href="#/merchants?id=${p.merchant_id}">${esc(p.merchant_name || "商户 #" + p.merchant_id)}</a>` },
+        { title: "状态", html: p => W.badge(label(JOIN, p.status), JOIN_TONE[p.status]) },
+        { title: "审核意见", value: p => p.reason || "—" },
+        { title: "报名时间", value: p => time(p.created_at) },
+        { title: "审核时间", value: p => time(p.reviewed_at) },
+        { title: "操作", html: p => platform && p.status === "pending" ? [W.button("join-approve", p.merchant_id, "通过"), W.button("join-reject", p.merchant_id, "驳回", "danger")].join(" ") : "" },
+      ], c.participants || [])}</div>
+      ${c.kind === "flash_sale" ? `<div class="card"><h3>秒杀商品</h3>${table([
+        { title: "商品", html: i => esc(i.name) + ` <small class="muted">#${i.item_id}</small>` },
+        { title: "商户", html: i => esc(names[i.merchant_id] || "商户 #" + i.merchant_id) + " " + W.badge(label(JOIN, joins[i.merchant_id]), JOIN_TONE[joins[i.merchant_id]]) },
+        { title: "原价", value: i => fen(i.price_fen) },
+        { title: "秒杀价", value: i => fen(i.campaign_price_fen) },
+        { title: "活动库存", value: i => i.stock_total === null || i.stock_total === undefined ? "按商品库存" : i.stock_total },
+        { title: "剩余", value: i => i.remaining_stock },
+        { title: "已售", value: i => i.sold },
+      ], c.items || [])}</div>` : ""}`;
+    W.bindActions(view, {
+      edit: () => editCampaign(c),
+      approve: cid => reviewCampaign(cid, true),
+      reject: cid => reviewCampaign(cid, false),
+      end: cid => endCampaign(cid),
+      "join-approve": mid => review("通过 " + (names[mid] || "商户 #" + mid) + " 的报名", `/api/admin/v1/campaigns/${c.id}/participants/${mid}/review`, true,
+        "通过后该商户的" + (c.kind === "flash_sale" ? "秒杀商品" : "商品") + "按活动时间参加，优惠由平台承担。"),
+      "join-reject": mid => review("驳回 " + (names[mid] || "商户 #" + mid) + " 的报名", `/api/admin/v1/campaigns/${c.id}/participants/${mid}/review`, false,
+        "驳回原因会展示给商户，商户可修改后重新报名。"),
+    });
+  }
+
+  Console.register({
+    id: "campaigns", title: "营销活动", permission: "admin:campaigns",
+    render(view, params) { return params.get("id") ? renderDetail(view, params.get("id")) : renderList(view, params); },
+  });
+})();
