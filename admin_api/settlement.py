@@ -2,12 +2,18 @@
 payouts, a period's summary, and a merchant's own commission rate."""
 from __future__ import annotations
 
+import asyncio
+import logging
+
+from alliance.errors import AllianceError
 from alliance.merchants.admin_queries import operator_row
 from alliance.settlement import queries
 from alliance.settlement.services import record_payout, set_commission_rate
 from alliance.settlement.statements import close_period
 from server import validation as v
 from server.base import BaseHandler, authenticated, idempotent
+
+log = logging.getLogger("alliance.settlement")
 
 PERMISSION = "admin:settlement"
 ID_MAX = 2**31 - 1
@@ -27,7 +33,27 @@ class StatementsHandler(BaseHandler):
     @idempotent
     async def post(self):
         period = self.json_body().get("period")
-        self.write_json(await self.run_sync(close_period, period))
+        closing = _closing.get(period)
+        if closing is None:  # not already under way in this process
+            closing = _closing[period] = asyncio.ensure_future(self.run_sync(close_period, period))
+            closing.add_done_callback(lambda done: _finished(period, done))
+        # A month of 10k merchants takes minutes: the answer does not wait for all of it.
+        done, _ = await asyncio.wait({closing}, timeout=CLOSE_WAIT_S)
+        if done:
+            self.write_json(closing.result())  # its errors too (PERIOD_INVALID, ...)
+        else:
+            self.write_json({"period": period, "status": "running"}, 202)
+
+
+CLOSE_WAIT_S = 20.0
+_closing: dict[object, asyncio.Future] = {}  # this process's closes under way, by period
+
+
+def _finished(period, done: asyncio.Future) -> None:
+    _closing.pop(period, None)
+    if not done.cancelled() and done.exception() is not None \
+            and not isinstance(done.exception(), AllianceError):
+        log.error("closing settlement period %s failed", period, exc_info=done.exception())
 
 
 class StatementHandler(BaseHandler):
@@ -93,6 +119,12 @@ def routes() -> list:
     ]
 
 
+def _still_running(operation: dict, schema: dict) -> dict:
+    operation["responses"]["202"] = {"description": "still closing: it goes on",
+                                     "content": {"application/json": {"schema": schema}}}
+    return operation
+
+
 PERIOD = "YYYY-MM: an Asia/Shanghai calendar month (400 PERIOD_INVALID otherwise)"
 
 
@@ -133,13 +165,18 @@ def _openapi() -> dict:
                               query_param("merchant_id", INT),
                               query_param("status", {"type": "string",
                                                      "enum": ["issued", "paid"]}), *PAGING]),
-            "post": op("Close a period now: issue the statements of every merchant with events "
-                       "not counted yet (running it again issues none)", tags=tags,
-                       body=obj({"period": {**STR, "description": PERIOD}}, ["period"]),
-                       ok=closed, errors=(403, 409), idempotent=True,
-                       description="409 PERIOD_NOT_CLOSED before the period's end. The "
-                                   "scheduler's `settlement.close_month` does the same on the "
-                                   "1st of each month for the previous month.")},
+            "post": _still_running(op(
+                "Close a period now: issue the statements of every merchant with events "
+                "not counted yet (running it again issues none)", tags=tags,
+                body=obj({"period": {**STR, "description": PERIOD}}, ["period"]),
+                ok=closed, errors=(403, 409), idempotent=True,
+                description="409 PERIOD_NOT_CLOSED before the period's end. The scheduler's "
+                            "`settlement.close_month` does the same on the 1st of each month "
+                            "for the previous month. A close that takes longer than "
+                            f"{CLOSE_WAIT_S:.0f} s (thousands of merchants) is answered 202 and "
+                            "goes on: its statements appear in the list as they are issued, "
+                            "and asking again meanwhile starts no second one in this process."),
+                obj({"period": STR, "status": {"type": "string", "enum": ["running"]}}))},
         "/api/admin/v1/statements/{id}": {"get": op(
             "One statement with its lines", tags=tags, ok=ref("SettlementStatement"),
             errors=(403, 404), params=one)},

@@ -75,7 +75,7 @@
     W.bindFilters(view);
     W.bindActions(view, {
       close: () => W.act({
-        title: "生成月度对账单", confirm: "生成", done: "已生成",
+        title: "生成月度对账单", confirm: "生成", done: "已提交：商户多时需几分钟，生成的对账单会陆续出现在列表中",
         message: "为该月（已结束）尚未出账的收支生成各商户的对账单；重复生成不会重复计入。",
         fields: [{ name: "period", label: "月份（如 2026-11）", value: lastMonth(), required: true }],
         action: v => Console.create("/api/admin/v1/statements", { period: v.period }),

@@ -3,6 +3,7 @@ with admin:settlement close periods, read any statement, record payouts, check a
 balance and set a merchant's commission rate."""
 import csv
 import io
+import threading
 from unittest import mock
 
 from alliance.accounts.models import OperatorAuditLog
@@ -46,6 +47,29 @@ class SettlementApiTest(SettlementCase):
     def test_operators_close_a_period_once(self):
         assert self.close_last() == {"period": self.last.name, "statements": 2, "items": 5,
                                      "skipped": 0}
+        assert self.close_last()["statements"] == 0
+
+    def test_a_long_close_is_answered_while_it_goes_on(self):
+        from admin_api import settlement
+
+        release, calls = threading.Event(), []
+        slow_close = settlement.close_period
+
+        def close_when_released(period):
+            calls.append(period)
+            release.wait(10)
+            return slow_close(period)
+
+        with mock.patch.object(settlement, "CLOSE_WAIT_S", 0.05), \
+                mock.patch.object(settlement, "close_period", close_when_released):
+            first = self.api("POST", ADMIN, {"period": self.last.name}, token=self.admin)
+            again = self.api("POST", ADMIN, {"period": self.last.name}, token=self.admin)
+            assert (first.status, first.json) == (202, {"period": self.last.name,
+                                                        "status": "running"})
+            assert again.status == 202
+            release.set()
+            self.wait_for(lambda: len(self.api("GET", ADMIN, token=self.admin).json["items"]) == 2)
+        assert calls == [self.last.name]  # asked twice meanwhile: one close
         assert self.close_last()["statements"] == 0
 
     def test_staff_read_their_statements_lines_and_items(self):
