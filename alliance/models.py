@@ -8,6 +8,7 @@ from alliance.campaigns.models import (Campaign, CampaignItem, CampaignParticipa
                                        CampaignQuota, CampaignUse)
 from alliance.catalog.models import CatalogItem
 from alliance.commissions.models import CommissionEntry
+from alliance.cooperation.models import Cooperation, CooperationEvent
 from alliance.coupons.models import Coupon, CouponDistribution, CouponTemplate
 from alliance.infra.models import CacheInvalidation, IdempotencyRecord, KeyValue, RateCounter
 from alliance.jobs.models import JobLease, JobRun
@@ -49,6 +50,7 @@ ALL_MODELS = [
     MerchantPush, MerchantPushQuota, PushOptOut,
     SettlementStatement, SettlementLine, SettlementItem,
     Campaign, CampaignParticipant, CampaignItem, CampaignQuota, CampaignUse,
+    Cooperation, CooperationEvent,
 ]
 
 # The columns that name uploads (an id, or JSON holding ids): an upload none of them names is

@@ -5,6 +5,7 @@ import admin_api.analytics
 import admin_api.auth
 import admin_api.campaigns
 import admin_api.catalog
+import admin_api.cooperation
 import admin_api.coupons
 import admin_api.jobs
 import admin_api.merchants
@@ -21,6 +22,7 @@ import miniprogram_api.coupons
 import miniprogram_api.members
 import miniprogram_api.merchant_analytics
 import miniprogram_api.merchant_catalog
+import miniprogram_api.merchant_cooperation
 import miniprogram_api.merchant_coupons
 import miniprogram_api.merchant_members
 import miniprogram_api.merchant_orders
@@ -59,6 +61,7 @@ API_MODULES = [
     payments.notify_handlers,
     miniprogram_api.coupons,
     miniprogram_api.merchant_coupons,
+    miniprogram_api.merchant_cooperation,
     miniprogram_api.counter,
     miniprogram_api.merchant_members,
     miniprogram_api.pushes,
@@ -73,6 +76,7 @@ API_MODULES = [
     admin_api.settlement,
     miniprogram_api.campaigns,
     admin_api.campaigns,
+    admin_api.cooperation,
     wechat_handlers.oa,
 ]
 

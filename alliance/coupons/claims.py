@@ -198,6 +198,7 @@ def _issue(template: CouponTemplate, user_id: int, now: dt.datetime, free: list[
                 distribution=distribution,
                 distributor_merchant_id=distribution.distributor_id if distribution else None,
                 commission_fen=distribution.commission_fen if distribution else 0,
+                cooperation_id=distribution.cooperation_id if distribution else None,
                 referrer_user_id=referrer_user_id, scene=scene or "", claimed_at=now)
         except IntegrityError:
             continue  # a concurrent claim of this user took the slot: try the next one

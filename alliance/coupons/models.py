@@ -130,6 +130,9 @@ class Coupon(BaseModel):
     # What its issuer owes the distributor when it is used: the distribution's terms when it
     # was handed out, kept whatever the issuer changes or ends afterwards.
     commission_fen = IntegerField(default=0)
+    # The cooperation whose terms it was handed out under (its distribution's then): a
+    # distribution renewed by a later cooperation leaves the coupons it gave out before theirs.
+    cooperation_id = IntegerField(null=True, index=True)
     referrer_user_id = IntegerField(null=True, index=True)
     scene = CharField(max_length=64, default="")
     order_ref = CharField(max_length=64, null=True, index=True)  # the order holding it

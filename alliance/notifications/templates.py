@@ -34,6 +34,7 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "catalog.item_taken_down": ("item_name", "reason"),
     "merchant.push": ("merchant_name", "title", "content", "page"),
     "points.earned": ("points", "merchant_name", "balance"),
+    "cooperation.updated": ("merchant_name", "action_text", "kind_text"),
 }
 OPTIONAL_DEFAULTS = {"reason": "无", "carrier": "", "tracking_no": ""}
 RESULT_TEXT = {"approved": "审核通过", "rejected": "未通过", "suspended": "已暂停营业",
@@ -85,6 +86,10 @@ SANDBOX_SUBSCRIBE_TEMPLATES = {
     "points.earned": {"template_id": "sandbox-subscribe-points-earned", "page": "pages/points/index",
                       "data": {"thing1": "{merchant_name}", "number2": "{points}",
                                "number3": "{balance}"}},
+    "cooperation.updated": {"template_id": "sandbox-subscribe-cooperation",
+                            "page": "pages/merchant/cooperation?id={cooperation_id}",
+                            "data": {"thing1": "{merchant_name}", "phrase2": "{action_text}",
+                                     "thing3": "{kind_text}"}},
 }
 SANDBOX_OA_TEMPLATES = {
     "order.paid": {"template_id": "sandbox-oa-order-paid",
@@ -131,6 +136,10 @@ SANDBOX_OA_TEMPLATES = {
     "points.earned": {"template_id": "sandbox-oa-points-earned", "page": "pages/points/index",
                       "data": {"first": "您获得了联盟积分", "keyword1": "{points}",
                                "keyword2": "{balance}", "remark": "{merchant_name}"}},
+    "cooperation.updated": {"template_id": "sandbox-oa-cooperation",
+                            "page": "pages/merchant/cooperation?id={cooperation_id}",
+                            "data": {"first": "异业合作有新动态", "keyword1": "{merchant_name}",
+                                     "keyword2": "{action_text}", "remark": "{kind_text}"}},
 }
 
 

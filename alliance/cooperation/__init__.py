@@ -1,0 +1,1 @@
+"""Cooperation between merchants: proposals, negotiated terms, and what a partnership brought."""

@@ -1,0 +1,261 @@
+"""The cooperation workflow: propose, counter, accept, reject, withdraw, end.
+
+Each use case is one transaction. Each state change is one guarded UPDATE on the status, the
+turn (and, when the caller names the terms it read, their ``version``): of two taps or two
+staff members answering at once, exactly one changes the row and the other is refused with a
+409 naming why (COOPERATION_STATUS_CONFLICT, COOPERATION_NOT_YOUR_TURN,
+COOPERATION_TERMS_CHANGED). Every action records a ``CooperationEvent`` and notifies the
+other merchant's owner through the outbox (delivered after the commit).
+
+Accepting a ``coupon_distribution`` lets the partner hand out each listed template of the
+proposer with the agreed commission (``coupons.templates.add_distribution``), in the same
+transaction; ending it ends those distributions. Coupons already handed out keep the terms
+they were handed out under (the coupon stores its commission and its cooperation).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from peewee import IntegrityError
+
+from alliance.coupons.models import CouponDistribution
+from alliance.coupons.templates import add_distribution, end_distribution
+from alliance.cooperation import terms as t
+from alliance.cooperation.errors import (CooperationAlreadyOpen, CooperationExpired,
+                                         CooperationNotFound, CooperationNotProposer,
+                                         CooperationNotYourTurn, CooperationStatusConflict,
+                                         CooperationTermsChanged)
+from alliance.cooperation.models import (ACCEPTED, ENDED, PROPOSED, REJECTED, WITHDRAWN,
+                                         Cooperation, CooperationEvent, open_key)
+from alliance.db import transaction, utcnow
+from alliance.merchants.models import Merchant
+from alliance.ports import Notifier
+
+PROPOSE_FIELDS = frozenset({"partner_merchant_id", "kind", "message", *t.TERM_FIELDS})
+COUNTER_FIELDS = frozenset({"message", "version", *t.TERM_FIELDS})
+ANSWER_FIELDS = frozenset({"message", "version"})
+KIND_TEXT = {"coupon_distribution": "代发优惠券", "joint_marketing": "联合营销",
+             "resource_exchange": "资源互换"}
+# What the other side's notification says happened (at most 5 characters: a WeChat phrase).
+ACTION_TEXT = {"propose": "发起合作", "counter": "修改条款", "accept": "接受合作",
+               "reject": "拒绝合作", "withdraw": "撤回合作", "end": "结束合作"}
+
+
+def propose(notifier: Notifier, merchant_id: int, staff_user_id: int, body: dict,
+            now: dt.datetime | None = None) -> Cooperation:
+    """``merchant_id`` proposes a cooperation to ``body["partner_merchant_id"]``, an
+    approved merchant other than itself; COOPERATION_ALREADY_OPEN while one of the same
+    kind between the two is proposed or accepted."""
+    t.refuse_unknown(body, PROPOSE_FIELDS)
+    now = now or utcnow()
+    partner_id = t.integer(body, "partner_merchant_id", 1, t.ID_MAX)
+    kind = t.kind_of(body)
+    message = t.text(body, "message", "留言不能超过 500 字")
+    if partner_id == merchant_id:
+        raise t.invalid("partner_merchant_id", "yourself", "不能与自己发起合作")
+    with transaction():
+        if not Merchant.select().where(Merchant.id == partner_id,
+                                       Merchant.status == "approved").exists():
+            raise t.invalid("partner_merchant_id", "not an approved merchant",
+                            "合作商户不存在或未通过审核")
+        values = t.clean_terms(body, kind=kind, issuer_id=merchant_id, current=None, now=now)
+        try:
+            cooperation = Cooperation.create(
+                proposer=merchant_id, partner=partner_id, kind=kind, status=PROPOSED,
+                turn_merchant_id=partner_id, open_key=open_key(merchant_id, partner_id, kind),
+                created_by=staff_user_id, created_at=now, updated_at=now, **values)
+        except IntegrityError:
+            raise CooperationAlreadyOpen(details={"partner_merchant_id": partner_id,
+                                                  "kind": kind}) from None
+        _record(notifier, cooperation, merchant_id, staff_user_id, "propose", message, now)
+        return cooperation
+
+
+def counter(notifier: Notifier, cooperation_id: int, merchant_id: int, staff_user_id: int,
+            body: dict, now: dt.datetime | None = None) -> Cooperation:
+    """The side whose turn it is proposes other terms (those it names change); the turn
+    passes to the other side."""
+    t.refuse_unknown(body, COUNTER_FIELDS)
+    now = now or utcnow()
+    message = t.text(body, "message", "留言不能超过 500 字")
+    version = _version(body)
+    with transaction():
+        cooperation = _answerable(cooperation_id, merchant_id, version)
+        current = {field: getattr(cooperation, field) for field in t.TERM_FIELDS}
+        values = t.clean_terms(body, kind=cooperation.kind, issuer_id=cooperation.proposer_id,
+                               current=current, now=now)
+        other = _other_side(cooperation, merchant_id)
+        _guarded(cooperation, merchant_id, version, PROPOSED,
+                 {**values, "turn_merchant_id": other, "version": Cooperation.version + 1,
+                  "updated_at": now}, turn=True)
+        return _record(notifier, _reload(cooperation), merchant_id, staff_user_id, "counter",
+                       message, now)
+
+
+def accept(notifier: Notifier, cooperation_id: int, merchant_id: int, staff_user_id: int,
+           body: dict, now: dt.datetime | None = None) -> Cooperation:
+    """The side whose turn it is accepts the current terms. A coupon distribution starts:
+    the partner hands out each listed template of the proposer, owed the agreed commission
+    per coupon redeemed or used (a distribution of the template it had is renewed)."""
+    t.refuse_unknown(body, ANSWER_FIELDS)
+    now = now or utcnow()
+    message = t.text(body, "message", "留言不能超过 500 字")
+    version = _version(body)
+    with transaction():
+        cooperation = _answerable(cooperation_id, merchant_id, version)
+        if cooperation.ends_at is not None and cooperation.ends_at <= now:
+            raise CooperationExpired(details={"cooperation_id": cooperation.id})
+        if cooperation.template_id_list:
+            t.check_templates(cooperation.template_id_list, cooperation.proposer_id)
+        _guarded(cooperation, merchant_id, version, PROPOSED,
+                 {"status": ACCEPTED, "turn_merchant_id": None, "accepted_at": now,
+                  "updated_at": now}, turn=True)
+        for template_id in cooperation.template_id_list:
+            add_distribution(template_id, cooperation.proposer_id, cooperation.partner_id,
+                             cooperation.commission_fen, actor_id=staff_user_id,
+                             cooperation_id=cooperation.id)
+        return _record(notifier, _reload(cooperation), merchant_id, staff_user_id, "accept",
+                       message, now)
+
+
+def reject(notifier: Notifier, cooperation_id: int, merchant_id: int, staff_user_id: int,
+           body: dict, now: dt.datetime | None = None) -> Cooperation:
+    """The side whose turn it is declines the current terms; the cooperation is closed."""
+    t.refuse_unknown(body, ANSWER_FIELDS)
+    now = now or utcnow()
+    message = t.text(body, "message", "留言不能超过 500 字")
+    version = _version(body)
+    with transaction():
+        cooperation = _answerable(cooperation_id, merchant_id, version)
+        _guarded(cooperation, merchant_id, version, PROPOSED, _closed(REJECTED, now), turn=True)
+        return _record(notifier, _reload(cooperation), merchant_id, staff_user_id, "reject",
+                       message, now)
+
+
+def withdraw(notifier: Notifier, cooperation_id: int, merchant_id: int, staff_user_id: int,
+             body: dict, now: dt.datetime | None = None) -> Cooperation:
+    """The proposer takes back a cooperation not yet accepted (whoever's turn it is)."""
+    t.refuse_unknown(body, ANSWER_FIELDS - {"version"})
+    now = now or utcnow()
+    message = t.text(body, "message", "留言不能超过 500 字")
+    with transaction():
+        cooperation = visible(cooperation_id, merchant_id)
+        if cooperation.proposer_id != merchant_id:
+            raise CooperationNotProposer(details={"cooperation_id": cooperation.id})
+        _guarded(cooperation, merchant_id, None, PROPOSED, _closed(WITHDRAWN, now), turn=False)
+        return _record(notifier, _reload(cooperation), merchant_id, staff_user_id, "withdraw",
+                       message, now)
+
+
+def end(notifier: Notifier, cooperation_id: int, merchant_id: int, staff_user_id: int,
+        body: dict, now: dt.datetime | None = None) -> Cooperation:
+    """Either side ends an accepted cooperation: its coupon distributions end (coupons
+    already handed out keep their terms)."""
+    t.refuse_unknown(body, ANSWER_FIELDS - {"version"})
+    now = now or utcnow()
+    message = t.text(body, "message", "留言不能超过 500 字")
+    with transaction():
+        cooperation = visible(cooperation_id, merchant_id)
+        _guarded(cooperation, merchant_id, None, ACCEPTED, _closed(ENDED, now), turn=False)
+        ids = cooperation.template_id_list
+        if ids:
+            distributions = (CouponDistribution.select(CouponDistribution.id)
+                             .where(CouponDistribution.template.in_(ids),
+                                    CouponDistribution.distributor == cooperation.partner_id,
+                                    CouponDistribution.cooperation_id == cooperation.id,
+                                    CouponDistribution.status == "active"))
+            for distribution in distributions:
+                end_distribution(distribution.id, cooperation.proposer_id, now)
+        return _record(notifier, _reload(cooperation), merchant_id, staff_user_id, "end",
+                       message, now)
+
+
+def visible(cooperation_id: int, merchant_id: int) -> Cooperation:
+    """A cooperation ``merchant_id`` is a side of; COOPERATION_NOT_FOUND for anyone else."""
+    cooperation = Cooperation.get_or_none(
+        (Cooperation.id == cooperation_id)
+        & ((Cooperation.proposer == merchant_id) | (Cooperation.partner == merchant_id)))
+    if cooperation is None:
+        raise CooperationNotFound(details={"cooperation_id": cooperation_id})
+    return cooperation
+
+
+def _version(body: dict) -> int | None:
+    """The terms' version the caller read, when it names one (then the action applies only
+    to those terms)."""
+    if body.get("version") is None:
+        return None
+    return t.integer(body, "version", 1, t.ID_MAX)
+
+
+def _answerable(cooperation_id: int, merchant_id: int, version: int | None) -> Cooperation:
+    cooperation = visible(cooperation_id, merchant_id)
+    _refuse(cooperation, merchant_id, version, PROPOSED, turn=True)
+    return cooperation
+
+
+def _refuse(cooperation: Cooperation, merchant_id: int, version: int | None, status: str,
+            turn: bool) -> None:
+    """Why an action needing ``status`` (and ``merchant_id``'s turn) cannot apply to the
+    cooperation as read; nothing when it can."""
+    details = {"cooperation_id": cooperation.id, "status": cooperation.status,
+               "version": cooperation.version}
+    if cooperation.status != status:
+        raise CooperationStatusConflict(details=details)
+    if turn and cooperation.turn_merchant_id != merchant_id:
+        raise CooperationNotYourTurn(details={**details,
+                                              "turn_merchant_id": cooperation.turn_merchant_id})
+    if version is not None and version != cooperation.version:
+        raise CooperationTermsChanged(details=details)
+
+
+def _guarded(cooperation: Cooperation, merchant_id: int, version: int | None, expected: str,
+             values: dict, *, turn: bool) -> None:
+    """Apply ``values`` if the row is still in status ``expected`` (on ``merchant_id``'s
+    turn, at ``version``); else refuse with what changed since it was read."""
+    query = Cooperation.update(values).where(Cooperation.id == cooperation.id,
+                                               Cooperation.status == expected)
+    if turn:
+        query = query.where(Cooperation.turn_merchant_id == merchant_id)
+    if version is not None:
+        query = query.where(Cooperation.version == version)
+    if query.execute() != 1:
+        _refuse(_reload(cooperation), merchant_id, version, expected, turn)
+        # A snapshot older than the change that beat us (MySQL's repeatable read) still
+        # shows the row as it was: the change is refused all the same.
+        raise CooperationStatusConflict(details={"cooperation_id": cooperation.id})
+
+
+def _closed(status: str, now: dt.datetime) -> dict:
+    # open_key NULL: the pair may open another cooperation of this kind.
+    return {"status": status, "turn_merchant_id": None, "open_key": None, "closed_at": now,
+            "updated_at": now}
+
+
+def _other_side(cooperation: Cooperation, merchant_id: int) -> int:
+    return cooperation.partner_id if merchant_id == cooperation.proposer_id else cooperation.proposer_id
+
+
+def _reload(cooperation: Cooperation) -> Cooperation:
+    return Cooperation.get_by_id(cooperation.id)
+
+
+def _record(notifier: Notifier, cooperation: Cooperation, merchant_id: int,
+            staff_user_id: int, action: str, message: str, now: dt.datetime) -> Cooperation:
+    """The history event of the action, and the other side's notification."""
+    event = CooperationEvent.create(cooperation=cooperation.id, merchant_id=merchant_id,
+                                    staff_user_id=staff_user_id, action=action,
+                                    terms=json.dumps(cooperation.terms(), ensure_ascii=False),
+                                    message=message, version=cooperation.version, at=now)
+    other = _other_side(cooperation, merchant_id)
+    names = dict(Merchant.select(Merchant.id, Merchant.name)
+                 .where(Merchant.id == merchant_id).tuples())
+    owner_id = Merchant.select(Merchant.owner).where(Merchant.id == other).scalar()
+    notifier.notify("cooperation.updated", user_id=owner_id,
+                    data={"cooperation_id": cooperation.id, "merchant_id": other,
+                          "merchant_name": names.get(merchant_id, ""),
+                          "action_text": ACTION_TEXT[action],
+                          "kind_text": KIND_TEXT[cooperation.kind]},
+                    dedupe_key=f"cooperation.event:{event.id}")
+    return cooperation
