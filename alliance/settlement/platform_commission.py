@@ -81,14 +81,10 @@ def give_backs(since: dt.datetime, until: dt.datetime) -> Iterator[SettlementEve
     (when not 0), on the basis of the amount refunded."""
     own, default = merchant_rates(), PLATFORM_RATE.bp
     for refunds in chunks(succeeded_refunds(since, until), BATCH):
-        history = _refund_history({refund.order for refund in refunds})
+        history = refund_history({refund.order for refund in refunds})
         charged = _charged(refunds, since, own, default)
         for refund in refunds:
-            before = 0
-            for refund_id, amount in history[refund.order]:
-                if refund_id == refund.id:
-                    break
-                before += amount
+            before = refunded_before(history[refund.order], refund.id)
             fen, bp = charged[refund.order_no]
             back = give_back(fen, refund.paid_fen, before, before + refund.amount_fen)
             if back:
@@ -98,7 +94,7 @@ def give_backs(since: dt.datetime, until: dt.datetime) -> Iterator[SettlementEve
                                       rate_bp=bp)
 
 
-def _refund_history(order_ids: set[int]) -> dict[int, list[tuple[int, int]]]:
+def refund_history(order_ids: set[int]) -> dict[int, list[tuple[int, int]]]:
     """Per order: its refunds of a sale that succeeded, (id, amount), in the order they
     succeeded (ties by id)."""
     history: dict[int, list[tuple[int, int]]] = defaultdict(list)
@@ -110,6 +106,16 @@ def _refund_history(order_ids: set[int]) -> dict[int, list[tuple[int, int]]]:
         for order_id, refund_id, amount in rows:
             history[order_id].append((refund_id, amount))
     return history
+
+
+def refunded_before(history: list[tuple[int, int]], refund_id: int) -> int:
+    """What the refunds of an order (``refund_history``) before ``refund_id`` refunded."""
+    before = 0
+    for earlier_id, amount in history:
+        if earlier_id == refund_id:
+            break
+        before += amount
+    return before
 
 
 def _charged(refunds: list, since: dt.datetime, own: dict[int, int],

@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Callable
 
+from alliance.cooperation import shares as cooperation_shares
 from alliance.orders import funding
 from alliance.settlement import order_sources, partner_commission, platform_commission
 from alliance.settlement.events import SettlementEvent, Source
@@ -54,3 +55,4 @@ register_source("partner_commission", partner_commission.entries,
 register_source("coupon_subsidy", funding.coupon_subsidy_events)
 register_source("points_subsidy", funding.points_subsidy_events)
 register_source("campaign_subsidy", funding.campaign_subsidy_events)
+register_source("cooperation_share", cooperation_shares.events)
