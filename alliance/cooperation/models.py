@@ -24,8 +24,6 @@ KINDS = ("coupon_distribution", "joint_marketing", "resource_exchange")
 PROPOSED, ACCEPTED, REJECTED, WITHDRAWN, ENDED = (
     "proposed", "accepted", "rejected", "withdrawn", "ended")
 STATUSES = (PROPOSED, ACCEPTED, REJECTED, WITHDRAWN, ENDED)
-OPEN_STATUSES = (PROPOSED, ACCEPTED)
-ACTIONS = ("propose", "counter", "accept", "reject", "withdraw", "end")
 TERM_FIELDS = ("commission_fen", "sales_share_bp", "template_ids", "description", "ends_at")
 
 
@@ -89,7 +87,7 @@ class CooperationEvent(BaseModel):
     cooperation = ForeignKeyField(Cooperation, backref="events", on_delete="CASCADE")
     merchant_id = IntegerField()
     staff_user_id = IntegerField()
-    action = CharField(max_length=16)  # one of ACTIONS
+    action = CharField(max_length=16)  # propose | counter | accept | reject | withdraw | end
     terms = TextField()  # JSON snapshot of Cooperation.terms() after the action
     message = CharField(max_length=500, default="")
     version = IntegerField()

@@ -50,6 +50,21 @@ class CooperationShareTest(SettlementCase):
             summary = period_summary(self.current.name)
         assert summary["balanced"] and summary["between_merchants_fen"] == 0
 
+    def test_what_the_partnership_brought_counts_its_coupons_commissions_and_sales(self):
+        with connection():
+            partner = make_merchant(name="星光影城")
+        order = self.paid_order(self.buyer, quantity=2, coupon_id=self.cooperation_coupon(partner))
+        [listed] = self.api("GET", "/api/v1/merchant/cooperations", token=self.staff).json["items"]
+        assert listed["results"] == {
+            "coupons_claimed": 1, "customers": 1, "coupons_used": 1, "coupons_redeemed": 0,
+            "commission_count": 1, "commission_fen": 300, "orders": 1,
+            "sales_fen": order["paid_fen"], "refunded_fen": 0}
+        self.refund(order["order_no"], order["paid_fen"])  # the coupon and commission go back
+        detail = self.api("GET", f"/api/v1/merchant/cooperations/{listed['id']}",
+                          token=self.staff).json
+        assert (detail["results"]["coupons_used"], detail["results"]["orders"],
+                detail["results"]["commission_fen"]) == (0, 0, 0)
+
     def test_refunds_give_back_exactly_the_share_that_was_charged(self):
         with connection():
             partner = make_merchant(name="星光影城")
