@@ -56,8 +56,8 @@ def up(migrator, db):
 
     class CooperationEvent(Model):
         cooperation = ForeignKeyField(Cooperation, on_delete='CASCADE')
-        merchant_id = IntegerField()
-        staff_user_id = IntegerField()
+        merchant_id = IntegerField(null=True)
+        staff_user_id = IntegerField(null=True)
         action = CharField(max_length=16)
         terms = TextField()
         message = CharField(max_length=500, default='')

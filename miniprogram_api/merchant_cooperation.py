@@ -98,7 +98,10 @@ def _schemas() -> dict:
         "orders": INT, "sales_fen": {**FEN, "description": "paid by those orders"},
         "refunded_fen": FEN})
     event = obj({"id": INT, "action": {"type": "string", "enum": list(services.ACTION_TEXT)},
-                 "merchant_id": INT, "merchant_name": STR, "staff_user_id": INT,
+                 "merchant_id": {**INT, "nullable": True,
+                                 "description": "null: the platform, when ends_at came"},
+                 "merchant_name": {**STR, "nullable": True},
+                 "staff_user_id": {**INT, "nullable": True},
                  "version": INT, "terms": obj(terms), "message": STR, "at": TIME})
     cooperation = obj({
         "id": INT, "kind": {"type": "string", "enum": list(KINDS)},

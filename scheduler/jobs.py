@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from alliance.analytics import rollups
+from alliance.cooperation import services as cooperation
 from alliance.coupons import claims as coupon_claims
 from alliance.coupons import reminders as coupon_reminders
 from alliance.db import utcnow
@@ -153,6 +154,13 @@ def refresh_daily_sales(ctx: AppContext) -> dict:
 def notify_expiring_coupons(ctx: AppContext) -> dict:
     """Remind holders of coupons expiring within a day (once per coupon)."""
     return {"notified": coupon_reminders.notify_expiring_coupons(ctx.notifier)}
+
+
+@job("cooperation.end_expired", every=dt.timedelta(minutes=10))
+def end_expired_cooperations(ctx: AppContext) -> dict:
+    """End the accepted cooperations whose agreed end time has come (and their coupon
+    distributions), telling both sides."""
+    return {"ended": cooperation.end_expired(ctx.notifier)}
 
 
 @job("settlement.close_month", cron="0 3 1 * *", lease=dt.timedelta(hours=2))

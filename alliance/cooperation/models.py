@@ -81,13 +81,15 @@ class Cooperation(BaseModel):
 
 
 class CooperationEvent(BaseModel):
-    """One action on a cooperation: who (merchant and staff user), what, the terms it left."""
+    """One action on a cooperation: who (merchant and staff user; none when the platform
+    ended it at ``ends_at``), what, the terms it left."""
 
     id = AutoField()
     cooperation = ForeignKeyField(Cooperation, backref="events", on_delete="CASCADE")
-    merchant_id = IntegerField()
-    staff_user_id = IntegerField()
-    action = CharField(max_length=16)  # propose | counter | accept | reject | withdraw | end
+    merchant_id = IntegerField(null=True)  # None: the platform (ends_at reached)
+    staff_user_id = IntegerField(null=True)
+    # propose | counter | accept | reject | withdraw | end, or expire (by the platform)
+    action = CharField(max_length=16)
     terms = TextField()  # JSON snapshot of Cooperation.terms() after the action
     message = CharField(max_length=500, default="")
     version = IntegerField()

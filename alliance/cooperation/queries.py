@@ -71,9 +71,10 @@ def cooperation_detail(cooperation: Cooperation, merchant_id: int | None) -> dic
     view = views([cooperation], merchant_id)[0]
     events = list(CooperationEvent.select().where(CooperationEvent.cooperation == cooperation.id)
                   .order_by(CooperationEvent.id))
+    names = {cooperation.proposer_id: view["proposer"]["name"],
+             cooperation.partner_id: view["partner"]["name"]}
     view["history"] = [{"id": e.id, "action": e.action, "merchant_id": e.merchant_id,
-                        "merchant_name": view["proposer"]["name"]
-                        if e.merchant_id == cooperation.proposer_id else view["partner"]["name"],
+                        "merchant_name": names.get(e.merchant_id),
                         "staff_user_id": e.staff_user_id, "version": e.version,
                         "terms": _local_terms(json.loads(e.terms)), "message": e.message,
                         "at": to_local_iso(e.at)} for e in events]

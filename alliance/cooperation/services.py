@@ -39,7 +39,8 @@ KIND_TEXT = {"coupon_distribution": "代发优惠券", "joint_marketing": "联�
              "resource_exchange": "资源互换"}
 # What the other side's notification says happened (at most 5 characters: a WeChat phrase).
 ACTION_TEXT = {"propose": "发起合作", "counter": "修改条款", "accept": "接受合作",
-               "reject": "拒绝合作", "withdraw": "撤回合作", "end": "结束合作"}
+               "reject": "拒绝合作", "withdraw": "撤回合作", "end": "结束合作",
+               "expire": "合作到期"}
 
 
 def propose(notifier: Notifier, merchant_id: int, staff_user_id: int, body: dict,
@@ -158,17 +159,47 @@ def end(notifier: Notifier, cooperation_id: int, merchant_id: int, staff_user_id
     with transaction():
         cooperation = visible(cooperation_id, merchant_id)
         _guarded(cooperation, merchant_id, None, ACCEPTED, _closed(ENDED, now), turn=False)
-        ids = cooperation.template_id_list
-        if ids:
-            distributions = (CouponDistribution.select(CouponDistribution.id)
-                             .where(CouponDistribution.template.in_(ids),
-                                    CouponDistribution.distributor == cooperation.partner_id,
-                                    CouponDistribution.cooperation_id == cooperation.id,
-                                    CouponDistribution.status == "active"))
-            for distribution in distributions:
-                end_distribution(distribution.id, cooperation.proposer_id, now)
+        _end_distributions(cooperation, now)
         return _record(notifier, _reload(cooperation), merchant_id, staff_user_id, "end",
                        message, now)
+
+
+def end_expired(notifier: Notifier, now: dt.datetime | None = None, batch: int = 100) -> int:
+    """End the accepted cooperations whose ``ends_at`` has come, as ``end`` does, one per
+    transaction (recorded as ``expire``, by no merchant; both sides are told); how many.
+    One ended meanwhile by a merchant is left as it is."""
+    now = now or utcnow()
+    due = [row.id for row in Cooperation.select(Cooperation.id)
+           .where(Cooperation.status == ACCEPTED, Cooperation.ends_at <= now)
+           .order_by(Cooperation.id).limit(batch)]
+    ended = 0
+    for cooperation_id in due:
+        with transaction():
+            closing = (Cooperation.update(_closed(ENDED, now))
+                       .where(Cooperation.id == cooperation_id, Cooperation.status == ACCEPTED)
+                       .execute())
+            if closing != 1:
+                continue
+            cooperation = Cooperation.get_by_id(cooperation_id)
+            _end_distributions(cooperation, now)
+            _record(notifier, cooperation, None, None, "expire", "", now)
+            ended += 1
+    return ended
+
+
+def _end_distributions(cooperation: Cooperation, now: dt.datetime) -> None:
+    """End the distributions the cooperation started (one renewed since by another
+    cooperation is that one's)."""
+    ids = cooperation.template_id_list
+    if not ids:
+        return
+    distributions = (CouponDistribution.select(CouponDistribution.id)
+                     .where(CouponDistribution.template.in_(ids),
+                            CouponDistribution.distributor == cooperation.partner_id,
+                            CouponDistribution.cooperation_id == cooperation.id,
+                            CouponDistribution.status == "active"))
+    for distribution in distributions:
+        end_distribution(distribution.id, cooperation.proposer_id, now)
 
 
 def visible(cooperation_id: int, merchant_id: int) -> Cooperation:
@@ -241,21 +272,26 @@ def _reload(cooperation: Cooperation) -> Cooperation:
     return Cooperation.get_by_id(cooperation.id)
 
 
-def _record(notifier: Notifier, cooperation: Cooperation, merchant_id: int,
-            staff_user_id: int, action: str, message: str, now: dt.datetime) -> Cooperation:
-    """The history event of the action, and the other side's notification."""
+def _record(notifier: Notifier, cooperation: Cooperation, merchant_id: int | None,
+            staff_user_id: int | None, action: str, message: str,
+            now: dt.datetime) -> Cooperation:
+    """The history event of the action (``merchant_id`` None: the platform's, as when
+    ``ends_at`` comes), and the notification of each side that did not act."""
     event = CooperationEvent.create(cooperation=cooperation.id, merchant_id=merchant_id,
                                     staff_user_id=staff_user_id, action=action,
                                     terms=json.dumps(cooperation.terms(), ensure_ascii=False),
                                     message=message, version=cooperation.version, at=now)
-    other = _other_side(cooperation, merchant_id)
-    names = dict(Merchant.select(Merchant.id, Merchant.name)
-                 .where(Merchant.id == merchant_id).tuples())
-    owner_id = Merchant.select(Merchant.owner).where(Merchant.id == other).scalar()
-    notifier.notify("cooperation.updated", user_id=owner_id,
-                    data={"cooperation_id": cooperation.id, "merchant_id": other,
-                          "merchant_name": names.get(merchant_id, ""),
-                          "action_text": ACTION_TEXT[action],
-                          "kind_text": KIND_TEXT[cooperation.kind]},
-                    dedupe_key=f"cooperation.event:{event.id}")
+    sides = {row.id: row for row in Merchant.select(Merchant.id, Merchant.name, Merchant.owner)
+             .where(Merchant.id.in_([cooperation.proposer_id, cooperation.partner_id]))}
+    for told in (cooperation.proposer_id, cooperation.partner_id):
+        if told == merchant_id:
+            continue
+        # The other side of the one told: who acted, or whom the cooperation was with.
+        counterpart = sides[_other_side(cooperation, told)]
+        notifier.notify("cooperation.updated", user_id=sides[told].owner_id,
+                        data={"cooperation_id": cooperation.id, "merchant_id": told,
+                              "merchant_name": counterpart.name,
+                              "action_text": ACTION_TEXT[action],
+                              "kind_text": KIND_TEXT[cooperation.kind]},
+                        dedupe_key=f"cooperation.event:{event.id}:{told}")
     return cooperation

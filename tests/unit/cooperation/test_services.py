@@ -1,5 +1,6 @@
 """The cooperation workflow: turns, guarded transitions, the distributions an acceptance
 starts and an ending stops, and what a partnership brought."""
+import datetime as dt
 import json
 
 import pytest
@@ -15,6 +16,7 @@ from alliance.cooperation.errors import (CooperationAlreadyOpen, CooperationNotF
                                          CooperationNotProposer, CooperationNotYourTurn,
                                          CooperationStatusConflict, CooperationTermsChanged)
 from alliance.cooperation.models import Cooperation, CooperationEvent
+from alliance.db import utcnow
 from alliance.errors import ValidationFailed
 from alliance.notifications.models import OutboxMessage
 from alliance.notifications.outbox import OutboxNotifier
@@ -230,3 +232,27 @@ def test_results_count_each_cooperation_apart_in_grouped_queries(database):
     assert len([s for s in statements if s.sql.startswith("SELECT")]) == 4
     assert (brought[first.id]["customers"], brought[first.id]["commission_fen"]) == (2, 400)
     assert (brought[second.id]["customers"], brought[second.id]["commission_fen"]) == (1, 500)
+
+
+def test_an_accepted_cooperation_ends_when_its_end_time_comes_and_both_sides_are_told(database):
+    issuer, partner = _pair()
+    template = make_template(issuer, channels=["own", "partner"])
+    soon = (utcnow() + dt.timedelta(hours=1)).isoformat() + "+00:00"
+    cooperation = _propose(issuer, partner, kind="coupon_distribution",
+                           template_ids=[template.id], ends_at=soon)
+    services.accept(NOTIFIER, cooperation.id, partner.id, partner.owner_id, {})
+    still_open = _propose(issuer, partner)  # no end time: stays
+    assert services.end_expired(NOTIFIER) == 0
+    later = utcnow() + dt.timedelta(hours=2)
+    assert services.end_expired(NOTIFIER, later) == 1
+    assert services.end_expired(NOTIFIER, later) == 0
+    assert Cooperation.get_by_id(cooperation.id).status == "ended"
+    assert Cooperation.get_by_id(still_open.id).status == "proposed"
+    assert CouponDistribution.get(CouponDistribution.template == template.id).status == "ended"
+    event = CooperationEvent.select().order_by(CooperationEvent.id.desc()).first()
+    assert (event.action, event.merchant_id, event.staff_user_id) == ("expire", None, None)
+    told = {m.user_id: json.loads(m.payload)["merchant_name"] for m in OutboxMessage.select()
+            .where(OutboxMessage.dedupe_key.startswith(f"cooperation.event:{event.id}:"))}
+    assert told == {issuer.owner_id: "转角咖啡", partner.owner_id: "老街面馆"}
+    history = queries.cooperation_detail(Cooperation.get_by_id(cooperation.id), issuer.id)
+    assert history["history"][-1]["merchant_name"] is None
