@@ -138,7 +138,8 @@ def _openapi() -> dict:
                   "items": {**INT, "description": "events they counted"},
                   "skipped": {**INT, "description": "merchants whose statement another "
                                                     "process issued meanwhile"}})
-    line = obj({"line": STR, "amount_fen": FEN, "item_count": INT})
+    line = obj({"line": STR, "label": {**STR, "description": "the line in Chinese"},
+                "amount_fen": FEN, "item_count": INT})
     summary = obj({
         "period": STR, "statements": INT,
         "by_status": {"type": "object", "additionalProperties": INT}, "net_fen": FEN,

@@ -54,15 +54,17 @@ def routes() -> list:
 
 LINES = ("sales (+ what was paid), refunds (-), platform_commission (- charged per order, + "
          "given back by refunds), partner_commission (+ owed to the merchant by a partner, - "
-         "owed by it), and the lines of other sources (coupon_subsidy, points_subsidy, ...)")
+         "owed by it), and the lines of other sources (coupon_subsidy, points_subsidy, "
+         "campaign_subsidy, cooperation_share)")
 
 
 def _schemas() -> dict:
     from server.openapi import FEN, INT, STR, TIME, obj
 
     nullable_time = {**TIME, "nullable": True}
-    line = obj({"line": STR, "amount_fen": FEN, "item_count": INT},
-               ["line", "amount_fen", "item_count"])
+    label = {**STR, "description": "the line as the merchant reads it (销售收入, 平台佣金, ...)"}
+    line = obj({"line": STR, "label": label, "amount_fen": FEN, "item_count": INT},
+               ["line", "label", "amount_fen", "item_count"])
     return {
         "SettlementStatement": obj({
             "id": INT, "merchant_id": INT, "merchant_name": {**STR, "nullable": True},
@@ -77,7 +79,7 @@ def _schemas() -> dict:
             "payout_reference": {**STR, "nullable": True}},
             ["id", "merchant_id", "period", "status", "net_fen", "lines"]),
         "SettlementItem": obj({
-            "id": INT, "line": STR,
+            "id": INT, "line": STR, "label": label,
             "source_type": {**STR, "description": "order_paid, refund, platform_commission, "
                                                   "platform_commission_back, commission, ..."},
             "source_id": STR, "order_no": {**STR, "nullable": True},

@@ -21,9 +21,11 @@ CSV_HEADER = ("明细编号", "项目", "来源类型", "来源编号", "订单�
 CSV_DESCRIPTION = ("UTF-8 with a BOM, one row per item in the order counted: " + "、".join(CSV_HEADER)
                    + ". Amounts signed from the merchant's side, in fen and in yuan; times in "
                      "Asia/Shanghai.")
+# What a merchant or a clerk reads for each line (the views' ``label``, the CSV's 项目).
 LINE_NAMES = {"sales": "销售收入", "refunds": "退款", "platform_commission": "平台佣金",
               "partner_commission": "合作佣金", "coupon_subsidy": "优惠券补贴",
-              "points_subsidy": "积分补贴"}
+              "points_subsidy": "积分补贴", "campaign_subsidy": "活动补贴",
+              "cooperation_share": "合作分成"}
 
 
 class StatementNotFound(NotFound):
@@ -51,7 +53,8 @@ def statement_view(statement: SettlementStatement, lines: list[SettlementLine],
             "period_start": to_local_iso(statement.period_start),
             "period_end": to_local_iso(statement.period_end), "status": statement.status,
             "net_fen": statement.net_fen, "item_count": statement.item_count,
-            "lines": [{"line": line.line, "amount_fen": line.amount_fen,
+            "lines": [{"line": line.line, "label": line_label(line.line),
+                       "amount_fen": line.amount_fen,
                        "item_count": line.item_count}
                       for line in sorted(lines, key=lambda line: line.line)],
             "issued_at": to_local_iso(statement.issued_at),
@@ -106,7 +109,8 @@ def operator_statements(*, period: str | None, merchant_id: int | None, status: 
 
 
 def item_view(item: SettlementItem) -> dict:
-    return {"id": item.id, "line": item.line, "source_type": item.source_type,
+    return {"id": item.id, "line": item.line, "label": line_label(item.line),
+            "source_type": item.source_type,
             "source_id": item.source_id, "order_no": item.order_no,
             "amount_fen": item.amount_fen, "basis_fen": item.basis_fen, "rate_bp": item.rate_bp,
             "counterparty_merchant_id": item.counterparty_merchant_id,
@@ -158,7 +162,8 @@ def period_summary(period: str) -> dict:
     return {"period": name, "statements": len(nets),
             "by_status": {status: statuses.get(status, 0) for status in STATEMENT_STATUSES},
             "net_fen": sum(nets.values()),
-            "lines": [{"line": line, "amount_fen": amount, "item_count": int(count)}
+            "lines": [{"line": line, "label": line_label(line), "amount_fen": amount,
+                       "item_count": int(count)}
                       for line, (amount, count) in sorted(lines.items())],
             "balanced": between_merchants == 0 and not unbalanced,
             "between_merchants_fen": between_merchants,
@@ -186,7 +191,7 @@ def statement_csv(statement_id: int, merchant_id: int | None,
     if after_id is None:
         writer.writerow(CSV_HEADER)
     for item in items:
-        writer.writerow((item.id, LINE_NAMES.get(item.line, item.line), item.source_type,
+        writer.writerow((item.id, line_label(item.line), item.source_type,
                          item.source_id, item.order_no or "",
                          f"商户 {item.counterparty_merchant_id}"
                          if item.counterparty_merchant_id else "平台",
@@ -199,3 +204,8 @@ def statement_csv(statement_id: int, merchant_id: int | None,
 def yuan(fen: int) -> str:
     """Fen as yuan with two decimals, exactly (no float)."""
     return f"{'-' if fen < 0 else ''}{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+def line_label(line: str) -> str:
+    """A statement line as a merchant reads it."""
+    return LINE_NAMES.get(line, line)

@@ -6,11 +6,6 @@
   const W = Widgets;
   const STATUS = { issued: "待打款", paid: "已打款" };
   const TONE = { issued: "warn", paid: "ok" };
-  const LINE = {
-    sales: "销售收入", refunds: "退款", platform_commission: "平台佣金",
-    partner_commission: "合作佣金", coupon_subsidy: "优惠券补贴", points_subsidy: "积分补贴",
-    campaign_subsidy: "活动补贴",
-  };
   const ITEM_LIMIT = 50;
 
   // A signed amount from the merchant's side: + the platform pays it, − it owes.
@@ -47,7 +42,7 @@
       <p class="muted">对账单 ${s.statements} 份（待打款 ${s.by_status.issued || 0}，已打款 ${s.by_status.paid || 0}）；
       平台应付商户合计 ${esc(signed(s.net_fen))}；商户之间往来合计 ${esc(signed(s.between_merchants_fen))}（平衡时为 0）。</p>
       ${unbalanced}${table([
-        { title: "项目", value: l => label(LINE, l.line) },
+        { title: "项目", value: l => l.label },
         { title: "笔数", value: l => l.item_count },
         { title: "金额", value: l => signed(l.amount_fen) },
       ], s.lines)}</div>`;
@@ -95,12 +90,12 @@
         <dt>结算金额</dt><dd>${esc(signed(s.net_fen))}</dd><dt>生成时间</dt><dd>${esc(time(s.issued_at))}</dd>
         <dt>打款</dt><dd>${s.paid_at ? esc(time(s.paid_at) + "（" + s.payout_reference + "）") : "—"}</dd></dl>
       ${table([
-        { title: "项目", value: l => label(LINE, l.line) },
+        { title: "项目", value: l => l.label },
         { title: "笔数", value: l => l.item_count },
         { title: "金额", value: l => signed(l.amount_fen) },
       ], s.lines)}</div>
       <div class="card"><h3>明细 ${W.button("csv", s.id, "导出 CSV", "secondary")}</h3>${table([
-        { title: "项目", value: i => label(LINE, i.line) },
+        { title: "项目", value: i => i.label },
         { title: "订单", html: i => i.order_no ? `<a href="#/orders?no=${encodeURIComponent(i.order_no)}">${esc(i.order_no)}</a>` : "—" },
         { title: "对方", value: i => counterparty(i.counterparty_merchant_id) },
         { title: "金额", value: i => signed(i.amount_fen) },
