@@ -8,6 +8,7 @@ import logging
 from alliance.errors import AllianceError
 from alliance.merchants.admin_queries import operator_row
 from alliance.settlement import queries
+from alliance.settlement.periods import period_of
 from alliance.settlement.services import record_payout, set_commission_rate
 from alliance.settlement.statements import close_period
 from server import validation as v
@@ -33,6 +34,7 @@ class StatementsHandler(BaseHandler):
     @idempotent
     async def post(self):
         period = self.json_body().get("period")
+        period_of(period)  # PERIOD_INVALID first: a list or an object names no close under way
         closing = _closing.get(period)
         if closing is None:  # not already under way in this process
             closing = _closing[period] = asyncio.ensure_future(self.run_sync(close_period, period))
@@ -170,8 +172,9 @@ def _openapi() -> dict:
                 "Close a period now: issue the statements of every merchant with events "
                 "not counted yet (running it again issues none)", tags=tags,
                 body=obj({"period": {**STR, "description": PERIOD}}, ["period"]),
-                ok=closed, errors=(403, 409), idempotent=True,
-                description="409 PERIOD_NOT_CLOSED before the period's end. The scheduler's "
+                ok=closed, errors=(400, 403, 409), idempotent=True,
+                description="400 PERIOD_INVALID unless period is a YYYY-MM string; "
+                            "409 PERIOD_NOT_CLOSED before the period's end. The scheduler's "
                             "`settlement.close_month` does the same on the 1st of each month "
                             "for the previous month. A close that takes longer than "
                             f"{CLOSE_WAIT_S:.0f} s (thousands of merchants) is answered 202 and "

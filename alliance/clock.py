@@ -29,9 +29,15 @@ def to_utc(value: dt.datetime) -> dt.datetime:
 
 def parse_iso(text: str) -> dt.datetime:
     """A naive-UTC datetime from ISO 8601 text (no offset means Asia/Shanghai); ValueError
-    when it is not one, or lies beyond the calendar in UTC."""
+    when it is not one, or lies beyond the calendar in UTC or in Asia/Shanghai (where it is
+    shown: 9999-12-31T23:00+00:00 is already year 10000 there)."""
     value = dt.datetime.fromisoformat(text)
-    return to_utc(value if value.tzinfo is not None else value.replace(tzinfo=SHANGHAI))
+    stored = to_utc(value if value.tzinfo is not None else value.replace(tzinfo=SHANGHAI))
+    try:
+        to_local_iso(stored)
+    except OverflowError:
+        raise ValueError(f"{text} lies outside the calendar in Asia/Shanghai") from None
+    return stored
 
 
 __all__ = ["utcnow", "to_local_iso", "to_utc", "parse_iso", "SHANGHAI"]

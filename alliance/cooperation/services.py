@@ -137,14 +137,16 @@ def reject(notifier: Notifier, cooperation_id: int, merchant_id: int, staff_user
 def withdraw(notifier: Notifier, cooperation_id: int, merchant_id: int, staff_user_id: int,
              body: dict, now: dt.datetime | None = None) -> Cooperation:
     """The proposer takes back a cooperation not yet accepted (whoever's turn it is)."""
-    t.refuse_unknown(body, ANSWER_FIELDS - {"version"})
+    t.refuse_unknown(body, ANSWER_FIELDS)
     now = now or utcnow()
     message = t.text(body, "message", "留言不能超过 500 字")
+    version = _version(body)
     with transaction():
         cooperation = visible(cooperation_id, merchant_id)
         if cooperation.proposer_id != merchant_id:
             raise CooperationNotProposer(details={"cooperation_id": cooperation.id})
-        _guarded(cooperation, merchant_id, None, PROPOSED, _closed(WITHDRAWN, now), turn=False)
+        _guarded(cooperation, merchant_id, version, PROPOSED, _closed(WITHDRAWN, now),
+                 turn=False)
         return _record(notifier, _reload(cooperation), merchant_id, staff_user_id, "withdraw",
                        message, now)
 
@@ -153,12 +155,13 @@ def end(notifier: Notifier, cooperation_id: int, merchant_id: int, staff_user_id
         body: dict, now: dt.datetime | None = None) -> Cooperation:
     """Either side ends an accepted cooperation: its coupon distributions end (coupons
     already handed out keep their terms)."""
-    t.refuse_unknown(body, ANSWER_FIELDS - {"version"})
+    t.refuse_unknown(body, ANSWER_FIELDS)
     now = now or utcnow()
     message = t.text(body, "message", "留言不能超过 500 字")
+    version = _version(body)
     with transaction():
         cooperation = visible(cooperation_id, merchant_id)
-        _guarded(cooperation, merchant_id, None, ACCEPTED, _closed(ENDED, now), turn=False)
+        _guarded(cooperation, merchant_id, version, ACCEPTED, _closed(ENDED, now), turn=False)
         _end_distributions(cooperation, now)
         return _record(notifier, _reload(cooperation), merchant_id, staff_user_id, "end",
                        message, now)
