@@ -118,9 +118,15 @@ def _openapi() -> dict:
                        tags=tags, status=201, body=ref("CampaignInput"),
                        ok=ref("StaffCampaign"), errors=(403,), idempotent=True,
                        description="Merchants join it with their items; invalid fields "
-                                   "answer 400 VALIDATION_FAILED with details.field.")},
+                                   "answer 400 VALIDATION_FAILED with details.field. With "
+                                   "a budget_fen, each order takes its discount from it: "
+                                   "once it cannot cover an order's discount, the quote "
+                                   "and the order leave the campaign out (409 "
+                                   "CAMPAIGN_BUDGET_EXHAUSTED when the rest went between "
+                                   "the two).")},
         "/api/admin/v1/campaigns/{id}": {
-            "get": op("A campaign with its participants and items", tags=tags,
+            "get": op("A campaign with its participants, items and budget (used, left)",
+                      tags=tags,
                       ok=ref("StaffCampaign"), errors=(403, 404), params=one),
             "patch": op("Change a platform campaign (terms only before it starts; audited)",
                         tags=tags, body=ref("CampaignChanges"), ok=ref("StaffCampaign"),
@@ -137,7 +143,8 @@ def _openapi() -> dict:
             errors=(403, 404, 409), params=[*one, path_param("merchant_id", INT)])},
         "/api/admin/v1/campaigns/{id}/effect": {"get": op(
             "A campaign's effect from paid orders: participants (distinct paying buyers), "
-            "orders, units, sales and discount given", tags=tags, ok=ref("CampaignEffect"),
+            "orders, units, sales and discount given; and its budget, what orders took "
+            "from it and what is left", tags=tags, ok=ref("CampaignEffect"),
             errors=(403, 404), params=one)},
     }
 

@@ -140,9 +140,20 @@ def _schemas() -> dict:
         "state": {"type": "string", "enum": ["upcoming", "running", "ended", "pending",
                                               "rejected"]},
         "per_user_limit": nullable_int, "tiers": {"type": "array", "items": tier}}
+    budget = {
+        "budget_fen": {**FEN, "nullable": True, "description":
+                       "platform campaigns (operators only): the most its discounts give; "
+                       "null: no limit"},
+        "budget_used_fen": {**FEN, "nullable": True, "description":
+                            "the discounts orders took from the budget (unpaid orders until "
+                            "cancelled or closed, which give theirs back; refunds do not)"},
+        "budget_left_fen": {**FEN, "nullable": True, "description":
+                            "what is left of the budget (null: no budget); a campaign whose "
+                            "budget cannot cover an order's discount is left out of its "
+                            "quote and price"}}
     staff = {**campaign, "status": {"type": "string",
                                     "enum": ["pending", "approved", "rejected", "ended"]},
-             "reason": STR, "budget_fen": {**FEN, "nullable": True},
+             "reason": STR, **budget,
              "join_requires_approval": BOOL, "reviewed_at": {**TIME, "nullable": True},
              "created_at": TIME, "updated_at": TIME,
              "participation": {**participation, "nullable": True},
@@ -165,7 +176,9 @@ def _schemas() -> dict:
                                      "threshold, higher thresholds saving more"},
             "items": {"type": "array", "items": item_input,
                       "description": "a merchant's flash sale: 1-50 of its items"},
-            "budget_fen": {**FEN, "description": "platform campaigns"},
+            "budget_fen": {**FEN, "description": "platform campaigns: the most its "
+                                                 "discounts may give away (enforced; "
+                                                 "omitted: no limit)"},
             "join_requires_approval": {**BOOL, "description": "platform campaigns (default "
                                                               "true)"}},
             ["kind", "name", "starts_at", "ends_at"]),
@@ -179,8 +192,7 @@ def _schemas() -> dict:
                                                       "items"}}),
         "CampaignEffect": obj({"campaign_id": INT, "participants": {
             **INT, "description": "distinct buyers of paid orders"}, "orders": INT,
-            "units": INT, "sales_fen": FEN, "discount_fen": FEN,
-            "budget_fen": {**FEN, "nullable": True}}),
+            "units": INT, "sales_fen": FEN, "discount_fen": FEN, **budget}),
     }
 
 

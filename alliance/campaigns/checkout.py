@@ -7,12 +7,15 @@ The orders work calls, inside its order transaction, after the items' stock was 
      makes the orders of one campaign item take turns) and of the buyer's quota
      (``units + n <= per_user_limit``, a guarded UPDATE of the one row per user and
      campaign item, inserted on the first purchase); each campaign the order got is a
-     ``campaign_use`` row. CAMPAIGN_SOLD_OUT / CAMPAIGN_LIMIT_REACHED undo nothing
-     themselves: the order's transaction rolls back.
+     ``campaign_use`` row; last, a platform campaign with a budget takes the order's
+     discount from it (``alliance.campaigns.budget``, a guarded UPDATE of the campaign's
+     row). CAMPAIGN_SOLD_OUT / CAMPAIGN_LIMIT_REACHED / CAMPAIGN_BUDGET_EXHAUSTED undo
+     nothing themselves: the order's transaction rolls back.
   2. ``release(order_id)`` when it is cancelled or closed unpaid: each use not yet released
-     is stamped ``released_at`` by a guarded UPDATE, and only then its units go back, so
-     they go back once whoever calls it twice.
-A refund gives no campaign stock back: the units were sold at the campaign price.
+     is stamped ``released_at`` by a guarded UPDATE, and only then its units (and its
+     discount, to the budget it came from) go back, so they go back once whoever calls it
+     twice.
+A refund gives no campaign stock or budget back: the units were sold at the campaign price.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import datetime as dt
 
 from peewee import IntegrityError
 
+from alliance.campaigns import budget
 from alliance.campaigns.errors import CampaignLimitReached, CampaignSoldOut
 from alliance.campaigns.models import CampaignItem, CampaignQuota, CampaignUse
 from alliance.campaigns.pricing import CampaignPlan
@@ -49,15 +53,16 @@ def reserve(order_id: int, user_id: int, merchant_id: int, plan: CampaignPlan,
                            campaign_item_id=offer.campaign_item_id, item_id=item_id,
                            units=quantity, unit_price_fen=offer.price_fen,
                            amount_fen=offer.price_fen * quantity, discount_fen=discount,
-                           created_at=now)
+                           from_budget=offer.budgeted, created_at=now)
         funded[offer.funder_merchant_id] = funded.get(offer.funder_merchant_id, 0) + discount
     if plan.reduction is not None and reduction_fen > 0:
         funder = plan.reduction.funder_merchant_id
         CampaignUse.create(campaign=plan.reduction.campaign_id, order_id=order_id,
                            user_id=user_id, merchant_id=merchant_id, funder_merchant_id=funder,
                            amount_fen=plan.reduction_base_fen, discount_fen=reduction_fen,
-                           created_at=now)
+                           from_budget=plan.reduction.budgeted, created_at=now)
         funded[funder] = funded.get(funder, 0) + reduction_fen
+    budget.take(budget.spend(plan, lines, reduction_fen))
     return [(funder, fen) for funder, fen in funded.items() if fen > 0]
 
 
@@ -101,9 +106,11 @@ def _take_quota(campaign_item_id: int, campaign_id: int, item_id: int, user_id: 
 
 def release(order_id: int, now: dt.datetime | None = None) -> int:
     """The order will never be paid: its flash-sale units go back to the campaign stock and
-    to the buyer's quota (once). The units given back."""
+    to the buyer's quota, and its discounts to the budgets they came from (once). The units
+    given back."""
     now = now or utcnow()
     returned = 0
+    to_budgets: dict[int, int] = {}
     uses = (CampaignUse.select().where(CampaignUse.order_id == order_id,
                                        CampaignUse.released_at.is_null())
             .order_by(CampaignUse.item_id, CampaignUse.id))
@@ -111,7 +118,11 @@ def release(order_id: int, now: dt.datetime | None = None) -> int:
         released = (CampaignUse.update(released_at=now)
                     .where(CampaignUse.id == use.id, CampaignUse.released_at.is_null())
                     .execute())
-        if not released or use.campaign_item_id is None:
+        if not released:
+            continue
+        if use.from_budget:
+            to_budgets[use.campaign_id] = to_budgets.get(use.campaign_id, 0) + use.discount_fen
+        if use.campaign_item_id is None:
             continue
         (CampaignItem.update(stock_left=CampaignItem.stock_left + use.units,
                              sold=CampaignItem.sold - use.units)
@@ -121,4 +132,5 @@ def release(order_id: int, now: dt.datetime | None = None) -> int:
                 CampaignQuota.user_id == use.user_id, CampaignQuota.units >= use.units)
          .execute())
         returned += use.units
+    budget.give_back(to_budgets)
     return returned

@@ -25,6 +25,11 @@ class CampaignLimitReached(Conflict):
     message = "已达到活动限购数量"
 
 
+class CampaignBudgetExhausted(Conflict):
+    code = "CAMPAIGN_BUDGET_EXHAUSTED"
+    message = "活动预算已用完，请刷新后重新下单"
+
+
 class CampaignParticipantNotFound(NotFound):
     code = "CAMPAIGN_PARTICIPANT_NOT_FOUND"
     message = "该商户未报名此活动"

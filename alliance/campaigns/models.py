@@ -17,7 +17,10 @@ the item's own stock) orders take by a guarded UPDATE.
 user), taken by a guarded UPDATE against the campaign's ``per_user_limit``. ``campaign_use``
 is one row per campaign price or reduction an order got (what it took and gave), written in
 the order's transaction; ``released_at`` is when an order that was never paid gave its
-campaign stock and quota back.
+campaign stock and quota back (and, ``from_budget``, its discount to the campaign's budget).
+
+A platform campaign with a ``budget_fen`` gives at most that much: each order takes its
+discount from it by a guarded UPDATE of ``budget_used_fen`` (``alliance.campaigns.budget``).
 """
 from __future__ import annotations
 
@@ -47,7 +50,8 @@ class Campaign(BaseModel):
     ends_at = UTCDateTimeField()
     per_user_limit = IntegerField(null=True)  # flash sale: units per user and item
     tiers = TextField(default="[]")  # full reduction: [{"threshold_fen", "discount_fen"}]
-    budget_fen = BigIntegerField(null=True)  # platform campaigns: what it means to spend
+    budget_fen = BigIntegerField(null=True)  # platform campaigns: the most it gives; None: no limit
+    budget_used_fen = BigIntegerField(default=0)  # taken by orders while it had a budget
     join_requires_approval = BooleanField(default=True)  # platform campaigns
     status = CharField(max_length=16, default=PENDING)
     reason = CharField(max_length=200, default="")  # why it was rejected
@@ -122,6 +126,7 @@ class CampaignUse(BaseModel):
     unit_price_fen = IntegerField(null=True)  # the campaign price charged
     amount_fen = BigIntegerField()  # the items it applied to, at campaign prices
     discount_fen = BigIntegerField()
+    from_budget = BooleanField(default=False)  # its discount was taken from the budget
     released_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
 

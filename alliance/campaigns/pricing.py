@@ -39,6 +39,7 @@ class FlashOffer:
     funder_merchant_id: int | None  # None: the platform
     starts_at: dt.datetime
     ends_at: dt.datetime
+    budgeted: bool = False  # a platform campaign with a budget (alliance.campaigns.budget)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Reduction:
     funder_merchant_id: int | None
     starts_at: dt.datetime
     ends_at: dt.datetime
+    budgeted: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,12 @@ class CampaignPlan:
     @property
     def prices(self) -> dict[int, int]:
         return {item_id: offer.price_fen for item_id, offer in self.offers.items()}
+
+    @property
+    def budgeted(self) -> bool:
+        """Whether a campaign it applies has a budget to take its discount from."""
+        return (any(offer.budgeted for offer in self.offers.values())
+                or (self.reduction is not None and self.reduction.budgeted))
 
     def __bool__(self) -> bool:
         return bool(self.offers) or self.reduction is not None
@@ -113,23 +121,28 @@ def _load(now: dt.datetime) -> Snapshot:
                                  for t in campaign.tier_list))
             reductions.setdefault(row.merchant_id, []).append(Reduction(
                 campaign.id, row.merchant_id, tiers, campaign.merchant_id, campaign.starts_at,
-                campaign.ends_at))
+                campaign.ends_at, _budgeted(campaign)))
     if flash:
         for item in CampaignItem.select().where(CampaignItem.participant.in_(list(flash))):
             campaign = flash[item.participant_id]
             offers.setdefault(item.item_id, []).append(FlashOffer(
                 campaign.id, item.id, item.merchant_id, item.item_id, item.campaign_price_fen,
                 item.stock_total is not None, campaign.per_user_limit, campaign.merchant_id,
-                campaign.starts_at, campaign.ends_at))
+                campaign.starts_at, campaign.ends_at, _budgeted(campaign)))
     return Snapshot(offers, reductions)
 
 
-def offer_for(item_id: int, merchant_id: int, price_fen: int,
-              now: dt.datetime) -> FlashOffer | None:
+def _budgeted(campaign: Campaign) -> bool:
+    return campaign.merchant_id is None and campaign.budget_fen is not None
+
+
+def offer_for(item_id: int, merchant_id: int, price_fen: int, now: dt.datetime,
+              excluded: frozenset[int] = frozenset()) -> FlashOffer | None:
     """The running flash offer of an item below its price: the lowest price (then the
-    earliest campaign) when several run."""
+    earliest campaign) when several run; none of the campaigns ``excluded``."""
     candidates = [o for o in snapshot().offers.get(item_id, ())
                   if o.merchant_id == merchant_id and o.price_fen < price_fen
+                  and o.campaign_id not in excluded
                   and running_now(o.starts_at, o.ends_at, now)]
     return min(candidates, key=lambda o: (o.price_fen, o.campaign_id), default=None)
 
@@ -139,9 +152,11 @@ def best_tier(tiers: tuple[tuple[int, int], ...], amount_fen: int) -> int:
     return max((off for threshold, off in tiers if amount_fen >= threshold), default=0)
 
 
-def plan(merchant_id: int, lines: list[tuple[int, int, int]], now: dt.datetime) -> CampaignPlan:
+def plan(merchant_id: int, lines: list[tuple[int, int, int]], now: dt.datetime,
+         excluded: frozenset[int] = frozenset()) -> CampaignPlan:
     """The campaigns that apply to ``lines`` ((item_id, quantity, unit price)) of an order
-    at ``merchant_id``: CAMPAIGN_LIMIT_REACHED when one line asks for more units than a
+    at ``merchant_id``, none of those ``excluded`` (their budget is spent):
+    CAMPAIGN_LIMIT_REACHED when one line asks for more units than a
     flash sale's per-user limit (what the user bought before is counted when the order
     takes its quota)."""
     data = snapshot()
@@ -149,7 +164,7 @@ def plan(merchant_id: int, lines: list[tuple[int, int, int]], now: dt.datetime) 
         return NO_CAMPAIGNS
     offers: dict[int, FlashOffer] = {}
     for item_id, quantity, price in lines:
-        offer = offer_for(item_id, merchant_id, price, now)
+        offer = offer_for(item_id, merchant_id, price, now, excluded)
         if offer is None:
             continue
         if offer.per_user_limit is not None and quantity > offer.per_user_limit:
@@ -160,7 +175,8 @@ def plan(merchant_id: int, lines: list[tuple[int, int, int]], now: dt.datetime) 
                for i, quantity, price in lines)
     best: tuple[int, int, Reduction] | None = None
     for reduction in data.reductions.get(merchant_id, ()):
-        if not running_now(reduction.starts_at, reduction.ends_at, now):
+        if (not running_now(reduction.starts_at, reduction.ends_at, now)
+                or reduction.campaign_id in excluded):
             continue
         off = best_tier(reduction.tiers, base)
         if off > 0 and (best is None or (off, -reduction.campaign_id) > best[:2]):

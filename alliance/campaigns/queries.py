@@ -46,11 +46,20 @@ def campaign_view(campaign: Campaign, now: dt.datetime | None = None) -> dict:
 def staff_campaign_view(campaign: Campaign) -> dict:
     """A campaign as its merchant's staff and operators see it: its audit state too."""
     return {**campaign_view(campaign), "status": campaign.status, "reason": campaign.reason,
-            "budget_fen": campaign.budget_fen,
+            **_budget(campaign),
             "join_requires_approval": campaign.join_requires_approval,
             "reviewed_at": to_local_iso(campaign.reviewed_at),
             "created_at": to_local_iso(campaign.created_at),
             "updated_at": to_local_iso(campaign.updated_at)}
+
+
+def _budget(campaign: Campaign) -> dict:
+    """A platform campaign's budget, what its orders took (unpaid ones included, until they
+    are cancelled) and what is left (None: no budget)."""
+    budget = campaign.budget_fen
+    return {"budget_fen": budget, "budget_used_fen": campaign.budget_used_fen,
+            "budget_left_fen": None if budget is None
+            else max(0, budget - campaign.budget_used_fen)}
 
 
 def participant_view(participant: CampaignParticipant, name: str | None = None) -> dict:
@@ -197,7 +206,8 @@ def merchant_campaign(campaign_id: int, merchant_id: int) -> dict:
         raise CampaignNotFound(details={"campaign_id": campaign_id})
     view = staff_campaign_view(campaign)
     if campaign.merchant_id is None:
-        view.pop("budget_fen")
+        for name in ("budget_fen", "budget_used_fen", "budget_left_fen"):
+            view.pop(name)
         join = CampaignParticipant.get_or_none(CampaignParticipant.campaign == campaign.id,
                                                CampaignParticipant.merchant_id == merchant_id)
         view["participation"] = participant_view(join) if join else None
@@ -251,7 +261,9 @@ def effect(campaign_id: int, merchant_id: int | None = None) -> dict:
     """What a campaign brought, from its orders that were paid and not refunded in full
     (of one merchant's, when given): ``participants`` (distinct paying buyers), ``orders``,
     ``units`` (flash-sale units), ``sales_fen`` (the items it applied to, at campaign
-    prices) and ``discount_fen`` (what it took off)."""
+    prices) and ``discount_fen`` (what it took off); for operators, its budget, what all its
+    orders took from it (``budget_used_fen``: unpaid and refunded ones too) and what is
+    left."""
     uses = (CampaignUse.select(fn.COUNT(fn.DISTINCT(CampaignUse.user_id)),
                                fn.COUNT(fn.DISTINCT(CampaignUse.order_id)),
                                fn.COALESCE(fn.SUM(CampaignUse.units), 0),
@@ -266,4 +278,5 @@ def effect(campaign_id: int, merchant_id: int | None = None) -> dict:
     campaign = Campaign.get_by_id(campaign_id)
     return {"campaign_id": campaign_id, "participants": buyers, "orders": orders,
             "units": int(units), "sales_fen": int(sales), "discount_fen": int(discount),
-            "budget_fen": campaign.budget_fen if merchant_id is None else None}
+            **(_budget(campaign) if merchant_id is None else
+               {"budget_fen": None, "budget_used_fen": None, "budget_left_fen": None})}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from peewee import IntegrityError
 
+from alliance.campaigns import budget as campaign_budget
 from alliance.campaigns import checkout as campaign_checkout
 from alliance.campaigns import pricing as campaign_pricing
 from alliance.catalog.models import CatalogItem
@@ -69,7 +70,8 @@ def price_basket(user_id: int, basket: Basket, now: dt.datetime | None = None) -
     """The basket priced from the database (no reservation): ITEM_NOT_FOUND for an item not
     on sale, ORDER_MULTIPLE_MERCHANTS, ORDER_KINDS_MIXED, the coupons' errors
     (COUPON_NOT_FOUND, COUPON_NOT_USABLE, COUPON_THRESHOLD_NOT_MET, ...),
-    POINTS_EXCEED_LIMIT, POINTS_INSUFFICIENT, CAMPAIGN_LIMIT_REACHED."""
+    POINTS_EXCEED_LIMIT, POINTS_INSUFFICIENT, CAMPAIGN_LIMIT_REACHED. A platform campaign
+    whose budget cannot cover its discount is left out (``_campaigns``)."""
     wanted = _merged(basket.items)
     # With their merchant: one statement, not two (on MySQL each is a round trip).
     found = {item.id: item for item in CatalogItem.select(CatalogItem, Merchant).join(Merchant)
@@ -92,9 +94,7 @@ def price_basket(user_id: int, basket: Basket, now: dt.datetime | None = None) -
                                quantity) for item_id, quantity in wanted]
     if basket.points < 0:
         raise OrderItemsInvalid("积分数量不正确", details={"field": "points"})
-    campaigns = campaign_pricing.plan(
-        merchant.id, [(line.item_id, line.quantity, line.unit_price_fen) for line in lines],
-        now or utcnow())
+    campaigns = _campaigns(merchant.id, lines, kind, now or utcnow())
     charged = campaigns.prices  # coupons see the items at the prices the campaigns charge
     benefits = member_benefits(user_id, merchant.id)
     coupons = plan_coupons(user_id, list(basket.coupon_ids), merchant.id,
@@ -115,6 +115,27 @@ def price_basket(user_id: int, basket: Basket, now: dt.datetime | None = None) -
             raise InsufficientPoints(details={"requested": basket.points, "balance": balance})
         quote = pricing.quote(lines, kind, points=basket.points, **terms)
     return Priced(merchant, kind, quote, coupons, campaigns)
+
+
+def _campaigns(merchant_id: int, lines: list[pricing.LineInput], kind: str,
+               now: dt.datetime) -> campaign_pricing.CampaignPlan:
+    """The campaigns the lines get. A platform campaign whose remaining budget cannot cover
+    what it would take off this order (exactly, as the order would take it) is left out,
+    in the quote as in the order, and the rest planned again without it (another offer or
+    tier may apply then): the buyer sees the price they will be charged."""
+    wanted = [(line.item_id, line.quantity, line.unit_price_fen) for line in lines]
+    excluded: frozenset[int] = frozenset()
+    while True:
+        plan = campaign_pricing.plan(merchant_id, wanted, now, excluded)
+        if not plan.budgeted:
+            return plan
+        # The full reduction as capped by pricing (rule 2), which no later rule changes.
+        reduction_fen = pricing.quote(lines, kind, campaign_prices=plan.prices,
+                                      full_reduction_fen=plan.reduction_fen).full_reduction_fen
+        short = campaign_budget.uncovered(campaign_budget.spend(plan, wanted, reduction_fen))
+        if not short:
+            return plan
+        excluded |= short
 
 
 def quote_basket(user_id: int, basket: Basket) -> dict:
@@ -150,8 +171,9 @@ def create_order(octx: OrderContext, user_id: int, basket: Basket, *,
     """Place the order: priced on the server, stock, points, coupons and campaign stock
     reserved in the same transaction with who funds their discounts (``funding``), the
     ordered items taken out of the cart. OUT_OF_STOCK, POINTS_INSUFFICIENT,
-    COUPON_NOT_USABLE, CAMPAIGN_SOLD_OUT, CAMPAIGN_LIMIT_REACHED and the pricing errors
-    change nothing.
+    COUPON_NOT_USABLE, CAMPAIGN_SOLD_OUT, CAMPAIGN_LIMIT_REACHED, CAMPAIGN_BUDGET_EXHAUSTED
+    (other orders spent a platform campaign's budget between pricing and taking it: a new
+    quote leaves the campaign out) and the pricing errors change nothing.
 
     On MySQL the transaction is pipelined: the order's INSERT goes with the read of its key,
     and its lines, the stock they take and the cart's DELETE go together (each a round trip

@@ -74,7 +74,7 @@
 
   const LIMIT_FIELD = { name: "per_user_limit", label: "每人每件限购（件，1-99）", type: "number", hint: "留空为不限购" };
   const TIERS_FIELD = { name: "tiers", label: "满减档位（元，每行一档）", type: "textarea", required: true, hint: "如“满 100 减 10”，最多 5 档；门槛越高减得越多" };
-  const BUDGET_FIELD = { name: "budget_fen", label: "预算（元）", type: "money", hint: "仅用于与活动效果对照，不限制优惠发放" };
+  const BUDGET_FIELD = { name: "budget_fen", label: "预算（元）", type: "money", hint: "平台出资的优惠累计达到预算后，活动不再给新订单优惠；不填为不限" };
   const JOIN_FIELD = { name: "join_requires_approval", label: "商户报名需审核", type: "checkbox" };
 
   function createFields(kind) {
@@ -207,7 +207,7 @@
   function effectSection(c, e) {
     const kpi = (title, value, note) => `<div class="card kpi">${esc(title)}<b>${esc(value)}</b>${note ? `<span class="muted">${esc(note)}</span>` : ""}</div>`;
     const budget = c.merchant_id ? "" : kpi("预算", e.budget_fen ? fen(e.budget_fen) : "未设置",
-      e.budget_fen ? "已优惠 " + (e.discount_fen * 100 / e.budget_fen).toFixed(1) + "%" : "");
+      e.budget_fen ? "已占用 " + fen(e.budget_used_fen) + "，剩余 " + fen(e.budget_left_fen) : "");
     return `<h2>活动效果 <small class="muted">已支付且未全额退款的订单；销售额按活动价计</small></h2><div class="kpis">
       ${kpi("购买人数", e.participants)}${kpi("订单数", e.orders)}${c.kind === "flash_sale" ? kpi("秒杀件数", e.units) : ""}
       ${kpi("活动销售额", fen(e.sales_fen))}${kpi("优惠金额", fen(e.discount_fen))}${budget}</div>`;
@@ -233,7 +233,7 @@
         ${row("发起方", owner(c) + (platform ? "（平台出资）" : "（商户出资）"))}${row("审核状态", esc(label(STATUS, c.status)))}
         ${row("开始时间", esc(time(c.starts_at)))}${row("结束时间", esc(time(c.ends_at)))}
         ${row(c.kind === "flash_sale" ? "限购" : "满减档位", esc(rules(c)))}${row(platform ? "商户报名" : "审核时间", platform ? (c.join_requires_approval ? "需审核" : "无需审核") : esc(time(c.reviewed_at)))}
-        ${platform ? row("预算", c.budget_fen ? esc(fen(c.budget_fen)) : "未设置") : ""}${row(c.status === "rejected" ? "驳回原因" : "审核意见", esc(c.reason || "—"))}
+        ${platform ? row("预算", c.budget_fen ? esc(fen(c.budget_fen) + "（已占用 " + fen(c.budget_used_fen) + "，剩余 " + fen(c.budget_left_fen) + "）") : "未设置") : ""}${row(c.status === "rejected" ? "驳回原因" : "审核意见", esc(c.reason || "—"))}
         ${row("创建时间", esc(time(c.created_at)))}${row("更新时间", esc(time(c.updated_at)))}
         ${row("活动说明", esc(c.description || "—"))}
       </dl></div>

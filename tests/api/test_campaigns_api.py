@@ -151,13 +151,16 @@ class PlatformCampaignTest(CampaignTestCase):
                           token=self.operator).json
         assert effect == {"campaign_id": campaign["id"], "participants": 1, "orders": 1,
                           "units": 1, "sales_fen": 2000, "discount_fen": 1000,
-                          "budget_fen": 100000}
+                          "budget_fen": 100000, "budget_used_fen": 1000,
+                          "budget_left_fen": 99000}
         self.refund(order["order_no"], order["paid_fen"])
         events = campaign_subsidy_events(*WIDE)
         assert sorted(e.amount_fen for e in events) == [-1000, 1000]
         assert sum(e.amount_fen for e in events) == 0
-        assert self.api("GET", f"/api/admin/v1/campaigns/{campaign['id']}/effect",
-                        token=self.operator).json["orders"] == 0
+        effect = self.api("GET", f"/api/admin/v1/campaigns/{campaign['id']}/effect",
+                          token=self.operator).json
+        # A refund gives no budget back: the discount was spent.
+        assert (effect["orders"], effect["budget_used_fen"]) == (0, 1000)
 
     def test_a_merchants_own_campaign_is_no_subsidy_and_its_effect_counts_paid_orders(self):
         campaign_id = self.flash(price=2500)
