@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from alliance.checks import refuse_unknown
 from alliance.errors import AllianceError
 from alliance.merchants.admin_queries import operator_row
 from alliance.settlement import queries
@@ -101,6 +102,7 @@ class CommissionRateHandler(BaseHandler):
     @authenticated(PERMISSION, kind="operator")
     async def put(self, merchant_id: str):
         body = self.json_body()
+        refuse_unknown(body, {"commission_bp"})
         if "commission_bp" not in body:
             v.integer(body, "commission_bp")  # the "required" error
         bp = v.integer(body, "commission_bp", required=False, minimum=0, maximum=10_000)

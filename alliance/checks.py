@@ -6,6 +6,14 @@ from typing import Any
 from alliance.errors import ValidationFailed
 
 
+def refuse_unknown(body: dict, allowed: frozenset[str] | set[str]) -> None:
+    """VALIDATION_FAILED naming the fields of ``body`` that are not ``allowed``: a typo'd
+    field is refused, never silently ignored."""
+    unknown = set(body) - set(allowed)
+    if unknown:
+        raise ValidationFailed("包含不支持的字段", details={"fields": sorted(unknown)})
+
+
 def text(value: Any, field: str, max_length: int, required: bool = False) -> str:
     """``value`` stripped, when it is a string of at most ``max_length`` characters."""
     if not isinstance(value, str) or len(value.strip()) > max_length or (

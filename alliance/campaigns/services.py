@@ -21,6 +21,7 @@ from alliance.campaigns.models import (APPROVED, ENDED, FLASH_SALE, FULL_REDUCTI
                                        CampaignParticipant)
 from alliance.campaigns.pricing import forget_running
 from alliance.catalog.models import CatalogItem
+from alliance.checks import refuse_unknown
 from alliance.clock import parse_iso
 from alliance.db import transaction, utcnow
 from alliance.errors import ValidationFailed
@@ -120,9 +121,18 @@ def clean_items(value: Any, merchant_id: int) -> list[dict]:
     return list(cleaned.values())
 
 
+MERCHANT_CREATE_FIELDS = frozenset({"kind", "name", "description", "starts_at", "ends_at",
+                                    "tiers", "per_user_limit", "items"})
+PLATFORM_CREATE_FIELDS = frozenset({"kind", "name", "description", "starts_at", "ends_at",
+                                    "tiers", "per_user_limit", "budget_fen",
+                                    "join_requires_approval"})
+JOIN_FIELDS = frozenset({"items"})
+
+
 def _clean_new(body: dict, now: dt.datetime, merchant_id: int | None) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise _invalid("body", "must be an object")
+    refuse_unknown(body, PLATFORM_CREATE_FIELDS if merchant_id is None else MERCHANT_CREATE_FIELDS)
     kind = body.get("kind")
     if kind not in KINDS:
         raise _invalid("kind", "choice", choices=list(KINDS))
@@ -342,6 +352,7 @@ def join_campaign(campaign_id: int, merchant_id: int, body: dict,
     now = now or utcnow()
     if not isinstance(body, dict):
         raise _invalid("body", "must be an object")
+    refuse_unknown(body, JOIN_FIELDS)
     with transaction():
         get_approved_merchant(merchant_id)
         campaign = get_campaign(campaign_id, platform=True)

@@ -22,6 +22,7 @@ from peewee import IntegrityError
 from alliance.coupons.models import CouponDistribution
 from alliance.coupons.templates import add_distribution, end_distribution
 from alliance.cooperation import terms as t
+from alliance.checks import refuse_unknown
 from alliance.cooperation.errors import (CooperationAlreadyOpen, CooperationExpired,
                                          CooperationNotFound, CooperationNotProposer,
                                          CooperationNotYourTurn, CooperationStatusConflict,
@@ -48,7 +49,7 @@ def propose(notifier: Notifier, merchant_id: int, staff_user_id: int, body: dict
     """``merchant_id`` proposes a cooperation to ``body["partner_merchant_id"]``, an
     approved merchant other than itself; COOPERATION_ALREADY_OPEN while one of the same
     kind between the two is proposed or accepted."""
-    t.refuse_unknown(body, PROPOSE_FIELDS)
+    refuse_unknown(body, PROPOSE_FIELDS)
     now = now or utcnow()
     partner_id = t.integer(body, "partner_merchant_id", 1, t.ID_MAX)
     kind = t.kind_of(body)
@@ -77,7 +78,7 @@ def counter(notifier: Notifier, cooperation_id: int, merchant_id: int, staff_use
             body: dict, now: dt.datetime | None = None) -> Cooperation:
     """The side whose turn it is proposes other terms (those it names change); the turn
     passes to the other side."""
-    t.refuse_unknown(body, COUNTER_FIELDS)
+    refuse_unknown(body, COUNTER_FIELDS)
     now = now or utcnow()
     message = t.text(body, "message", "留言不能超过 500 字")
     version = _version(body)
@@ -99,7 +100,7 @@ def accept(notifier: Notifier, cooperation_id: int, merchant_id: int, staff_user
     """The side whose turn it is accepts the current terms. A coupon distribution starts:
     the partner hands out each listed template of the proposer, owed the agreed commission
     per coupon redeemed or used (a distribution of the template it had is renewed)."""
-    t.refuse_unknown(body, ANSWER_FIELDS)
+    refuse_unknown(body, ANSWER_FIELDS)
     now = now or utcnow()
     message = t.text(body, "message", "留言不能超过 500 字")
     version = _version(body)
@@ -123,7 +124,7 @@ def accept(notifier: Notifier, cooperation_id: int, merchant_id: int, staff_user
 def reject(notifier: Notifier, cooperation_id: int, merchant_id: int, staff_user_id: int,
            body: dict, now: dt.datetime | None = None) -> Cooperation:
     """The side whose turn it is declines the current terms; the cooperation is closed."""
-    t.refuse_unknown(body, ANSWER_FIELDS)
+    refuse_unknown(body, ANSWER_FIELDS)
     now = now or utcnow()
     message = t.text(body, "message", "留言不能超过 500 字")
     version = _version(body)
@@ -137,7 +138,7 @@ def reject(notifier: Notifier, cooperation_id: int, merchant_id: int, staff_user
 def withdraw(notifier: Notifier, cooperation_id: int, merchant_id: int, staff_user_id: int,
              body: dict, now: dt.datetime | None = None) -> Cooperation:
     """The proposer takes back a cooperation not yet accepted (whoever's turn it is)."""
-    t.refuse_unknown(body, ANSWER_FIELDS)
+    refuse_unknown(body, ANSWER_FIELDS)
     now = now or utcnow()
     message = t.text(body, "message", "留言不能超过 500 字")
     version = _version(body)
@@ -155,7 +156,7 @@ def end(notifier: Notifier, cooperation_id: int, merchant_id: int, staff_user_id
         body: dict, now: dt.datetime | None = None) -> Cooperation:
     """Either side ends an accepted cooperation: its coupon distributions end (coupons
     already handed out keep their terms)."""
-    t.refuse_unknown(body, ANSWER_FIELDS)
+    refuse_unknown(body, ANSWER_FIELDS)
     now = now or utcnow()
     message = t.text(body, "message", "留言不能超过 500 字")
     version = _version(body)

@@ -22,12 +22,6 @@ def invalid(field: str, issue: str, message: str = "合作条款有误", **extra
     return ValidationFailed(message, details={"field": field, "issue": issue, **extra})
 
 
-def refuse_unknown(body: dict, allowed: frozenset[str]) -> None:
-    unknown = set(body) - allowed
-    if unknown:
-        raise ValidationFailed("包含不支持的字段", details={"fields": sorted(unknown)})
-
-
 def integer(body: dict, field: str, low: int, high: int, default: int | None = None) -> int:
     value = body.get(field, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:

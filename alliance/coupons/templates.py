@@ -15,6 +15,7 @@ from peewee import IntegrityError
 
 from alliance.accounts.operators import record_audit
 from alliance.catalog.models import CatalogItem
+from alliance.checks import refuse_unknown
 from alliance.clock import parse_iso
 from alliance.coupons.errors import (CouponTemplateEnded, CouponTemplateNotFound,
                                      DistributionNotFound)
@@ -161,9 +162,7 @@ def _channel_terms(body: dict, merchant_id: int | None) -> dict[str, Any]:
 
 def clean_new_template(body: dict, merchant_id: int | None, now: dt.datetime) -> dict[str, Any]:
     """The columns of a new template from a request body, every field checked."""
-    unknown = set(body) - CREATE_FIELDS
-    if unknown:
-        raise ValidationFailed("包含不支持的字段", details={"fields": sorted(unknown)})
+    refuse_unknown(body, CREATE_FIELDS)
     values = {"name": _text(body, "name", 64, True),
               "description": _text(body, "description", 500, False) or "",
               "total_stock": _int(body, "total_stock", 1, MAX_STOCK),

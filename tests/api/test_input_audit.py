@@ -1,7 +1,7 @@
 """Hostile input to settlement, campaigns and cooperation: each answers a 4xx in the
 envelope (never a 500), and what the documentation names is taken."""
 from tests.api.test_cooperation import BASE, CooperationApiCase
-from tests.campaigns_support import CampaignTestCase
+from tests.campaigns_support import CampaignTestCase, at
 from tests.settlement_support import SettlementCase
 
 # Valid ISO 8601 in UTC, but year 10000 in Asia/Shanghai, where every time is shown.
@@ -67,3 +67,29 @@ class CampaignEdgeOfTimeTest(CampaignTestCase):
         self.assert_error(response, 400, "VALIDATION_FAILED")
         assert response.json["error"]["details"]["field"] == "ends_at"
         assert self.api("GET", "/api/v1/merchant/campaigns", token=self.staff).status == 200
+
+
+class UnknownFieldsTest(CampaignTestCase):
+    """A field the API does not know (a typo'd ``per_user_limt``) is refused, never
+    silently dropped, as everywhere else."""
+
+    def test_campaign_creates_joins_and_the_commission_rate_refuse_unknown_fields(self):
+        body = {"kind": "full_reduction", "name": "满减", "starts_at": at(60),
+                "ends_at": at(600), "tiers": [{"threshold_fen": 5000, "discount_fen": 500}]}
+        mine = self.api("POST", "/api/v1/merchant/campaigns", {**body, "budget_fen": 100},
+                        token=self.staff)
+        self.assert_error(mine, 400, "VALIDATION_FAILED")
+        assert mine.json["error"]["details"]["fields"] == ["budget_fen"]
+        platform = self.api("POST", "/api/admin/v1/campaigns", {**body, "items": []},
+                            token=self.operator)
+        self.assert_error(platform, 400, "VALIDATION_FAILED")
+        created = self.api("POST", "/api/admin/v1/campaigns", body, token=self.operator)
+        assert created.status == 201, created.body
+        join = self.api("POST", f"/api/v1/merchant/campaigns/{created.json['id']}/join",
+                        {"itmes": []}, token=self.staff)
+        self.assert_error(join, 400, "VALIDATION_FAILED")
+        assert join.json["error"]["details"]["fields"] == ["itmes"]
+        rate = self.api("PUT", f"/api/admin/v1/merchants/{self.merchant.id}/commission-rate",
+                        {"commission_bp": 100, "reason": "x"},
+                        token=self.operator_token("administrator"))
+        self.assert_error(rate, 400, "VALIDATION_FAILED")
