@@ -2,6 +2,7 @@
 an HTTP test case that talks to the real application and its sandbox over loopback."""
 from __future__ import annotations
 
+import atexit
 import contextlib
 import itertools
 import json
@@ -22,6 +23,17 @@ from config.settings import Settings, load_settings
 
 MYSQL_URL = os.environ.get("TEST_DATABASE_URL") or None
 _ROOT = Path(tempfile.mkdtemp(prefix="alliance-tests-"))
+_ROOT_OWNER = os.getpid()
+
+
+def _remove_root() -> None:
+    # A run leaves a database file per test here (hundreds of MB): gone when the run ends,
+    # by the process that made it (not a forked child that exits through Python).
+    if os.getpid() == _ROOT_OWNER:
+        shutil.rmtree(_ROOT, ignore_errors=True)
+
+
+atexit.register(_remove_root)
 VAR_DIR = _ROOT / "var"
 _counter = itertools.count()
 _template: Path | None = None
