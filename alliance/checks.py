@@ -1,8 +1,10 @@
 """Checks of values that reach a service as free-form dicts (partial updates)."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from alliance.clock import parse_iso
 from alliance.errors import ValidationFailed
 
 
@@ -53,3 +55,43 @@ def nested_within(value: Any, depth: int) -> bool:
                  for child in (node.values() if isinstance(node, dict) else node)
                  if isinstance(child, (dict, list))]
     return not level
+
+
+class BodyFields:
+    """The checks of a creating request's fields, whose refusals name the field and the
+    issue under one message of the domain's (``活动参数有误``, ``优惠券参数有误``)."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def invalid(self, field: str, issue: str, message: str | None = None,
+                **extra) -> ValidationFailed:
+        return ValidationFailed(message or self.message,
+                                details={"field": field, "issue": issue, **extra})
+
+    def text(self, body: dict, field: str, max_length: int, required: bool) -> str | None:
+        """The field stripped, 1 to ``max_length`` characters; None when absent and not
+        ``required``."""
+        value = body.get(field)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not 1 <= len(value.strip()) <= max_length:
+            raise self.invalid(field, "length", max_length=max_length)
+        return value.strip()
+
+    def integer(self, value: Any, field: str, low: int, high: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.invalid(field, "range", minimum=low, maximum=high)
+        return value
+
+    def time(self, body: dict, field: str, required: bool) -> dt.datetime | None:
+        """The field as an ISO 8601 time (UTC); None when absent and not ``required``."""
+        value = body.get(field)
+        if value is None and not required:
+            return None
+        try:
+            if not isinstance(value, str):
+                raise ValueError(value)
+            return parse_iso(value)
+        except ValueError:
+            raise self.invalid(field, "format", "时间格式不正确（ISO 8601）") from None

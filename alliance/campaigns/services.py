@@ -21,10 +21,8 @@ from alliance.campaigns.models import (APPROVED, ENDED, FLASH_SALE, FULL_REDUCTI
                                        CampaignParticipant)
 from alliance.campaigns.pricing import forget_running
 from alliance.catalog.models import CatalogItem
-from alliance.checks import refuse_unknown
-from alliance.clock import parse_iso
+from alliance.checks import BodyFields, refuse_unknown
 from alliance.db import transaction, utcnow
-from alliance.errors import ValidationFailed
 from alliance.merchants.queries import forget_merchant_detail, get_approved_merchant
 
 MAX_DAYS = 366
@@ -38,33 +36,12 @@ PLATFORM_EDITABLE = frozenset({"name", "description", "starts_at", "ends_at", "p
 BEFORE_START_ONLY = frozenset({"starts_at", "per_user_limit", "tiers", "items"})
 
 
-def _invalid(field: str, issue: str, message: str = "活动参数有误", **extra) -> ValidationFailed:
-    return ValidationFailed(message, details={"field": field, "issue": issue, **extra})
-
-
-def _text(body: dict, field: str, max_length: int, required: bool) -> str | None:
-    value = body.get(field)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not 1 <= len(value.strip()) <= max_length:
-        raise _invalid(field, "length", max_length=max_length)
-    return value.strip()
-
-
-def _int(value: Any, field: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise _invalid(field, "range", minimum=low, maximum=high)
-    return value
+_FIELDS = BodyFields("活动参数有误")
+_invalid, _text, _int = _FIELDS.invalid, _FIELDS.text, _FIELDS.integer
 
 
 def _time(body: dict, field: str) -> dt.datetime:
-    value = body.get(field)
-    try:
-        if not isinstance(value, str):
-            raise ValueError(value)
-        return parse_iso(value)
-    except ValueError:
-        raise _invalid(field, "format", "时间格式不正确（ISO 8601）") from None
+    return _FIELDS.time(body, field, required=True)
 
 
 def _window(starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime) -> None:

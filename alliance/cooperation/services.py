@@ -100,10 +100,8 @@ def accept(notifier: Notifier, cooperation_id: int, merchant_id: int, staff_user
     """The side whose turn it is accepts the current terms. A coupon distribution starts:
     the partner hands out each listed template of the proposer, owed the agreed commission
     per coupon redeemed or used (a distribution of the template it had is renewed)."""
-    refuse_unknown(body, ANSWER_FIELDS)
+    message, version = _answer(body)
     now = now or utcnow()
-    message = t.text(body, "message", "留言不能超过 500 字")
-    version = _version(body)
     with transaction():
         cooperation = _answerable(cooperation_id, merchant_id, version)
         if cooperation.ends_at is not None and cooperation.ends_at <= now:
@@ -124,10 +122,8 @@ def accept(notifier: Notifier, cooperation_id: int, merchant_id: int, staff_user
 def reject(notifier: Notifier, cooperation_id: int, merchant_id: int, staff_user_id: int,
            body: dict, now: dt.datetime | None = None) -> Cooperation:
     """The side whose turn it is declines the current terms; the cooperation is closed."""
-    refuse_unknown(body, ANSWER_FIELDS)
+    message, version = _answer(body)
     now = now or utcnow()
-    message = t.text(body, "message", "留言不能超过 500 字")
-    version = _version(body)
     with transaction():
         cooperation = _answerable(cooperation_id, merchant_id, version)
         _guarded(cooperation, merchant_id, version, PROPOSED, _closed(REJECTED, now), turn=True)
@@ -138,10 +134,8 @@ def reject(notifier: Notifier, cooperation_id: int, merchant_id: int, staff_user
 def withdraw(notifier: Notifier, cooperation_id: int, merchant_id: int, staff_user_id: int,
              body: dict, now: dt.datetime | None = None) -> Cooperation:
     """The proposer takes back a cooperation not yet accepted (whoever's turn it is)."""
-    refuse_unknown(body, ANSWER_FIELDS)
+    message, version = _answer(body)
     now = now or utcnow()
-    message = t.text(body, "message", "留言不能超过 500 字")
-    version = _version(body)
     with transaction():
         cooperation = visible(cooperation_id, merchant_id)
         if cooperation.proposer_id != merchant_id:
@@ -156,10 +150,8 @@ def end(notifier: Notifier, cooperation_id: int, merchant_id: int, staff_user_id
         body: dict, now: dt.datetime | None = None) -> Cooperation:
     """Either side ends an accepted cooperation: its coupon distributions end (coupons
     already handed out keep their terms)."""
-    refuse_unknown(body, ANSWER_FIELDS)
+    message, version = _answer(body)
     now = now or utcnow()
-    message = t.text(body, "message", "留言不能超过 500 字")
-    version = _version(body)
     with transaction():
         cooperation = visible(cooperation_id, merchant_id)
         _guarded(cooperation, merchant_id, version, ACCEPTED, _closed(ENDED, now), turn=False)
@@ -214,6 +206,12 @@ def visible(cooperation_id: int, merchant_id: int) -> Cooperation:
     if cooperation is None:
         raise CooperationNotFound(details={"cooperation_id": cooperation_id})
     return cooperation
+
+
+def _answer(body: dict) -> tuple[str, int | None]:
+    """An answer's message and the terms' version it names (accept, reject, withdraw, end)."""
+    refuse_unknown(body, ANSWER_FIELDS)
+    return t.text(body, "message", "留言不能超过 500 字"), _version(body)
 
 
 def _version(body: dict) -> int | None:

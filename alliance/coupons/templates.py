@@ -15,8 +15,7 @@ from peewee import IntegrityError
 
 from alliance.accounts.operators import record_audit
 from alliance.catalog.models import CatalogItem
-from alliance.checks import refuse_unknown
-from alliance.clock import parse_iso
+from alliance.checks import BodyFields, refuse_unknown
 from alliance.coupons.errors import (CouponTemplateEnded, CouponTemplateNotFound,
                                      DistributionNotFound)
 from alliance.coupons.models import (CHANNELS, center_of, KINDS, SCOPES, CouponDistribution,
@@ -42,36 +41,16 @@ EDITABLE = frozenset({"name", "description", "total_stock", "per_user_limit", "c
                       "status"})
 
 
-def _invalid(field: str, issue: str, message: str = "优惠券参数有误", **extra) -> ValidationFailed:
-    return ValidationFailed(message, details={"field": field, "issue": issue, **extra})
-
-
-def _text(body: dict, field: str, max_length: int, required: bool) -> str | None:
-    value = body.get(field)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not 1 <= len(value.strip()) <= max_length:
-        raise _invalid(field, "length", max_length=max_length)
-    return value.strip()
+_FIELDS = BodyFields("优惠券参数有误")
+_invalid, _text = _FIELDS.invalid, _FIELDS.text
 
 
 def _int(body: dict, field: str, low: int, high: int, default: int | None = None) -> int:
-    value = body.get(field, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise _invalid(field, "range", minimum=low, maximum=high)
-    return value
+    return _FIELDS.integer(body.get(field, default), field, low, high)
 
 
 def _time(body: dict, field: str) -> dt.datetime | None:
-    value = body.get(field)
-    if value is None:
-        return None
-    try:
-        if not isinstance(value, str):
-            raise ValueError(value)
-        return parse_iso(value)
-    except ValueError:
-        raise _invalid(field, "format", "时间格式不正确（ISO 8601）") from None
+    return _FIELDS.time(body, field, required=False)
 
 
 def _value_terms(body: dict, merchant_id: int | None) -> dict[str, Any]:
