@@ -19,6 +19,8 @@ import datetime as dt
 from itertools import chain
 from typing import Iterator
 
+from peewee import chunked
+
 from alliance.coupons.models import Coupon
 from alliance.cooperation.models import Cooperation
 from alliance.orders.models import DISCOUNT_COUPON, OrderDiscount
@@ -27,7 +29,6 @@ from alliance.settlement.models import SettlementItem
 from alliance.settlement.order_sources import paid_orders, succeeded_refunds
 from alliance.settlement.platform_commission import (commission_of, give_back, refund_history,
                                                      refunded_before)
-from alliance.settlement.reading import chunks
 
 LINE = "cooperation_share"
 CHARGE, GIVE_BACK = "cooperation_share", "cooperation_share_back"
@@ -41,7 +42,7 @@ def events(since: dt.datetime, until: dt.datetime) -> Iterator[SettlementEvent]:
 
 def charges(since: dt.datetime, until: dt.datetime) -> Iterator[SettlementEvent]:
     """Both sides of the share of each order paid with a cooperation's coupon."""
-    for orders in chunks(paid_orders(since, until), BATCH):
+    for orders in chunked(paid_orders(since, until), BATCH):
         shares = _shares({order.id for order in orders})
         for order in orders:
             if order.id not in shares:
@@ -55,7 +56,7 @@ def charges(since: dt.datetime, until: dt.datetime) -> Iterator[SettlementEvent]
 
 def give_backs(since: dt.datetime, until: dt.datetime) -> Iterator[SettlementEvent]:
     """Both sides of what each refund of such an order gives back of its share."""
-    for refunds in chunks(succeeded_refunds(since, until), BATCH):
+    for refunds in chunked(succeeded_refunds(since, until), BATCH):
         shares = _shares({refund.order for refund in refunds})
         refunds = [refund for refund in refunds if refund.order in shares]
         if not refunds:
@@ -75,7 +76,7 @@ def give_backs(since: dt.datetime, until: dt.datetime) -> Iterator[SettlementEve
 def _shares(order_ids: set[int]) -> dict[int, tuple[int, int, int]]:
     """Per order paid with a coupon of a cooperation sharing its sales: (issuer, partner, bp)."""
     shares: dict[int, tuple[int, int, int]] = {}
-    for ids in chunks(sorted(order_ids), BATCH):
+    for ids in chunked(sorted(order_ids), BATCH):
         rows = (OrderDiscount.select(OrderDiscount.order, Cooperation.proposer,
                                      Cooperation.partner, Cooperation.sales_share_bp)
                 .join(Coupon, on=(Coupon.id == OrderDiscount.coupon_id))
@@ -95,7 +96,7 @@ def _charged(refunds: list, since: dt.datetime,
     it is counted (by the same statement as this refund, or an earlier one)."""
     order_nos = sorted({refund.order_no for refund in refunds})
     counted: dict[str, int] = {}
-    for nos in chunks(order_nos, BATCH):
+    for nos in chunked(order_nos, BATCH):
         rows = (SettlementItem.select(SettlementItem.source_id, SettlementItem.amount_fen)
                 .where(SettlementItem.source_type == CHARGE,
                        SettlementItem.source_id.in_(nos)).tuples())

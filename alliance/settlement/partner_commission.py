@@ -7,9 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterator
 
+from peewee import chunked
+
 from alliance.commissions.models import CommissionEntry
 from alliance.settlement.events import EventsWithdrawn, SettlementEvent
-from alliance.settlement.reading import chunks, in_pages
+from alliance.settlement.reading import in_pages
 
 LINE = "partner_commission"
 PENDING, SETTLED = "pending", "settled"
@@ -44,11 +46,11 @@ def settle(events: list[SettlementEvent], now: dt.datetime) -> None:
     read in the transaction, so that on MySQL the read below sees what the update waited
     for."""
     ids = sorted({int(event.source_id) for event in events})
-    for chunk in chunks(ids, BATCH):
+    for chunk in chunked(ids, BATCH):
         (CommissionEntry.update(status=SETTLED, settled_at=now)
          .where(CommissionEntry.id.in_(chunk), CommissionEntry.status == PENDING).execute())
     cancelled: set[str] = set()
-    for chunk in chunks(ids, BATCH):
+    for chunk in chunked(ids, BATCH):
         cancelled.update(str(entry_id) for entry_id, in
                          CommissionEntry.select(CommissionEntry.id)
                          .where(CommissionEntry.id.in_(chunk),

@@ -14,12 +14,13 @@ import datetime as dt
 from collections import defaultdict
 from typing import Iterator
 
+from peewee import chunked
+
 from alliance.merchants.models import Merchant
 from alliance.orders.models import REFUND_STRAY, REFUND_SUCCEEDED, Refund
 from alliance.settlement.events import SettlementEvent
 from alliance.settlement.models import SettlementItem
 from alliance.settlement.order_sources import paid_orders, succeeded_refunds
-from alliance.settlement.reading import chunks
 
 LINE = "platform_commission"
 MAX_BP = 10_000
@@ -80,7 +81,7 @@ def give_backs(since: dt.datetime, until: dt.datetime) -> Iterator[SettlementEve
     """Each refund of a sale that succeeded: what it gives back of the order's commission
     (when not 0), on the basis of the amount refunded."""
     own, default = merchant_rates(), PLATFORM_RATE.bp
-    for refunds in chunks(succeeded_refunds(since, until), BATCH):
+    for refunds in chunked(succeeded_refunds(since, until), BATCH):
         history = refund_history({refund.order for refund in refunds})
         charged = _charged(refunds, since, own, default)
         for refund in refunds:
@@ -98,7 +99,7 @@ def refund_history(order_ids: set[int]) -> dict[int, list[tuple[int, int]]]:
     """Per order: its refunds of a sale that succeeded, (id, amount), in the order they
     succeeded (ties by id)."""
     history: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for ids in chunks(sorted(order_ids), BATCH):
+    for ids in chunked(sorted(order_ids), BATCH):
         rows = (Refund.select(Refund.order, Refund.id, Refund.amount_fen)
                 .where(Refund.order.in_(ids), Refund.status == REFUND_SUCCEEDED,
                        Refund.kind != REFUND_STRAY)
@@ -126,7 +127,7 @@ def _charged(refunds: list, since: dt.datetime, own: dict[int, int],
     same statement as this refund, or an earlier one)."""
     order_nos = sorted({refund.order_no for refund in refunds})
     counted_sales, counted_charges = set(), {}
-    for nos in chunks(order_nos, BATCH):
+    for nos in chunked(order_nos, BATCH):
         rows = (SettlementItem.select(SettlementItem.source_type, SettlementItem.source_id,
                                       SettlementItem.amount_fen, SettlementItem.rate_bp)
                 .where(SettlementItem.source_type.in_(["order_paid", "platform_commission"]),

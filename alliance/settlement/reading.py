@@ -2,14 +2,13 @@
 makes the driver buffer them) at once."""
 from __future__ import annotations
 
-from typing import Iterable, Iterator, TypeVar
+from typing import Iterator
 
 from peewee import Field, ModelSelect
 
 from alliance.paging import after
 
 PAGE = 2000
-T = TypeVar("T")
 
 
 def in_pages(query: ModelSelect, order: tuple[Field, ...], size: int = PAGE) -> Iterator:
@@ -25,14 +24,3 @@ def in_pages(query: ModelSelect, order: tuple[Field, ...], size: int = PAGE) -> 
             return
         keys = [getattr(rows[-1], name) for name in names]
 
-
-def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    """``items`` in lists of at most ``size`` (bound parameters per statement stay few)."""
-    chunk: list[T] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

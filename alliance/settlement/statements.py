@@ -22,7 +22,7 @@ import logging
 from collections import defaultdict
 from typing import Iterator
 
-from peewee import IntegrityError, fn
+from peewee import IntegrityError, chunked, fn
 
 from alliance.clock import to_local_iso
 from alliance.db import connection, transaction, utcnow
@@ -32,7 +32,6 @@ from alliance.settlement.events import EventsWithdrawn, SettlementEvent
 from alliance.settlement.models import (ISSUED, SettlementItem, SettlementLine,
                                         SettlementStatement)
 from alliance.settlement.periods import Period, period_of
-from alliance.settlement.reading import chunks
 from alliance.settlement.sources import RegisteredSource, registered_sources
 
 log = logging.getLogger(__name__)
@@ -134,7 +133,7 @@ def _counted_keys(keys: set[tuple[str, str, int]]) -> set[tuple[str, str, int]]:
         by_type[source_type].add(source_id)
     counted = set()
     for source_type, ids in by_type.items():
-        for chunk in chunks(sorted(ids), BATCH):
+        for chunk in chunked(sorted(ids), BATCH):
             counted.update(SettlementItem.select(SettlementItem.source_type,
                                                  SettlementItem.source_id,
                                                  SettlementItem.merchant_id)
@@ -179,7 +178,7 @@ def _write(merchant_id: int, closing: Period, events: list[tuple[str, Settlement
              "rate_bp": event.rate_bp, "counterparty_merchant_id": event.counterparty_merchant_id,
              "order_no": event.order_no, "occurred_at": event.occurred_at}
             for _, event in sorted(events, key=lambda pair: (pair[1].occurred_at, pair[1].key))]
-    for chunk in chunks(rows, INSERT_ROWS):
+    for chunk in chunked(rows, INSERT_ROWS):
         SettlementItem.insert_many(chunk).execute()
     lines = list(SettlementItem.select(SettlementItem.line, fn.SUM(SettlementItem.amount_fen),
                                        fn.COUNT(SettlementItem.id))
