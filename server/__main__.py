@@ -195,8 +195,13 @@ def cmd_serve(settings, processes: int) -> int:
         helpers = (lambda: deliveries.serve(settings, reader),) * settings.delivery_processes
     from server import supervisor
 
-    return supervisor.run(processes or os.cpu_count() or 1,
-                          lambda: asyncio.run(_serve(settings, sockets, handoff)), helpers)
+    count = processes or os.cpu_count() or 1
+    if count > 1:  # a notification's copies reaching two processes are applied once
+        from payments.arrivals import share_between_processes
+
+        share_between_processes()
+    return supervisor.run(count, lambda: asyncio.run(_serve(settings, sockets, handoff)),
+                          helpers)
 
 
 async def _serve(settings, sockets, handoff: int | None = None) -> None:
