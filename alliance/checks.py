@@ -2,10 +2,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from alliance.clock import parse_iso
 from alliance.errors import ValidationFailed
+
+
+# What no name, message or description needs and what harms whoever reads it later: control
+# characters (a NUL, a terminal's escape; tab and line breaks are text), the bidirectional
+# overrides and isolates that make a name read otherwise than it is written, and lone UTF-16
+# surrogates (no database stores them).
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+                          "\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def printable(value: str) -> bool:
+    """Whether ``value`` holds none of the characters that text fields refuse."""
+    return _UNPRINTABLE.search(value) is None
+
+
+def unprintable(field: str, message: str = "请求参数有误") -> ValidationFailed:
+    """The refusal of a text field holding control characters."""
+    return ValidationFailed(message, details={"field": field, "issue": "control characters"})
 
 
 def refuse_unknown(body: dict, allowed: frozenset[str] | set[str]) -> None:
@@ -23,6 +42,8 @@ def text(value: Any, field: str, max_length: int, required: bool = False) -> str
         raise ValidationFailed(f"{field} 须为不超过 {max_length} 字的文字",
                                details={"field": field, "max_length": max_length,
                                         "required": required})
+    if not printable(value):
+        raise unprintable(field, f"{field} 含有不允许的控制字符")
     return value.strip()
 
 
@@ -57,6 +78,29 @@ def nested_within(value: Any, depth: int) -> bool:
     return not level
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogates(value: Any) -> bool:
+    """Whether a parsed JSON ``value`` holds a lone UTF-16 surrogate in any key or string
+    (JSON's ``\\ud800`` escape parses to one, and no UTF-8 database can store it), found
+    without recursion."""
+    level = [value]
+    while level:
+        found = []
+        for node in level:
+            if isinstance(node, str):
+                if _SURROGATE.search(node):
+                    return True
+            elif isinstance(node, dict):
+                found.extend(node)
+                found.extend(node.values())
+            elif isinstance(node, list):
+                found.extend(node)
+        level = found
+    return False
+
+
 class BodyFields:
     """The checks of a creating request's fields, whose refusals name the field and the
     issue under one message of the domain's (``活动参数有误``, ``优惠券参数有误``)."""
@@ -77,6 +121,8 @@ class BodyFields:
             return None
         if not isinstance(value, str) or not 1 <= len(value.strip()) <= max_length:
             raise self.invalid(field, "length", max_length=max_length)
+        if not printable(value):
+            raise self.invalid(field, "control characters")
         return value.strip()
 
     def integer(self, value: Any, field: str, low: int, high: int) -> int:

@@ -13,7 +13,7 @@ import tornado.web
 from tornado.ioloop import IOLoop
 
 from alliance.accounts.permissions import Principal
-from alliance.checks import ascii_digits, nested_within
+from alliance.checks import ascii_digits, lone_surrogates, nested_within
 from alliance.db import can_write_at_once, connection
 from alliance.errors import (AllianceError, MalformedJson, PermissionDenied, RateLimited,
                              Unauthenticated, ValidationFailed)
@@ -46,6 +46,8 @@ _HTTP_CODES = {
 # overflow the stack of whatever walks them (json, the idempotency fingerprint, a log line).
 MAX_JSON_DEPTH = 32
 _TOO_DEEP = object()
+# A surrogate written as an escape (paired ones, an emoji's, parse to one character)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
@@ -117,6 +119,8 @@ class BaseHandler(tornado.web.RequestHandler):
             value = _TOO_DEEP
         if value is _TOO_DEEP or not nested_within(value, MAX_JSON_DEPTH):
             raise MalformedJson(details={"reason": "nested too deep", "max_depth": MAX_JSON_DEPTH})
+        if _SURROGATE_ESCAPE.search(body) and lone_surrogates(value):
+            raise MalformedJson(details={"reason": "lone UTF-16 surrogate in a string"})
         if not isinstance(value, dict):
             raise ValidationFailed("请求内容必须是 JSON 对象", details={"expected": "object"})
         return value

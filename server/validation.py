@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from alliance.checks import printable
 from alliance.errors import ValidationFailed
 from alliance.paging import DEFAULT_LIMIT, MAX_LIMIT
 
@@ -28,6 +29,8 @@ def string(body: dict, field: str, *, required: bool = True, max_length: int = 2
     if not min_length <= len(value) <= max_length:
         raise _fail(field, "length", f"参数 {field} 长度不合法", min_length=min_length,
                     max_length=max_length)
+    if not printable(value):
+        raise _fail(field, "control characters", f"参数 {field} 含有不允许的控制字符")
     if pattern is not None and not re.fullmatch(pattern, value):
         raise _fail(field, "format", f"参数 {field} 格式不正确")
     return value

@@ -11,6 +11,7 @@ import json
 from alliance.accounts.operators import record_audit
 from alliance.catalog.models import CatalogItem
 from alliance.catalog.queries import ItemNotFound
+from alliance.checks import printable, unprintable
 from alliance.db import transaction, utcnow
 from alliance.errors import AllianceError, ValidationFailed
 from alliance.merchants.models import Merchant
@@ -43,6 +44,8 @@ def _reason(reason: str) -> str:
     if not reason or len(reason) > MAX_REASON:
         raise ValidationFailed("请填写原因（不超过 500 字）",
                                details={"field": "reason", "max_length": MAX_REASON})
+    if not printable(reason):
+        raise unprintable("reason", "原因含有不允许的控制字符")
     return reason
 
 

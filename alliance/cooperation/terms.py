@@ -5,6 +5,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from alliance.checks import printable
 from alliance.clock import parse_iso
 from alliance.coupons.models import CouponTemplate
 from alliance.cooperation.models import KINDS, TERM_FIELDS
@@ -36,6 +37,8 @@ def text(body: dict, field: str, message: str) -> str:
         return ""
     if not isinstance(value, str) or len(value.strip()) > MAX_TEXT:
         raise invalid(field, "length", message, max_length=MAX_TEXT)
+    if not printable(value):
+        raise invalid(field, "control characters", message)
     return value.strip()
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from peewee import JOIN, Case, fn
 
+from alliance.checks import printable
 from alliance.db import transaction, utcnow
 from alliance.prepared import Arg, Prepared, PreparedInsert
 from alliance.errors import NotFound, ValidationFailed
@@ -191,6 +192,9 @@ def _clean_rules(rules: Any) -> list[dict]:
         name = rule.get("name")
         if not isinstance(name, str) or not 1 <= len(name.strip()) <= 32:
             raise LevelRulesInvalid(details={"field": f"{field}.name", "issue": "length"})
+        if not printable(name):
+            raise LevelRulesInvalid(details={"field": f"{field}.name",
+                                             "issue": "control characters"})
         values = {"name": name.strip()}
         for key, low, high, default in (("min_spent_fen", 1, 10**12, None),
                                         ("discount_percent", 0, 50, 0),

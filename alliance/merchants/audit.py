@@ -8,6 +8,7 @@ the operators' audit log, with the owner notified, all in one transaction.
 from __future__ import annotations
 
 from alliance.accounts.operators import record_audit
+from alliance.checks import printable, unprintable
 from alliance.db import transaction, utcnow
 from alliance.errors import AllianceError, ValidationFailed
 from alliance.merchants.models import Merchant, MerchantStatusChange
@@ -46,6 +47,8 @@ def review_merchant(notifier: Notifier, operator_id: int, merchant_id: int, acti
         raise ValidationFailed("请填写原因", details={"field": "reason", "issue": "required"})
     if len(reason) > MAX_REASON:
         raise ValidationFailed("原因太长", details={"field": "reason", "max_length": MAX_REASON})
+    if not printable(reason):
+        raise unprintable("reason", "原因含有不允许的控制字符")
     with transaction():
         merchant = get_merchant(merchant_id)
         now = utcnow()

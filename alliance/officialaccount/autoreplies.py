@@ -4,6 +4,7 @@ from __future__ import annotations
 from peewee import IntegrityError
 
 from alliance.accounts.operators import record_audit
+from alliance.checks import printable, unprintable
 from alliance.clock import to_local_iso
 from alliance.db import db, transaction, utcnow
 from alliance.errors import Conflict, NotFound, ValidationFailed
@@ -35,6 +36,9 @@ def _clean(match: str, keyword: str | None, reply_text: str) -> tuple[str, str]:
     if not 1 <= len(reply_text) <= MAX_REPLY or "]]>" in reply_text:
         raise ValidationFailed(f"回复内容须为 1-{MAX_REPLY} 个字符，且不能包含 ]]>",
                                details={"field": "reply_text", "max_length": MAX_REPLY})
+    for field, value in (("keyword", keyword), ("reply_text", reply_text)):
+        if not printable(value):
+            raise unprintable(field, "内容含有不允许的控制字符")
     return keyword, reply_text
 
 
