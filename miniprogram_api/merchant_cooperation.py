@@ -99,7 +99,8 @@ def _schemas() -> dict:
         "refunded_fen": FEN})
     event = obj({"id": INT, "action": {"type": "string", "enum": list(services.ACTION_TEXT)},
                  "merchant_id": {**INT, "nullable": True,
-                                 "description": "null: the platform, when ends_at came"},
+                                 "description": "null: the platform (ends_at came, or an "
+                                                "operator ended it)"},
                  "merchant_name": {**STR, "nullable": True},
                  "staff_user_id": {**INT, "nullable": True},
                  "version": INT, "terms": obj(terms), "message": STR, "at": TIME})

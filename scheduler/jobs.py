@@ -159,8 +159,10 @@ def notify_expiring_coupons(ctx: AppContext) -> dict:
 @job("cooperation.end_expired", every=dt.timedelta(minutes=10))
 def end_expired_cooperations(ctx: AppContext) -> dict:
     """End the accepted cooperations whose agreed end time has come (and their coupon
-    distributions), telling both sides."""
-    return {"ended": cooperation.end_expired(ctx.notifier)}
+    distributions), and close the proposals left unanswered past it as expired, telling
+    both sides of each."""
+    return {"ended": cooperation.end_expired(ctx.notifier),
+            "expired": cooperation.expire_proposals(ctx.notifier)}
 
 
 @job("settlement.close_month", cron="0 3 1 * *", lease=dt.timedelta(hours=2))

@@ -36,4 +36,4 @@ class CooperationNotProposer(Conflict):
 
 class CooperationExpired(Conflict):
     code = "COOPERATION_EXPIRED"
-    message = "合作约定的结束时间已过，请修改条款后再接受"
+    message = "合作邀请已过期（约定的结束时间已过），如需合作请重新发起"

@@ -4,7 +4,9 @@ A ``Cooperation`` is proposed by one merchant to another and negotiated in turns
 that did not make the current terms answers (``turn_merchant_id``), by a counter-proposal
 (the turn flips), an acceptance or a rejection. Every change is a guarded UPDATE on
 ``status`` and the turn, so of two taps (or two staff) answering at once exactly one applies.
-``open_key`` holds the unordered pair and the kind while the cooperation is open (proposed or
+A proposal whose ``ends_at`` passes unanswered is ``expired`` (closed by the platform's
+job); an operator may end an open one that breaks the rules (``ended``, its event
+``terminate``). ``open_key`` holds the unordered pair and the kind while the cooperation is open (proposed or
 accepted) and is NULL afterwards: its unique index allows one open cooperation of a kind per
 pair of merchants. ``CooperationEvent`` is the history, with the terms as each action left them.
 
@@ -21,9 +23,9 @@ from alliance.db import BaseModel, UTCDateTimeField, utcnow
 from alliance.merchants.models import Merchant
 
 KINDS = ("coupon_distribution", "joint_marketing", "resource_exchange")
-PROPOSED, ACCEPTED, REJECTED, WITHDRAWN, ENDED = (
-    "proposed", "accepted", "rejected", "withdrawn", "ended")
-STATUSES = (PROPOSED, ACCEPTED, REJECTED, WITHDRAWN, ENDED)
+PROPOSED, ACCEPTED, REJECTED, WITHDRAWN, ENDED, EXPIRED = (
+    "proposed", "accepted", "rejected", "withdrawn", "ended", "expired")
+STATUSES = (PROPOSED, ACCEPTED, REJECTED, WITHDRAWN, ENDED, EXPIRED)
 TERM_FIELDS = ("commission_fen", "sales_share_bp", "template_ids", "description", "ends_at")
 
 
@@ -62,7 +64,7 @@ class Cooperation(BaseModel):
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
     accepted_at = UTCDateTimeField(null=True)
-    closed_at = UTCDateTimeField(null=True)  # rejected, withdrawn or ended
+    closed_at = UTCDateTimeField(null=True)  # rejected, withdrawn, ended or expired
 
     class Meta:
         indexes = ((("proposer", "status", "id"), False),
@@ -82,13 +84,15 @@ class Cooperation(BaseModel):
 
 class CooperationEvent(BaseModel):
     """One action on a cooperation: who (merchant and staff user; none when the platform
-    ended it at ``ends_at``), what, the terms it left."""
+    acted: ``ends_at`` came, or an operator ended it), what, the terms it left."""
 
     id = AutoField()
     cooperation = ForeignKeyField(Cooperation, backref="events", on_delete="CASCADE")
-    merchant_id = IntegerField(null=True)  # None: the platform (ends_at reached)
+    merchant_id = IntegerField(null=True)  # None: the platform (ends_at reached, an operator)
     staff_user_id = IntegerField(null=True)
-    # propose | counter | accept | reject | withdraw | end, or expire (by the platform)
+    # propose | counter | accept | reject | withdraw | end, or by the platform: expire (an
+    # accepted one ended, a proposal lapsed at ends_at) | terminate (an operator ended it;
+    # who is in the operators' audit log, the reason is the message)
     action = CharField(max_length=16)
     terms = TextField()  # JSON snapshot of Cooperation.terms() after the action
     message = CharField(max_length=500, default="")

@@ -12,9 +12,10 @@ from alliance.coupons import claims
 from alliance.coupons.errors import CouponNotClaimable
 from alliance.coupons.models import Coupon, CouponDistribution
 from alliance.cooperation import queries, services
-from alliance.cooperation.errors import (CooperationAlreadyOpen, CooperationNotFound,
-                                         CooperationNotProposer, CooperationNotYourTurn,
-                                         CooperationStatusConflict, CooperationTermsChanged)
+from alliance.cooperation.errors import (CooperationAlreadyOpen, CooperationExpired,
+                                         CooperationNotFound, CooperationNotProposer,
+                                         CooperationNotYourTurn, CooperationStatusConflict,
+                                         CooperationTermsChanged)
 from alliance.cooperation.models import Cooperation, CooperationEvent
 from alliance.db import utcnow
 from alliance.errors import ValidationFailed
@@ -256,3 +257,64 @@ def test_an_accepted_cooperation_ends_when_its_end_time_comes_and_both_sides_are
     assert told == {issuer.owner_id: "转角咖啡", partner.owner_id: "老街面馆"}
     history = queries.cooperation_detail(Cooperation.get_by_id(cooperation.id), issuer.id)
     assert history["history"][-1]["merchant_name"] is None
+
+
+@pytest.mark.parametrize("answer", ["accept", "counter"])
+def test_a_proposal_answered_as_it_expires_is_answered_or_expired_never_both(database, answer):
+    issuer = make_merchant(name="老街面馆")
+    for _ in range(4):
+        partner = make_merchant()
+        ends = (utcnow() + dt.timedelta(hours=1)).replace(microsecond=0)
+        cooperation = _propose(issuer, partner, ends_at=ends.isoformat() + "+00:00")
+        before, after = ends - dt.timedelta(seconds=1), ends + dt.timedelta(seconds=1)
+        body = {"ends_at": (ends + dt.timedelta(days=30)).isoformat() + "+00:00"} \
+            if answer == "counter" else {}
+
+        def race(i, cooperation=cooperation, partner=partner, body=body, before=before,
+                 after=after):
+            if i == 0:
+                return getattr(services, answer)(NOTIFIER, cooperation.id, partner.id,
+                                                 partner.owner_id, body, before)
+            return services.expire_proposals(NOTIFIER, after)
+
+        outcomes = run_at_once(2, race)
+        answered = [o for o in outcomes if isinstance(o, Cooperation)]
+        expired = [o for o in outcomes if isinstance(o, int)]
+        refused = [o for o in outcomes if isinstance(o, Exception)]
+        actions = [e.action for e in CooperationEvent.select()
+                   .where(CooperationEvent.cooperation == cooperation.id)
+                   .order_by(CooperationEvent.id)]
+        status = Cooperation.get_by_id(cooperation.id).status
+        if answered:
+            assert expired == [0] and not refused, outcomes
+            assert actions == ["propose", answer]
+            assert status == ("accepted" if answer == "accept" else "proposed")
+        else:
+            assert expired == [1] and len(refused) == 1, outcomes
+            # A snapshot read before the expiry committed (MySQL) sees it still proposed.
+            assert isinstance(refused[0], (CooperationExpired, CooperationStatusConflict))
+            assert actions == ["propose", "expire"] and status == "expired"
+
+
+def test_a_proposal_past_its_end_cannot_be_accepted_or_countered_but_may_be_rejected(database):
+    issuer, partner = _pair()
+    ends = utcnow() + dt.timedelta(hours=1)
+    cooperation = _propose(issuer, partner, ends_at=ends.isoformat() + "+00:00")
+    later = ends + dt.timedelta(minutes=1)
+    with pytest.raises(CooperationExpired):
+        services.accept(NOTIFIER, cooperation.id, partner.id, partner.owner_id, {}, later)
+    with pytest.raises(CooperationExpired):
+        services.counter(NOTIFIER, cooperation.id, partner.id, partner.owner_id,
+                         {"commission_fen": 100}, later)
+    services.reject(NOTIFIER, cooperation.id, partner.id, partner.owner_id, {}, later)
+    assert services.expire_proposals(NOTIFIER, later) == 0
+    assert Cooperation.get_by_id(cooperation.id).status == "rejected"
+
+
+def test_expiry_reads_past_a_full_batch(database):
+    issuer = make_merchant()
+    ends = utcnow() + dt.timedelta(hours=1)
+    made = [_propose(issuer, make_merchant(), ends_at=ends.isoformat() + "+00:00")
+            for _ in range(5)]
+    assert services.expire_proposals(NOTIFIER, ends, batch=2) == 5
+    assert {Cooperation.get_by_id(c.id).status for c in made} == {"expired"}
