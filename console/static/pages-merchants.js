@@ -77,7 +77,7 @@
         ["状态说明", esc(a.status_reason || "—")],
         ["员工", esc(Object.entries(m.staff_count).map(([r, n]) => label(ROLE, r) + " " + n).join("，") || "—")],
         ["资质材料", Object.entries(a.images).map(([k, url]) => `<a href="${esc(url)}" target="_blank" rel="noopener">${esc(label(IMAGE, k))}</a>`).join("　") || "—"]])}
-      <div class="actions-row">${actionButtons(m)}</div></div>
+      <div class="actions-row">${actionButtons(m)} <a href="#/cooperations?merchant_id=${m.id}">查看异业合作</a></div></div>
       <div class="card"><h3>门店</h3>${table([
         { title: "ID", value: s => s.id }, { title: "名称", value: s => s.name }, { title: "地址", value: s => s.address },
         { title: "电话", value: s => s.phone }, { title: "状态", value: s => (s.status === "open" ? "营业" : "关闭") + (s.listed ? "" : "（未上架）") },

@@ -60,7 +60,8 @@ class ConsoleContractTest(ApiTestCase):
                      "/api/admin/v1/settlement/summary", "/api/admin/v1/campaigns/{}",
                      "/api/admin/v1/campaigns/{}/review", "/api/admin/v1/campaigns/{}/end",
                      "/api/admin/v1/campaigns/{}/participants/{}/review",
-                     "/api/admin/v1/campaigns/{}/effect"):
+                     "/api/admin/v1/campaigns/{}/effect", "/api/admin/v1/cooperations",
+                     "/api/admin/v1/cooperations/{}", "/api/admin/v1/cooperations/{}/end"):
             assert area in seen, area
 
     def test_console_role_permissions_match_the_server(self):
