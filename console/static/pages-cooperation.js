@@ -32,9 +32,21 @@
     description: ["合作说明", t => t.description || "—"],
   };
 
+  // A coupon distribution by its money terms; another kind by its description and the
+  // money terms it sets.
   function termsText(kind, t) {
-    const names = kind === "coupon_distribution" ? ["commission_fen", "sales_share_bp", "template_ids"] : ["commission_fen", "sales_share_bp"];
-    return names.map(n => TERM[n][0] + " " + TERM[n][1](t)).join("；");
+    if (kind === "coupon_distribution") return ["commission_fen", "sales_share_bp", "template_ids"].map(n => TERM[n][0] + " " + TERM[n][1](t)).join("；");
+    const text = (t.description || "").length > 40 ? t.description.slice(0, 40) + "…" : t.description;
+    return [text, ...["commission_fen", "sales_share_bp"].filter(n => t[n]).map(n => TERM[n][0] + " " + TERM[n][1](t))].filter(Boolean).join("；") || "—";
+  }
+
+  // How a closed cooperation closed: the last entry of its history, with its message.
+  function closing(c) {
+    const last = c.history[c.history.length - 1];
+    if (OPEN.includes(c.status) || !last) return "—";
+    const what = last.merchant_id ? (last.merchant_name || "商户 #" + last.merchant_id) + " " + label(ACTION, last.action)
+      : last.action === "expire" ? "到期，系统自动关闭" : label(ACTION, last.action);
+    return esc(what + (last.message ? "：" + last.message : ""));
   }
 
   // What an entry of the history changed from the terms before it ("销售分成 3.00% → 8.00%").
@@ -129,7 +141,7 @@
         ${row("代发优惠券", esc(TERM.template_ids[1](t)))}${row("结束时间", esc(TERM.ends_at[1](t)))}
         ${row("发起时间", esc(time(c.created_at)))}${row("接受时间", esc(time(c.accepted_at)))}
         ${row("更新时间", esc(time(c.updated_at)))}${row("关闭时间", esc(time(c.closed_at)))}
-        ${row("合作说明", esc(t.description || "—"))}
+        ${row("合作说明", esc(t.description || "—"))}${row("关闭方式", closing(c))}
       </dl></div>
       ${resultsSection(c.results)}
       ${historySection(c)}`;
