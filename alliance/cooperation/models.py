@@ -6,9 +6,10 @@ that did not make the current terms answers (``turn_merchant_id``), by a counter
 ``status`` and the turn, so of two taps (or two staff) answering at once exactly one applies.
 A proposal whose ``ends_at`` passes unanswered is ``expired`` (closed by the platform's
 job); an operator may end an open one that breaks the rules (``ended``, its event
-``terminate``). ``open_key`` holds the unordered pair and the kind while the cooperation is open (proposed or
-accepted) and is NULL afterwards: its unique index allows one open cooperation of a kind per
-pair of merchants. ``CooperationEvent`` is the history, with the terms as each action left them.
+``terminate``). ``open_key`` holds the unordered pair and the kind while the cooperation is
+open (proposed or accepted) and is NULL afterwards: its unique index allows one open
+cooperation of a kind per pair of merchants. ``CooperationEvent`` is the history, with the
+terms as each action left them.
 
 The issuer of the coupons and the payer of commissions and sales shares is always the
 proposer; the partner distributes the proposer's coupon templates and is paid.

@@ -31,6 +31,7 @@ from alliance.coupons.models import CouponDistribution
 from alliance.coupons.templates import add_distribution, end_distribution
 from alliance.cooperation import terms as t
 from alliance.checks import refuse_unknown
+from alliance.clock import to_local_iso
 from alliance.cooperation.errors import (CooperationAlreadyOpen, CooperationExpired,
                                          CooperationNotFound, CooperationNotProposer,
                                          CooperationNotYourTurn, CooperationStatusConflict,
@@ -316,7 +317,8 @@ def _refuse(cooperation: Cooperation, merchant_id: int, version: int | None, sta
     details = {"cooperation_id": cooperation.id, "status": cooperation.status,
                "version": cooperation.version}
     if cooperation.status == EXPIRED or (open_at is not None and _lapsed(cooperation, open_at)):
-        raise CooperationExpired(details={**details, "ends_at": cooperation.terms()["ends_at"]})
+        raise CooperationExpired(details={**details,
+                                          "ends_at": to_local_iso(cooperation.ends_at)})
     if cooperation.status != status:
         raise CooperationStatusConflict(details=details)
     if turn and cooperation.turn_merchant_id != merchant_id:

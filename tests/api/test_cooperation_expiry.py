@@ -35,6 +35,7 @@ class ProposalExpiryTest(CooperationApiCase):
         refused = self.act(cid, "counter", self.partner_token, {"ends_at": LATER})
         self.assert_error(refused, 409, "COOPERATION_EXPIRED")
         assert "过期" in refused.json["error"]["message"]
+        assert refused.json["error"]["details"]["ends_at"].endswith("+08:00")
         assert self.detail(cid, self.issuer_token)["status"] == "proposed"
 
         assert self.run_job() == {"ended": 0, "expired": 1}
