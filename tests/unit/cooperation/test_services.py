@@ -318,3 +318,36 @@ def test_expiry_reads_past_a_full_batch(database):
             for _ in range(5)]
     assert services.expire_proposals(NOTIFIER, ends, batch=2) == 5
     assert {Cooperation.get_by_id(c.id).status for c in made} == {"expired"}
+
+
+def test_an_operator_ending_a_proposal_as_it_is_accepted_leaves_no_distribution_running(
+        database):
+    from alliance.accounts.operators import create_operator
+
+    operator = create_operator("ops-coop", "Secret-pass-123", "operator")
+    issuer = make_merchant(name="老街面馆")
+    for _ in range(4):
+        partner = make_merchant()
+        template, cooperation = _coupon_cooperation(issuer, partner)
+
+        def race(i, cooperation=cooperation, partner=partner):
+            if i == 0:
+                return services.accept(NOTIFIER, cooperation.id, partner.id, partner.owner_id,
+                                       {})
+            return services.terminate(NOTIFIER, cooperation.id, operator.id,
+                                      {"reason": "违反联盟规则"})
+
+        outcomes = run_at_once(2, race)
+        refused = [o for o in outcomes if isinstance(o, Exception)]
+        assert all(isinstance(o, CooperationStatusConflict) for o in refused), outcomes
+        status = Cooperation.get_by_id(cooperation.id).status
+        running = CouponDistribution.select().where(
+            CouponDistribution.cooperation_id == cooperation.id,
+            CouponDistribution.status == "active").count()
+        actions = [e.action for e in CooperationEvent.select()
+                   .where(CooperationEvent.cooperation == cooperation.id)
+                   .order_by(CooperationEvent.id)]
+        if status == "ended":
+            assert running == 0 and actions[-1] == "terminate", actions
+        else:
+            assert status == "accepted" and running == 1 and actions == ["propose", "accept"]
