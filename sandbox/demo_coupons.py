@@ -1,10 +1,13 @@
 """Demo coupons: a claimable template for each demo merchant, the cinema's coupon also
 handed out at the noodle shop's counter (a cross-merchant coupon, 3 yuan commission per
-redemption), a points-exchange coupon, and level rules for the noodle shop."""
+redemption, agreed in a cooperation the cinema proposed and the noodle shop accepted), a
+points-exchange coupon, and level rules for the noodle shop."""
 from __future__ import annotations
 
-from alliance.coupons.templates import add_distribution, create_template
+from alliance.cooperation import services as cooperation
+from alliance.coupons.templates import create_template
 from alliance.members.services import set_level_rules
+from alliance.notifications.outbox import OutboxNotifier
 from config.settings import Settings
 
 DEMO_TEMPLATES = [
@@ -22,6 +25,7 @@ DEMO_TEMPLATES = [
                     "points_cost": 500}),
 ]
 CROSS_MERCHANT = ("merchant-2", "merchant-1", 300)  # issuer, distributor, commission_fen
+COOPERATION_TEXT = "面馆收银台代发影城观影券，顾客凭券到影城观影，每核销一张付面馆 3 元"
 
 NOODLE_LEVELS = [
     {"name": "银卡", "min_spent_fen": 50_000, "discount_percent": 5, "points_multiplier_pct": 150},
@@ -37,6 +41,12 @@ def coupons_step(settings: Settings, people: dict) -> None:
         created.setdefault(merchant_key, create_template(
             spec, merchant_id=merchant.id, actor_kind="user", actor_id=merchant.owner_id))
     issuer, distributor, commission = CROSS_MERCHANT
-    add_distribution(created[issuer].id, people[issuer].id, people[distributor].id, commission,
-                     actor_id=people[issuer].owner_id)
+    notifier = OutboxNotifier()
+    proposal = cooperation.propose(
+        notifier, people[issuer].id, people[issuer].owner_id,
+        {"partner_merchant_id": people[distributor].id, "kind": "coupon_distribution",
+         "template_ids": [created[issuer].id], "commission_fen": commission,
+         "description": COOPERATION_TEXT, "message": "邀请贵店代发我们的观影券"})
+    cooperation.accept(notifier, proposal.id, people[distributor].id,
+                       people[distributor].owner_id, {"message": "成交"})
     set_level_rules(people["merchant-1"].id, NOODLE_LEVELS)

@@ -13,3 +13,18 @@ class DemoOfficialAccountTest(ApiTestCase):
                          {"name": "visitor", "text": "有优惠吗"}).json
         assert "满 50 减 10" in offer["reply"]
         assert load(self.settings) is False  # not into a database that has data
+
+
+class DemoCooperationTest(ApiTestCase):
+    def test_the_cross_merchant_coupon_comes_from_an_accepted_cooperation(self):
+        assert load(self.settings) is True
+        cinema = self.login("owner-2")["access_token"]
+        [agreed] = self.api("GET", "/api/v1/merchant/cooperations", token=cinema).json["items"]
+        assert agreed["status"] == "accepted" and agreed["kind"] == "coupon_distribution"
+        assert agreed["terms"]["commission_fen"] == 300
+        noodles = self.login("owner-1")["access_token"]
+        [handed_out] = self.api("GET", "/api/v1/merchant/coupon-distributions",
+                                token=noodles).json["items"]
+        assert (handed_out["template_name"], handed_out["commission_fen"],
+                handed_out["cooperation_id"], handed_out["status"]) == (
+            "观影立减15元", 300, agreed["id"], "active")
