@@ -3,7 +3,7 @@ and their joins of platform campaigns, and read each campaign's effect
 (``admin:campaigns``)."""
 from __future__ import annotations
 
-from alliance.campaigns import queries, services
+from alliance.campaigns import group_queries, queries, services
 from alliance.campaigns.queries import participant_view
 from server import validation as v
 from server.base import BaseHandler, authenticated, idempotent
@@ -88,6 +88,19 @@ class CampaignEffectHandler(BaseHandler):
         self.write_json(await self.run_sync(read))
 
 
+class CampaignGroupsHandler(BaseHandler):
+    @authenticated(PERMISSION, kind="operator")
+    async def get(self, campaign_id: str):
+        status, cursor = self.query("status"), self.query("cursor")
+        limit = v.page_limit(self.query("limit"))
+
+        def read():
+            queries.admin_campaign(int(campaign_id))
+            return group_queries.campaign_groups(int(campaign_id), None, status, cursor, limit)
+
+        self.write_json(await self.run_sync(read))
+
+
 def routes() -> list:
     campaign = r"/api/admin/v1/campaigns/([0-9]{1,10})"
     return [(r"/api/admin/v1/campaigns", CampaignsHandler),
@@ -95,7 +108,8 @@ def routes() -> list:
             (campaign + "/end", CampaignEndHandler),
             (campaign + "/review", CampaignReviewHandler),
             (campaign + r"/participants/([0-9]{1,10})/review", ParticipantReviewHandler),
-            (campaign + "/effect", CampaignEffectHandler)]
+            (campaign + "/effect", CampaignEffectHandler),
+            (campaign + "/groups", CampaignGroupsHandler)]
 
 
 def _openapi() -> dict:
@@ -144,8 +158,13 @@ def _openapi() -> dict:
         "/api/admin/v1/campaigns/{id}/effect": {"get": op(
             "A campaign's effect from paid orders: participants (distinct paying buyers), "
             "orders, units, sales and discount given; and its budget, what orders took "
-            "from it and what is left", tags=tags, ok=ref("CampaignEffect"),
-            errors=(403, 404), params=one)},
+            "from it and what is left; a group buy's groups (started, open, succeeded, "
+            "failed) and the refunds of its failed groups", tags=tags,
+            ok=ref("CampaignEffect"), errors=(403, 404), params=one)},
+        "/api/admin/v1/campaigns/{id}/groups": {"get": op(
+            "A group buy's groups, newest first", tags=tags, ok=list_of(ref("Group")),
+            errors=(400, 403, 404), params=[*one, query_param("status", {
+                "type": "string", "enum": ["open", "succeeded", "failed"]}), *PAGING])},
     }
 
 

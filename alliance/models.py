@@ -4,8 +4,9 @@ from __future__ import annotations
 from alliance.analytics.models import MerchantDailySales
 from alliance.accounts.models import (AccountMerge, LoginCode, Operator, OperatorAuditLog,
                                       RefreshFamily, RefreshToken, User, WechatIdentity)
-from alliance.campaigns.models import (Campaign, CampaignItem, CampaignParticipant,
-                                       CampaignQuota, CampaignUse)
+from alliance.campaigns.models import (Campaign, CampaignGroup, CampaignGroupMember,
+                                       CampaignItem, CampaignParticipant, CampaignQuota,
+                                       CampaignUse)
 from alliance.catalog.models import CatalogItem
 from alliance.commissions.models import CommissionEntry
 from alliance.cooperation.models import Cooperation, CooperationEvent
@@ -50,6 +51,7 @@ ALL_MODELS = [
     MerchantPush, MerchantPushQuota, PushOptOut,
     SettlementStatement, SettlementLine, SettlementItem,
     Campaign, CampaignParticipant, CampaignItem, CampaignQuota, CampaignUse,
+    CampaignGroup, CampaignGroupMember,
     Cooperation, CooperationEvent,
 ]
 

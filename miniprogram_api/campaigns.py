@@ -3,7 +3,7 @@ staff run their own (``merchant:marketing``; ``merchant:read`` to look) and join
 platform's."""
 from __future__ import annotations
 
-from alliance.campaigns import queries, services
+from alliance.campaigns import group_queries, queries, services
 from alliance.campaigns.models import CampaignParticipant
 from alliance.campaigns.queries import participant_view, staff_campaign_view
 from miniprogram_api.staff import MERCHANT_CHOICE, StaffHandler
@@ -95,6 +95,21 @@ class MerchantCampaignEffectHandler(StaffHandler):
         self.write_json(await self.run_sync(read))
 
 
+class MerchantCampaignGroupsHandler(StaffHandler):
+    @authenticated()
+    async def get(self, campaign_id: str):
+        membership = await self.membership("merchant:read")
+        status, cursor = self.query("status"), self.query("cursor")
+        limit = v.page_limit(self.query("limit"))
+
+        def read():
+            queries.merchant_campaign(int(campaign_id), membership.merchant_id)
+            return group_queries.campaign_groups(int(campaign_id), membership.merchant_id,
+                                                 status, cursor, limit)
+
+        self.write_json(await self.run_sync(read))
+
+
 class JoinableCampaignsHandler(StaffHandler):
     @authenticated()
     async def get(self):
@@ -113,7 +128,8 @@ def routes() -> list:
             (campaign, MerchantCampaignHandler),
             (campaign + "/end", MerchantCampaignEndHandler),
             (campaign + "/join", MerchantCampaignJoinHandler),
-            (campaign + "/effect", MerchantCampaignEffectHandler)]
+            (campaign + "/effect", MerchantCampaignEffectHandler),
+            (campaign + "/groups", MerchantCampaignGroupsHandler)]
 
 
 def _schemas() -> dict:
@@ -125,7 +141,8 @@ def _schemas() -> dict:
                 "campaign_price_fen": FEN, "stock_total": nullable_int,
                 "remaining_stock": INT, "sold": INT})
     item_input = obj({"item_id": INT, "campaign_price_fen": {
-        **FEN, "description": "at least 1 fen, below the item's price"},
+        **FEN, "description": "the flash or group price: at least 1 fen, below the item's "
+                              "price"},
         "stock": {**INT, "description": "a campaign stock of its own (omitted: none)"}},
         ["item_id", "campaign_price_fen"])
     participation = obj({"merchant_id": INT, "merchant_name": {**STR, "nullable": True},
@@ -133,13 +150,17 @@ def _schemas() -> dict:
                          "reason": STR, "created_at": TIME,
                          "reviewed_at": {**TIME, "nullable": True}})
     campaign = {
-        "id": INT, "kind": {"type": "string", "enum": ["flash_sale", "full_reduction"]},
+        "id": INT, "kind": {"type": "string", "enum": ["flash_sale", "full_reduction",
+                                                        "group_buy"]},
         "name": STR, "description": STR,
         "funded_by": {"type": "string", "enum": ["platform", "merchant"]},
         "merchant_id": nullable_int, "starts_at": TIME, "ends_at": TIME,
         "state": {"type": "string", "enum": ["upcoming", "running", "ended", "pending",
                                               "rejected"]},
-        "per_user_limit": nullable_int, "tiers": {"type": "array", "items": tier}}
+        "per_user_limit": nullable_int, "tiers": {"type": "array", "items": tier},
+        "group_size": {**nullable_int, "description": "group buy: the people a group needs"},
+        "group_hours": {**nullable_int, "description": "group buy: the hours a group has "
+                                                       "to fill (cut at the campaign's end)"}}
     budget = {
         "budget_fen": {**FEN, "nullable": True, "description":
                        "platform campaigns (operators only): the most its discounts give; "
@@ -170,12 +191,18 @@ def _schemas() -> dict:
         "CampaignInput": obj({
             "kind": campaign["kind"], "name": STR, "description": STR, "starts_at": TIME,
             "ends_at": TIME,
-            "per_user_limit": {**INT, "description": "flash sale: units per user and item, 1-99"},
+            "per_user_limit": {**INT, "description": "flash sale, group buy: units per user "
+                                                     "and item, 1-99"},
+            "group_size": {**INT, "description": "group buy (required): 2-50 people"},
+            "group_hours": {**INT, "description": "group buy (required): 1-72 hours for a "
+                                                  "group to fill, cut at the campaign's "
+                                                  "end"},
             "tiers": {"type": "array", "items": tier,
                       "description": "full reduction: 1-5 tiers, each saving less than its "
                                      "threshold, higher thresholds saving more"},
             "items": {"type": "array", "items": item_input,
-                      "description": "a merchant's flash sale: 1-50 of its items"},
+                      "description": "a merchant's flash sale or group buy: 1-50 of its "
+                                     "items"},
             "budget_fen": {**FEN, "description": "platform campaigns: the most its "
                                                  "discounts may give away (enforced; "
                                                  "omitted: no limit)"},
@@ -186,13 +213,15 @@ def _schemas() -> dict:
                                 "ends_at": TIME, "per_user_limit": INT,
                                 "tiers": {"type": "array", "items": tier},
                                 "items": {"type": "array", "items": item_input},
-                                "budget_fen": FEN, "join_requires_approval": BOOL}),
+                                "budget_fen": FEN, "join_requires_approval": BOOL,
+                                "group_size": INT, "group_hours": INT}),
         "CampaignJoin": obj({"items": {"type": "array", "items": item_input,
-                                       "description": "flash sale: 1-50 of the merchant's "
-                                                      "items"}}),
+                                       "description": "flash sale, group buy: 1-50 of the "
+                                                      "merchant's items"}}),
         "CampaignEffect": obj({"campaign_id": INT, "participants": {
             **INT, "description": "distinct buyers of paid orders"}, "orders": INT,
-            "units": INT, "sales_fen": FEN, "discount_fen": FEN, **budget}),
+            "units": INT, "sales_fen": FEN, "discount_fen": FEN, **budget,
+            "groups": {"$ref": "#/components/schemas/GroupEffect"}}),
     }
 
 
@@ -203,7 +232,8 @@ def _openapi() -> dict:
     from server.openapi import INT, PAGING, list_of, op, path_param, query_param, ref
 
     tags, staff = ["campaigns"], ["merchant campaigns"]
-    kind = query_param("kind", {"type": "string", "enum": ["flash_sale", "full_reduction"]})
+    kind = query_param("kind", {"type": "string", "enum": ["flash_sale", "full_reduction",
+                                                           "group_buy"]})
     status = query_param("status", {"type": "string",
                                     "enum": ["pending", "approved", "rejected", "ended"]})
     one = [path_param("id", INT), *MERCHANT_CHOICE]
@@ -244,8 +274,14 @@ def _openapi() -> dict:
             status=201, body=ref("CampaignJoin"), ok=ref("CampaignParticipation"),
             errors=(403, 404, 409), params=one, idempotent=True)},
         "/api/v1/merchant/campaigns/{id}/effect": {"get": op(
-            "The campaign's effect at the merchant, from paid orders (merchant:finance)",
+            "The campaign's effect at the merchant, from paid orders (merchant:finance); a "
+            "group buy's groups started, open, succeeded and failed, and its refunds",
             tags=staff, ok=ref("CampaignEffect"), errors=(403, 404), params=one)},
+        "/api/v1/merchant/campaigns/{id}/groups": {"get": op(
+            "A group buy's groups at the merchant, newest first (merchant:read)", tags=staff,
+            ok=list_of(ref("Group")), errors=(400, 403, 404),
+            params=[*one, query_param("status", {"type": "string", "enum": [
+                "open", "succeeded", "failed"]}), *PAGING])},
     }
 
 

@@ -1,6 +1,8 @@
 """The consumer's cart, orders and payments (CONTRACT.md core journeys)."""
 from __future__ import annotations
 
+from alliance.campaigns.groups import GroupRequest
+from alliance.checks import refuse_unknown
 from alliance.errors import ValidationFailed
 from alliance.orders import cart, checkout, fulfilment, lifecycle, payments
 from alliance.orders.access import owned_order
@@ -28,8 +30,26 @@ def parse_coupons(body: dict) -> tuple[int, ...]:
     return tuple(dict.fromkeys(ids))
 
 
+def parse_group(body: dict) -> GroupRequest | None:
+    """``group_buy``: ``{"campaign_id"}`` starts a group of that group buy, ``{"group_id"}``
+    joins that group; absent, the order is no group order."""
+    value = body.get("group_buy")
+    if value is None:
+        return None
+    if not isinstance(value, dict) or len(value) != 1:
+        raise ValidationFailed("拼团参数须为 campaign_id（开团）或 group_id（参团）之一",
+                               details={"field": "group_buy", "issue": "one of",
+                                        "choices": ["campaign_id", "group_id"]})
+    refuse_unknown(value, {"campaign_id", "group_id"})
+    if "group_id" in value:
+        return GroupRequest(group_id=v.integer(value, "group_id", minimum=1, maximum=ITEM_ID_MAX))
+    return GroupRequest(campaign_id=v.integer(value, "campaign_id", minimum=1,
+                                              maximum=ITEM_ID_MAX))
+
+
 def parse_basket(body: dict) -> checkout.Basket:
-    """``{"items": [{"item_id", "quantity"}], "coupon_id"?, "coupon_ids"?, "points"?}``."""
+    """``{"items": [{"item_id", "quantity"}], "coupon_id"?, "coupon_ids"?, "points"?,
+    "group_buy"?}``."""
     items = body.get("items")
     if not isinstance(items, list) or not items:
         raise ValidationFailed("请选择要购买的商品", details={"field": "items", "issue": "required"})
@@ -41,7 +61,8 @@ def parse_basket(body: dict) -> checkout.Basket:
                        v.integer(entry, "quantity", minimum=1, maximum=checkout.MAX_QUANTITY)))
     return checkout.Basket(items=parsed, coupon_ids=parse_coupons(body),
                            points=v.integer(body, "points", required=False, minimum=0,
-                                            maximum=10**9, default=0))
+                                            maximum=10**9, default=0),
+                           group=parse_group(body))
 
 
 def parse_contact(body: dict) -> dict[str, str]:
@@ -185,6 +206,11 @@ def _schemas() -> dict:
             "after_sale_id": {**INT, "nullable": True, "description": "the open after-sale request"},
             "items": {"type": "array", "items": line},
             "contact": obj({"name": STR, "phone": STR, "address": STR}), "note": STR,
+            "group_buy": {**obj({"group_id": INT, "status": {
+                "type": "string", "enum": ["open", "succeeded", "failed"]},
+                "group_size": INT, "joined": INT, "deadline": TIME}), "nullable": True,
+                "description": "a group buy's order: its group (a paid order waits while "
+                               "it is open)"},
             "service_code": obj({"code": {**STR, "description": "buyer only"}, "status": STR,
                                  "valid_until": TIME, "redeemed_at": nullable_time})},
             ["order_no", "status", "total_fen", "discount_fen", "payable_fen"]),
@@ -236,7 +262,22 @@ def _openapi() -> dict:
                   "points": {**INT, "description": "1 point = 1 fen"},
                   "contact": obj({"name": STR, "phone": STR, "address": STR},
                                  description="delivery contact (goods)"),
-                  "note": STR}, ["items"])
+                  "note": STR,
+                  "group_buy": obj({
+                      "campaign_id": {**INT, "description": "start a group of this running "
+                                                            "group buy"},
+                      "group_id": {**INT, "description": "join this open group"}},
+                      description="a group buy (团购): exactly one of campaign_id (start a "
+                                  "group) or group_id (join one). The order holds one line, "
+                                  "the group buy's item, at its group price (never with a "
+                                  "flash price of it; full reduction, level discount, "
+                                  "coupons and points apply after it as for flash sales), "
+                                  "and takes a seat of the group: 409 GROUP_FULL, "
+                                  "GROUP_CLOSED, GROUP_ALREADY_JOINED, GROUP_BUY_UNAVAILABLE; "
+                                  "404 GROUP_NOT_FOUND. It closes unpaid at the group's "
+                                  "deadline at the latest; paid, it waits (status paid, "
+                                  "group_buy.status open) until the group fills, and is "
+                                  "refunded in full when the group fails.")}, ["items"])
     basket_errors = (404, 409, 422)
     return {
         "/api/v1/cart": {"get": op("The cart, with live prices", tags=tags, ok=list_of(ref("CartItem")),
@@ -255,7 +296,9 @@ def _openapi() -> dict:
                        ok=ref("Order"), status=201, idempotent=True, errors=basket_errors,
                        description="Errors: ITEM_NOT_FOUND, OUT_OF_STOCK, POINTS_INSUFFICIENT, "
                                    "POINTS_EXCEED_LIMIT, ORDER_MULTIPLE_MERCHANTS, "
-                                   "ORDER_KINDS_MIXED. Unpaid orders close at expires_at.")},
+                                   "ORDER_KINDS_MIXED; with group_buy, GROUP_NOT_FOUND, "
+                                   "GROUP_BUY_UNAVAILABLE, GROUP_FULL, GROUP_CLOSED, "
+                                   "GROUP_ALREADY_JOINED. Unpaid orders close at expires_at.")},
         "/api/v1/orders/quote": {"post": op(
             "Price a basket without ordering", tags=tags, body=basket, ok=ref("Quote"),
             errors=basket_errors)},

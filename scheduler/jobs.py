@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from alliance.analytics import rollups
+from alliance.campaigns import group_expiry
 from alliance.cooperation import services as cooperation
 from alliance.coupons import claims as coupon_claims
 from alliance.coupons import reminders as coupon_reminders
@@ -118,6 +119,13 @@ def dispatch_pending_payment_notices(ctx: AppContext) -> dict:
 def close_unpaid_orders(ctx: AppContext) -> dict:
     """Close orders unpaid at their deadline, giving back stock, points and coupons."""
     return lifecycle.close_unpaid_orders(ctx.extras["orders"])
+
+
+@job("campaigns.fail_expired_groups", every=dt.timedelta(minutes=1))
+def fail_expired_groups(ctx: AppContext) -> dict:
+    """Fail the group buys' groups that did not fill by their deadline: refund their paid
+    orders in full, cancel their unpaid ones."""
+    return group_expiry.fail_expired_groups(ctx.extras["orders"])
 
 
 @job("payments.reconcile", every=dt.timedelta(minutes=2))

@@ -18,6 +18,7 @@ import miniprogram_api.applications
 import miniprogram_api.auth
 import miniprogram_api.campaigns
 import miniprogram_api.counter
+import miniprogram_api.group_buys
 import miniprogram_api.coupons
 import miniprogram_api.members
 import miniprogram_api.merchant_analytics
@@ -75,6 +76,7 @@ API_MODULES = [
     miniprogram_api.merchant_settlement,
     admin_api.settlement,
     miniprogram_api.campaigns,
+    miniprogram_api.group_buys,
     admin_api.campaigns,
     admin_api.cooperation,
     wechat_handlers.oa,

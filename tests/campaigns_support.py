@@ -6,7 +6,7 @@ import datetime as dt
 import http.client
 import json
 
-from alliance.campaigns.models import CampaignItem, CampaignUse
+from alliance.campaigns.models import CampaignGroup, CampaignItem, CampaignUse
 from alliance.clock import to_local_iso
 from alliance.db import connection, utcnow
 from tests.orders_support import OrderTestCase
@@ -56,6 +56,40 @@ class CampaignTestCase(OrderTestCase):
                                           for t, d in tiers], **body})
         self.approve(campaign["id"])
         return campaign["id"]
+
+    def group_buy(self, item=None, price: int = 1999, size: int = 3, hours: int = 24,
+                  stock: int | None = None, per_user_limit: int | None = None, **body) -> int:
+        """An approved group buy of the merchant on ``item`` (groups of ``size``); its id."""
+        entry = {"item_id": (item or self.goods).id, "campaign_price_fen": price}
+        if stock is not None:
+            entry["stock"] = stock
+        spec = {"kind": "group_buy", "name": "三人团", "items": [entry], "group_size": size,
+                "group_hours": hours, **body}
+        if per_user_limit is not None:
+            spec["per_user_limit"] = per_user_limit
+        campaign = self.create(spec)
+        self.approve(campaign["id"])
+        return campaign["id"]
+
+    def start_group(self, token: str, campaign_id: int, item=None, **extra) -> dict:
+        """``token``'s order starting a group of the group buy; the order (with its group)."""
+        order = self.order(token, item, group_buy={"campaign_id": campaign_id}, **extra)
+        return self.get_order(token, order["order_no"])
+
+    def join_group(self, token: str, group_id: int, item=None, **extra):
+        """``token``'s order joining the group: the response."""
+        return self.api("POST", "/api/v1/orders",
+                        {"items": [{"item_id": (item or self.goods).id, "quantity": 1}],
+                         "group_buy": {"group_id": group_id}, **extra}, token=token)
+
+    def pay(self, token: str, order_no: str) -> dict:
+        """The buyer pays the order (notified as WeChat Pay signs it); the order after."""
+        self.provider_pays(self.start_payment(token, order_no))
+        return self.get_order(token, order_no)
+
+    def group(self, group_id: int) -> CampaignGroup:
+        with connection():
+            return CampaignGroup.get_by_id(group_id)
 
     def quote(self, token: str, lines: list[tuple[object, int]], **extra) -> dict:
         response = self.api("POST", "/api/v1/orders/quote",

@@ -15,7 +15,9 @@ The orders work calls, inside its order transaction, after the items' stock was 
      is stamped ``released_at`` by a guarded UPDATE, and only then its units (and its
      discount, to the budget it came from) go back, so they go back once whoever calls it
      twice.
-A refund gives no campaign stock or budget back: the units were sold at the campaign price.
+A refund gives no campaign stock or budget back: the units were sold at the campaign price
+(but for a group buy's group that failed: nothing was sold, and ``group_expiry`` releases
+the refunded orders' uses as an unpaid order's are).
 """
 from __future__ import annotations
 

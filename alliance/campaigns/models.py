@@ -1,15 +1,18 @@
 """The campaign tables.
 
 A ``campaign`` is a flash sale (``flash_sale``: a campaign price per item, optionally a
-limited campaign stock and a per-user limit) or a full reduction (``full_reduction``: tiers
-"spend X, save Y"), between ``starts_at`` and ``ends_at`` (UTC, ``[starts_at, ends_at)``).
+limited campaign stock and a per-user limit), a full reduction (``full_reduction``: tiers
+"spend X, save Y") or a group buy (``group_buy``: a group price per item, held by an order
+only inside a group of ``group_size`` people that fills within ``group_hours``; stock and
+per-user limit as a flash sale's), between ``starts_at`` and ``ends_at`` (UTC,
+``[starts_at, ends_at)``).
 ``merchant_id`` is the merchant that runs and funds it, None for a platform campaign (funded
 by the platform). It runs while ``approved`` and inside its window.
 
 Each merchant taking part is a ``campaign_participant`` (unique per campaign and merchant):
 a merchant's own campaign has its owner as the one participant, approved with it; a merchant
 joining a platform campaign is ``pending`` until an operator approves it (or ``approved`` at
-once when the campaign needs no audit of joins). A flash sale's items are
+once when the campaign needs no audit of joins). A flash sale's or group buy's items are
 ``campaign_item`` rows (unique per campaign and item), whose ``stock_left`` (None: as much as
 the item's own stock) orders take by a guarded UPDATE.
 
@@ -18,6 +21,12 @@ user), taken by a guarded UPDATE against the campaign's ``per_user_limit``. ``ca
 is one row per campaign price or reduction an order got (what it took and gave), written in
 the order's transaction; ``released_at`` is when an order that was never paid gave its
 campaign stock and quota back (and, ``from_budget``, its discount to the campaign's budget).
+
+A ``campaign_group`` is one group of a group buy's item: started by an order, joined by
+others, each holding one ``campaign_group_member`` seat (unique per group and user) taken by
+a guarded UPDATE of ``seats_taken`` (``alliance.campaigns.groups``); it ``succeeded`` when
+``paid_count`` reaches ``group_size``, or ``failed`` past its ``deadline``
+(``alliance.campaigns.group_expiry``).
 
 A platform campaign with a ``budget_fen`` gives at most that much: each order takes its
 discount from it by a guarded UPDATE of ``budget_used_fen`` (``alliance.campaigns.budget``).
@@ -32,8 +41,9 @@ from peewee import (AutoField, BigIntegerField, BooleanField, CharField, Foreign
 from alliance.accounts.merge import register_user_data
 from alliance.db import BaseModel, UTCDateTimeField, utcnow
 
-FLASH_SALE, FULL_REDUCTION = "flash_sale", "full_reduction"
-KINDS = (FLASH_SALE, FULL_REDUCTION)
+FLASH_SALE, FULL_REDUCTION, GROUP_BUY = "flash_sale", "full_reduction", "group_buy"
+KINDS = (FLASH_SALE, FULL_REDUCTION, GROUP_BUY)
+ITEM_KINDS = (FLASH_SALE, GROUP_BUY)  # the kinds that price items (campaign_item rows)
 
 PENDING, APPROVED, REJECTED, ENDED = "pending", "approved", "rejected", "ended"
 CAMPAIGN_STATUSES = (PENDING, APPROVED, REJECTED, ENDED)
@@ -48,7 +58,9 @@ class Campaign(BaseModel):
     description = CharField(max_length=500, default="")
     starts_at = UTCDateTimeField()
     ends_at = UTCDateTimeField()
-    per_user_limit = IntegerField(null=True)  # flash sale: units per user and item
+    per_user_limit = IntegerField(null=True)  # flash sale, group buy: units per user and item
+    group_size = IntegerField(null=True)  # group buy: the people a group needs
+    group_hours = IntegerField(null=True)  # group buy: how long a group has to fill
     tiers = TextField(default="[]")  # full reduction: [{"threshold_fen", "discount_fen"}]
     budget_fen = BigIntegerField(null=True)  # platform campaigns: the most it gives; None: no limit
     budget_used_fen = BigIntegerField(default=0)  # taken by orders while it had a budget
@@ -135,6 +147,50 @@ class CampaignUse(BaseModel):
         indexes = ((("campaign", "order_id"), False),)
 
 
+GROUP_OPEN, GROUP_SUCCEEDED, GROUP_FAILED = "open", "succeeded", "failed"
+GROUP_STATUSES = (GROUP_OPEN, GROUP_SUCCEEDED, GROUP_FAILED)
+SEAT_HELD, SEAT_PAID, SEAT_RELEASED = "held", "paid", "released"
+
+
+class CampaignGroup(BaseModel):
+    id = AutoField()
+    campaign = ForeignKeyField(Campaign, backref="groups", on_delete="CASCADE")
+    campaign_item = ForeignKeyField(CampaignItem, on_delete="CASCADE")
+    merchant_id = IntegerField()
+    item_id = IntegerField()
+    leader_user_id = IntegerField(index=True)
+    group_size = IntegerField()
+    seats_taken = IntegerField(default=0)  # seats held by orders not given back
+    paid_count = IntegerField(default=0)  # seats whose order was paid
+    status = CharField(max_length=16, default=GROUP_OPEN)
+    deadline = UTCDateTimeField()  # the group fails unless it filled before
+    created_at = UTCDateTimeField(default=utcnow)
+    succeeded_at = UTCDateTimeField(null=True)
+    failed_at = UTCDateTimeField(null=True)
+    settled_at = UTCDateTimeField(null=True)  # failed: every member's order refunded or cancelled
+
+    class Meta:
+        table_name = "campaign_group"
+        indexes = ((("campaign", "item_id", "status", "id"), False),
+                   (("status", "deadline"), False), (("merchant_id", "id"), False))
+
+
+class CampaignGroupMember(BaseModel):
+    id = AutoField()
+    group = ForeignKeyField(CampaignGroup, backref="members", on_delete="CASCADE")
+    user_id = IntegerField(index=True)
+    order_id = IntegerField(unique=True)  # the order holding the seat (the latest one)
+    status = CharField(max_length=16, default=SEAT_HELD)  # held | paid | released
+    joined_at = UTCDateTimeField(default=utcnow)
+    paid_at = UTCDateTimeField(null=True)
+    released_at = UTCDateTimeField(null=True)
+    settled_at = UTCDateTimeField(null=True)  # its group failed: its order refunded or cancelled
+
+    class Meta:
+        table_name = "campaign_group_member"
+        indexes = ((("group", "user_id"), True),)
+
+
 def move_user_campaigns(source_id: int, target_id: int) -> int:
     """Account merge: the absorbed account's campaign purchases become the survivor's, and
     its per-user counts are added to the survivor's (one person bought them all)."""
@@ -148,8 +204,18 @@ def move_user_campaigns(source_id: int, target_id: int) -> int:
         else:
             CampaignQuota.update(user_id=target_id).where(CampaignQuota.id == row.id).execute()
         moved += 1
+    moved += (CampaignGroup.update(leader_user_id=target_id)
+              .where(CampaignGroup.leader_user_id == source_id).execute())
+    shared = {row.group_id for row in CampaignGroupMember.select(CampaignGroupMember.group)
+              .where(CampaignGroupMember.user_id == target_id)}
+    # A group both accounts sit in keeps the absorbed account's seat under its id: the seat
+    # is unique per group and user, and each seat is an order of its own.
+    moved += (CampaignGroupMember.update(user_id=target_id)
+              .where(CampaignGroupMember.user_id == source_id,
+                     CampaignGroupMember.group.not_in(list(shared) or [0])).execute())
     return moved
 
 
-register_user_data("campaigns", models=(CampaignQuota, CampaignUse), move=move_user_campaigns,
+register_user_data("campaigns", models=(CampaignQuota, CampaignUse, CampaignGroup,
+                                        CampaignGroupMember), move=move_user_campaigns,
                    erase=None)

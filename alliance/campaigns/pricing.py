@@ -27,7 +27,8 @@ _KEY = "all"
 
 @dataclass(frozen=True)
 class FlashOffer:
-    """A flash-sale price of one item at one merchant."""
+    """A flash-sale price of one item at one merchant (or, ``kind`` group_buy, the group
+    price an order of a group gets: ``alliance.campaigns.groups``)."""
 
     campaign_id: int
     campaign_item_id: int
@@ -40,6 +41,7 @@ class FlashOffer:
     starts_at: dt.datetime
     ends_at: dt.datetime
     budgeted: bool = False  # a platform campaign with a budget (alliance.campaigns.budget)
+    kind: str = FLASH_SALE
 
 
 @dataclass(frozen=True)
@@ -153,18 +155,21 @@ def best_tier(tiers: tuple[tuple[int, int], ...], amount_fen: int) -> int:
 
 
 def plan(merchant_id: int, lines: list[tuple[int, int, int]], now: dt.datetime,
-         excluded: frozenset[int] = frozenset()) -> CampaignPlan:
+         excluded: frozenset[int] = frozenset(),
+         fixed: dict[int, FlashOffer] | None = None) -> CampaignPlan:
     """The campaigns that apply to ``lines`` ((item_id, quantity, unit price)) of an order
-    at ``merchant_id``, none of those ``excluded`` (their budget is spent):
+    at ``merchant_id``, none of those ``excluded`` (their budget is spent); ``fixed``
+    ({item_id: offer}, a group price) replaces whatever flash sale runs for its items:
     CAMPAIGN_LIMIT_REACHED when one line asks for more units than a
     flash sale's per-user limit (what the user bought before is counted when the order
     takes its quota)."""
     data = snapshot()
-    if not data.offers and not data.reductions:
+    fixed = fixed or {}
+    if not data.offers and not data.reductions and not fixed:
         return NO_CAMPAIGNS
     offers: dict[int, FlashOffer] = {}
     for item_id, quantity, price in lines:
-        offer = offer_for(item_id, merchant_id, price, now, excluded)
+        offer = fixed.get(item_id) or offer_for(item_id, merchant_id, price, now, excluded)
         if offer is None:
             continue
         if offer.per_user_limit is not None and quantity > offer.per_user_limit:

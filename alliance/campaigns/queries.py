@@ -8,8 +8,9 @@ import datetime as dt
 from peewee import JOIN, fn
 
 from alliance.campaigns.errors import CampaignNotFound
-from alliance.campaigns.models import (APPROVED, CAMPAIGN_STATUSES, FLASH_SALE, KINDS, Campaign,
-                                       CampaignItem, CampaignParticipant, CampaignUse)
+from alliance.campaigns.group_queries import group_effect
+from alliance.campaigns.models import (APPROVED, CAMPAIGN_STATUSES, GROUP_BUY, ITEM_KINDS, KINDS,
+                                       Campaign, CampaignItem, CampaignParticipant, CampaignUse)
 from alliance.campaigns.pricing import offer_for, running_now
 from alliance.catalog.models import CatalogItem
 from alliance.clock import to_local_iso
@@ -40,7 +41,8 @@ def campaign_view(campaign: Campaign, now: dt.datetime | None = None) -> dict:
             "merchant_id": campaign.merchant_id,
             "starts_at": to_local_iso(campaign.starts_at),
             "ends_at": to_local_iso(campaign.ends_at), "state": _state(campaign, now),
-            "per_user_limit": campaign.per_user_limit, "tiers": campaign.tier_list}
+            "per_user_limit": campaign.per_user_limit, "tiers": campaign.tier_list,
+            "group_size": campaign.group_size, "group_hours": campaign.group_hours}
 
 
 def staff_campaign_view(campaign: Campaign) -> dict:
@@ -71,8 +73,8 @@ def participant_view(participant: CampaignParticipant, name: str | None = None) 
 
 def _items(campaign_id: int, *, approved_only: bool,
            merchant_id: int | None = None) -> list[dict]:
-    """A flash sale's items with their price, campaign price and what is left (the campaign
-    stock, else the item's own stock)."""
+    """A flash sale's or group buy's items with their price, campaign (flash or group)
+    price and what is left (the campaign stock, else the item's own stock)."""
     query = (CampaignItem.select(CampaignItem, CatalogItem.name, CatalogItem.price_fen,
                                  CatalogItem.stock, CatalogItem.status,
                                  CampaignParticipant.status)
@@ -113,11 +115,11 @@ def open_campaigns(kind: str | None, cursor: str | None, limit: int) -> dict:
 
 
 def public_campaign(campaign_id: int) -> dict:
-    """Consumers: one approved campaign with its items (flash sale) or its tiers and the
-    merchants it runs at (full reduction)."""
+    """Consumers: one approved campaign with its items (flash sale, group buy: their
+    group price) or its tiers and the merchants it runs at (full reduction)."""
     campaign = _public(campaign_id)
     view = campaign_view(campaign)
-    if campaign.kind == FLASH_SALE:
+    if campaign.kind in ITEM_KINDS:
         view["items"] = _items(campaign.id, approved_only=True)
     rows = (CampaignParticipant.select(CampaignParticipant.merchant_id, Merchant.name)
             .join(Merchant, on=(Merchant.id == CampaignParticipant.merchant_id))
@@ -140,7 +142,7 @@ def merchant_section(merchant: Merchant, now: dt.datetime) -> tuple[list[dict], 
     section = []
     for campaign in running:
         view = campaign_view(campaign, now)
-        if campaign.kind == FLASH_SALE:
+        if campaign.kind in ITEM_KINDS:
             view["items"] = [{k: item[k] for k in ("item_id", "name", "price_fen",
                                                    "campaign_price_fen")}
                              for item in _items(campaign.id, approved_only=True,
@@ -211,7 +213,7 @@ def merchant_campaign(campaign_id: int, merchant_id: int) -> dict:
         join = CampaignParticipant.get_or_none(CampaignParticipant.campaign == campaign.id,
                                                CampaignParticipant.merchant_id == merchant_id)
         view["participation"] = participant_view(join) if join else None
-    if campaign.kind == FLASH_SALE:
+    if campaign.kind in ITEM_KINDS:
         view["items"] = _items(campaign.id, approved_only=False, merchant_id=merchant_id)
     return view
 
@@ -252,7 +254,7 @@ def admin_campaign(campaign_id: int) -> dict:
         {campaign.merchant_id} if campaign.merchant_id else set()))
     view["merchant_name"] = names.get(campaign.merchant_id)
     view["participants"] = [participant_view(p, names.get(p.merchant_id)) for p in participants]
-    if campaign.kind == FLASH_SALE:
+    if campaign.kind in ITEM_KINDS:
         view["items"] = _items(campaign.id, approved_only=False)
     return view
 
@@ -263,7 +265,7 @@ def effect(campaign_id: int, merchant_id: int | None = None) -> dict:
     ``units`` (flash-sale units), ``sales_fen`` (the items it applied to, at campaign
     prices) and ``discount_fen`` (what it took off); for operators, its budget, what all its
     orders took from it (``budget_used_fen``: unpaid and refunded ones too) and what is
-    left."""
+    left; for a group buy, its ``groups`` (``group_queries.group_effect``)."""
     uses = (CampaignUse.select(fn.COUNT(fn.DISTINCT(CampaignUse.user_id)),
                                fn.COUNT(fn.DISTINCT(CampaignUse.order_id)),
                                fn.COALESCE(fn.SUM(CampaignUse.units), 0),
@@ -276,7 +278,10 @@ def effect(campaign_id: int, merchant_id: int | None = None) -> dict:
         uses = uses.where(CampaignUse.merchant_id == merchant_id)
     buyers, orders, units, sales, discount = uses.tuples().first()
     campaign = Campaign.get_by_id(campaign_id)
-    return {"campaign_id": campaign_id, "participants": buyers, "orders": orders,
+    view = {"campaign_id": campaign_id, "participants": buyers, "orders": orders,
             "units": int(units), "sales_fen": int(sales), "discount_fen": int(discount),
             **(_budget(campaign) if merchant_id is None else
                {"budget_fen": None, "budget_used_fen": None, "budget_left_fen": None})}
+    if campaign.kind == GROUP_BUY:
+        view["groups"] = group_effect(campaign_id, merchant_id)
+    return view

@@ -16,9 +16,9 @@ from typing import Any
 from alliance.accounts.operators import record_audit
 from alliance.campaigns.errors import (CampaignNotFound, CampaignParticipantNotFound,
                                        CampaignStateConflict)
-from alliance.campaigns.models import (APPROVED, ENDED, FLASH_SALE, FULL_REDUCTION, KINDS,
-                                       PENDING, REJECTED, Campaign, CampaignItem,
-                                       CampaignParticipant)
+from alliance.campaigns.models import (APPROVED, ENDED, FULL_REDUCTION, GROUP_BUY,
+                                       ITEM_KINDS, KINDS, PENDING, REJECTED, Campaign,
+                                       CampaignItem, CampaignParticipant)
 from alliance.campaigns.pricing import forget_running
 from alliance.catalog.models import CatalogItem
 from alliance.checks import BodyFields, refuse_unknown
@@ -29,11 +29,15 @@ MAX_DAYS = 366
 MAX_ITEMS = 50
 MAX_TIERS = 5
 MAX_FEN = 10 ** 9
+GROUP_FIELDS = {"group_size": (2, 50), "group_hours": (1, 72)}  # group buy: people, hours
 MERCHANT_EDITABLE = frozenset({"name", "description", "starts_at", "ends_at", "per_user_limit",
-                               "tiers", "items"})
+                               "tiers", "items", *GROUP_FIELDS})
 PLATFORM_EDITABLE = frozenset({"name", "description", "starts_at", "ends_at", "per_user_limit",
-                               "tiers", "budget_fen", "join_requires_approval"})
-BEFORE_START_ONLY = frozenset({"starts_at", "per_user_limit", "tiers", "items"})
+                               "tiers", "budget_fen", "join_requires_approval", *GROUP_FIELDS})
+BEFORE_START_ONLY = frozenset({"starts_at", "per_user_limit", "tiers", "items", *GROUP_FIELDS})
+# The fields only some kinds have: any other kind refuses them.
+KIND_FIELDS = {"tiers": {FULL_REDUCTION}, "per_user_limit": set(ITEM_KINDS),
+               "items": set(ITEM_KINDS), "group_size": {GROUP_BUY}, "group_hours": {GROUP_BUY}}
 
 
 _FIELDS = BodyFields("活动参数有误")
@@ -71,17 +75,18 @@ def clean_tiers(value: Any) -> str:
 
 
 def clean_items(value: Any, merchant_id: int) -> list[dict]:
-    """A flash sale's items of ``merchant_id``: 1..50 of {item_id, campaign_price_fen
-    (1 fen up to below the item's price), stock? (a campaign stock of its own)}."""
+    """A flash sale's or group buy's items of ``merchant_id``: 1..50 of {item_id,
+    campaign_price_fen (the flash or group price: 1 fen up to below the item's price),
+    stock? (a campaign stock of its own)}."""
     if not isinstance(value, list) or not 1 <= len(value) <= MAX_ITEMS:
-        raise _invalid("items", "length", "秒杀商品须为 1 到 50 个", min=1, max=MAX_ITEMS)
+        raise _invalid("items", "length", "活动商品须为 1 到 50 个", min=1, max=MAX_ITEMS)
     cleaned: dict[int, dict] = {}
     for i, entry in enumerate(value):
         if not isinstance(entry, dict):
             raise _invalid(f"items[{i}]", "must be an object")
         item_id = _int(entry.get("item_id"), f"items[{i}].item_id", 1, 2 ** 31 - 1)
         if item_id in cleaned:
-            raise _invalid(f"items[{i}].item_id", "duplicate", "秒杀商品重复")
+            raise _invalid(f"items[{i}].item_id", "duplicate", "活动商品重复")
         stock = entry.get("stock")
         cleaned[item_id] = {"item_id": item_id, "price": entry.get("campaign_price_fen"),
                             "stock": None if stock is None else
@@ -99,10 +104,10 @@ def clean_items(value: Any, merchant_id: int) -> list[dict]:
 
 
 MERCHANT_CREATE_FIELDS = frozenset({"kind", "name", "description", "starts_at", "ends_at",
-                                    "tiers", "per_user_limit", "items"})
+                                    "tiers", "per_user_limit", "items", *GROUP_FIELDS})
 PLATFORM_CREATE_FIELDS = frozenset({"kind", "name", "description", "starts_at", "ends_at",
                                     "tiers", "per_user_limit", "budget_fen",
-                                    "join_requires_approval"})
+                                    "join_requires_approval", *GROUP_FIELDS})
 JOIN_FIELDS = frozenset({"items"})
 
 
@@ -118,11 +123,15 @@ def _clean_new(body: dict, now: dt.datetime, merchant_id: int | None) -> dict[st
                               "starts_at": _time(body, "starts_at"),
                               "ends_at": _time(body, "ends_at")}
     _window(fields["starts_at"], fields["ends_at"], now)
+    _refuse_other_kinds(kind, body)
     if kind == FULL_REDUCTION:
         fields["tiers"] = clean_tiers(body.get("tiers"))
     else:
         limit = body.get("per_user_limit")
         fields["per_user_limit"] = None if limit is None else _int(limit, "per_user_limit", 1, 99)
+    if kind == GROUP_BUY:
+        for name, (low, high) in GROUP_FIELDS.items():
+            fields[name] = _int(body.get(name), name, low, high)
     if merchant_id is None:
         budget = body.get("budget_fen")
         fields["budget_fen"] = None if budget is None else _int(budget, "budget_fen", 1,
@@ -132,6 +141,13 @@ def _clean_new(body: dict, now: dt.datetime, merchant_id: int | None) -> dict[st
             raise _invalid("join_requires_approval", "must be a boolean")
         fields["join_requires_approval"] = joins
     return fields
+
+
+def _refuse_other_kinds(kind: str, body: dict) -> None:
+    """A field of another kind (tiers of a flash sale, a group size of a full reduction)."""
+    for name in sorted(set(body) & set(KIND_FIELDS)):
+        if kind not in KIND_FIELDS[name]:
+            raise _invalid(name, "kind", "该活动类型不支持此字段", kind=kind)
 
 
 def _changed(campaign: Campaign) -> None:
@@ -151,12 +167,13 @@ def _add_items(campaign: Campaign, participant: CampaignParticipant, items: list
 def create_merchant_campaign(body: dict, merchant_id: int, actor_id: int,
                              now: dt.datetime | None = None) -> Campaign:
     """Staff create their merchant's campaign: ``pending`` until an operator approves it.
-    A flash sale names its items (``items``)."""
+    A flash sale or group buy names its items (``items``)."""
     now = now or utcnow()
     with transaction():
         get_approved_merchant(merchant_id)
         fields = _clean_new(body, now, merchant_id)
-        items = clean_items(body.get("items"), merchant_id) if fields["kind"] == FLASH_SALE else []
+        items = (clean_items(body.get("items"), merchant_id) if fields["kind"] in ITEM_KINDS
+                 else [])
         campaign = Campaign.create(**fields, merchant_id=merchant_id, status=PENDING,
                                    created_by_kind="user", created_by=actor_id, created_at=now,
                                    updated_at=now)
@@ -203,10 +220,7 @@ def _apply_changes(campaign: Campaign, changes: dict, allowed: frozenset,
     if campaign.status == APPROVED and campaign.starts_at <= now and set(changes) & BEFORE_START_ONLY:
         field = sorted(set(changes) & BEFORE_START_ONLY)[0]
         raise CampaignStateConflict("活动已开始，不能修改此项", details={"field": field})
-    if campaign.kind == FULL_REDUCTION and {"per_user_limit", "items"} & set(changes):
-        raise _invalid(sorted({"per_user_limit", "items"} & set(changes))[0], "kind")
-    if campaign.kind == FLASH_SALE and "tiers" in changes:
-        raise _invalid("tiers", "kind")
+    _refuse_other_kinds(campaign.kind, changes)
     fields: dict[str, Any] = {}
     for name, length in (("name", 64), ("description", 500)):
         if name in changes:
@@ -225,6 +239,9 @@ def _apply_changes(campaign: Campaign, changes: dict, allowed: frozenset,
     if "budget_fen" in changes:
         budget = changes["budget_fen"]
         fields["budget_fen"] = None if budget is None else _int(budget, "budget_fen", 1, 10 ** 12)
+    for name, (low, high) in GROUP_FIELDS.items():
+        if name in changes:
+            fields[name] = _int(changes[name], name, low, high)
     if "join_requires_approval" in changes:
         if not isinstance(changes["join_requires_approval"], bool):
             raise _invalid("join_requires_approval", "must be a boolean")
@@ -335,7 +352,8 @@ def join_campaign(campaign_id: int, merchant_id: int, body: dict,
         campaign = get_campaign(campaign_id, platform=True)
         if campaign.status != APPROVED or campaign.ends_at <= now:
             raise CampaignStateConflict(details={"status": ENDED})
-        items = clean_items(body.get("items"), merchant_id) if campaign.kind == FLASH_SALE else []
+        items = (clean_items(body.get("items"), merchant_id) if campaign.kind in ITEM_KINDS
+                 else [])
         status = PENDING if campaign.join_requires_approval else APPROVED
         participant = CampaignParticipant.get_or_none(
             CampaignParticipant.campaign == campaign.id,

@@ -35,6 +35,8 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "merchant.push": ("merchant_name", "title", "content", "page"),
     "points.earned": ("points", "merchant_name", "balance"),
     "cooperation.updated": ("merchant_name", "action_text", "kind_text"),
+    "group_buy.succeeded": ("order_no", "item_name", "group_size"),
+    "group_buy.failed": ("order_no", "item_name", "refund_fen"),
 }
 OPTIONAL_DEFAULTS = {"reason": "无", "carrier": "", "tracking_no": ""}
 RESULT_TEXT = {"approved": "审核通过", "rejected": "未通过", "suspended": "已暂停营业",
@@ -90,6 +92,16 @@ SANDBOX_SUBSCRIBE_TEMPLATES = {
                             "page": "pages/merchant/cooperation?id={cooperation_id}",
                             "data": {"thing1": "{merchant_name}", "phrase2": "{action_text}",
                                      "thing3": "{kind_text}"}},
+    "group_buy.succeeded": {"template_id": "sandbox-subscribe-group-buy",
+                            "page": "pages/order/detail?order_no={order_no}",
+                            "data": {"thing1": "{item_name}", "phrase2": "拼团成功",
+                                     "thing3": "{group_size}人团已成团，订单将按时履约",
+                                     "character_string4": "{order_no}"}},
+    "group_buy.failed": {"template_id": "sandbox-subscribe-group-buy",
+                         "page": "pages/order/detail?order_no={order_no}",
+                         "data": {"thing1": "{item_name}", "phrase2": "拼团失败",
+                                  "thing3": "未在时限内成团，已付款项原路退回",
+                                  "character_string4": "{order_no}"}},
 }
 SANDBOX_OA_TEMPLATES = {
     "order.paid": {"template_id": "sandbox-oa-order-paid",
@@ -140,6 +152,16 @@ SANDBOX_OA_TEMPLATES = {
                             "page": "pages/merchant/cooperation?id={cooperation_id}",
                             "data": {"first": "异业合作有新动态", "keyword1": "{merchant_name}",
                                      "keyword2": "{action_text}", "remark": "{kind_text}"}},
+    "group_buy.succeeded": {"template_id": "sandbox-oa-group-buy",
+                            "page": "pages/order/detail?order_no={order_no}",
+                            "data": {"first": "拼团成功", "keyword1": "{item_name}",
+                                     "keyword2": "{group_size}人团", "keyword3": "{order_no}",
+                                     "remark": "您的订单将按时履约"}},
+    "group_buy.failed": {"template_id": "sandbox-oa-group-buy",
+                         "page": "pages/order/detail?order_no={order_no}",
+                         "data": {"first": "拼团失败", "keyword1": "{item_name}",
+                                  "keyword2": "订单已取消", "keyword3": "{order_no}",
+                                  "remark": "未在时限内成团，已支付的款项将原路退回"}},
 }
 
 

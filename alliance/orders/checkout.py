@@ -13,7 +13,9 @@ from peewee import IntegrityError
 
 from alliance.campaigns import budget as campaign_budget
 from alliance.campaigns import checkout as campaign_checkout
+from alliance.campaigns import groups as campaign_groups
 from alliance.campaigns import pricing as campaign_pricing
+from alliance.campaigns.errors import CampaignBudgetExhausted
 from alliance.catalog.models import CatalogItem
 from alliance.catalog.queries import ItemNotFound
 from alliance.coupons.checkout import AppliedCoupon, plan_coupons, reserve_coupons
@@ -37,11 +39,13 @@ MAX_QUANTITY = 99
 @dataclass(frozen=True)
 class Basket:
     """What the buyer asks for: ``items`` as (item_id, quantity), in the order sent; the
-    coupons to use (at most a shop and a platform coupon) and the points to pay with."""
+    coupons to use (at most a shop and a platform coupon) and the points to pay with; a
+    group buy's group to start or join (``alliance.campaigns.groups``)."""
 
     items: list[tuple[int, int]]
     coupon_ids: tuple[int, ...] = ()
     points: int = 0
+    group: campaign_groups.GroupRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class Priced:
     quote: pricing.Quote
     coupons: list[AppliedCoupon]
     campaigns: campaign_pricing.CampaignPlan
+    group: campaign_groups.GroupPlan | None = None
 
 
 def _merged(items: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -70,8 +75,10 @@ def price_basket(user_id: int, basket: Basket, now: dt.datetime | None = None) -
     """The basket priced from the database (no reservation): ITEM_NOT_FOUND for an item not
     on sale, ORDER_MULTIPLE_MERCHANTS, ORDER_KINDS_MIXED, the coupons' errors
     (COUPON_NOT_FOUND, COUPON_NOT_USABLE, COUPON_THRESHOLD_NOT_MET, ...),
-    POINTS_EXCEED_LIMIT, POINTS_INSUFFICIENT, CAMPAIGN_LIMIT_REACHED. A platform campaign
-    whose budget cannot cover its discount is left out (``_campaigns``)."""
+    POINTS_EXCEED_LIMIT, POINTS_INSUFFICIENT, CAMPAIGN_LIMIT_REACHED, and a group buy's
+    (``campaign_groups.plan_group``). A platform campaign whose budget cannot cover its
+    discount is left out (``_campaigns``), but for the group buy asked for
+    (CAMPAIGN_BUDGET_EXHAUSTED)."""
     wanted = _merged(basket.items)
     # With their merchant: one statement, not two (on MySQL each is a round trip).
     found = {item.id: item for item in CatalogItem.select(CatalogItem, Merchant).join(Merchant)
@@ -94,7 +101,11 @@ def price_basket(user_id: int, basket: Basket, now: dt.datetime | None = None) -
                                quantity) for item_id, quantity in wanted]
     if basket.points < 0:
         raise OrderItemsInvalid("积分数量不正确", details={"field": "points"})
-    campaigns = _campaigns(merchant.id, lines, kind, now or utcnow())
+    now = now or utcnow()
+    group = (campaign_groups.plan_group(
+        basket.group, [(line.item_id, line.quantity, line.unit_price_fen) for line in lines],
+        user_id, now) if basket.group is not None else None)
+    campaigns = _campaigns(merchant.id, lines, kind, now, group)
     charged = campaigns.prices  # coupons see the items at the prices the campaigns charge
     benefits = member_benefits(user_id, merchant.id)
     coupons = plan_coupons(user_id, list(basket.coupon_ids), merchant.id,
@@ -114,19 +125,22 @@ def price_basket(user_id: int, basket: Basket, now: dt.datetime | None = None) -
         if basket.points > balance:
             raise InsufficientPoints(details={"requested": basket.points, "balance": balance})
         quote = pricing.quote(lines, kind, points=basket.points, **terms)
-    return Priced(merchant, kind, quote, coupons, campaigns)
+    return Priced(merchant, kind, quote, coupons, campaigns, group)
 
 
 def _campaigns(merchant_id: int, lines: list[pricing.LineInput], kind: str,
-               now: dt.datetime) -> campaign_pricing.CampaignPlan:
-    """The campaigns the lines get. A platform campaign whose remaining budget cannot cover
+               now: dt.datetime,
+               group: campaign_groups.GroupPlan | None = None) -> campaign_pricing.CampaignPlan:
+    """The campaigns the lines get (a group's price instead of any flash sale of its item).
+    A platform campaign whose remaining budget cannot cover
     what it would take off this order (exactly, as the order would take it) is left out,
     in the quote as in the order, and the rest planned again without it (another offer or
     tier may apply then): the buyer sees the price they will be charged."""
     wanted = [(line.item_id, line.quantity, line.unit_price_fen) for line in lines]
     excluded: frozenset[int] = frozenset()
+    fixed = {group.offer.item_id: group.offer} if group is not None else None
     while True:
-        plan = campaign_pricing.plan(merchant_id, wanted, now, excluded)
+        plan = campaign_pricing.plan(merchant_id, wanted, now, excluded, fixed)
         if not plan.budgeted:
             return plan
         # The full reduction as capped by pricing (rule 2), which no later rule changes.
@@ -135,6 +149,8 @@ def _campaigns(merchant_id: int, lines: list[pricing.LineInput], kind: str,
         short = campaign_budget.uncovered(campaign_budget.spend(plan, wanted, reduction_fen))
         if not short:
             return plan
+        if group is not None and group.offer.campaign_id in short:
+            raise CampaignBudgetExhausted(details={"campaign_id": group.offer.campaign_id})
         excluded |= short
 
 
@@ -154,7 +170,7 @@ def quote_basket(user_id: int, basket: Basket) -> dict:
 
 def _campaigns_view(priced: Priced) -> list[dict]:
     plan, quote = priced.campaigns, priced.quote
-    view = [{"campaign_id": offer.campaign_id, "kind": "flash_sale", "item_id": line.item_id,
+    view = [{"campaign_id": offer.campaign_id, "kind": offer.kind, "item_id": line.item_id,
              "campaign_price_fen": offer.price_fen,
              "discount_fen": (line.unit_price_fen - offer.price_fen) * line.quantity}
             for line in quote.lines if (offer := plan.offers.get(line.item_id)) is not None]
@@ -173,7 +189,9 @@ def create_order(octx: OrderContext, user_id: int, basket: Basket, *,
     ordered items taken out of the cart. OUT_OF_STOCK, POINTS_INSUFFICIENT,
     COUPON_NOT_USABLE, CAMPAIGN_SOLD_OUT, CAMPAIGN_LIMIT_REACHED, CAMPAIGN_BUDGET_EXHAUSTED
     (other orders spent a platform campaign's budget between pricing and taking it: a new
-    quote leaves the campaign out) and the pricing errors change nothing.
+    quote leaves the campaign out), a group's seat refused (GROUP_FULL, GROUP_CLOSED,
+    GROUP_ALREADY_JOINED) and the pricing errors change nothing. A group order closes
+    unpaid no later than its group's deadline.
 
     On MySQL the transaction is pipelined: the order's INSERT goes with the read of its key,
     and its lines, the stock they take and the cart's DELETE go together (each a round trip
@@ -196,7 +214,8 @@ def create_order(octx: OrderContext, user_id: int, basket: Basket, *,
             discount_fen=quote.discount_fen, payable_fen=quote.payable_fen,
             earn_points=quote.earn_points, contact_name=contact.get("name", ""),
             contact_phone=contact.get("phone", ""), address=contact.get("address", ""),
-            note=note, expires_at=now + octx.payment_window, created_at=now, updated_at=now)
+            note=note, expires_at=_payment_deadline(octx, priced, now), created_at=now,
+            updated_at=now)
         lines = [_NEW_LINE.create(order=order, item_id=line.item_id, kind=line.kind,
                                   name=line.name, unit_price_fen=line.unit_price_fen,
                                   quantity=line.quantity, amount_fen=line.amount_fen,
@@ -207,6 +226,8 @@ def create_order(octx: OrderContext, user_id: int, basket: Basket, *,
             order.id, user_id, priced.merchant.id, priced.campaigns,
             [(line.item_id, line.quantity, line.unit_price_fen) for line in quote.lines],
             quote.full_reduction_fen, now) if priced.campaigns else []
+        if priced.group is not None:
+            campaign_groups.take_seat(priced.group, order.id, user_id, now)
         reserve_coupons(priced.coupons, order.order_no, now)
         funding.record_discounts(order, priced.coupons, points_debit, campaign_funders)
         (CartItem.delete().where(CartItem.user == user_id,
@@ -216,6 +237,12 @@ def create_order(octx: OrderContext, user_id: int, basket: Basket, *,
     # Read before the transaction when this process has no fresh copy, not inside it.
     campaign_pricing.snapshot()
     return pipelined_transaction(place)
+
+
+def _payment_deadline(octx: OrderContext, priced: Priced, now: dt.datetime) -> dt.datetime:
+    """When the order closes unpaid: a group order no later than its group's deadline."""
+    deadline = now + octx.payment_window
+    return deadline if priced.group is None else min(deadline, priced.group.deadline)
 
 
 # Run for every order placed: their SQL is built once (alliance.prepared).

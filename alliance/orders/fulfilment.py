@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
+from alliance.campaigns import groups as campaign_groups
 from alliance.clock import to_local_iso
 from alliance.coupons.checkout import consume_coupons
 from alliance.db import transaction, utcnow
@@ -63,7 +64,9 @@ def on_paid(octx: OrderContext, order: Order, terms: PaymentTerms, now: dt.datet
     points it earns (funded by the merchant), the service code, the merchant's sales, the
     buyer's ``order.paid`` notification, and (at the buyer's first paid order) the referral
     attribution closed and its referrer rewarded. ``order`` is read with its merchant,
-    ``coupon_ids`` and its ``units`` (the quantity of its lines)."""
+    ``coupon_ids``, its ``units`` (the quantity of its lines) and ``group_id`` (its group
+    buy's group, or None): a group order counts in its group, and a group service order
+    gets its code when the group succeeds (``campaign_groups.on_member_paid``)."""
     # The merchant's row first: the rows inserted below refer to it (the membership), and
     # the check of each reference takes a shared lock on it; counting the sale after them
     # would then deadlock two payments at one merchant on InnoDB (both shared, both wanting
@@ -74,7 +77,10 @@ def on_paid(octx: OrderContext, order: Order, terms: PaymentTerms, now: dt.datet
     record_purchase(order.user_id, order.merchant_id, order.paid_fen - order.shipping_fen,
                     idempotency_key=f"order:{order.order_no}:earn", ref_type="order",
                     ref_id=order.order_no, now=now, terms=terms.purchase)
-    code = issue_service_code(order, now) if order.kind == SERVICE else None
+    group_id = getattr(order, "group_id", None)
+    if group_id is not None:
+        campaign_groups.on_member_paid(octx.notifier, order.id, group_id, now)
+    code = issue_service_code(order, now) if order.kind == SERVICE and group_id is None else None
     data = {"order_no": order.order_no, "amount_fen": order.paid_fen,
             "merchant_id": order.merchant_id, "merchant_name": order.merchant.name,
             "paid_at": to_local_iso(order.paid_at or now), "earn_points": order.earn_points}
@@ -97,11 +103,13 @@ def _move(order: Order, from_status: str, **changes) -> None:
 
 
 def confirm_order(merchant_id: int, order_no: str) -> Order:
-    """The merchant accepts a paid goods order (接单); it stays paid until shipped."""
+    """The merchant accepts a paid goods order (接单); it stays paid until shipped. A group
+    order waits for its group (GROUP_PENDING)."""
     with transaction():
         order = merchant_order(merchant_id, order_no)
         if order.kind != GOODS or order.confirmed_at is not None:
             raise OrderStateConflict(details={"order_no": order_no, "status": order.status})
+        campaign_groups.refuse_while_waiting(order)
         _move(order, PAID, confirmed_at=utcnow())
     return Order.get_by_id(order.id)
 
@@ -109,7 +117,7 @@ def confirm_order(merchant_id: int, order_no: str) -> Order:
 def ship_order(octx: OrderContext, merchant_id: int, order_no: str, carrier: str,
                tracking_no: str) -> Order:
     """Ship a paid goods order with the carrier's name and tracking number; the buyer is
-    told (``order.shipped``)."""
+    told (``order.shipped``). A group order waits for its group (GROUP_PENDING)."""
     if not carrier or not tracking_no:
         raise ValidationFailed("请填写快递公司和运单号", details={"field": "tracking_no"})
     now = utcnow()
@@ -117,6 +125,7 @@ def ship_order(octx: OrderContext, merchant_id: int, order_no: str, carrier: str
         order = merchant_order(merchant_id, order_no)
         if order.kind != GOODS:
             raise OrderStateConflict(details={"order_no": order_no, "kind": order.kind})
+        campaign_groups.refuse_while_waiting(order)
         _move(order, PAID, status=SHIPPED, shipped_at=now, carrier=carrier,
               tracking_no=tracking_no, confirmed_at=order.confirmed_at or now)
         octx.notifier.notify("order.shipped", user_id=order.user_id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Callable
 
 from alliance.db import transaction, utcnow
 from alliance.orders import reservations
@@ -31,16 +32,30 @@ def _close_trades(octx: OrderContext, order: Order) -> bool:
     return all(close_attempt(octx, attempt) != "paid" for attempt in attempts)
 
 
-def _cancel(order: Order, reason: str, now: dt.datetime) -> bool:
-    """The guarded cancel and the release, in one transaction; True for the one caller
-    that cancelled the order."""
+def _cancel(order: Order, reason: str, now: dt.datetime,
+            effects: Callable[[Order], None] | None = None) -> bool:
+    """The guarded cancel and the release (and ``effects``), in one transaction; True for
+    the one caller that cancelled the order."""
     with transaction():
         cancelled = (Order.update(status=CANCELLED, cancelled_at=now, cancel_reason=reason,
                                   updated_at=now)
                      .where(Order.id == order.id, Order.status == PENDING_PAYMENT).execute())
         if cancelled:
             reservations.release_all(order)
+            if effects is not None:
+                effects(order)
     return bool(cancelled)
+
+
+def cancel_unpaid(octx: OrderContext, order: Order, reason: str, now: dt.datetime,
+                  effects: Callable[[Order], None] | None = None) -> bool | None:
+    """Close an unpaid order's trades and cancel it, its reservations released and
+    ``effects(order)`` run in the cancel's transaction: True for the caller that cancelled
+    it, False when it no longer waited, None when one of its trades turned out paid (the
+    payment was applied instead)."""
+    if not _close_trades(octx, order):
+        return None
+    return _cancel(order, reason, now, effects)
 
 
 def cancel_order(octx: OrderContext, user_id: int, order_no: str,

@@ -38,6 +38,7 @@ ATTEMPT_ABNORMAL, ATTEMPT_REFUNDED = "abnormal", "refunded"
 REFUND_PENDING, REFUND_PROCESSING = "pending", "processing"
 REFUND_SUCCEEDED, REFUND_FAILED = "succeeded", "failed"
 REFUND_AFTER_SALE, REFUND_MERCHANT, REFUND_STRAY = "after_sale", "merchant", "stray_payment"
+REFUND_GROUP_FAILED = "group_failed"  # the order's group buy did not fill in time
 
 # The kinds of an order's funded discount (OrderDiscount).
 DISCOUNT_COUPON, DISCOUNT_POINTS, DISCOUNT_CAMPAIGN = "coupon", "points", "campaign"
@@ -199,7 +200,7 @@ class Refund(BaseModel):
     attempt = ForeignKeyField(PaymentAttempt, backref="refunds", on_delete="CASCADE")
     seq = IntegerField()
     out_refund_no = CharField(max_length=64, unique=True)
-    kind = CharField(max_length=16)  # after_sale | merchant | stray_payment
+    kind = CharField(max_length=16)  # after_sale | merchant | stray_payment | group_failed
     after_sale_id = IntegerField(null=True)
     amount_fen = BigIntegerField()
     reason = CharField(max_length=255, default="")

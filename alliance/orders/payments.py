@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from peewee import IntegrityError, fn
 
 from alliance.accounts.models import WechatIdentity
+from alliance.campaigns.models import CampaignGroupMember
 from alliance.clock import to_local_iso
 from alliance.db import after_commit, db, single_write, transaction, utcnow
 from alliance.prepared import Arg, Prepared
@@ -148,8 +149,8 @@ _TAKE_ATTEMPT = Prepared(lambda: PaymentAttempt.update(
 
 def _trade_with_order():
     """The trade of an ``out_trade_no`` (its order's ``trade``) with what fulfilment.on_paid
-    reads of the order (with the columns the payment writes, set below), its units, how many
-    of its other trades are still open, its merchant's name and the payment's terms (the
+    reads of the order (with the columns the payment writes, set below), its units, its
+    group buy's group (None: not a group order), how many of its other trades are still open, its merchant's name and the payment's terms (the
     buyer's membership and referral attribution): one read. Only the columns used here:
     PyMySQL parses a descriptor for every column of every result, and the order's row is
     wide."""
@@ -161,6 +162,8 @@ def _trade_with_order():
         Order.coupon_ids, Merchant.id, Merchant.name,
         OrderLine.select(fn.SUM(OrderLine.quantity)).where(OrderLine.order == Order.id)
         .alias("units"),
+        CampaignGroupMember.select(CampaignGroupMember.group)
+        .where(CampaignGroupMember.order_id == Order.id).alias("group_id"),
         other.select(fn.COUNT(other.id))
         .where(other.order == Order.id, other.status == ATTEMPT_OPEN,
                other.id != PaymentAttempt.id).alias("open_attempts"))
@@ -243,7 +246,8 @@ def apply_payment_notice(octx: OrderContext, notice: PaymentNotice,
     if not taken:
         return None  # this payment was applied already
     order, terms = reads.order, reads.terms
-    status = SERVICE_ISSUED if order.kind == SERVICE else PAID
+    # A group service order is issued its code when its group succeeds, not now.
+    status = SERVICE_ISSUED if order.kind == SERVICE and order.group_id is None else PAID
     paid = _PAY_ORDER.execute(order.id, status, paid_at, attempt.amount_fen, attempt.id,
                               attempt.channel, notice.transaction_id, now, terms.earned)
     if paid:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from alliance.campaigns.models import CampaignGroup, CampaignGroupMember
 from alliance.clock import SHANGHAI, to_local_iso, to_utc
 from alliance.errors import ValidationFailed
 from alliance.media.services import signed_path
@@ -60,6 +61,7 @@ def order_view(order: Order, audience: str = BUYER, *, detail: bool = True) -> d
     view["contact"] = {"name": order.contact_name, "phone": order.contact_phone,
                        "address": order.address}
     view["note"] = order.note
+    view["group_buy"] = _group_of(order) if order.campaign_discount_fen else None
     # A service order's code is issued when it is paid: other orders have none to read.
     code = (ServiceCode.get_or_none(ServiceCode.order == order.id)
             if order.kind == SERVICE and order.paid_at is not None else None)
@@ -79,6 +81,17 @@ def order_view(order: Order, audience: str = BUYER, *, detail: bool = True) -> d
                     refunds=[refund_view(r) for r in Refund.select()
                              .where(Refund.order == order.id).order_by(Refund.seq)])
     return view
+
+
+def _group_of(order: Order) -> dict | None:
+    """A group order's group: while it is open, a paid order waits for it."""
+    seat = (CampaignGroupMember.select(CampaignGroupMember, CampaignGroup).join(CampaignGroup)
+            .where(CampaignGroupMember.order_id == order.id).first())
+    if seat is None:
+        return None
+    group = seat.group
+    return {"group_id": group.id, "status": group.status, "group_size": group.group_size,
+            "joined": group.seats_taken, "deadline": to_local_iso(group.deadline)}
 
 
 def _attempt_view(attempt: PaymentAttempt) -> dict:

@@ -17,6 +17,7 @@ import logging
 
 from peewee import IntegrityError, fn
 
+from alliance.campaigns.groups import refuse_while_waiting
 from alliance.coupons.checkout import restore_coupons
 from alliance.db import after_commit, db, single_write, transaction, utcnow
 from alliance.errors import AllianceError
@@ -28,7 +29,8 @@ from alliance.orders.aftersale_models import AS_FAILED, AS_REFUNDED, AS_REFUNDIN
 from alliance.orders.context import OrderContext
 from alliance.orders.errors import OrderStateConflict, RefundAmountInvalid
 from alliance.orders.models import (ATTEMPT_ABNORMAL, ATTEMPT_PAID, ATTEMPT_REFUNDED, PAID,
-                                    REFUND_FAILED, REFUND_PENDING, REFUND_PROCESSING, REFUND_STRAY,
+                                    REFUND_FAILED, REFUND_GROUP_FAILED, REFUND_PENDING,
+                                    REFUND_PROCESSING, REFUND_STRAY,
                                     REFUND_SUCCEEDED, REFUNDABLE, REFUNDED, REFUNDING,
                                     SERVICE_ISSUED, Order, PaymentAttempt, Refund, ServiceCode)
 from alliance.orders.numbers import out_refund_no
@@ -52,10 +54,14 @@ def start_refund(octx: OrderContext, order: Order, amount_fen: int, *, kind: str
                  now: dt.datetime | None = None) -> Refund:
     """Refund ``amount_fen`` of a paid order (in the caller's transaction; submitted to the
     provider after commit). ORDER_STATE_CONFLICT when it is not refundable now (unpaid,
-    or a refund already in flight), REFUND_AMOUNT_INVALID beyond what is left."""
+    or a refund already in flight), REFUND_AMOUNT_INVALID beyond what is left,
+    GROUP_PENDING for a group order whose group has not succeeded (only its failure refunds
+    it, ``kind`` group_failed)."""
     now = now or utcnow()
     if order.status not in REFUNDABLE:
         raise OrderStateConflict(details={"order_no": order.order_no, "status": order.status})
+    if kind != REFUND_GROUP_FAILED:
+        refuse_while_waiting(order)
     if not isinstance(amount_fen, int) or not 1 <= amount_fen <= refundable_fen(order):
         raise RefundAmountInvalid(details={"field": "amount_fen",
                                            "refundable_fen": refundable_fen(order)})

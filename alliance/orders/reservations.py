@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 from alliance.campaigns.checkout import release as release_campaigns
+from alliance.campaigns.groups import release_seat
+from alliance.db import utcnow
 from alliance.catalog.stock import return_stock, take_stock
 from alliance.coupons.checkout import release_coupons
 from alliance.orders.models import Order, OrderLine
@@ -63,9 +65,11 @@ def release_points(order: Order) -> None:
 
 def release_all(order: Order) -> None:
     """An order that will never be paid: its stock, points, coupons and campaign stock (and
-    the buyer's campaign quota) come back."""
+    the buyer's campaign quota, and its seat in a group buy's group) come back."""
     restock(order, all_units(order))
     release_points(order)
     release_coupons(order.order_no)
     if order.campaign_discount_fen:
-        release_campaigns(order.id)
+        now = utcnow()
+        release_campaigns(order.id, now)
+        release_seat(order.id, now)
