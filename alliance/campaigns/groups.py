@@ -102,7 +102,10 @@ def plan_group(request: GroupRequest, lines: list[tuple[int, int, int]], user_id
                                           CampaignGroupMember.user_id == user_id,
                                           CampaignGroupMember.status != SEAT_RELEASED).exists():
         raise GroupAlreadyJoined(details={"group_id": group.id})
-    offer, _ = _offer(group.campaign_id, item_id, price, now)
+    try:
+        offer, _ = _offer(group.campaign_id, item_id, price, now)
+    except GroupBuyUnavailable:  # its campaign ended (the job fails the group): closed
+        raise GroupClosed(details={"group_id": group.id, "status": "campaign ended"}) from None
     return GroupPlan(offer, group.group_size, group.deadline, group.id)
 
 

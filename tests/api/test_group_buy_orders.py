@@ -5,6 +5,9 @@ failed by the job, which refunds every paid member once through the provider and
 the unpaid ones, however often and from however many schedulers it runs."""
 import datetime as dt
 import json
+from urllib.parse import urlsplit
+
+import requests
 
 from alliance.accounts.models import User
 from alliance.campaigns import group_expiry
@@ -121,6 +124,32 @@ class GroupSuccessTest(CampaignTestCase):
                                     "refunds": 0, "refunded_fen": 0}
 
 
+    def test_two_last_payments_at_once_succeed_the_group_once(self):
+        campaign_id = self.group_buy(self.service, price=4000, size=3)
+        leader = self.token("leader")
+        started = self.start_group(leader, campaign_id, self.service)
+        self.pay(leader, started["order_no"])
+        group_id = started["group_buy"]["group_id"]
+        sandbox, sends, orders = self.extras["wechatpay_sandbox"], [], []
+        for name in ("bob", "carol"):
+            token = self.token(name)
+            joined = self.join_group(token, group_id, self.service)
+            assert joined.status == 201, joined.body
+            payment = self.start_payment(token, joined.json["order_no"])
+            with connection():
+                sends.append(sandbox.pay({"out_trade_no": payment["out_trade_no"]})[1])
+            orders.append((token, joined.json["order_no"]))
+        statuses = self.run_together(2, lambda i: requests.post(
+            self.get_url(urlsplit(sends[i].url).path), data=sends[i].body,
+            headers=sends[i].headers, timeout=20).status_code)
+        assert statuses == [204, 204]
+        group = self.group(group_id)
+        assert (group.status, group.paid_count, group.seats_taken) == ("succeeded", 3, 3)
+        for token, order_no in orders + [(leader, started["order_no"])]:
+            assert self.get_order(token, order_no)["status"] == "service_issued"
+        assert len(outbox("group_buy.succeeded")) == 3
+
+
 class GroupSeatsTest(CampaignTestCase):
     def test_a_rush_of_joins_never_seats_more_than_the_group_size(self):
         with connection():
@@ -226,3 +255,18 @@ class GroupFailureTest(CampaignTestCase):
         assert effect["groups"] == {"started": 1, "open": 0, "succeeded": 0, "failed": 1,
                                     "refunds": 2, "refunded_fen": 6000}
         assert effect["orders"] == 0
+
+    def test_a_campaign_ended_early_fails_its_open_groups(self):
+        campaign_id = self.group_buy(price=2500, size=2)
+        alice = self.token("alice")
+        started = self.start_group(alice, campaign_id)
+        self.pay(alice, started["order_no"])
+        ended = self.api("POST", f"/api/v1/merchant/campaigns/{campaign_id}/end", {},
+                         token=self.staff)
+        assert ended.status == 200, ended.body
+        self.assert_error(self.join_group(self.token("bob"), started["group_buy"]["group_id"]),
+                          409, "GROUP_CLOSED")
+        assert self.run_job(utcnow() + dt.timedelta(seconds=1))["failed"] == 1
+        self.wait_for(lambda: Order.get(Order.order_no == started["order_no"]).status
+                      == "refunded")
+        assert [r.amount_fen for r in self.refunds(started["order_no"])] == [2500 + 1000]
