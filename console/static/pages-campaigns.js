@@ -1,12 +1,16 @@
-// 营销活动: flash sales and full reductions run by the platform (funded by it, joined by
+// 营销活动: flash sales, full reductions and group buys run by the platform (funded by it, joined by
 // merchants) or by a merchant (audited by operators). The list, one campaign with its
 // participants, items and effect; creating and changing a platform campaign; approving or
-// rejecting a merchant's campaign or its join of a platform one; ending a campaign.
+// rejecting a merchant's campaign or its join of a platform one; ending a campaign; a group
+// buy's groups.
 "use strict";
 (() => {
   const { esc, fen, time, label, table, api } = Console;
   const W = Widgets;
-  const KIND = { flash_sale: "限时秒杀", full_reduction: "满减" };
+  const KIND = { flash_sale: "限时秒杀", full_reduction: "满减", group_buy: "拼团" };
+  const GROUP = { open: "拼团中", succeeded: "已成团", failed: "未成团" };
+  const GROUP_TONE = { open: "warn", succeeded: "ok", failed: "bad" };
+  const ITEMS = { flash_sale: "秒杀", group_buy: "拼团" };
   const STATUS = { pending: "待审核", approved: "已通过", rejected: "已驳回", ended: "已结束" };
   // An approved campaign is shown by where "now" lies in its window (the API's `state`).
   const STATE = { upcoming: "未开始", running: "进行中", ended: "已结束" };
@@ -28,7 +32,8 @@
 
   function rules(c) {
     if (c.kind === "full_reduction") return (c.tiers || []).map(tierText).join("，") || "—";
-    return c.per_user_limit ? "每人每件限购 " + c.per_user_limit + " 件" : "不限购";
+    const limit = c.per_user_limit ? "每人每件限购 " + c.per_user_limit + " 件" : "不限购";
+    return c.kind === "group_buy" ? c.group_size + " 人成团，" + c.group_hours + " 小时内有效；" + limit : limit;
   }
 
   function yuan(value) { return String(Number((Number(value) / 100).toFixed(2))); }
@@ -76,6 +81,16 @@
   const TIERS_FIELD = { name: "tiers", label: "满减档位（元，每行一档）", type: "textarea", required: true, hint: "如“满 100 减 10”，最多 5 档；门槛越高减得越多" };
   const BUDGET_FIELD = { name: "budget_fen", label: "预算（元）", type: "money", hint: "平台出资的优惠累计达到预算后，活动不再给新订单优惠；不填为不限" };
   const JOIN_FIELD = { name: "join_requires_approval", label: "商户报名需审核", type: "checkbox" };
+  const GROUP_FIELDS = [
+    { name: "group_size", label: "成团人数（2-50）", type: "number", required: true, value: 3 },
+    { name: "group_hours", label: "成团时限（小时，1-72）", type: "number", required: true, value: 24, hint: "开团后在时限内（不超过活动结束）未满员则自动退款" },
+  ];
+
+  function kindFields(kind, c) {
+    if (kind === "full_reduction") return [{ ...TIERS_FIELD, value: c ? tiersInput(c.tiers) : undefined }];
+    const limit = { ...LIMIT_FIELD, value: c ? c.per_user_limit : undefined };
+    return kind === "group_buy" ? [limit, ...GROUP_FIELDS.map(f => c ? { ...f, value: c[f.name] } : f)] : [limit];
+  }
 
   function createFields(kind) {
     const hour = 3600 * 1000;
@@ -84,7 +99,7 @@
       { name: "name", label: "活动名称", required: true },
       { name: "description", label: "活动说明", type: "textarea" },
       ...windowFields(shanghaiInput(start), shanghaiInput(start + 7 * 24 * hour)),
-      kind === "flash_sale" ? LIMIT_FIELD : TIERS_FIELD,
+      ...kindFields(kind),
       BUDGET_FIELD,
       { ...JOIN_FIELD, value: true },
     ];
@@ -101,7 +116,9 @@
       title: "新建平台" + KIND[kind] + "活动", confirm: "创建",
       message: kind === "flash_sale"
         ? "平台出资。商户报名时提交参加的商品、秒杀价和活动库存，报名通过后按活动时间生效。"
-        : "平台出资，适用于报名通过的商户的商品（按活动价计）；一笔订单取满足的最高一档。",
+        : kind === "group_buy"
+          ? "平台出资。商户报名时提交参加的商品、拼团价和活动库存；消费者开团或参团下单，时限内满员即成团，未满员自动退款。"
+          : "平台出资，适用于报名通过的商户的商品（按活动价计）；一笔订单取满足的最高一档。",
       fields: createFields(kind),
       submit: v => naming(Console.create("/api/admin/v1/campaigns", createBody(kind, v))),
     });
@@ -116,8 +133,7 @@
       { name: "name", label: "活动名称", required: true, value: c.name },
       { name: "description", label: "活动说明", type: "textarea", value: c.description },
       ...(before ? [starts] : []), ends,
-      ...(before && c.kind === "flash_sale" ? [{ ...LIMIT_FIELD, value: c.per_user_limit }] : []),
-      ...(before && c.kind === "full_reduction" ? [{ ...TIERS_FIELD, value: tiersInput(c.tiers) }] : []),
+      ...(before ? kindFields(c.kind, c) : []),
       { ...BUDGET_FIELD, value: c.budget_fen },
       { ...JOIN_FIELD, value: c.join_requires_approval },
     ];
@@ -182,7 +198,7 @@
       { name: "status", label: "审核状态", options: [["", "全部"], ...Object.entries(STATUS)] },
     ], params);
     const page = await api("GET", "/api/admin/v1/campaigns" + W.query(params, ["owner", "status", "cursor"]));
-    view.innerHTML = `<div class="card"><h3>营销活动 ${W.button("new", "flash_sale", "新建平台秒杀")} ${W.button("new", "full_reduction", "新建平台满减")}</h3>
+    view.innerHTML = `<div class="card"><h3>营销活动 ${W.button("new", "flash_sale", "新建平台秒杀")} ${W.button("new", "full_reduction", "新建平台满减")} ${W.button("new", "group_buy", "新建平台拼团")}</h3>
       <p class="muted">商户活动由商户出资，审核通过后按时间生效；平台活动由平台出资，商户报名参加。</p>
       ${filters}${table([
         { title: "ID", html: c => `<a href="#/campaigns?id=${c.id}">#${c.id}</a>` },
@@ -210,7 +226,9 @@
       e.budget_fen ? "已占用 " + fen(e.budget_used_fen) + "，剩余 " + fen(e.budget_left_fen) : "");
     return `<h2>活动效果 <small class="muted">已支付且未全额退款的订单；销售额按活动价计</small></h2><div class="kpis">
       ${kpi("购买人数", e.participants)}${kpi("订单数", e.orders)}${c.kind === "flash_sale" ? kpi("秒杀件数", e.units) : ""}
-      ${kpi("活动销售额", fen(e.sales_fen))}${kpi("优惠金额", fen(e.discount_fen))}${budget}</div>`;
+      ${kpi("活动销售额", fen(e.sales_fen))}${kpi("优惠金额", fen(e.discount_fen))}${budget}</div>
+      ${e.groups ? `<div class="kpis">${kpi("开团数", e.groups.started)}${kpi("已成团", e.groups.succeeded)}${kpi("拼团中", e.groups.open)}
+      ${kpi("未成团", e.groups.failed, "自动退款 " + e.groups.refunds + " 笔，已退 " + fen(e.groups.refunded_fen))}</div>` : ""}`;
   }
 
   async function renderDetail(view, id) {
@@ -218,6 +236,8 @@
       api("GET", `/api/admin/v1/campaigns/${encodeURIComponent(id)}`),
       api("GET", `/api/admin/v1/campaigns/${encodeURIComponent(id)}/effect`),
     ]);
+    const groups = c.kind === "group_buy"
+      ? await api("GET", `/api/admin/v1/campaigns/${encodeURIComponent(id)}/groups?limit=50`) : null;
     const platform = !c.merchant_id;
     const actions = [
       ...(platform && c.status !== "ended" ? [W.button("edit", c.id, "修改", "secondary")] : []),
@@ -232,7 +252,7 @@
       <dl class="grid">
         ${row("发起方", owner(c) + (platform ? "（平台出资）" : "（商户出资）"))}${row("审核状态", esc(label(STATUS, c.status)))}
         ${row("开始时间", esc(time(c.starts_at)))}${row("结束时间", esc(time(c.ends_at)))}
-        ${row(c.kind === "flash_sale" ? "限购" : "满减档位", esc(rules(c)))}${row(platform ? "商户报名" : "审核时间", platform ? (c.join_requires_approval ? "需审核" : "无需审核") : esc(time(c.reviewed_at)))}
+        ${row(c.kind === "full_reduction" ? "满减档位" : c.kind === "group_buy" ? "拼团规则" : "限购", esc(rules(c)))}${row(platform ? "商户报名" : "审核时间", platform ? (c.join_requires_approval ? "需审核" : "无需审核") : esc(time(c.reviewed_at)))}
         ${platform ? row("预算", c.budget_fen ? esc(fen(c.budget_fen) + "（已占用 " + fen(c.budget_used_fen) + "，剩余 " + fen(c.budget_left_fen) + "）") : "未设置") : ""}${row(c.status === "rejected" ? "驳回原因" : "审核意见", esc(c.reason || "—"))}
         ${row("创建时间", esc(time(c.created_at)))}${row("更新时间", esc(time(c.updated_at)))}
         ${row("活动说明", esc(c.description || "—"))}
@@ -246,22 +266,30 @@
         { title: "审核时间", value: p => time(p.reviewed_at) },
         { title: "操作", html: p => platform && p.status === "pending" ? [W.button("join-approve", p.merchant_id, "通过"), W.button("join-reject", p.merchant_id, "驳回", "danger")].join(" ") : "" },
       ], c.participants || [])}</div>
-      ${c.kind === "flash_sale" ? `<div class="card"><h3>秒杀商品</h3>${table([
+      ${ITEMS[c.kind] ? `<div class="card"><h3>${ITEMS[c.kind]}商品</h3>${table([
         { title: "商品", html: i => esc(i.name) + ` <small class="muted">#${i.item_id}</small>` },
         { title: "商户", html: i => esc(names[i.merchant_id] || "商户 #" + i.merchant_id) + " " + W.badge(label(JOIN, joins[i.merchant_id]), JOIN_TONE[joins[i.merchant_id]]) },
         { title: "原价", value: i => fen(i.price_fen) },
-        { title: "秒杀价", value: i => fen(i.campaign_price_fen) },
+        { title: ITEMS[c.kind] + "价", value: i => fen(i.campaign_price_fen) },
         { title: "活动库存", value: i => i.stock_total === null || i.stock_total === undefined ? "按商品库存" : i.stock_total },
         { title: "剩余", value: i => i.remaining_stock },
         { title: "已售", value: i => i.sold },
-      ], c.items || [])}</div>` : ""}`;
+      ], c.items || [])}</div>` : ""}
+      ${groups ? `<div class="card"><h3>拼团 <small class="muted">最近 50 个</small></h3>${table([
+        { title: "团", value: g => "#" + g.id },
+        { title: "商品", html: g => esc(g.item_name) + " " + W.badge(names[g.merchant_id] || "商户 #" + g.merchant_id) },
+        { title: "人数", value: g => g.joined + " / " + g.group_size + "（已付 " + g.paid + "）" },
+        { title: "状态", html: g => W.badge(label(GROUP, g.status), GROUP_TONE[g.status]) },
+        { title: "开团时间", value: g => time(g.created_at) },
+        { title: "截止时间", value: g => time(g.deadline) },
+      ], groups.items)}</div>` : ""}`;
     W.bindActions(view, {
       edit: () => editCampaign(c),
       approve: cid => reviewCampaign(cid, true),
       reject: cid => reviewCampaign(cid, false),
       end: cid => endCampaign(cid),
       "join-approve": mid => review("通过 " + (names[mid] || "商户 #" + mid) + " 的报名", `/api/admin/v1/campaigns/${c.id}/participants/${mid}/review`, true,
-        "通过后该商户的" + (c.kind === "flash_sale" ? "秒杀商品" : "商品") + "按活动时间参加，优惠由平台承担。"),
+        "通过后该商户的" + (ITEMS[c.kind] ? ITEMS[c.kind] + "商品" : "商品") + "按活动时间参加，优惠由平台承担。"),
       "join-reject": mid => review("驳回 " + (names[mid] || "商户 #" + mid) + " 的报名", `/api/admin/v1/campaigns/${c.id}/participants/${mid}/review`, false,
         "驳回原因会展示给商户，商户可修改后重新报名。"),
     });
