@@ -148,6 +148,10 @@ def routes() -> list:
     ]
 
 
+GROUP_WAITS = ("A group buy's order waits for its group to fill: 409 GROUP_PENDING until it "
+               "succeeds (a group that fails refunds it in full).")
+
+
 def _openapi() -> dict:
     from server.openapi import (BOOL, FEN, INT, PAGING, STR, list_of, obj, op, path_param,
                                 query_param, ref)
@@ -172,15 +176,15 @@ def _openapi() -> dict:
             errors=(403, 404))},
         "/api/v1/merchant/orders/{order_no}/confirm": {"post": op(
             "Accept a paid goods order", tags=tags, ok=ref("Order"), params=order_no,
-            errors=(403, 404, 409))},
+            errors=(403, 404, 409), description=GROUP_WAITS)},
         "/api/v1/merchant/orders/{order_no}/shipment": {"post": op(
             "Ship a paid goods order", tags=tags, ok=ref("Order"), params=order_no,
             body=obj({"carrier": STR, "tracking_no": STR}, ["carrier", "tracking_no"]),
-            errors=(403, 404, 409))},
+            errors=(403, 404, 409), description=GROUP_WAITS)},
         "/api/v1/merchant/orders/{order_no}/refunds": {"post": op(
             "Refund (part of) a paid order", tags=tags, ok=refund, status=201, idempotent=True,
             params=order_no, body=obj({"amount_fen": FEN, "reason": STR}, ["amount_fen", "reason"]),
-            errors=(403, 404, 409, 422))},
+            errors=(403, 404, 409, 422), description=GROUP_WAITS)},
         "/api/v1/merchant/after-sales": {"get": op(
             "After-sale requests of the merchant's orders", tags=tags,
             ok=list_of(ref("AfterSale")), errors=(400, 403),

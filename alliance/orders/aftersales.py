@@ -14,6 +14,7 @@ import datetime as dt
 import json
 
 from alliance.accounts.operators import record_audit
+from alliance.campaigns.groups import refuse_while_waiting
 from alliance.db import transaction, utcnow
 from alliance.errors import ValidationFailed
 from alliance.media.services import owned_upload
@@ -53,7 +54,8 @@ def _units(order: Order, lines: dict) -> dict[int, int]:
 def request_after_sale(user_id: int, order_no: str, *, kind: str, reason: str,
                        amount_fen: int | None = None, photos: list | None = None,
                        lines: dict[int, int] | None = None, now: dt.datetime | None = None) -> AfterSale:
-    """The buyer opens an after-sale request (amount defaults to all that is refundable)."""
+    """The buyer opens an after-sale request (amount defaults to all that is refundable);
+    not for a group order waiting for its group (GROUP_PENDING)."""
     now = now or utcnow()
     if kind not in AFTER_SALE_KINDS:
         raise ValidationFailed("售后类型不正确", details={"field": "kind", "choices": list(AFTER_SALE_KINDS)})
@@ -61,6 +63,7 @@ def request_after_sale(user_id: int, order_no: str, *, kind: str, reason: str,
         order = owned_order(user_id, order_no)
         if order.status not in REFUNDABLE:
             raise OrderStateConflict(details={"order_no": order_no, "status": order.status})
+        refuse_while_waiting(order)  # refunded in full by its group's failure, if it fails
         if kind == "return_refund" and (order.kind != GOODS or order.status not in (SHIPPED, COMPLETED)):
             raise OrderStateConflict("订单尚未发货，请申请仅退款", details={"order_no": order_no})
         if order.status == COMPLETED and order.completed_at < now - AFTER_SALE_WINDOW:

@@ -111,6 +111,9 @@ class GroupSuccessTest(CampaignTestCase):
                           "GROUP_PENDING")
         self.assert_error(self.api("POST", path + "/refunds", {"amount_fen": 100, "reason": "缺货"},
                                    token=self.staff), 409, "GROUP_PENDING")
+        self.assert_error(self.api("POST", f"/api/v1/orders/{order_no}/after-sales",
+                                   {"kind": "refund", "reason": "不想要了"}, token=alice),
+                          409, "GROUP_PENDING")
         assert campaign_subsidy_events(*WIDE)[0].amount_fen == 1000  # paid: owed by the platform
         joined = self.join_group(bob, started["group_buy"]["group_id"])
         assert joined.status == 201, joined.body
