@@ -72,10 +72,10 @@ def _settle(octx: OrderContext, group: CampaignGroup, now: dt.datetime,
                 counts["cancelled"] += 1
             elif outcome is None:  # paid after all: refunded below, at this run or the next
                 left += 1
-        elif seat.status == SEAT_PAID and order.status in REFUNDABLE:
+        elif order.status in REFUNDABLE:  # paid (the seat may have been read before it was)
             if _refund(octx, seat, order, group, item_name, now):
                 counts["refunded"] += 1
-        else:  # nothing left to give back (refunded or cancelled otherwise)
+        else:  # nothing left to give back (refunded or cancelled otherwise): final states
             with transaction():
                 (CampaignGroupMember.update(settled_at=now)
                  .where(CampaignGroupMember.id == seat.id,
