@@ -3,6 +3,7 @@ detail and its goods and services. Open to anonymous visitors; a token, when sen
 detail's sections (coupons a consumer can claim) who is looking."""
 from __future__ import annotations
 
+from alliance.campaigns.group_queries import item_group_buys
 from alliance.campaigns.queries import item_campaign
 from alliance.catalog import queries as catalog
 from alliance.merchants.browse import cached_list_page, list_merchants
@@ -68,7 +69,8 @@ class ItemDetailHandler(BrowseHandler):
     async def get(self, item_id: str):
         def read():
             item = catalog.get_item_for_sale(int(item_id))
-            return {**catalog.item_view(item), "campaign": item_campaign(item)}
+            return {**catalog.item_view(item), "campaign": item_campaign(item),
+                    "group_buys": item_group_buys(item)}
 
         self.write_json(await self.run_sync(read))
 
@@ -132,7 +134,16 @@ def _schemas() -> dict:
                                 "remaining_stock": INT, "per_user_limit": nullable_int,
                                 "ends_at": {"type": "string", "format": "date-time"}}),
                          "nullable": True,
-                         "description": "item detail only: the flash sale running now"}},
+                         "description": "item detail only: the flash sale running now"},
+            "group_buys": {"type": "array", "description": "item detail only: the group buys "
+                           "running now (start a group with POST /api/v1/orders group_buy."
+                           "campaign_id, or join one of GET /api/v1/campaigns/{id}/groups)",
+                           "items": obj({"campaign_id": INT, "group_price_fen": FEN,
+                                         "group_size": INT, "group_hours": INT,
+                                         "per_user_limit": nullable_int,
+                                         "ends_at": {"type": "string", "format": "date-time"},
+                                         "open_groups": {**INT, "description": "groups that "
+                                                         "may be joined now"}})}},
             ["id", "name", "kind", "price_fen", "stock"]),
     }
 

@@ -11,7 +11,7 @@ from alliance.accounts.models import User
 from alliance.campaigns.errors import CampaignNotFound, GroupNotFound
 from alliance.campaigns.models import (APPROVED, GROUP_BUY, GROUP_OPEN, GROUP_STATUSES,
                                        SEAT_RELEASED, Campaign, CampaignGroup,
-                                       CampaignGroupMember, CampaignItem)
+                                       CampaignGroupMember, CampaignItem, CampaignParticipant)
 from alliance.catalog.models import CatalogItem
 from alliance.clock import to_local_iso
 from alliance.db import utcnow
@@ -80,6 +80,33 @@ def public_group(group_id: int) -> dict:
                         "leader": m.user_id == group.leader_user_id, "paid": m.paid_at is not None}
                        for m in members]
     return view
+
+
+def item_group_buys(item: CatalogItem) -> list[dict]:
+    """Consumers' item view: the group buys running for the item now, with their group
+    price and how many of their groups may be joined (else a consumer starts one)."""
+    now = utcnow()
+    rows = (CampaignItem.select(CampaignItem.campaign_price_fen, Campaign)
+            .join(Campaign, on=(Campaign.id == CampaignItem.campaign))
+            .switch(CampaignItem).join(CampaignParticipant)
+            .where(CampaignItem.item_id == item.id, Campaign.kind == GROUP_BUY,
+                   Campaign.status == APPROVED, Campaign.starts_at <= now,
+                   Campaign.ends_at > now, CampaignParticipant.status == APPROVED,
+                   CampaignItem.campaign_price_fen < item.price_fen)
+            .order_by(CampaignItem.campaign_price_fen, Campaign.id))
+    views = []
+    for row in rows:
+        campaign = row.campaign
+        joinable = CampaignGroup.select().where(
+            CampaignGroup.campaign == campaign.id, CampaignGroup.item_id == item.id,
+            CampaignGroup.status == GROUP_OPEN, CampaignGroup.deadline > now,
+            CampaignGroup.seats_taken > 0,
+            CampaignGroup.seats_taken < CampaignGroup.group_size).count()
+        views.append({"campaign_id": campaign.id, "group_price_fen": row.campaign_price_fen,
+                      "group_size": campaign.group_size, "group_hours": campaign.group_hours,
+                      "per_user_limit": campaign.per_user_limit,
+                      "ends_at": to_local_iso(campaign.ends_at), "open_groups": joinable})
+    return views
 
 
 def open_groups(campaign_id: int, item_id: int | None, cursor: str | None,

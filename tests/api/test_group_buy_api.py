@@ -117,6 +117,24 @@ class GroupBuyOrderTest(CampaignTestCase):
         assert self.group(group_id).seats_taken == 1
 
 
+    def test_a_platform_group_buy_out_of_budget_refuses_the_group_price(self):
+        response = self.api("POST", "/api/admin/v1/campaigns", {
+            "kind": "group_buy", "name": "平台拼团", "starts_at": at(-1), "ends_at": at(60),
+            "group_size": 2, "group_hours": 1, "budget_fen": 1000,
+            "join_requires_approval": False}, token=self.operator)
+        campaign_id = response.json["id"]
+        joined = self.api("POST", f"/api/v1/merchant/campaigns/{campaign_id}/join",
+                          {"items": [{"item_id": self.goods.id, "campaign_price_fen": 2000}]},
+                          token=self.staff)
+        assert joined.status == 201, joined.body
+        started = self.start_group(self.token("alice"), campaign_id)
+        assert started["breakdown"]["campaign_discount_fen"] == 1000
+        refused = self.join_group(self.token("bob"), started["group_buy"]["group_id"])
+        self.assert_error(refused, 409, "CAMPAIGN_BUDGET_EXHAUSTED")
+        assert refused.json["error"]["details"]["campaign_id"] == campaign_id
+        assert self.group(started["group_buy"]["group_id"]).seats_taken == 1
+
+
 class GroupViewsTest(CampaignTestCase):
     def test_consumers_see_open_groups_to_join_and_their_own(self):
         with connection():
@@ -130,6 +148,9 @@ class GroupViewsTest(CampaignTestCase):
         third = self.start_group(carol, campaign_id, other)["group_buy"]["group_id"]
         joined = self.join_group(carol, first)
         assert joined.status == 201, joined.body  # the first group is full now
+        item = self.api("GET", f"/api/v1/items/{self.goods.id}").json
+        assert [(g["campaign_id"], g["group_price_fen"], g["group_size"], g["open_groups"])
+                for g in item["group_buys"]] == [(campaign_id, 2000, 2, 1)]
         listed = self.api("GET", f"/api/v1/campaigns/{campaign_id}/groups?item_id={self.goods.id}")
         assert listed.status == 200, listed.body
         assert [(g["id"], g["seats_left"], g["group_price_fen"]) for g in listed.json["items"]] == [
