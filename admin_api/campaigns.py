@@ -3,7 +3,7 @@ and their joins of platform campaigns, and read each campaign's effect
 (``admin:campaigns``)."""
 from __future__ import annotations
 
-from alliance.campaigns import group_queries, queries, services
+from alliance.campaigns import group_queries, queries, review, services
 from alliance.campaigns.queries import participant_view
 from server import validation as v
 from server.base import BaseHandler, authenticated, idempotent
@@ -60,21 +60,21 @@ class CampaignEndHandler(BaseHandler):
 class CampaignReviewHandler(BaseHandler):
     @authenticated(PERMISSION, kind="operator")
     async def post(self, campaign_id: str):
-        body, operator = self.json_body(), self.principal.id
+        body, operator, notifier = self.json_body(), self.principal.id, self.ctx.notifier
 
-        def review():
-            services.review_campaign(int(campaign_id), operator, body)
+        def decide():
+            review.review_campaign(notifier, int(campaign_id), operator, body)
             return queries.admin_campaign(int(campaign_id))
 
-        self.write_json(await self.run_sync(review))
+        self.write_json(await self.run_sync(decide))
 
 
 class ParticipantReviewHandler(BaseHandler):
     @authenticated(PERMISSION, kind="operator")
     async def post(self, campaign_id: str, merchant_id: str):
         body, operator = self.json_body(), self.principal.id
-        participant = await self.run_sync(services.review_participant, int(campaign_id),
-                                          int(merchant_id), operator, body)
+        participant = await self.run_sync(review.review_participant, self.ctx.notifier,
+                                          int(campaign_id), int(merchant_id), operator, body)
         self.write_json(participant_view(participant))
 
 

@@ -14,8 +14,7 @@ import json
 from typing import Any
 
 from alliance.accounts.operators import record_audit
-from alliance.campaigns.errors import (CampaignNotFound, CampaignParticipantNotFound,
-                                       CampaignStateConflict)
+from alliance.campaigns.errors import CampaignNotFound, CampaignStateConflict
 from alliance.campaigns.models import (APPROVED, ENDED, FULL_REDUCTION, GROUP_BUY,
                                        ITEM_KINDS, KINDS, PENDING, REJECTED, Campaign,
                                        CampaignItem, CampaignParticipant)
@@ -308,36 +307,6 @@ def end_campaign(campaign_id: int, *, merchant_id: int | None = None,
         return Campaign.get_by_id(campaign.id)
 
 
-def _decision(body: dict) -> tuple[str, str]:
-    decision = body.get("decision") if isinstance(body, dict) else None
-    if decision not in ("approve", "reject"):
-        raise _invalid("decision", "choice", choices=["approve", "reject"])
-    reason = body.get("reason")
-    if decision == "reject":
-        reason = _text(body, "reason", 200, True)
-    return (APPROVED if decision == "approve" else REJECTED), reason or ""
-
-
-def review_campaign(campaign_id: int, operator_id: int, body: dict,
-                    now: dt.datetime | None = None) -> Campaign:
-    """An operator approves or rejects (with a reason) a merchant's pending campaign. Audited."""
-    now = now or utcnow()
-    status, reason = _decision(body)
-    with transaction():
-        campaign = Campaign.get_or_none(Campaign.id == campaign_id)
-        if campaign is None or campaign.merchant_id is None:
-            raise CampaignNotFound(details={"campaign_id": campaign_id})
-        moved = (Campaign.update(status=status, reason=reason, reviewed_by=operator_id,
-                                 reviewed_at=now, updated_at=now)
-                 .where(Campaign.id == campaign.id, Campaign.status == PENDING).execute())
-        if not moved:
-            raise CampaignStateConflict(details={"status": campaign.status})
-        record_audit(operator_id, f"campaign.{'approve' if status == APPROVED else 'reject'}",
-                     "campaign", campaign.id, reason=reason)
-        _changed(campaign)
-        return Campaign.get_by_id(campaign.id)
-
-
 def join_campaign(campaign_id: int, merchant_id: int, body: dict,
                   now: dt.datetime | None = None) -> CampaignParticipant:
     """A merchant joins a platform campaign that has not ended, with its items and their
@@ -373,30 +342,4 @@ def join_campaign(campaign_id: int, merchant_id: int, body: dict,
         if status == APPROVED:
             forget_running()
             forget_merchant_detail(merchant_id)
-        return CampaignParticipant.get_by_id(participant.id)
-
-
-def review_participant(campaign_id: int, merchant_id: int, operator_id: int, body: dict,
-                       now: dt.datetime | None = None) -> CampaignParticipant:
-    """An operator approves or rejects (with a reason) a merchant's pending join. Audited."""
-    now = now or utcnow()
-    status, reason = _decision(body)
-    with transaction():
-        get_campaign(campaign_id, platform=True)
-        participant = CampaignParticipant.get_or_none(
-            CampaignParticipant.campaign == campaign_id,
-            CampaignParticipant.merchant_id == merchant_id)
-        if participant is None:
-            raise CampaignParticipantNotFound(details={"campaign_id": campaign_id,
-                                                       "merchant_id": merchant_id})
-        moved = (CampaignParticipant.update(status=status, reason=reason,
-                                            reviewed_by=operator_id, reviewed_at=now)
-                 .where(CampaignParticipant.id == participant.id,
-                        CampaignParticipant.status == PENDING).execute())
-        if not moved:
-            raise CampaignStateConflict(details={"status": participant.status})
-        record_audit(operator_id, f"campaign.join.{'approve' if status == APPROVED else 'reject'}",
-                     "campaign", campaign_id, reason=reason, details={"merchant_id": merchant_id})
-        forget_running()
-        forget_merchant_detail(merchant_id)
         return CampaignParticipant.get_by_id(participant.id)

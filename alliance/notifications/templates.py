@@ -37,6 +37,7 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "cooperation.updated": ("merchant_name", "action_text", "kind_text"),
     "group_buy.succeeded": ("order_no", "item_name", "group_size"),
     "group_buy.failed": ("order_no", "item_name", "refund_fen"),
+    "campaign.audit_result": ("campaign_name", "subject_text", "result"),
 }
 OPTIONAL_DEFAULTS = {"reason": "无", "carrier": "", "tracking_no": ""}
 RESULT_TEXT = {"approved": "审核通过", "rejected": "未通过", "suspended": "已暂停营业",
@@ -102,6 +103,10 @@ SANDBOX_SUBSCRIBE_TEMPLATES = {
                          "data": {"thing1": "{item_name}", "phrase2": "拼团失败",
                                   "thing3": "未在时限内成团，已付款项原路退回",
                                   "character_string4": "{order_no}"}},
+    "campaign.audit_result": {"template_id": "sandbox-subscribe-campaign-review",
+                              "page": "pages/merchant/campaign?id={campaign_id}",
+                              "data": {"thing1": "{campaign_name}", "thing2": "{subject_text}",
+                                       "phrase3": "{result_text}", "thing4": "{reason}"}},
 }
 SANDBOX_OA_TEMPLATES = {
     "order.paid": {"template_id": "sandbox-oa-order-paid",
@@ -162,6 +167,11 @@ SANDBOX_OA_TEMPLATES = {
                          "data": {"first": "拼团失败", "keyword1": "{item_name}",
                                   "keyword2": "订单已取消", "keyword3": "{order_no}",
                                   "remark": "未在时限内成团，已支付的款项将原路退回"}},
+    "campaign.audit_result": {"template_id": "sandbox-oa-campaign-review",
+                              "page": "pages/merchant/campaign?id={campaign_id}",
+                              "data": {"first": "营销活动审核结果", "keyword1": "{campaign_name}",
+                                       "keyword2": "{subject_text}", "keyword3": "{result_text}",
+                                       "remark": "{reason}"}},
 }
 
 

@@ -107,21 +107,6 @@ class CampaignViewsTest(CampaignTestCase):
 
 
 class PlatformCampaignTest(CampaignTestCase):
-    def platform_flash(self, **body) -> dict:
-        spec = {"kind": "flash_sale", "name": "双十二秒杀", "starts_at": at(-1),
-                "ends_at": at(60), "per_user_limit": 2, "budget_fen": 100000, **body}
-        response = self.api("POST", "/api/admin/v1/campaigns", spec, token=self.operator)
-        assert response.status == 201, response.body
-        assert (response.json["status"], response.json["funded_by"]) == ("approved", "platform")
-        return response.json
-
-    def join(self, campaign_id: int, token: str, item, price: int, stock: int = 5) -> dict:
-        response = self.api("POST", f"/api/v1/merchant/campaigns/{campaign_id}/join",
-                            {"items": [{"item_id": item.id, "campaign_price_fen": price,
-                                        "stock": stock}]}, token=token)
-        assert response.status == 201, response.body
-        return response.json
-
     def refund(self, order_no: str, amount_fen: int) -> None:
         response = self.api("POST", f"/api/v1/merchant/orders/{order_no}/refunds",
                             {"amount_fen": amount_fen, "reason": "缺货"}, token=self.staff)
