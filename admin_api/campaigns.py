@@ -4,6 +4,7 @@ and their joins of platform campaigns, and read each campaign's effect
 from __future__ import annotations
 
 from alliance.campaigns import group_queries, queries, review, services
+from alliance.campaigns.models import KINDS
 from alliance.campaigns.queries import participant_view
 from server import validation as v
 from server.base import BaseHandler, authenticated, idempotent
@@ -101,9 +102,18 @@ class CampaignGroupsHandler(BaseHandler):
         self.write_json(await self.run_sync(read))
 
 
+class JoinsHandler(BaseHandler):
+    @authenticated(PERMISSION, kind="operator")
+    async def get(self):
+        status, cursor = self.query("status"), self.query("cursor")
+        limit = v.page_limit(self.query("limit"))
+        self.write_json(await self.run_sync(queries.admin_joins, status, cursor, limit))
+
+
 def routes() -> list:
     campaign = r"/api/admin/v1/campaigns/([0-9]{1,10})"
     return [(r"/api/admin/v1/campaigns", CampaignsHandler),
+            (r"/api/admin/v1/campaign-joins", JoinsHandler),
             (campaign, CampaignHandler),
             (campaign + "/end", CampaignEndHandler),
             (campaign + "/review", CampaignReviewHandler),
@@ -161,6 +171,14 @@ def _openapi() -> dict:
             "from it and what is left; a group buy's groups (started, open, succeeded, "
             "failed) and the refunds of its failed groups", tags=tags,
             ok=ref("CampaignEffect"), errors=(403, 404), params=one)},
+        "/api/admin/v1/campaign-joins": {"get": op(
+            "Merchants' joins of platform campaigns, newest first; status=pending is the "
+            "review queue", tags=tags,
+            ok=list_of({"allOf": [ref("CampaignParticipation"), obj({
+                "campaign_id": INT, "campaign_name": STR,
+                "campaign_kind": {"type": "string", "enum": list(KINDS)}})]}),
+            errors=(400, 403), params=[query_param("status", {
+                "type": "string", "enum": ["pending", "approved", "rejected"]}), *PAGING])},
         "/api/admin/v1/campaigns/{id}/groups": {"get": op(
             "A group buy's groups, newest first", tags=tags, ok=list_of(ref("Group")),
             errors=(400, 403, 404), params=[*one, query_param("status", {

@@ -10,6 +10,7 @@ from peewee import JOIN, fn
 from alliance.campaigns.errors import CampaignNotFound
 from alliance.campaigns.group_queries import group_effect
 from alliance.campaigns.models import (APPROVED, CAMPAIGN_STATUSES, GROUP_BUY, ITEM_KINDS, KINDS,
+                                       PARTICIPANT_STATUSES,
                                        Campaign, CampaignItem, CampaignParticipant, CampaignUse)
 from alliance.campaigns.pricing import offer_for, running_now
 from alliance.catalog.models import CatalogItem
@@ -232,6 +233,23 @@ def admin_campaigns(owner: str | None, status: str | None, cursor: str | None,
     names = _names({c.merchant_id for c in rows if c.merchant_id is not None})
     return {"items": [{**staff_campaign_view(c), "merchant_name": names.get(c.merchant_id)}
                       for c in rows], "next_cursor": next_cursor}
+
+
+def admin_joins(status: str | None, cursor: str | None, limit: int) -> dict:
+    """Operators: merchants' joins of platform campaigns, newest first (``status=pending``
+    is the review queue), each with its campaign's id, name and kind."""
+    query = (CampaignParticipant.select(CampaignParticipant, Campaign.id, Campaign.name,
+                                        Campaign.kind)
+             .join(Campaign).where(Campaign.merchant_id.is_null()))
+    if status is not None:
+        query = query.where(CampaignParticipant.status
+                            == _choice(status, "status", PARTICIPANT_STATUSES))
+    rows, next_cursor = newest_first(query, CampaignParticipant.id, cursor, limit)
+    names = _names({p.merchant_id for p in rows})
+    return {"items": [{**participant_view(p, names.get(p.merchant_id)),
+                       "campaign_id": p.campaign.id, "campaign_name": p.campaign.name,
+                       "campaign_kind": p.campaign.kind} for p in rows],
+            "next_cursor": next_cursor}
 
 
 def _names(merchant_ids: set[int]) -> dict[int, str]:

@@ -197,8 +197,10 @@
       { name: "owner", label: "发起方", options: [["", "全部"], ...Object.entries(OWNER)] },
       { name: "status", label: "审核状态", options: [["", "全部"], ...Object.entries(STATUS)] },
     ], params);
-    const page = await api("GET", "/api/admin/v1/campaigns" + W.query(params, ["owner", "status", "cursor"]));
-    view.innerHTML = `<div class="card"><h3>营销活动 ${W.button("new", "flash_sale", "新建平台秒杀")} ${W.button("new", "full_reduction", "新建平台满减")} ${W.button("new", "group_buy", "新建平台拼团")}</h3>
+    const [page, joins] = await Promise.all([
+      api("GET", "/api/admin/v1/campaigns" + W.query(params, ["owner", "status", "cursor"])),
+      api("GET", "/api/admin/v1/campaign-joins?status=pending&limit=20")]);
+    view.innerHTML = joinQueue(joins) + `<div class="card"><h3>营销活动 ${W.button("new", "flash_sale", "新建平台秒杀")} ${W.button("new", "full_reduction", "新建平台满减")} ${W.button("new", "group_buy", "新建平台拼团")}</h3>
       <p class="muted">商户活动由商户出资，审核通过后按时间生效；平台活动由平台出资，商户报名参加。</p>
       ${filters}${table([
         { title: "ID", html: c => `<a href="#/campaigns?id=${c.id}">#${c.id}</a>` },
@@ -212,12 +214,33 @@
           ...(c.merchant_id && c.status === "pending" ? [W.button("approve", c.id, "通过"), W.button("reject", c.id, "驳回", "danger")] : [])].join(" ") },
       ], page.items)}${W.pager("campaigns", params, page.next_cursor)}</div>`;
     W.bindFilters(view);
+    const joinOf = key => joins.items.find(j => j.campaign_id + ":" + j.merchant_id === key);
     W.bindActions(view, {
       new: kind => createCampaign(kind),
       view: id => Console.go("campaigns", { id }),
       approve: id => reviewCampaign(id, true),
       reject: id => reviewCampaign(id, false),
+      "queue-approve": key => reviewJoin(joinOf(key), true),
+      "queue-reject": key => reviewJoin(joinOf(key), false),
     });
+  }
+
+  // The pending joins of every platform campaign, newest first: the operators' review queue.
+  function joinQueue(joins) {
+    if (!joins.items.length) return "";
+    return `<div class="card"><h3>待审核报名 <small class="muted">商户报名平台活动，通过后按活动时间参加</small></h3>${table([
+      { title: "活动", html: j => `<a href="#/campaigns?id=${j.campaign_id}">#${j.campaign_id} ${esc(j.campaign_name)}</a> ` + W.badge(label(KIND, j.campaign_kind)) },
+      { title: "商户", value: j => j.merchant_name || "商户 #" + j.merchant_id },
+      { title: "报名时间", value: j => time(j.created_at) },
+      { title: "操作", html: j => [W.button("queue-approve", j.campaign_id + ":" + j.merchant_id, "通过"),
+        W.button("queue-reject", j.campaign_id + ":" + j.merchant_id, "驳回", "danger")].join(" ") },
+    ], joins.items)}${joins.next_cursor ? `<p class="muted">仅显示最新 20 条，其余请在活动详情中审核。</p>` : ""}</div>`;
+  }
+
+  function reviewJoin(join, approve) {
+    const who = join.merchant_name || "商户 #" + join.merchant_id;
+    return review((approve ? "通过 " : "驳回 ") + who + " 的报名", `/api/admin/v1/campaigns/${join.campaign_id}/participants/${join.merchant_id}/review`, approve,
+      approve ? "通过后该商户按活动时间参加「" + join.campaign_name + "」，优惠由平台承担。" : "驳回原因会展示给商户，商户可修改后重新报名。");
   }
 
   function effectSection(c, e) {

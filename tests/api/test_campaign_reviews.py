@@ -1,4 +1,5 @@
-"""The merchant's owner learns an operator's decision on its campaign and on its join of a
+"""Operators' review of merchants' campaigns and joins: the queue of pending joins, and the
+merchant's owner learning each decision on its campaign and on its join of a
 platform campaign (``campaign.audit_result`` through the outbox), once per decision."""
 import json
 
@@ -49,3 +50,35 @@ class CampaignReviewNoticeTest(CampaignTestCase):
             (self.owner.id, "活动报名", "rejected", "价格不够优惠"),
             (self.owner.id, "活动报名", "approved", None)]
         assert told[0][1]["campaign_name"] == "双十二秒杀"
+
+
+class JoinQueueTest(CampaignTestCase):
+    def test_operators_read_the_pending_joins_of_every_platform_campaign(self):
+        first = self.platform_flash(name="双十二秒杀", join_requires_approval=True)
+        second = self.platform_flash(name="年货节秒杀", join_requires_approval=True)
+        self.join(first["id"], self.staff, self.goods, 2000)
+        self.join(second["id"], self.staff, self.goods, 1800)
+        own = self.create({"kind": "full_reduction",
+                           "tiers": [{"threshold_fen": 10000, "discount_fen": 1000}]})
+        queue = self.api("GET", "/api/admin/v1/campaign-joins?status=pending",
+                         token=self.operator)
+        assert queue.status == 200, queue.body
+        assert [(j["campaign_id"], j["campaign_name"], j["campaign_kind"], j["merchant_id"],
+                 j["merchant_name"], j["status"]) for j in queue.json["items"]] == [
+            (second["id"], "年货节秒杀", "flash_sale", self.merchant.id, "老街面馆", "pending"),
+            (first["id"], "双十二秒杀", "flash_sale", self.merchant.id, "老街面馆", "pending")]
+        assert own["id"] not in {j["campaign_id"] for j in queue.json["items"]}
+        path = f"/api/admin/v1/campaigns/{first['id']}/participants/{self.merchant.id}/review"
+        self.api("POST", path, {"decision": "approve"}, token=self.operator)
+        pending = self.api("GET", "/api/admin/v1/campaign-joins?status=pending&limit=1",
+                           token=self.operator).json
+        assert [j["campaign_id"] for j in pending["items"]] == [second["id"]]
+        every = self.api("GET", "/api/admin/v1/campaign-joins", token=self.operator).json
+        assert [j["status"] for j in every["items"]] == ["pending", "approved"]
+        self.assert_error(self.api("GET", "/api/admin/v1/campaign-joins?status=x",
+                                   token=self.operator), 400, "VALIDATION_FAILED")
+        self.assert_error(self.api("GET", "/api/admin/v1/campaign-joins",
+                                   token=self.operator_token("customer_service")), 403,
+                          "FORBIDDEN")
+        self.assert_error(self.api("GET", "/api/admin/v1/campaign-joins", token=self.staff),
+                          401, "TOKEN_INVALID")
