@@ -5,6 +5,7 @@ import admin_api.analytics
 import admin_api.auth
 import admin_api.campaigns
 import admin_api.catalog
+import admin_api.consumers
 import admin_api.cooperation
 import admin_api.coupons
 import admin_api.jobs
@@ -72,6 +73,7 @@ API_MODULES = [
     admin_api.jobs,
     admin_api.oa,
     admin_api.analytics,
+    admin_api.consumers,
     miniprogram_api.merchant_analytics,
     miniprogram_api.merchant_settlement,
     admin_api.settlement,
