@@ -46,10 +46,12 @@ def _orders(user_id: int) -> dict:
 
 
 def _coupons(user_id: int) -> dict:
-    """How many coupons the user holds by status (active: held, unused)."""
+    """The user's coupons by status; held: not yet used (free, or held by an unpaid order),
+    used: spent on an order or redeemed at a counter."""
     counts = dict(Coupon.select(Coupon.status, fn.COUNT(Coupon.id))
                   .where(Coupon.user_id == user_id).group_by(Coupon.status).tuples())
-    return {"held": counts.get("active", 0), "used": counts.get("used", 0),
+    return {"held": counts.get("active", 0) + counts.get("locked", 0),
+            "used": counts.get("used", 0) + counts.get("redeemed", 0),
             "by_status": counts, "total": sum(counts.values())}
 
 

@@ -3,14 +3,17 @@ behaviour analysis, as the console calls them."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from alliance.accounts.models import AccountMerge, User
 from alliance.clock import SHANGHAI
 from alliance.db import connection
 from alliance.merchants.models import Shop
 from alliance.referrals.models import ReferralAttribution
+from tests.api import test_console
 from tests.factories import make_item, make_merchant, make_shop, make_user
 from tests.orders_support import OrderTestCase
+from tests.support import ApiTestCase
 
 USERS, STATS = "/api/admin/v1/users", "/api/admin/v1/user-stats"
 
@@ -239,3 +242,21 @@ class StatsTest(ConsumersCase):
             with self.subTest(query=query):
                 self.assert_error(self.api("GET", f"{STATS}{query}", token=self.operator), 400,
                                   "VALIDATION_FAILED")
+
+
+class ConsolePageTest(ApiTestCase):
+    scripts = test_console.ConsoleContractTest.scripts
+    documented = test_console.ConsoleContractTest.documented
+
+    def test_the_console_has_a_consumer_page_calling_the_documented_paths(self):
+        scripts = self.scripts()
+        page = scripts.get("/console/static/pages-users.js")
+        assert page is not None, list(scripts)
+        assert 'title: "消费者管理", permission: "admin:consumers"' in page
+        documented = self.documented()
+        for path in ("/api/admin/v1/users", "/api/admin/v1/users/{}", "/api/admin/v1/user-stats"):
+            assert "GET" in documented[path], path
+            assert any(test_console.normalise(p) == path for p in re.findall(r"""["'`](/api/[^"'`?\s]*)""",
+                                                                 page)), path
+        for chart in ("Charts.line(", "Charts.bar(", "Charts.pie("):
+            assert chart in page, chart
