@@ -136,7 +136,7 @@ def _stats_schema() -> dict:
             "bucket": {"type": "string", "enum": ["1", "2-3", "4-9", "10+"]}, "label": STR,
             "buyers": INT})},
         "industries": {"type": "array", "items": obj({
-            "industry": STR, "industry_name": STR, "buyers": INT, **counted})},
+            "industry": STR, "industry_name": STR, **counted})},
         "regions": {"type": "array", "items": obj({
             "province": {**STR, "description": "full name, or 未知"}, **counted})},
         "region_basis": obj({"delivery_address": INT, "shop": INT, "unknown": INT},

@@ -153,7 +153,7 @@
       ${card("每日新注册与购买人数", Charts.line({ labels, series: [{ name: "新注册", values: s.days.map(d => d.registrations) }, { name: "购买人数", values: s.days.map(d => d.buyers) }] }))}
       ${card("购买频次分布（人数）", Charts.bar({ labels: s.frequency.map(f => f.label), series: [{ name: "人数", values: s.frequency.map(f => f.buyers) }], format: v => Math.round(v) + " 人" }))}
       ${card("行业偏好（支付金额）", Charts.pie({ items: s.industries.map(i => ({ label: i.industry_name, value: i.paid_fen })), format: yuan }))}
-      ${card("行业偏好（订单数）", Charts.bar({ labels: s.industries.map(i => i.industry_name), series: [{ name: "订单数", values: s.industries.map(i => i.orders) }, { name: "购买人数", values: s.industries.map(i => i.buyers) }] }))}
+      ${card("行业偏好（订单数）", Charts.bar({ labels: s.industries.map(i => i.industry_name), series: [{ name: "订单数", values: s.industries.map(i => i.orders) }] }))}
       ${card("地域分布（订单数）", Charts.pie({ items: s.regions.map(r => ({ label: r.province, value: r.orders })), format: v => v + " 单" }))}
       ${card("地域明细", table([{ title: "省份", value: r => r.province }, { title: "订单数", value: r => r.orders }, { title: "支付金额", value: r => fen(r.paid_fen) }], s.regions) +
         `<p class="muted">省份取自订单收货地址开头；无收货地址的订单（如服务类）按商户首个门店地址；地址不以省份开头的计为“未知”。本期按收货地址 ${esc(basis.delivery_address)} 单，按门店 ${esc(basis.shop)} 单，未知 ${esc(basis.unknown)} 单。</p>`)}

@@ -219,9 +219,10 @@ class StatsTest(ConsumersCase):
         assert totals["repeat_buyers"] == 3 and totals["repeat_rate"] == 1.0
         assert {b["bucket"]: b["buyers"] for b in stats["frequency"]} == {
             "1": 0, "2-3": 2, "4-9": 1, "10+": 0}
-        assert [(i["industry"], i["orders"], i["paid_fen"], i["buyers"])
+        assert [(i["industry"], i["industry_name"], i["orders"], i["paid_fen"])
                 for i in stats["industries"]] == [
-            ("catering", 7, to_zhejiang + unknown + 5 * noodles, 3), ("beauty_hair", 1, 8000, 1)]
+            ("catering", "餐饮美食", 7, to_zhejiang + unknown + 5 * noodles),
+            ("beauty_hair", "美容美发", 1, 8000)]
         assert [(r["province"], r["orders"], r["paid_fen"]) for r in stats["regions"]] == [
             ("上海市", 5, 5 * noodles), ("浙江省", 2, to_zhejiang + haircut), ("未知", 1, unknown)]
         assert stats["region_basis"] == {"delivery_address": 1, "shop": 6, "unknown": 1}
