@@ -398,6 +398,10 @@ ADMIN_READS = [
     ("/api/admin/v1/jobs", "admin:jobs"),
     ("/api/admin/v1/jobs/orders.close_unpaid/runs", "admin:jobs"),
     ("/api/admin/v1/oa/auto-replies", "admin:oa"),
+    ("/api/admin/v1/campaign-joins?status=pending", "admin:campaigns"),
+    ("/api/admin/v1/cooperations", "admin:merchants"),
+    ("/api/admin/v1/users", "admin:consumers"),
+    ("/api/admin/v1/user-stats", "admin:analytics"),
 ]
 # (method, path, body, permission) of changes, tried by the roles without the permission.
 ADMIN_WRITES = [
