@@ -22,6 +22,7 @@ from alliance.merchants import user_data as _merchant_user_data  # noqa: F401  (
 from alliance.notifications.models import OutboxMessage
 from alliance.officialaccount.models import OaAutoReply, OaFollower, OaInboundMessage
 from alliance.payments.models import PaymentNotification
+from alliance.platform.models import PlatformSettings, PolicyVersion
 from alliance.orders import accounts as _order_user_data  # noqa: F401  (merge handlers)
 from alliance.orders.aftersale_models import AfterSale, Complaint, Review
 from alliance.orders.models import (CartItem, Order, OrderDiscount, OrderLine, PaymentAttempt,
@@ -53,6 +54,7 @@ ALL_MODELS = [
     Campaign, CampaignParticipant, CampaignItem, CampaignQuota, CampaignUse,
     CampaignGroup, CampaignGroupMember,
     Cooperation, CooperationEvent,
+    PlatformSettings, PolicyVersion,
 ]
 
 # The columns that name uploads (an id, or JSON holding ids): an upload none of them names is
@@ -62,4 +64,5 @@ UPLOAD_REFERENCES = [
     Merchant.licence_upload, Merchant.id_front_upload, Merchant.id_back_upload,
     Shop.logo_upload, Shop.photos,
     AfterSale.photos, Review.photos, Complaint.photos,
+    PlatformSettings.logo_upload,
 ]

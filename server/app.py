@@ -16,6 +16,7 @@ from alliance.infra.localcache import InvalidationFeed
 from alliance.members.member_code import MemberCodeSigner
 from alliance.merchants.geoindex import GEO_INDEX, LIST_ENTRY_LIFETIMES
 from alliance.merchants.queries import PUBLIC_DETAILS
+from alliance.platform.settings import PUBLIC as PLATFORM_PUBLIC
 from alliance.notifications.outbox import OutboxNotifier
 from alliance.orders.context import OrderContext
 from alliance.orders.wiring import install as install_orders
@@ -83,6 +84,7 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
     ctx.extras["wechat_clients"] = wechat_clients
     ctx.extras["prompt_delivery"] = prompt_delivery
     PUBLIC_DETAILS.configure(settings.detail_cache_seconds)
+    PLATFORM_PUBLIC.configure(settings.detail_cache_seconds)
     configure_platform_rate(settings.platform_commission_bp)
     SOLD_OUT.configure(SOLD_OUT_MEMORY_S if settings.detail_cache_seconds else 0)
     GEO_INDEX.configure(settings.detail_cache_seconds * LIST_ENTRY_LIFETIMES)

@@ -12,7 +12,9 @@ import admin_api.jobs
 import admin_api.merchants
 import admin_api.oa
 import admin_api.orders
+import admin_api.platform
 import admin_api.settlement
+import admin_api.staff
 import miniprogram_api.account
 import miniprogram_api.aftersales
 import miniprogram_api.applications
@@ -33,6 +35,7 @@ import miniprogram_api.merchant_shops
 import miniprogram_api.merchant_staff
 import miniprogram_api.merchants
 import miniprogram_api.orders
+import miniprogram_api.platform
 import miniprogram_api.pushes
 import miniprogram_api.referrals
 import miniprogram_api.staff
@@ -81,6 +84,9 @@ API_MODULES = [
     miniprogram_api.group_buys,
     admin_api.campaigns,
     admin_api.cooperation,
+    admin_api.platform,
+    admin_api.staff,
+    miniprogram_api.platform,
     wechat_handlers.oa,
 ]
 

@@ -42,18 +42,26 @@ def validate_password(password: str) -> None:
                                details={"field": "password", "min_length": MIN_PASSWORD_LENGTH})
 
 
-def create_operator(username: str, password: str, role: str, display_name: str = "") -> Operator:
-    """Create a console account with a memory-hard password hash."""
+def create_operator(username: str, password: str, role: str, display_name: str = "",
+                    created_by: int | None = None) -> Operator:
+    """Create a console account with a memory-hard password hash; audited when an operator
+    (``created_by``) creates it in the console."""
     if not _USERNAME.match(username or ""):
         raise ValidationFailed("用户名只能包含字母、数字和 _.@-，长度 3-64",
                                details={"field": "username"})
     if role not in OPERATOR_ROLES:
         raise ValidationFailed("角色不存在", details={"field": "role", "choices": list(OPERATOR_ROLES)})
     validate_password(password)
+    password_hash = _hasher.hash(password)  # slow on purpose: not while holding a transaction
     try:
         with transaction():
-            return Operator.create(username=username, display_name=display_name or username,
-                                   password_hash=_hasher.hash(password), role=role)
+            operator = Operator.create(username=username, display_name=display_name or username,
+                                       password_hash=password_hash, role=role)
+            if created_by is not None:
+                record_audit(created_by, "operator.create", "operator", operator.id,
+                             details={"after": {"username": username, "role": role,
+                                                "display_name": operator.display_name}})
+            return operator
     except IntegrityError:
         raise Conflict("用户名已存在", code="OPERATOR_EXISTS",
                        details={"field": "username"}) from None
@@ -112,4 +120,11 @@ def operator_view(operator: Operator) -> dict:
 
     return {"id": operator.id, "username": operator.username,
             "display_name": operator.display_name, "role": operator.role,
-            "status": operator.status, "last_login_at": to_local_iso(operator.last_login_at)}
+            "status": operator.status, "last_login_at": to_local_iso(operator.last_login_at),
+            "created_at": to_local_iso(operator.created_at)}
+
+
+def hash_password(password: str) -> str:
+    """A new password's hash, once it meets the password rules."""
+    validate_password(password)
+    return _hasher.hash(password)

@@ -47,6 +47,21 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 OPERATOR_ROLES = ("administrator", "operator", "customer_service")
+# What the console shows operators of their roles and permissions.
+ROLE_LABELS = {"administrator": "管理员", "operator": "运营", "customer_service": "客服"}
+PERMISSION_LABELS = {
+    "admin:merchants": "商户与商品审核、管理",
+    "admin:consumers": "查看与管理消费者",
+    "admin:orders": "查看全部订单、处理异常订单",
+    "admin:campaigns": "创建与审核活动、平台优惠券",
+    "admin:complaints": "处理投诉与售后仲裁",
+    "admin:analytics": "查看平台数据分析",
+    "admin:settings": "系统设置、系统状态、备份与恢复",
+    "admin:operators": "管理员工账号与角色",
+    "admin:jobs": "查看定时任务运行情况",
+    "admin:oa": "配置公众号自动回复",
+    "admin:settlement": "结算周期、对账单、打款记录与佣金比例",
+}
 MERCHANT_ROLES = ("merchant_owner", "merchant_manager", "merchant_clerk")
 
 

@@ -175,3 +175,21 @@ class TokenService:
             ACTIVE_FAMILIES.forget(family_id)
             RefreshToken.update(revoked=True).where(RefreshToken.family == family_id).execute()
 
+    @staticmethod
+    def revoke_subject(kind: str, subject_id: int, reason: str,
+                       keep_family: str | None = None) -> int:
+        """End every login of one subject (a disabled operator), but ``keep_family``; how
+        many. Inside the caller's transaction when one is open."""
+        with transaction():
+            families = [row.id for row in RefreshFamily.select(RefreshFamily.id).where(
+                RefreshFamily.subject_kind == kind, RefreshFamily.subject_id == str(subject_id),
+                RefreshFamily.revoked_at.is_null(), RefreshFamily.id != (keep_family or ""))]
+            if not families:
+                return 0
+            (RefreshFamily.update(revoked_at=utcnow(), revoked_reason=reason)
+             .where(RefreshFamily.id.in_(families), RefreshFamily.revoked_at.is_null())
+             .execute())
+            RefreshToken.update(revoked=True).where(RefreshToken.family.in_(families)).execute()
+            for family_id in families:
+                ACTIVE_FAMILIES.forget(family_id)
+            return len(families)

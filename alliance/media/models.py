@@ -13,7 +13,10 @@ class Upload(BaseModel):
     """
 
     id = CharField(max_length=32, primary_key=True)
-    owner = ForeignKeyField(User, backref="uploads", on_delete="CASCADE")
+    # A consumer's or merchant staff's upload has an owner; an operator's (the platform's
+    # logo) has none and names the operator instead.
+    owner = ForeignKeyField(User, backref="uploads", on_delete="CASCADE", null=True)
+    operator_id = IntegerField(null=True)
     purpose = CharField(max_length=16)
     storage_key = CharField(max_length=128)
     content_type = CharField(max_length=32)

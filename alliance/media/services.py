@@ -78,10 +78,12 @@ def _check_decodes(data: bytes, pil_format: str) -> None:
                                   details={"field": "file", "issue": "does not decode"}) from None
 
 
-def store_image(storage: Storage, owner_id: int, purpose: str, data: bytes,
-                max_bytes: int, daily_bytes: int | None = None) -> Upload:
+def store_image(storage: Storage, owner_id: int | None, purpose: str, data: bytes,
+                max_bytes: int, daily_bytes: int | None = None, *,
+                operator_id: int | None = None) -> Upload:
     """Check an uploaded image (type by magic bytes, size, decodes) and keep it; refused
-    RATE_LIMITED when the owner's uploads of the last 24 hours would pass ``daily_bytes``."""
+    RATE_LIMITED when the owner's uploads of the last 24 hours would pass ``daily_bytes``.
+    An operator's upload (the platform's logo) names ``operator_id`` and has no owner."""
     if purpose not in PURPOSES:
         raise ValidationFailed("图片用途不正确", details={"field": "purpose",
                                                           "choices": list(PURPOSES)})
@@ -92,27 +94,29 @@ def store_image(storage: Storage, owner_id: int, purpose: str, data: bytes,
     if not data:
         raise ValidationFailed("缺少图片文件", details={"field": "file", "issue": "empty"})
     if daily_bytes is not None:
-        _within_daily_bytes(owner_id, len(data), daily_bytes)
+        _within_daily_bytes(owner_id, operator_id, len(data), daily_bytes)
     content_type, suffix, pil_format = sniff_image(data)
     _check_decodes(data, pil_format)
     key = storage.save(data, suffix=suffix)
     try:
         with transaction():
             return Upload.create(id="u" + secrets.token_urlsafe(15), owner=owner_id,
-                                 purpose=purpose, storage_key=key, content_type=content_type,
+                                 operator_id=operator_id, purpose=purpose, storage_key=key, content_type=content_type,
                                  size_bytes=len(data))
     except BaseException:
         storage.delete(key)
         raise
 
 
-def _within_daily_bytes(owner_id: int, size: int, daily_bytes: int) -> None:
+def _within_daily_bytes(owner_id: int | None, operator_id: int | None, size: int,
+                        daily_bytes: int) -> None:
     """Refuse an upload that takes the owner past ``daily_bytes`` in 24 hours: storage is
     kept for good, and one account must not fill the disk (a bound, not an exact count:
     two uploads at the same moment may both pass)."""
     since = utcnow() - dt.timedelta(days=1)
     stored = (Upload.select(fn.COALESCE(fn.SUM(Upload.size_bytes), 0))
-              .where(Upload.owner == owner_id, Upload.created_at > since).scalar())
+              .where(Upload.owner == owner_id if owner_id is not None
+                     else Upload.operator_id == operator_id, Upload.created_at > since).scalar())
     if stored + size > daily_bytes:
         raise RateLimited(3600, message=f"今日上传的图片已达 {daily_bytes // (1024 * 1024)} MB 上限，请明天再试",
                           details={"field": "file", "limit_bytes_per_day": daily_bytes})

@@ -4,7 +4,7 @@ reviews, coupon templates and redemptions; a clerk the owner's and managers' act
 operator what the role table (alliance.accounts.permissions) does not grant. Each refusal is
 the error envelope's code, and the refused request changes no row (tests/api/
 test_authorization_matrix.py covers the catalog, shops, staff and the merchant choice)."""
-from alliance.accounts.models import User
+from alliance.accounts.models import Operator, User
 from alliance.accounts.permissions import OPERATOR_ROLES, role_allows
 from alliance.commissions.models import CommissionEntry
 from alliance.coupons.claims import claim
@@ -16,6 +16,7 @@ from alliance.officialaccount.models import OaAutoReply
 from alliance.orders.aftersale_models import AfterSale, Complaint, Review
 from alliance.orders.models import Order, PaymentAttempt, Refund
 from alliance.points.models import PointsEntry
+from alliance.platform.models import PlatformSettings
 from alliance.pushes.models import MerchantPush
 from alliance.redemptions.models import Redemption
 from alliance.referrals.models import ReferralAttribution
@@ -402,6 +403,11 @@ ADMIN_READS = [
     ("/api/admin/v1/cooperations", "admin:merchants"),
     ("/api/admin/v1/users", "admin:consumers"),
     ("/api/admin/v1/user-stats", "admin:analytics"),
+    ("/api/admin/v1/settings", "admin:settings"),
+    ("/api/admin/v1/settings/privacy_policy/versions", "admin:settings"),
+    ("/api/admin/v1/system", "admin:settings"),
+    ("/api/admin/v1/operators", "admin:operators"),
+    ("/api/admin/v1/roles", "admin:operators"),
 ]
 # (method, path, body, permission) of changes, tried by the roles without the permission.
 ADMIN_WRITES = [
@@ -418,13 +424,17 @@ ADMIN_WRITES = [
      {"outcome": "resolved", "resolution": "已处理"}, "admin:complaints"),
     ("POST", "/api/admin/v1/oa/auto-replies", {"match": "exact", "keyword": "优惠",
                                                 "reply_text": "x"}, "admin:oa"),
+    ("PUT", "/api/admin/v1/settings", {"name": "改名的平台"}, "admin:settings"),
+    ("POST", "/api/admin/v1/operators", {"username": "sneaky", "role": "administrator",
+                                         "password": "correct-horse-42"}, "admin:operators"),
 ]
 
 
 class OperatorRolesTest(ObjectsCase):
     """Each console role gets exactly what ROLE_PERMISSIONS grants it."""
 
-    watched = (Merchant, Shop, CouponTemplate, AfterSale, Complaint, Refund, OaAutoReply)
+    watched = (Merchant, Shop, CouponTemplate, AfterSale, Complaint, Refund, OaAutoReply,
+               PlatformSettings, Operator)
 
     def setUp(self):
         super().setUp()
