@@ -101,6 +101,7 @@ def _schemas() -> dict:
         "PolicyVersion": obj({"version": INT, "text": STR,
                               "created_by": {**INT, "nullable": True,
                                              "description": "the operator; null: built-in"},
+                              "created_by_name": {**STR, "nullable": True},
                               "created_at": nullable_time}),
     }
 

@@ -16,6 +16,7 @@ from typing import Any
 from peewee import IntegrityError
 
 from alliance import checks
+from alliance.accounts.models import Operator
 from alliance.accounts.operators import record_audit
 from alliance.clock import to_local_iso
 from alliance.db import db, transaction, utcnow
@@ -176,7 +177,10 @@ def policy_versions(kind: str) -> list[dict]:
                 .order_by(PolicyVersion.version.desc()))
     if not rows:
         rows = [_policy_text(kind, 1)]
+    names = dict(Operator.select(Operator.id, Operator.display_name)
+                 .where(Operator.id.in_([r.created_by for r in rows if r.created_by])).tuples())
     return [{"version": r.version, "text": r.text, "created_by": r.created_by,
+             "created_by_name": names.get(r.created_by),
              "created_at": to_local_iso(r.created_at)} for r in rows]
 
 

@@ -78,6 +78,7 @@ class PlatformSettingsTest(ApiTestCase):
                           "VALIDATION_FAILED")
         history = self.api("GET", f"{SETTINGS}/privacy_policy/versions", token=self.admin).json
         assert [v["version"] for v in history["items"]] == [3, 2, 1]
+        assert [v["created_by_name"] for v in history["items"]] == ["root", "root", None]
         assert [a["after"] for a in self.audits()] == [{"privacy_policy": {"version": 2}},
                                                        {"privacy_policy": {"version": 3}}]
 
