@@ -59,7 +59,8 @@ SCHEMAS = {
         "display_name": {"type": "string"},
         "role": {"type": "string", "enum": ["administrator", "operator", "customer_service"]},
         "status": {"type": "string"},
-        "last_login_at": {"type": "string", "format": "date-time", "nullable": True}}},
+        "last_login_at": {"type": "string", "format": "date-time", "nullable": True},
+        "created_at": {"type": "string", "format": "date-time"}}},
 }
 
 

@@ -19,7 +19,7 @@ from alliance import checks
 from alliance.accounts.models import Operator
 from alliance.accounts.operators import record_audit
 from alliance.clock import to_local_iso
-from alliance.db import db, transaction, utcnow
+from alliance.db import transaction, utcnow
 from alliance.errors import NotFound, ValidationFailed
 from alliance.infra.localcache import LocalCache
 from alliance.media.models import Upload
@@ -107,18 +107,26 @@ def _check_logo(upload_id: object) -> str | None:
     return upload.id
 
 
-def _lock() -> None:
-    """Take the settings row's lock (creating the row from the defaults the first time):
-    whatever this transaction reads after it, another change committed before it."""
-    if PlatformSettings.update(revision=PlatformSettings.revision + 1).where(
-            PlatformSettings.id == ROW_ID).execute():
+def _ensure_row() -> None:
+    """Create the settings row from the defaults if it is missing, in a transaction of its
+    own: a concurrent creator's duplicate is the row wanted. (Created inside the change's
+    transaction, after an UPDATE that found nothing, two first changes would hold gap locks
+    on MySQL and deadlock on each other's INSERT.)"""
+    if PlatformSettings.select().where(PlatformSettings.id == ROW_ID).exists():
         return
     try:
-        with db.atomic():  # a savepoint: a concurrent first change may create it too
-            PlatformSettings.create(id=ROW_ID, revision=1, **DEFAULTS)
+        with transaction():
+            PlatformSettings.create(id=ROW_ID, **DEFAULTS)
     except IntegrityError:
-        PlatformSettings.update(revision=PlatformSettings.revision + 1).where(
-            PlatformSettings.id == ROW_ID).execute()
+        pass
+
+
+def _lock() -> None:
+    """Take the settings row's lock: whatever this transaction reads after it, another
+    change committed before it (on MySQL the first read of a transaction fixes its
+    snapshot, and it comes after this UPDATE waited)."""
+    PlatformSettings.update(revision=PlatformSettings.revision + 1).where(
+        PlatformSettings.id == ROW_ID).execute()
 
 
 def update_settings(operator_id: int, changes: dict) -> dict:
@@ -126,6 +134,7 @@ def update_settings(operator_id: int, changes: dict) -> dict:
     new version. Audited with what each field was and became; the admin view after."""
     columns = _check(changes)
     now = utcnow()
+    _ensure_row()
     with transaction():
         _lock()
         row = PlatformSettings.get_by_id(ROW_ID)

@@ -1,6 +1,7 @@
 """The platform's settings: administrators change them (audited, policies versioned), the
 mini-program reads them cheaply, every process forgets them when they change; and the
 system's health for operators."""
+import http.client
 import json
 
 from alliance.accounts.models import OperatorAuditLog
@@ -12,6 +13,7 @@ from alliance.notifications.models import OutboxMessage
 from alliance.payments.models import PaymentNotification
 from alliance.platform import settings as platform
 from alliance.platform.models import PlatformSettings
+from tests.concurrency import run_at_once
 from tests.support import ApiTestCase, multipart, png_bytes
 
 SETTINGS = "/api/admin/v1/settings"
@@ -81,6 +83,25 @@ class PlatformSettingsTest(ApiTestCase):
         assert [v["created_by_name"] for v in history["items"]] == ["root", "root", None]
         assert [a["after"] for a in self.audits()] == [{"privacy_policy": {"version": 2}},
                                                        {"privacy_policy": {"version": 3}}]
+
+    def test_concurrent_policy_changes_each_get_their_own_version(self):
+        def put_from_thread(i: int):
+            conn = http.client.HTTPConnection("127.0.0.1", self.get_http_port(), timeout=30)
+            try:
+                conn.request("PUT", SETTINGS, json.dumps({"user_agreement": f"协议 第 {i} 稿"}),
+                             {"Authorization": f"Bearer {self.admin}",
+                              "Content-Type": "application/json"})
+                return conn.getresponse().status
+            finally:
+                conn.close()
+
+        assert self.run_blocking(lambda: run_at_once(4, put_from_thread)) == [200] * 4
+        history = self.api("GET", f"{SETTINGS}/user_agreement/versions", token=self.admin).json
+        assert [v["version"] for v in history["items"]] == [5, 4, 3, 2, 1]
+        assert sorted(v["text"] for v in history["items"][:4]) == [
+            f"协议 第 {i} 稿" for i in range(4)]
+        assert self.api("GET", "/api/v1/platform").json["user_agreement_version"] == 5
+        assert len(self.audits()) == 4
 
     def test_bad_input_is_refused_in_the_envelope(self):
         for body in ({"name": ""}, {"name": "名" * 33}, {"unknown": 1}, {"contact_phone": "abc"},
