@@ -2,13 +2,13 @@
 system's health (administrators: admin:settings)."""
 from __future__ import annotations
 
+from admin_api.jobs import job_item
+from alliance.db import utcnow
 from alliance.errors import ValidationFailed
+from alliance.jobs import queries as job_queries
 from alliance.media import services as media
 from alliance.platform import health
 from alliance.platform import settings as platform
-from admin_api.jobs import job_item
-from alliance.db import utcnow
-from alliance.jobs import queries as job_queries
 from miniprogram_api.uploads import UploadHandler
 from scheduler.jobs import JOBS
 from server.base import BaseHandler, authenticated, idempotent, rate_limited

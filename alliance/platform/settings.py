@@ -144,9 +144,10 @@ def update_settings(operator_id: int, changes: dict) -> dict:
         for column, value in columns.items():
             if column in POLICIES:
                 current = getattr(row, f"{column}_version")
-                if _policy_text(column, current).text == value:
+                text = _policy_text(column, current)
+                if text.text == value:
                     continue
-                if current == 1 and _policy_text(column, 1).id is None:
+                if text.id is None:  # the built-in version 1, kept from now on
                     PolicyVersion.create(kind=column, version=1, text=DEFAULT_POLICIES[column],
                                          created_by=None, created_at=now)
                 PolicyVersion.create(kind=column, version=current + 1, text=value,
