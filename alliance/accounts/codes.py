@@ -100,8 +100,12 @@ def send_code(channel: str, target: str, client_ip: str, deliver: Callable[[str]
     salt = secrets.token_hex(8)
     code_hash = _hash(salt, code)
     now = utcnow()
+    # The address's row exists before the transaction that takes it: on InnoDB a refused
+    # INSERT IGNORE keeps a shared lock on the row until its transaction ends, and two
+    # requests each holding one then wanting to UPDATE it deadlock (a double-tapped "send").
     with transaction():
         LoginCode.insert(channel=channel, target=target).on_conflict_ignore().execute()
+    with transaction():
         taken = (LoginCode.update(code_hash=code_hash, salt=salt, state="active", attempts=0,
                                   sent_at=now, expires_at=now + CODE_TTL)
                  .where(LoginCode.channel == channel, LoginCode.target == target,
