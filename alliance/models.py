@@ -1,7 +1,7 @@
 """Every table of the domain, in one list: migrations are generated and checked against it."""
 from __future__ import annotations
 
-from alliance.analytics.models import MerchantDailySales
+from alliance.analytics.models import MerchantDailySales, MerchantDailyTraffic
 from alliance.accounts.models import (AccountMerge, LoginCode, Operator, OperatorAuditLog,
                                       RefreshFamily, RefreshToken, User, WechatIdentity)
 from alliance.campaigns.models import (Campaign, CampaignGroup, CampaignGroupMember,
@@ -48,7 +48,7 @@ ALL_MODELS = [
     Review, Complaint,
     CouponTemplate, CouponDistribution, Coupon, Redemption, CommissionEntry,
     MerchantLevelRule, MerchantMember, PointsAward,
-    MerchantDailySales,
+    MerchantDailySales, MerchantDailyTraffic,
     MerchantPush, MerchantPushQuota, PushOptOut,
     SettlementStatement, SettlementLine, SettlementItem,
     Campaign, CampaignParticipant, CampaignItem, CampaignQuota, CampaignUse,

@@ -43,13 +43,16 @@ class MerchantListHandler(BrowseHandler):
 
 class MerchantDetailHandler(BrowseHandler):
     async def get(self, merchant_id: str):
-        lat, lng = self.position()
+        merchant_id, (lat, lng) = int(merchant_id), self.position()
         viewer = await self.viewer_id()
         # Anonymous views of a cached detail need no database, hence no worker thread.
         text = (None if viewer is not None
-                else cached_merchant_detail(int(merchant_id), lat, lng, dumps))
+                else cached_merchant_detail(merchant_id, lat, lng, dumps))
         if text is None:
-            text = dumps(await self.run_sync(merchant_detail, int(merchant_id), viewer, lat, lng))
+            text = dumps(await self.run_sync(merchant_detail, merchant_id, viewer, lat, lng))
+        # Counted once the detail exists (an unknown id raised above): a dict increment,
+        # flushed by server.app.start_traffic_flush.
+        self.ctx.extras["views"].count(merchant_id, viewer is not None)
         self.write_json_text(text)
 
 

@@ -207,12 +207,13 @@ def cmd_serve(settings, processes: int) -> int:
 async def _serve(settings, sockets, handoff: int | None = None) -> None:
     from tornado.httpserver import HTTPServer
 
-    from server.app import make_app, start_cache_feed
+    from server.app import flush_traffic_now, make_app, start_cache_feed, start_traffic_flush
 
     app = make_app(settings)
     if handoff is not None:
         app.settings["ctx"].extras["prompt_delivery"].attach(handoff)
     start_cache_feed(app.settings["ctx"].executor)
+    traffic_flush = start_traffic_flush(app.settings["ctx"])
     # The client's address comes from X-Real-IP only behind a trusted proxy (server.clients,
     # in BaseHandler.prepare), not from Tornado's xheaders, which believe any peer. A body
     # must arrive within body_timeout_s: Tornado holds it whole before a handler sees it.
@@ -226,6 +227,8 @@ async def _serve(settings, sockets, handoff: int | None = None) -> None:
     await stop.wait()
     server.stop()
     await asyncio.wait_for(server.close_all_connections(), timeout=10)
+    traffic_flush.periodic.stop()
+    flush_traffic_now(app.settings["ctx"])  # the views counted since the last flush
     app.settings["ctx"].shutdown()
 
 

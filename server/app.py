@@ -1,14 +1,15 @@
 """make_app: the Tornado application with its adapters chosen once, from the settings."""
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import tornado.web
-from tornado.ioloop import PeriodicCallback
+from tornado.ioloop import IOLoop, PeriodicCallback
 
 import console
 
 from alliance.accounts.codes import CodeLimits
+from alliance.analytics import traffic
 from alliance.accounts.tokens import TokenService
 from alliance.coupons.claims import SOLD_OUT, SOLD_OUT_MEMORY_S
 from alliance.db import init_db
@@ -82,6 +83,7 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
         client_addresses=ClientAddresses(settings.trusted_proxies),
     )
     ctx.extras["wechat_clients"] = wechat_clients
+    ctx.extras["views"] = traffic.ViewCounter()  # this process's detail page views
     ctx.extras["prompt_delivery"] = prompt_delivery
     PUBLIC_DETAILS.configure(settings.detail_cache_seconds)
     PLATFORM_PUBLIC.configure(settings.detail_cache_seconds)
@@ -108,6 +110,45 @@ def start_cache_feed(executor: ThreadPoolExecutor, every_ms: int = 1000) -> Peri
     callback = PeriodicCallback(lambda: executor.submit(feed.poll_quietly), every_ms)
     callback.start()
     return callback
+
+
+class TrafficFlush:
+    """Adds this process's counted detail page views to the database about every
+    ``every_ms``: the pending counts are taken on the event loop (where they are counted) and
+    added on a worker thread; a batch that could not be added goes back to the counter."""
+
+    def __init__(self, ctx: AppContext, every_ms: int = traffic.FLUSH_SECONDS * 1000) -> None:
+        self.counter: traffic.ViewCounter = ctx.extras["views"]
+        self.executor = ctx.executor
+        self.loop = IOLoop.current()
+        self.periodic = PeriodicCallback(self.tick, every_ms)
+
+    def tick(self) -> Future | None:
+        """On the event loop: hand the pending counts to a worker; its future, if any."""
+        batch = self.counter.take()
+        if not batch:
+            return None
+
+        def flushed(future: Future) -> None:  # on the worker thread
+            if not future.result():
+                self.loop.add_callback(self.counter.give_back, batch)
+
+        future = self.executor.submit(traffic.flush, batch)
+        future.add_done_callback(flushed)
+        return future
+
+
+def start_traffic_flush(ctx: AppContext,
+                        every_ms: int = traffic.FLUSH_SECONDS * 1000) -> TrafficFlush:
+    """The periodic flush of this process's view counts, started."""
+    flush = TrafficFlush(ctx, every_ms)
+    flush.periodic.start()
+    return flush
+
+
+def flush_traffic_now(ctx: AppContext) -> bool:
+    """At shutdown, on the event loop: add the views counted since the last flush."""
+    return traffic.flush(ctx.extras["views"].take())
 
 
 def make_app(settings: Settings, executor: ThreadPoolExecutor | None = None,

@@ -31,3 +31,23 @@ class MerchantDailySales(BaseModel):
     class Meta:
         table_name = "merchant_daily_sales"
         indexes = ((("merchant", "day"), True), (("day",), False))
+
+
+class MerchantDailyTraffic(BaseModel):
+    """Views of one merchant's public detail page on one Asia/Shanghai day.
+
+    Counted in each server process's memory and added here by that process every few seconds
+    (``alliance.analytics.traffic``): the rows only grow, by upsert-adds, so any number of
+    processes add up. ``signed_in_views`` are the views by a logged-in consumer.
+    """
+
+    id = AutoField()
+    merchant = ForeignKeyField(Merchant, backref="daily_traffic", on_delete="CASCADE")
+    day = DateField()
+    views = BigIntegerField(default=0)
+    signed_in_views = BigIntegerField(default=0)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "merchant_daily_traffic"
+        indexes = ((("merchant", "day"), True), (("day",), False))
