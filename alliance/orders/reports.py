@@ -49,10 +49,6 @@ def merchant_sales_report(merchant_id: int, start: str | None = None,
              .where(Order.merchant == merchant_id, Order.paid_at >= lo, Order.paid_at < hi))
     for day, units in per_shanghai_day(lines, Order.paid_at, fn.SUM(OrderLine.quantity)):
         days[day]["units"] = int(units or 0)
-    units, sales = fn.SUM(OrderLine.quantity), fn.SUM(OrderLine.payable_fen)
-    top = (lines.select(OrderLine.item_id, OrderLine.name, units, sales)
-           .group_by(OrderLine.item_id, OrderLine.name)
-           .order_by(units.desc(), OrderLine.item_id).limit(TOP_ITEMS).tuples())
     refunded = _refunds_by_day(lo, hi, merchant_id)
     rows = []
     for day in days.values():
@@ -63,8 +59,25 @@ def merchant_sales_report(merchant_id: int, start: str | None = None,
     totals = {name: sum(r[name] for r in rows)
               for name in ("orders", "paid_fen", "refunded_fen", "net_fen", "units")}
     return {"from": first.isoformat(), "to": last.isoformat(), "days": rows, "totals": totals,
-            "top_items": [{"item_id": item_id, "name": name, "units": int(units),
-                           "sales_fen": int(sales)} for item_id, name, units, sales in top]}
+            "top_items": top_items(merchant_id, lo, hi)}
+
+
+def top_items(merchant_id: int, start: dt.datetime, end: dt.datetime,
+              limit: int = TOP_ITEMS) -> list[dict]:
+    """The merchant's best sellers among the orders paid in [start, end) (naive UTC): units
+    sold and what they sold for after discounts, most units first."""
+    units, sales = fn.SUM(OrderLine.quantity), fn.SUM(OrderLine.payable_fen)
+    top = (OrderLine.select(OrderLine.item_id, OrderLine.name, units, sales).join(Order)
+           .where(Order.merchant == merchant_id, Order.paid_at >= start, Order.paid_at < end)
+           .group_by(OrderLine.item_id, OrderLine.name)
+           .order_by(units.desc(), OrderLine.item_id).limit(limit).tuples())
+    return [{"item_id": item_id, "name": name, "units": int(units), "sales_fen": int(sales)}
+            for item_id, name, units, sales in top]
+
+
+def refunded_fen(start: dt.datetime, end: dt.datetime, merchant_id: int) -> int:
+    """What the merchant's refunds that succeeded in [start, end) (naive UTC) gave back."""
+    return sum(_refunds_by_day(start, end, merchant_id).values())
 
 
 def platform_order_stats(start: str | None = None, end: str | None = None) -> dict:

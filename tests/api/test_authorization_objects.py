@@ -350,6 +350,7 @@ CLERK_FORBIDDEN = [
     ("PUT", "/api/v1/merchant/level-rules", LEVEL_RULES, "merchant:marketing"),
     ("POST", "/api/v1/merchant/redemptions/{redemption}/undo", {}, "merchant:redeem:undo"),
     ("GET", "/api/v1/merchant/daily-sales", None, "merchant:finance"),
+    ("GET", "/api/v1/merchant/insights", None, "merchant:finance"),
     ("GET", "/api/v1/merchant/sales-report", None, "merchant:finance"),
 ]
 CLERK_READS = ["/api/v1/merchant/orders", "/api/v1/merchant/orders/{order}",

@@ -1,5 +1,5 @@
 """Views of a merchant's detail page: counted in each process's memory, added to
-merchant_daily_traffic by the periodic flush."""
+merchant_daily_traffic by the periodic flush, read back through the insights."""
 import datetime as dt
 
 from tornado.httpserver import HTTPServer
@@ -11,6 +11,8 @@ from alliance.clock import SHANGHAI
 from alliance.db import connection
 from server.app import TrafficFlush, flush_traffic_now, make_app, start_traffic_flush
 from tests.orders_support import OrderTestCase
+
+INSIGHTS = "/api/v1/merchant/insights"
 
 
 class TrafficTest(OrderTestCase):
@@ -39,7 +41,7 @@ class TrafficTest(OrderTestCase):
         future = TrafficFlush(ctx or self.app.settings["ctx"]).tick()
         return future is None or future.result(timeout=10)
 
-    def test_views_over_http_are_flushed(self):
+    def test_views_over_http_are_flushed_and_read_in_the_insights(self):
         self.view(3)
         self.view(2, token=self.token("bob"))
         unknown = self.api("GET", "/api/v1/merchants/999999")
@@ -50,6 +52,13 @@ class TrafficTest(OrderTestCase):
             self.wait_for(lambda: self.stored() == {(self.merchant.id, self.today): (5, 2)})
         finally:
             flusher.periodic.stop()
+
+        staff = self.owner_token()
+        body = self.api("GET", INSIGHTS, token=staff).json
+        assert body["traffic"] == {"views": 5, "signed_in_views": 2, "conversion_rate": 0.0}
+        self.paid_order(self.token("carol"))
+        body = self.api("GET", INSIGHTS, token=staff).json
+        assert body["traffic"]["conversion_rate"] == 0.2  # 1 buyer / 5 views
 
     def test_flushes_add_up_and_a_lost_flush_loses_only_its_interval(self):
         self.view(4)
