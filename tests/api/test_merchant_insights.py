@@ -218,6 +218,28 @@ class ComparisonTest(InsightsCase):
             "params": {"average_order_fen": 3_000, "industry_median_fen": 4_000,
                        "threshold_fen": 3_500, "reduction_fen": 300}}]
 
+    def test_the_industry_is_read_in_one_statement_and_kept_for_its_other_merchants(self):
+        from alliance.analytics import industry
+        from tests.support import recorded_sql
+
+        self.industry()
+        p4, _ = self.peer(4_000)
+        first = self.today - dt.timedelta(days=29)
+        with connection():
+            merchants = [self.merchant, p4]
+            with recorded_sql() as statements:
+                industry.compare(merchants[0], first, self.today)
+            reads = [s.sql for s in statements if "merchant_daily_sales" in s.sql]
+            assert len(reads) == 1 and "merchant_daily_traffic" in reads[0]
+            assert len(statements) == 1
+            with recorded_sql() as statements:  # another merchant of the industry
+                industry.compare(merchants[1], first, self.today)
+            assert statements == []
+            newcomer, _ = self.peer(1_000)  # approved since: not in what was kept
+            with recorded_sql() as statements:
+                comparison, _ = industry.compare(newcomer, first, self.today)
+            assert len(statements) == 1 and comparison["merchants"] == 6
+
     def test_a_merchant_not_approved_is_refused_and_never_compared(self):
         from alliance.analytics.insights import merchant_insights
 
