@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from admin_api.jobs import job_item
 from alliance.db import utcnow
-from alliance.errors import ValidationFailed
 from alliance.jobs import queries as job_queries
 from alliance.media import services as media
 from alliance.platform import health
@@ -40,18 +39,13 @@ class LogoUploadHandler(UploadHandler):
     @rate_limited("admin-upload", lambda h: 30, key=lambda h: h.principal.key)
     @idempotent
     async def post(self):
-        files = self.request.files.get("file") or []
-        if len(files) != 1:
-            raise ValidationFailed("请以 multipart/form-data 上传一个 file 字段",
-                                   details={"field": "file", "issue": "required"})
+        body = self.one_file()
         settings = self.ctx.settings
         upload = await self.run_sync(media.store_image, self.ctx.storage, None, "logo",
-                                     files[0]["body"], settings.max_upload_bytes,
+                                     body, settings.max_upload_bytes,
                                      settings.upload_daily_bytes,
                                      operator_id=self.principal.id)
-        self.write_json({"id": upload.id, "purpose": upload.purpose,
-                         "content_type": upload.content_type, "size_bytes": upload.size_bytes,
-                         "url": media.public_path(upload.id)}, 201)
+        self.write_stored(upload, media.public_path(upload.id))
 
 
 class SystemHandler(BaseHandler):

@@ -33,24 +33,33 @@ class UploadHandler(BaseHandler):
                   for name, values in self.request.body_arguments.items()}
         return json.dumps({"files": files, "fields": fields}).encode()
 
-    @authenticated()
-    @rate_limited("upload", lambda h: 60, key=lambda h: h.principal.key)
-    @idempotent
-    async def post(self):
+    def one_file(self) -> bytes:
+        """The body of the request's one ``file`` part; VALIDATION_FAILED otherwise."""
         files = self.request.files.get("file") or []
         if len(files) != 1:
             raise ValidationFailed("请以 multipart/form-data 上传一个 file 字段",
                                    details={"field": "file", "issue": "required"})
+        return files[0]["body"]
+
+    def write_stored(self, upload, url: str) -> None:
+        """Answer 201 with the stored upload and where it is served."""
+        self.write_json({"id": upload.id, "purpose": upload.purpose,
+                         "content_type": upload.content_type, "size_bytes": upload.size_bytes,
+                         "url": url}, 201)
+
+    @authenticated()
+    @rate_limited("upload", lambda h: 60, key=lambda h: h.principal.key)
+    @idempotent
+    async def post(self):
+        body = self.one_file()
         purpose = self.get_body_argument("purpose", "") or ""
         settings = self.ctx.settings
         upload = await self.run_sync(media.store_image, self.ctx.storage, self.principal.id,
-                                     purpose, files[0]["body"], settings.max_upload_bytes,
+                                     purpose, body, settings.max_upload_bytes,
                                      settings.upload_daily_bytes)
         path = (media.public_path(upload.id) if upload.purpose in media.PUBLIC_PURPOSES
                 else media.signed_path(self.ctx.settings.secret_key, upload.id))
-        self.write_json({"id": upload.id, "purpose": upload.purpose,
-                         "content_type": upload.content_type, "size_bytes": upload.size_bytes,
-                         "url": path}, 201)
+        self.write_stored(upload, path)
 
 
 class MediaHandler(BaseHandler):
