@@ -193,6 +193,17 @@ def test_an_unsettled_notification_is_not_kept_on_the_board():
     assert run(scenario()) == 2
 
 
+def applied_here(board: SharedBoard) -> tuple[int, NoticeOutcome]:
+    """A copy reaching this process, whose applier answers at once: (its calls, the outcome)."""
+    async def scenario():
+        apply = Applier()
+        apply.release.set()
+        outcome = await asyncio.wait_for(NoticeArrivals(board=board).accept(notice(), apply), 1)
+        return apply.calls, outcome
+
+    return run(scenario())
+
+
 def test_work_of_a_process_that_died_is_not_waited_for():
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
@@ -200,14 +211,7 @@ def test_work_of_a_process_that_died_is_not_waited_for():
     key = sharedboard.digest("wechatpay", "EV-1")
     assert board.claim(key, owner=gone.pid) is sharedboard.CLAIMED
 
-    async def scenario():
-        apply = Applier()
-        apply.release.set()
-        outcome = await asyncio.wait_for(
-            NoticeArrivals(board=board).accept(notice(), apply), 1)
-        return apply.calls, outcome
-
-    calls, outcome = run(scenario())
+    calls, outcome = applied_here(board)
     assert calls == 1 and outcome.duplicate is False
 
 
@@ -216,13 +220,7 @@ def test_a_copy_gives_up_waiting_and_goes_to_the_database(monkeypatch):
     board = SharedBoard(slots=64)
     assert board.claim(sharedboard.digest("wechatpay", "EV-1"), owner=os.getppid()) is CLAIMED
 
-    async def scenario():
-        apply = Applier()
-        apply.release.set()
-        outcome = await asyncio.wait_for(NoticeArrivals(board=board).accept(notice(), apply), 1)
-        return apply.calls, outcome
-
-    calls, outcome = run(scenario())
+    calls, outcome = applied_here(board)
     assert calls == 1 and outcome.duplicate is False  # the database's unique record decides
 
 
@@ -231,13 +229,7 @@ def test_a_slot_held_by_other_work_under_way_leaves_the_copy_to_the_database():
     assert board.claim(sharedboard.digest("wechatpay", "EV-0"), owner=os.getppid()) is CLAIMED
     assert board.claim(sharedboard.digest("wechatpay", "EV-1")) is UNAVAILABLE
 
-    async def scenario():
-        apply = Applier()
-        apply.release.set()
-        outcome = await asyncio.wait_for(NoticeArrivals(board=board).accept(notice(), apply), 1)
-        return apply.calls, outcome
-
-    calls, outcome = run(scenario())
+    calls, outcome = applied_here(board)
     assert calls == 1 and outcome.duplicate is False
 
 
