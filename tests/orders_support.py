@@ -5,11 +5,25 @@ from __future__ import annotations
 from alliance.db import connection
 from alliance.orders.context import OrderContext
 from alliance.orders.models import Order, PaymentAttempt, Refund
+from alliance.payments.errors import PaymentUnavailable
 from alliance.points import services as points
 from sandbox.models import SandboxTrade
 from tests.factories import make_item, make_merchant, make_shop, make_user
 from tests.payments_support import ProviderCalls
 from tests.support import ApiTestCase
+
+class Unreachable:
+    """A gateway whose provider does not answer close calls (the rest goes through)."""
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    def __getattr__(self, name):
+        return getattr(self.gateway, name)
+
+    def close(self, out_trade_no):
+        raise PaymentUnavailable()
+
 
 PAY_CONTROL = {"wechatpay": "/_sandbox/wechatpay/_control/pay",
                "wechatpay_v2": "/_sandbox/wechatpay/_control/v2/pay",

@@ -20,6 +20,7 @@ from alliance.orders.models import Order, OrderDiscount
 from sandbox.models import SandboxRefund
 from scheduler.jobs import JOBS
 from tests.campaigns_support import CampaignTestCase, at
+from tests.orders_support import Unreachable
 from tests.concurrency import run_at_once
 from tests.factories import make_item
 from tests.scheduling import fire_together, scheduler_instances
@@ -258,6 +259,66 @@ class GroupFailureTest(CampaignTestCase):
         assert effect["groups"] == {"started": 1, "open": 0, "succeeded": 0, "failed": 1,
                                     "refunds": 2, "refunded_fen": 6000}
         assert effect["orders"] == 0
+
+    def expire_group(self, group_id: int) -> None:
+        with connection():
+            (CampaignGroup.update(deadline=utcnow() - dt.timedelta(minutes=1))
+             .where(CampaignGroup.id == group_id).execute())
+
+    def test_a_member_paying_as_the_group_fails_is_refunded_once(self):
+        campaign_id = self.group_buy(price=2000, size=3, stock=10)
+        alice, bob = self.token("alice"), self.token("bob")
+        started = self.start_group(alice, campaign_id)
+        group_id = started["group_buy"]["group_id"]
+        self.pay(alice, started["order_no"])
+        joined = self.join_group(bob, group_id).json
+        payment = self.start_payment(bob, joined["order_no"])
+        paid = self.api("POST", "/_sandbox/wechatpay/_control/pay",
+                        {"out_trade_no": payment["out_trade_no"], "delay_s": 1})
+        assert paid.status == 202  # Bob paid at WeChat Pay; the notification is late
+        self.expire_group(group_id)
+        # Closing Bob's trade finds it paid: his payment is applied, not his order cancelled,
+        # and the next pass refunds it as it refunded Alice's.
+        assert self.run_job(utcnow()) == {"failed": 1, "refunded": 1, "cancelled": 0}
+        assert self.row(joined["order_no"]).status == "paid"
+        assert self.run_job(utcnow()) == {"failed": 0, "refunded": 1, "cancelled": 0}
+        self.spin(1.5)  # the late notification arrives: a repeat, no second effect
+        assert self.run_job(utcnow()) == {"failed": 0, "refunded": 0, "cancelled": 0}
+        for order_no in (started["order_no"], joined["order_no"]):
+            self.wait_for(lambda no=order_no: self.row(no).status == "refunded")
+            [refund] = self.refunds(order_no)
+            assert (refund.kind, refund.amount_fen, refund.status) == (
+                "group_failed", 2000 + 1000, "succeeded")
+        assert self.sandbox_trade(payment["out_trade_no"]).refunded_fen == 3000
+        group = self.group(group_id)
+        assert (group.status, group.settled_at is not None) == ("failed", True)
+        assert self.stock(self.goods) == 10 and self.campaign_item(campaign_id).stock_left == 10
+        assert sorted(n["order_no"] for n in outbox("group_buy.failed")) == sorted(
+            [started["order_no"], joined["order_no"]])
+
+    def test_a_payment_arriving_after_its_order_was_cancelled_with_the_group_is_refunded(self):
+        campaign_id = self.group_buy(price=2000, size=3, stock=10)
+        alice, bob = self.token("alice"), self.token("bob")
+        started = self.start_group(alice, campaign_id)
+        group_id = started["group_buy"]["group_id"]
+        joined = self.join_group(bob, group_id).json
+        payment = self.start_payment(bob, joined["order_no"])
+        gateways = self.extras["payment_gateways"]
+        gateways["wechatpay"] = Unreachable(gateways["wechatpay"])  # its close is not answered
+        self.expire_group(group_id)
+        assert self.run_job(utcnow()) == {"failed": 1, "refunded": 0, "cancelled": 2}
+        gateways["wechatpay"] = gateways["wechatpay"].gateway
+        self.provider_pays(payment)  # Bob paid anyway
+        [refund] = self.wait_for(lambda: [r for r in self.refunds(joined["order_no"])
+                                          if r.status == "succeeded"])
+        assert (refund.kind, refund.amount_fen) == ("stray_payment", payment["amount_fen"])
+        assert self.sandbox_trade(payment["out_trade_no"]).refunded_fen == payment["amount_fen"]
+        order = self.get_order(bob, joined["order_no"])
+        assert (order["status"], order["paid_fen"]) == ("cancelled", 0)
+        assert self.run_job(utcnow()) == {"failed": 0, "refunded": 0, "cancelled": 0}
+        group = self.group(group_id)
+        assert (group.status, group.seats_taken) == ("failed", 0)
+        assert self.stock(self.goods) == 10 and self.campaign_item(campaign_id).stock_left == 10
 
     def test_a_campaign_ended_early_fails_its_open_groups(self):
         campaign_id = self.group_buy(price=2500, size=2)

@@ -5,23 +5,9 @@ import datetime as dt
 from alliance.db import connection, utcnow
 from alliance.orders import lifecycle, payments
 from alliance.orders.models import Order, PaymentAttempt
-from alliance.payments.errors import PaymentUnavailable
 from alliance.points.models import PointsEntry
 from sandbox import trades
-from tests.orders_support import OrderTestCase
-
-
-class Unreachable:
-    """A gateway whose provider does not answer close calls (the rest goes through)."""
-
-    def __init__(self, gateway):
-        self.gateway = gateway
-
-    def __getattr__(self, name):
-        return getattr(self.gateway, name)
-
-    def close(self, out_trade_no):
-        raise PaymentUnavailable()
+from tests.orders_support import OrderTestCase, Unreachable
 
 
 class LifecycleTest(OrderTestCase):
