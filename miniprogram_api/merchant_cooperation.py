@@ -113,7 +113,9 @@ def _schemas() -> dict:
         "proposer": party, "partner": party,
         "turn_merchant_id": {**INT, "nullable": True}, "version": INT,
         "terms": obj(terms), "results": results, "created_at": TIME, "updated_at": TIME,
-        "accepted_at": {**TIME, "nullable": True}, "closed_at": {**TIME, "nullable": True}})
+        "accepted_at": {**TIME, "nullable": True}, "closed_at": {**TIME, "nullable": True},
+        "answer_by": {**TIME, "description": "proposals only: when it lapses unanswered (its "
+                      "ends_at, or 30 days after its latest terms, whichever comes first)"}})
     return {
         "Cooperation": cooperation,
         "CooperationDetail": {"allOf": [cooperation, obj({"history": {"type": "array",

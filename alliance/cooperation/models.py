@@ -4,8 +4,8 @@ A ``Cooperation`` is proposed by one merchant to another and negotiated in turns
 that did not make the current terms answers (``turn_merchant_id``), by a counter-proposal
 (the turn flips), an acceptance or a rejection. Every change is a guarded UPDATE on
 ``status`` and the turn, so of two taps (or two staff) answering at once exactly one applies.
-A proposal whose ``ends_at`` passes unanswered is ``expired`` (closed by the platform's
-job); an operator may end an open one that breaks the rules (``ended``, its event
+A proposal whose ``ends_at`` passes unanswered, or that waits ``ANSWER_WITHIN`` for an
+answer to its latest terms, is ``expired`` (closed by the platform's job); an operator may end an open one that breaks the rules (``ended``, its event
 ``terminate``). ``open_key`` holds the unordered pair and the kind while the cooperation is
 open (proposed or accepted) and is NULL afterwards: its unique index allows one open
 cooperation of a kind per pair of merchants. ``CooperationEvent`` is the history, with the
@@ -16,6 +16,7 @@ proposer; the partner distributes the proposer's coupon templates and is paid.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from peewee import AutoField, CharField, ForeignKeyField, IntegerField, TextField
@@ -27,6 +28,7 @@ KINDS = ("coupon_distribution", "joint_marketing", "resource_exchange")
 PROPOSED, ACCEPTED, REJECTED, WITHDRAWN, ENDED, EXPIRED = (
     "proposed", "accepted", "rejected", "withdrawn", "ended", "expired")
 STATUSES = (PROPOSED, ACCEPTED, REJECTED, WITHDRAWN, ENDED, EXPIRED)
+ANSWER_WITHIN = dt.timedelta(days=30)  # how long a proposal's latest terms wait for an answer
 TERM_FIELDS = ("commission_fen", "sales_share_bp", "template_ids", "description", "ends_at")
 
 
@@ -75,6 +77,12 @@ class Cooperation(BaseModel):
     @property
     def template_id_list(self) -> list[int]:
         return json.loads(self.template_ids or "[]")
+
+    def answer_by(self) -> dt.datetime:
+        """When a proposal lapses unanswered: at its ``ends_at``, or ``ANSWER_WITHIN`` after
+        it was made or last countered (``updated_at``), whichever comes first."""
+        waited = self.updated_at + ANSWER_WITHIN
+        return min(waited, self.ends_at) if self.ends_at is not None else waited
 
     def terms(self) -> dict:
         """The current terms, as the history keeps them."""

@@ -22,7 +22,7 @@ from peewee import JOIN, Case, fn
 from alliance.clock import parse_iso, to_local_iso
 from alliance.commissions.models import CommissionEntry
 from alliance.coupons.models import Coupon
-from alliance.cooperation.models import STATUSES, Cooperation, CooperationEvent
+from alliance.cooperation.models import PROPOSED, STATUSES, Cooperation, CooperationEvent
 from alliance.errors import ValidationFailed
 from alliance.merchants.models import Merchant
 from alliance.orders.models import Order
@@ -100,6 +100,8 @@ def _view(row: Cooperation, viewer_id: int | None, names: dict[int, str], brough
             "terms": _local_terms(row.terms()), "results": brought,
             "created_at": to_local_iso(row.created_at), "updated_at": to_local_iso(row.updated_at),
             "accepted_at": to_local_iso(row.accepted_at), "closed_at": to_local_iso(row.closed_at)}
+    if row.status == PROPOSED:
+        view["answer_by"] = to_local_iso(row.answer_by())
     if viewer_id is not None:
         view["direction"] = "outgoing" if viewer_id == row.proposer_id else "incoming"
         view["my_turn"] = row.turn_merchant_id == viewer_id

@@ -13,11 +13,13 @@ proposer with the agreed commission (``coupons.templates.add_distribution``), in
 transaction; ending it ends those distributions. Coupons already handed out keep the terms
 they were handed out under (the coupon stores its commission and its cooperation).
 
-A proposal is over once its ``ends_at`` has passed: accepting or countering it is refused
-(COOPERATION_EXPIRED) and the ``cooperation.end_expired`` job closes it as ``expired``. The
-acceptance and the expiry both change the row by an UPDATE guarded on ``status = proposed``
-(the acceptance also on ``ends_at`` not passed, the expiry on ``ends_at`` passed), so of the
-two racing exactly one applies.
+A proposal is over once its ``ends_at`` has passed, or once it has waited ``ANSWER_WITHIN``
+for an answer since it was made or last countered (``answer_by``; a proposal without an end
+time does not wait for ever): accepting or countering it is refused (COOPERATION_EXPIRED)
+and the ``cooperation.end_expired`` job closes it as ``expired``. The acceptance and the
+expiry both change the row by an UPDATE guarded on ``status = proposed`` (the acceptance
+also on the proposal still open, the expiry on it lapsed), so of the two racing exactly one
+applies.
 """
 from __future__ import annotations
 
@@ -36,8 +38,9 @@ from alliance.cooperation.errors import (CooperationAlreadyOpen, CooperationExpi
                                          CooperationNotFound, CooperationNotProposer,
                                          CooperationNotYourTurn, CooperationStatusConflict,
                                          CooperationTermsChanged)
-from alliance.cooperation.models import (ACCEPTED, ENDED, EXPIRED, PROPOSED, REJECTED,
-                                         WITHDRAWN, Cooperation, CooperationEvent, open_key)
+from alliance.cooperation.models import (ACCEPTED, ANSWER_WITHIN, ENDED, EXPIRED, PROPOSED,
+                                         REJECTED, WITHDRAWN, Cooperation, CooperationEvent,
+                                         open_key)
 from alliance.db import transaction, utcnow
 from alliance.errors import ValidationFailed
 from alliance.merchants.models import Merchant
@@ -174,34 +177,35 @@ def end_expired(notifier: Notifier, now: dt.datetime | None = None, batch: int =
     """End the accepted cooperations whose ``ends_at`` has come, as ``end`` does, one per
     transaction (recorded as ``expire``, by no merchant; both sides are told); how many.
     One ended meanwhile by a merchant is left as it is."""
-    return _close_due(notifier, ACCEPTED, ENDED, now or utcnow(), batch)
+    now = now or utcnow()
+    return _close_due(notifier, ACCEPTED, ENDED, Cooperation.ends_at <= now, now, batch)
 
 
 def expire_proposals(notifier: Notifier, now: dt.datetime | None = None,
                      batch: int = 100) -> int:
-    """Close the proposals (countered or not) whose ``ends_at`` passed unanswered as
+    """Close the proposals (countered or not) that lapsed unanswered (``answer_by``) as
     ``expired``, one per transaction (recorded as ``expire``, by no merchant; both sides
     are told); how many. One accepted, countered to another end or closed meanwhile is
     left as it is."""
-    return _close_due(notifier, PROPOSED, EXPIRED, now or utcnow(), batch)
+    now = now or utcnow()
+    return _close_due(notifier, PROPOSED, EXPIRED, ~_still_open(now), now, batch)
 
 
-def _close_due(notifier: Notifier, status: str, closed_as: str, now: dt.datetime,
+def _close_due(notifier: Notifier, status: str, closed_as: str, due_clause, now: dt.datetime,
                batch: int) -> int:
-    """Close every cooperation in ``status`` whose ``ends_at`` has come as ``closed_as``,
+    """Close every cooperation in ``status`` that ``due_clause`` holds for as ``closed_as``,
     ``batch`` read at a time, each by an UPDATE guarded on both (so a merchant's action
     committed first wins, and one committed after finds it closed)."""
     closed, after = 0, 0
     while True:
         due = [row.id for row in Cooperation.select(Cooperation.id)
-               .where(Cooperation.status == status, Cooperation.ends_at <= now,
-                      Cooperation.id > after)
+               .where(Cooperation.status == status, due_clause, Cooperation.id > after)
                .order_by(Cooperation.id).limit(batch)]
         for cooperation_id in due:
             with transaction():
                 closing = (Cooperation.update(_closed(closed_as, now))
                            .where(Cooperation.id == cooperation_id, Cooperation.status == status,
-                                  Cooperation.ends_at <= now)
+                                  due_clause)
                            .execute())
                 if closing != 1:
                     continue
@@ -305,8 +309,13 @@ def _answerable(cooperation_id: int, merchant_id: int, version: int | None,
 
 
 def _lapsed(cooperation: Cooperation, now: dt.datetime) -> bool:
-    return (cooperation.status == PROPOSED and cooperation.ends_at is not None
-            and cooperation.ends_at <= now)
+    return cooperation.status == PROPOSED and cooperation.answer_by() <= now
+
+
+def _still_open(now: dt.datetime):
+    """SQL: a proposal not lapsed at ``now`` (``_lapsed`` of the row, negated)."""
+    return ((Cooperation.ends_at.is_null() | (Cooperation.ends_at > now))
+            & (Cooperation.updated_at > now - ANSWER_WITHIN))
 
 
 def _refuse(cooperation: Cooperation, merchant_id: int, version: int | None, status: str,
@@ -318,7 +327,8 @@ def _refuse(cooperation: Cooperation, merchant_id: int, version: int | None, sta
                "version": cooperation.version}
     if cooperation.status == EXPIRED or (open_at is not None and _lapsed(cooperation, open_at)):
         raise CooperationExpired(details={**details,
-                                          "ends_at": to_local_iso(cooperation.ends_at)})
+                                          "ends_at": to_local_iso(cooperation.ends_at),
+                                          "answer_by": to_local_iso(cooperation.answer_by())})
     if cooperation.status != status:
         raise CooperationStatusConflict(details=details)
     if turn and cooperation.turn_merchant_id != merchant_id:
@@ -340,7 +350,7 @@ def _guarded(cooperation: Cooperation, merchant_id: int, version: int | None, ex
     if version is not None:
         query = query.where(Cooperation.version == version)
     if open_at is not None:
-        query = query.where(Cooperation.ends_at.is_null() | (Cooperation.ends_at > open_at))
+        query = query.where(_still_open(open_at))
     if query.execute() != 1:
         _refuse(_reload(cooperation), merchant_id, version, expected, turn, open_at)
         # A snapshot older than the change that beat us (MySQL's repeatable read) still

@@ -78,7 +78,13 @@ class ProposalExpiryTest(CooperationApiCase):
         assert [e["action"] for e in self.detail(cid, self.issuer_token)["history"]] == [
             "propose", "counter", "expire"]
 
-    def test_proposals_without_an_end_stay_and_accepted_ones_end_rather_than_expire(self):
+    def age(self, cooperation_id: int, days: float) -> None:
+        """As if the cooperation's latest terms had been made ``days`` ago."""
+        with connection():
+            (Cooperation.update(updated_at=utcnow() - dt.timedelta(days=days))
+             .where(Cooperation.id == cooperation_id).execute())
+
+    def test_accepted_cooperations_end_rather_than_expire(self):
         open_ended = self.propose().json["id"]
         accepted = self.propose(kind="resource_exchange", ends_at=LATER).json["id"]
         assert self.act(accepted, "accept", self.partner_token).status == 200
@@ -86,6 +92,8 @@ class ProposalExpiryTest(CooperationApiCase):
         assert self.run_job() == {"ended": 1, "expired": 0}
         assert self.detail(accepted, self.issuer_token)["status"] == "ended"
         assert self.detail(open_ended, self.issuer_token)["status"] == "proposed"
+        self.age(accepted, 40)  # an accepted one never waits for an answer
+        assert self.run_job() == {"ended": 0, "expired": 0}
         self.assert_error(self.api("POST", f"/api/admin/v1/cooperations/{accepted}/end",
                                    {"reason": "违规"}, token=self.operator_token("operator")),
                           409, "COOPERATION_STATUS_CONFLICT")
@@ -97,3 +105,28 @@ class ProposalExpiryTest(CooperationApiCase):
         self.assert_error(self.api("POST", f"/api/admin/v1/cooperations/{cid}/end",
                                    {"reason": "违规"}, token=self.operator_token("operator")),
                           409, "COOPERATION_EXPIRED")
+
+    def test_a_proposal_left_unanswered_for_30_days_lapses_and_a_counter_gives_it_30_more(self):
+        quiet = self.propose().json["id"]  # no end time: it still does not wait for ever
+        detail = self.detail(quiet, self.partner_token)
+        made = dt.datetime.fromisoformat(detail["updated_at"])
+        assert dt.datetime.fromisoformat(detail["answer_by"]) == made + dt.timedelta(days=30)
+        end = (utcnow() + dt.timedelta(days=10)).replace(microsecond=0, tzinfo=dt.timezone.utc)
+        soon = self.propose(kind="resource_exchange", ends_at=end.isoformat()).json["id"]
+        answer_by = self.detail(soon, self.partner_token)["answer_by"]  # its end comes first
+        assert dt.datetime.fromisoformat(answer_by) == end
+        self.age(quiet, 29)
+        assert self.run_job() == {"ended": 0, "expired": 0}
+        countered = self.act(quiet, "counter", self.partner_token, {"commission_fen": 50})
+        assert countered.status == 200, countered.body  # a counter is an answer
+        self.age(quiet, 29.9)
+        assert self.run_job() == {"ended": 0, "expired": 0}
+        self.age(quiet, 30.01)
+        refused = self.act(quiet, "accept", self.issuer_token)
+        self.assert_error(refused, 409, "COOPERATION_EXPIRED")
+        assert refused.json["error"]["details"]["answer_by"].endswith("+08:00")
+        assert refused.json["error"]["details"]["ends_at"] is None
+        assert self.run_job() == {"ended": 0, "expired": 1}
+        detail = self.detail(quiet, self.issuer_token)
+        assert detail["status"] == "expired" and "answer_by" not in detail
+        assert [e["action"] for e in detail["history"]] == ["propose", "counter", "expire"]
