@@ -136,7 +136,7 @@
         ${OPEN.includes(c.status) ? W.button("end", c.id, "终止合作", "danger") : ""}</h3>
       <dl class="grid">
         ${row("发起方（出资方）", merchant(c.proposer))}${row("合作方", merchant(c.partner))}
-        ${row("当前条款", "第 " + c.version + " 版")}${row("等待", turn)}
+        ${row("当前条款", "第 " + c.version + " 版")}${row("等待", turn + (c.answer_by ? ` <small class="muted">${esc(time(c.answer_by))} 前未答复即过期</small>` : ""))}
         ${row("每张佣金", esc(TERM.commission_fen[1](t)) + ' <small class="muted">代发的券每核销或使用一张</small>')}${row("销售分成", esc(TERM.sales_share_bp[1](t)) + ' <small class="muted">用券订单实付</small>')}
         ${row("代发优惠券", esc(TERM.template_ids[1](t)))}${row("结束时间", esc(TERM.ends_at[1](t)))}
         ${row("发起时间", esc(time(c.created_at)))}${row("接受时间", esc(time(c.accepted_at)))}
