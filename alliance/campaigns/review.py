@@ -12,7 +12,7 @@ from alliance.campaigns.errors import (CampaignNotFound, CampaignParticipantNotF
                                        CampaignStateConflict)
 from alliance.campaigns.models import APPROVED, PENDING, REJECTED, Campaign, CampaignParticipant
 from alliance.campaigns.pricing import forget_running
-from alliance.campaigns.services import _FIELDS, _changed, get_campaign
+from alliance.campaigns.services import FIELDS, campaign_changed, get_campaign
 from alliance.db import transaction, utcnow
 from alliance.merchants.models import Merchant
 from alliance.merchants.queries import forget_merchant_detail
@@ -24,10 +24,10 @@ SUBJECT_TEXT = {"campaign": "活动申请", "join": "活动报名"}
 def _decision(body: dict) -> tuple[str, str]:
     decision = body.get("decision") if isinstance(body, dict) else None
     if decision not in ("approve", "reject"):
-        raise _FIELDS.invalid("decision", "choice", choices=["approve", "reject"])
+        raise FIELDS.invalid("decision", "choice", choices=["approve", "reject"])
     reason = body.get("reason")
     if decision == "reject":
-        reason = _FIELDS.text(body, "reason", 200, True)
+        reason = FIELDS.text(body, "reason", 200, True)
     return (APPROVED if decision == "approve" else REJECTED), reason or ""
 
 
@@ -60,7 +60,7 @@ def review_campaign(notifier: Notifier, campaign_id: int, operator_id: int, body
             raise CampaignStateConflict(details={"status": campaign.status})
         record_audit(operator_id, f"campaign.{'approve' if status == APPROVED else 'reject'}",
                      "campaign", campaign.id, reason=reason)
-        _changed(campaign)
+        campaign_changed(campaign)
         _tell(notifier, campaign, campaign.merchant_id, "campaign", status, reason)
         return Campaign.get_by_id(campaign.id)
 

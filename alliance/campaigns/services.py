@@ -39,12 +39,12 @@ KIND_FIELDS = {"tiers": {FULL_REDUCTION}, "per_user_limit": set(ITEM_KINDS),
                "items": set(ITEM_KINDS), "group_size": {GROUP_BUY}, "group_hours": {GROUP_BUY}}
 
 
-_FIELDS = BodyFields("活动参数有误")
-_invalid, _text, _int = _FIELDS.invalid, _FIELDS.text, _FIELDS.integer
+FIELDS = BodyFields("活动参数有误")
+_invalid, _text, _int = FIELDS.invalid, FIELDS.text, FIELDS.integer
 
 
 def _time(body: dict, field: str) -> dt.datetime:
-    return _FIELDS.time(body, field, required=True)
+    return FIELDS.time(body, field, required=True)
 
 
 def _window(starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime) -> None:
@@ -149,7 +149,7 @@ def _refuse_other_kinds(kind: str, body: dict) -> None:
             raise _invalid(name, "kind", "该活动类型不支持此字段", kind=kind)
 
 
-def _changed(campaign: Campaign) -> None:
+def campaign_changed(campaign: Campaign) -> None:
     """What runs and what merchants' pages show may change (in the current transaction)."""
     forget_running()
     forget_merchant_detail(campaign.merchant_id)
@@ -269,7 +269,7 @@ def update_merchant_campaign(campaign_id: int, merchant_id: int, changes: dict,
                                                   CampaignParticipant.merchant_id == merchant_id)
             CampaignItem.delete().where(CampaignItem.campaign == campaign.id).execute()
             _add_items(campaign, participant, items)
-        _changed(campaign)
+        campaign_changed(campaign)
         return Campaign.get_by_id(campaign.id)
 
 
@@ -285,7 +285,7 @@ def update_platform_campaign(campaign_id: int, operator_id: int, changes: dict,
         fields = _apply_changes(campaign, changes, PLATFORM_EDITABLE, now)
         Campaign.update(**fields, updated_at=now).where(Campaign.id == campaign.id).execute()
         record_audit(operator_id, "campaign.update", "campaign", campaign.id, details=changes)
-        _changed(campaign)
+        campaign_changed(campaign)
         return Campaign.get_by_id(campaign.id)
 
 
@@ -303,7 +303,7 @@ def end_campaign(campaign_id: int, *, merchant_id: int | None = None,
             raise CampaignStateConflict(details={"status": ENDED})
         if operator_id is not None:
             record_audit(operator_id, "campaign.end", "campaign", campaign.id)
-        _changed(campaign)
+        campaign_changed(campaign)
         return Campaign.get_by_id(campaign.id)
 
 
