@@ -76,7 +76,23 @@ def start_payment(octx: OrderContext, user_id: int, order_no: str, channel: str,
     raise PaymentInProgress(details={"order_no": order_no})
 
 
+class _Raced(Exception):
+    """Another request of the order opened its next trade at the same moment."""
+
+
 def _prepare_attempt(octx: OrderContext, user_id: int, order_no: str, channel: str):
+    """The order's open trade on ``channel`` (opened when there is none), its open trades on
+    other channels, the order and the payer. A request racing another of the same order
+    (a double tap on 支付) reads again once the other's trade is there, and shares it."""
+    for _ in range(3):
+        try:
+            return _read_or_open_attempt(octx, user_id, order_no, channel)
+        except _Raced:
+            continue
+    raise PaymentInProgress(details={"order_no": order_no})
+
+
+def _read_or_open_attempt(octx: OrderContext, user_id: int, order_no: str, channel: str):
     now = utcnow()
     with transaction():
         order = owned_order(user_id, order_no)
@@ -102,8 +118,8 @@ def _new_attempt(order: Order, channel: str) -> PaymentAttempt:
             return PaymentAttempt.create(order=order.id, seq=seq, channel=channel,
                                          out_trade_no=out_trade_no(order.order_no, seq),
                                          amount_fen=order.payable_fen)
-    except IntegrityError:  # the same order asked to pay twice at once
-        raise PaymentInProgress(details={"order_no": order.order_no}) from None
+    except IntegrityError:  # the same order asked to pay twice at once: the other's is there
+        raise _Raced() from None
 
 
 def _payer(octx: OrderContext, user_id: int, channel: str) -> str | None:
