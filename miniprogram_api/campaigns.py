@@ -221,7 +221,11 @@ def _schemas() -> dict:
         "CampaignEffect": obj({"campaign_id": INT, "participants": {
             **INT, "description": "distinct buyers of paid orders"}, "orders": INT,
             "units": INT, "sales_fen": FEN, "discount_fen": FEN, **budget,
-            "groups": {"$ref": "#/components/schemas/GroupEffect"}}),
+            "groups": {"$ref": "#/components/schemas/GroupEffect"},
+            "shares": obj({"new_consumers": {**INT, "description": "consumers first brought "
+                                             "by a share card of it or of its groups"},
+                           "converted": {**INT, "description": "of them, those whose first "
+                                         "paid order came inside the referral window"}})}),
     }
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from alliance.referrals import qrcodes, queries, services
+from alliance.shares import KINDS, PAGES
 from alliance.clock import to_local_iso
 from server import validation as v
 from server.base import BaseHandler, authenticated, idempotent
@@ -13,7 +14,9 @@ def attribution_view(attribution) -> dict | None:
     return {"source_kind": attribution.source_kind, "status": attribution.status,
             "referrer_id": attribution.referrer_id, "merchant_id": attribution.merchant_id,
             "channel": attribution.channel, "bound_at": to_local_iso(attribution.bound_at),
-            "expires_at": to_local_iso(attribution.expires_at)}
+            "expires_at": to_local_iso(attribution.expires_at),
+            "shared": None if attribution.share_kind is None else {
+                "kind": attribution.share_kind, "id": attribution.share_id}}
 
 
 class ReferralQrcodeHandler(BaseHandler):
@@ -35,8 +38,11 @@ class AttributionHandler(BaseHandler):
         scene = v.string(self.json_body(), "scene", max_length=512)
         outcome = await self.run_sync(services.record_touch, self.principal.id, scene,
                                       "miniprogram", self.ctx.settings.referral_window_days)
+        shared = outcome.shared
         self.write_json({"attributed": outcome.attributed, "reason": outcome.reason,
-                         "attribution": attribution_view(outcome.attribution)})
+                         "attribution": attribution_view(outcome.attribution),
+                         "shared": None if shared is None else {
+                             "kind": shared[0], "id": shared[1], "page": PAGES[shared[0]]}})
 
 
 class InviteesHandler(BaseHandler):
@@ -75,7 +81,11 @@ SCHEMAS = {
         "merchant_id": {"type": "integer", "nullable": True},
         "channel": {"type": "string", "enum": ["miniprogram", "oa"]},
         "bound_at": {"type": "string", "format": "date-time"},
-        "expires_at": {"type": "string", "format": "date-time"}}},
+        "expires_at": {"type": "string", "format": "date-time"},
+        "shared": {"type": "object", "nullable": True,
+                   "description": "what the share card that brought the consumer showed",
+                   "properties": {"kind": {"type": "string", "enum": list(KINDS)},
+                                  "id": {"type": "integer"}}}}},
     "Invitee": {"type": "object", "properties": {
         "invitee": {"type": "object", "properties": {
             "id": {"type": "integer"}, "nickname": {"type": "string"},
@@ -85,6 +95,10 @@ SCHEMAS = {
         "bound_at": {"type": "string", "format": "date-time"},
         "expires_at": {"type": "string", "format": "date-time"},
         "converted_at": {"type": "string", "format": "date-time", "nullable": True},
+        "shared": {"type": "object", "nullable": True,
+                   "description": "the share card that brought them, if one did",
+                   "properties": {"kind": {"type": "string", "enum": list(KINDS)},
+                                  "id": {"type": "integer"}}},
         "reward": {"type": "object", "nullable": True, "properties": {
             "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["points"]},
             "points": {"type": "integer", "description": "credited to my points at once"},
@@ -122,9 +136,16 @@ def _openapi() -> dict:
                     "reason": {"type": "string", "nullable": True,
                                "enum": ["not_a_referral", "unknown_code", "self_referral",
                                         "already_attributed", "final", None]},
-                    "attribution": ref("Attribution")}, ["attributed"]),
+                    "attribution": ref("Attribution"),
+                    "shared": {"type": "object", "nullable": True, "description":
+                               "what a share scene names (whatever the attribution): the "
+                               "page to open with `id`", "properties": {
+                                   "kind": {"type": "string", "enum": list(KINDS)},
+                                   "id": {"type": "integer"}, "page": {"type": "string"}}}},
+                   ["attributed"]),
             description="Any scene may be reported (`r.<code>`, `qrscene_r.<code>`, the "
-                        "referral link, URL-encoded or not); only referral scenes attribute. "
+                        "referral link, a share card's scene `r.<code>.<c|g|i|m><id>` or "
+                        "link, URL-encoded or not); only referral scenes attribute. "
                         "First touch within REFERRAL_WINDOW_DAYS (7) wins; no self-referral.")},
         "/api/v1/me/invitees": {"get": op("The consumers I referred, and my rewards", tags=tags,
                                           params=PAGING, ok=invitees)},

@@ -1,7 +1,8 @@
 """WeChat's QR code, user-info and message APIs, imitated.
 
 ``wxa/getwxacodeunlimit`` answers a real PNG QR code of the scene (40169 for a missing or
-over-long scene, 40129 for characters WeChat refuses); ``cgi-bin/qrcode/create`` issues
+over-long scene, 40129 for characters WeChat refuses, 41030 for a ``page`` that cannot be
+a released page: a leading "/" or a query string); ``cgi-bin/qrcode/create`` issues
 tickets; ``cgi-bin/user/info`` knows the stand-in followers registered through
 ``_control/oa-users``; the subscribe and template message APIs keep what they accept in an
 inbox (``_control/messages``), template messages de-duplicated by ``client_msg_id``. Every
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import secrets
 
 from peewee import IntegrityError
@@ -22,6 +24,8 @@ from alliance.prepared import Arg, Prepared, PreparedInsert
 from alliance.referrals.images import qr_png
 from alliance.referrals.scenes import SCENE_RE
 from sandbox.base import SandboxHandler
+
+PAGE_RE = re.compile(r"^[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*$")
 from sandbox.models import SandboxApiCall, SandboxOaQrCode, SandboxOaUser, SandboxSentMessage
 from sandbox.wechat import ERRMSG, WechatSandbox, error, stand_in_id, take_fault
 
@@ -90,6 +94,9 @@ class WechatOaSandbox:
             return error(40169)
         if not SCENE_RE.match(scene):
             return error(40129)
+        page = body.get("page")
+        if page is not None and not (isinstance(page, str) and PAGE_RE.match(page)):
+            return error(41030)  # a page of the released version: no "/" first, no query
         return qr_png(scene)
 
     def qrcode_create(self, token: str | None, body: dict) -> dict:

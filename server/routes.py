@@ -38,6 +38,7 @@ import miniprogram_api.orders
 import miniprogram_api.platform
 import miniprogram_api.pushes
 import miniprogram_api.referrals
+import miniprogram_api.shares
 import miniprogram_api.staff
 import miniprogram_api.uploads
 import payments.notify_handlers
@@ -51,6 +52,7 @@ API_MODULES = [
     miniprogram_api.account,
     miniprogram_api.members,
     miniprogram_api.referrals,
+    miniprogram_api.shares,
     miniprogram_api.merchants,
     miniprogram_api.staff,
     miniprogram_api.uploads,

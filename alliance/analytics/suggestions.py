@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from alliance.money import yuan_words as yuan
+
 # A full-reduction threshold is the next multiple of this above the average order value.
 THRESHOLD_STEP_FEN = 500
 REDUCTION_SHARE = 10  # the reduction: a tenth of the threshold, in whole yuan, at least 1
@@ -16,12 +18,6 @@ MIN_BUYERS = 5
 CONVERSION_FLOOR = 0.05  # below it, with at least MIN_VIEWS views, conversion is low
 MIN_VIEWS = 100
 STOCK_WEEKS = 1  # a best seller with less stock than this many weeks of its sales
-
-
-def yuan(fen: int) -> str:
-    """Fen as yuan for a sentence: 35 元, 35.5 元, 35.05 元."""
-    whole, cents = divmod(fen, 100)
-    return str(whole) if not cents else f"{whole}.{cents:02d}".rstrip("0")
 
 
 def percent(value: float) -> str:

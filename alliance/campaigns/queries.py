@@ -11,7 +11,8 @@ from alliance.campaigns.errors import CampaignNotFound
 from alliance.campaigns.group_queries import group_effect
 from alliance.campaigns.models import (APPROVED, CAMPAIGN_STATUSES, GROUP_BUY, ITEM_KINDS, KINDS,
                                        PARTICIPANT_STATUSES,
-                                       Campaign, CampaignItem, CampaignParticipant, CampaignUse)
+                                       Campaign, CampaignGroup, CampaignItem, CampaignParticipant,
+                                       CampaignUse)
 from alliance.campaigns.pricing import offer_for, running_now
 from alliance.catalog.models import CatalogItem
 from alliance.clock import to_local_iso
@@ -21,6 +22,8 @@ from alliance.merchants.models import Merchant
 from alliance.merchants.queries import register_detail_section
 from alliance.orders.models import REFUNDED, Order
 from alliance.paging import newest_first
+from alliance.referrals.models import ReferralAttribution
+from alliance.referrals.services import CONVERTED
 
 MAX_SECTION_CAMPAIGNS = 10
 
@@ -302,4 +305,20 @@ def effect(campaign_id: int, merchant_id: int | None = None) -> dict:
                {"budget_fen": None, "budget_used_fen": None, "budget_left_fen": None})}
     if campaign.kind == GROUP_BUY:
         view["groups"] = group_effect(campaign_id, merchant_id)
+    view["shares"] = _share_effect(campaign_id)
     return view
+
+
+def _share_effect(campaign_id: int) -> dict:
+    """The consumers that share cards of the campaign (or of its groups) brought: first
+    touched by one (``new_consumers``), and of them those whose first paid order came inside
+    the window (``converted``)."""
+    groups = CampaignGroup.select(CampaignGroup.id).where(CampaignGroup.campaign == campaign_id)
+    attribution = ReferralAttribution
+    counts = dict(attribution.select(attribution.status, fn.COUNT(attribution.id))
+                  .where(((attribution.share_kind == "campaign")
+                          & (attribution.share_id == campaign_id))
+                         | ((attribution.share_kind == "group_buy")
+                            & attribution.share_id.in_(groups)))
+                  .group_by(attribution.status).tuples())
+    return {"new_consumers": sum(counts.values()), "converted": counts.get(CONVERTED, 0)}

@@ -46,10 +46,14 @@ class ReferralAttribution(BaseModel):
     expires_at = UTCDateTimeField(null=True)
     converted_at = UTCDateTimeField(null=True)
     first_order_ref = CharField(max_length=64, null=True)
+    # What the touch shared, when it came from a share card or its code: campaign |
+    # group_buy | item | merchant, and its id (a campaign's effect counts them).
+    share_kind = CharField(max_length=16, null=True)
+    share_id = IntegerField(null=True)
     updated_at = UTCDateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("referrer", "id"), False),)
+        indexes = ((("referrer", "id"), False), (("share_kind", "share_id"), False))
 
 
 class ReferralReward(BaseModel):

@@ -88,21 +88,33 @@ def _wait_for(key: str) -> QrImage:
     raise UpstreamUnavailable("二维码正在生成，请稍后再试", details={"retry_after": 2})
 
 
-def referral_qrcode(provider: QrCodeProvider, user_id: int, fmt: str,
-                    public_base_url: str) -> QrResult:
-    """The consumer's own referral code: a mini-program code (png) or a link QR (svg)."""
+def check_format(fmt: str) -> str:
     if fmt not in FORMATS:
         raise ValidationFailed("format 只能是 png 或 svg",
                                details={"field": "format", "choices": list(FORMATS)})
-    code = code_for(USER, user_id)
-    scene = scenes.validate_scene(scenes.referral_scene(code))
-    if fmt == "png":
-        row = cached(f"wxacode:{scene}", "wxacode",
-                     lambda: (provider.miniprogram_code(scene), None))
+    return fmt
+
+
+def code_image(provider: QrCodeProvider, fmt: str, scene: str, link: str,
+               page: str | None = None) -> QrResult:
+    """A mini-program code opening ``page`` (the home page when None) with ``scene`` (png),
+    or a QR code of ``link`` (svg), each made once."""
+    scene = scenes.validate_scene(scene)
+    if check_format(fmt) == "png":
+        key = f"wxacode:{scene}" if page is None else f"wxacode:{scene}:{page}"
+        row = cached(key, "wxacode", lambda: (provider.miniprogram_code(scene, page), None))
     else:
-        link = scenes.referral_link(public_base_url, code)
         row = cached(f"svg:{link}", "svg", lambda: (images.qr_svg(link), None))
     return QrResult(bytes(row.content), FORMATS[fmt], scene)
+
+
+def referral_qrcode(provider: QrCodeProvider, user_id: int, fmt: str,
+                    public_base_url: str) -> QrResult:
+    """The consumer's own referral code: a mini-program code (png) or a link QR (svg)."""
+    check_format(fmt)
+    code = code_for(USER, user_id)
+    return code_image(provider, fmt, scenes.referral_scene(code),
+                      scenes.referral_link(public_base_url, code))
 
 
 def oa_qrcode_url(provider: QrCodeProvider, scene: str) -> str:

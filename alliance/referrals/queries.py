@@ -40,6 +40,8 @@ def _view(row: ReferralAttribution, now) -> dict:
         "bound_at": to_local_iso(row.bound_at),
         "expires_at": to_local_iso(row.expires_at),
         "converted_at": to_local_iso(row.converted_at) if row.status == "converted" else None,
+        "shared": None if row.share_kind is None else {"kind": row.share_kind,
+                                                       "id": row.share_id},
         "reward": None if reward is None or reward.id is None else {
             "id": reward.id, "kind": reward.kind, "points": reward.points,
             "created_at": to_local_iso(reward.created_at)},

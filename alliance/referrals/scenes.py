@@ -4,11 +4,16 @@ A referral scene is ``r.<code>``: it fits WeChat's 32-character scene alphabet a
 ``encodeURIComponent`` unchanged. The plain referral link is ``<PUBLIC_BASE_URL>/r/<code>``
 (WeChat opens the mini-program for it when the link prefix is configured, and passes the
 link as ``q``). Official-account events carry the scene as ``qrscene_<scene>`` on follow.
+
+A share scene is a referral scene naming what was shared: ``r.<code>.<letter><id>``, the
+letter ``c`` for a campaign, ``g`` a group buy's group, ``i`` an item, ``m`` a merchant
+(``r.ABCDEFGH.c1234567890`` is 22 characters); its link is ``/r/<code>?to=<letter><id>``.
+Read back, it refers as its code does and tells the mini-program which page to open.
 """
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 from alliance.errors import ValidationFailed
 from alliance.randomcodes import random_code
@@ -19,6 +24,9 @@ CODE_LENGTH = 8
 _CODE_RE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 REFERRAL_PREFIX = "r."
 LINK_PATH = "/r/"
+SHARE_KINDS = {"campaign": "c", "group_buy": "g", "item": "i", "merchant": "m"}
+_SHARED = {letter: kind for kind, letter in SHARE_KINDS.items()}
+_TARGET_RE = re.compile(r"^([cgim])([1-9][0-9]{0,9})$")
 
 
 def new_code() -> str:
@@ -33,6 +41,19 @@ def referral_link(public_base_url: str, code: str) -> str:
     return f"{public_base_url.rstrip('/')}{LINK_PATH}{code}"
 
 
+def share_target(kind: str, target_id: int) -> str:
+    """What a share scene or link names after the code: ``c12`` for campaign 12."""
+    return f"{SHARE_KINDS[kind]}{target_id}"
+
+
+def share_scene(code: str, kind: str, target_id: int) -> str:
+    return f"{REFERRAL_PREFIX}{code}.{share_target(kind, target_id)}"
+
+
+def share_link(public_base_url: str, code: str, kind: str, target_id: int) -> str:
+    return f"{referral_link(public_base_url, code)}?to={share_target(kind, target_id)}"
+
+
 def validate_scene(scene: str) -> str:
     """``scene`` when WeChat accepts it in a mini-program code, else VALIDATION_FAILED."""
     if not SCENE_RE.match(scene or ""):
@@ -44,9 +65,15 @@ def validate_scene(scene: str) -> str:
 def referral_code_of(reported: str) -> str | None:
     """The referral code in a scene or link as the mini-program reports it, else None.
 
-    Accepts ``r.CODE``, ``qrscene_r.CODE``, the referral link, and any of them
-    URL-encoded once or twice (front ends forget ``decodeURIComponent``).
+    Accepts ``r.CODE``, ``qrscene_r.CODE``, the referral link, share scenes and links, and
+    any of them URL-encoded once or twice (front ends forget ``decodeURIComponent``).
     """
+    return read_scene(reported)[0]
+
+
+def read_scene(reported: str) -> tuple[str | None, tuple[str, int] | None]:
+    """(the referral code, what was shared as (kind, id)) in a reported scene or link; a
+    code with a target it does not know still refers (the target is then None)."""
     text = (reported or "").strip()
     for _ in range(3):
         if "%" not in text:
@@ -55,9 +82,16 @@ def referral_code_of(reported: str) -> str | None:
     if text.startswith("qrscene_"):
         text = text[len("qrscene_"):]
     if text.startswith(("http://", "https://")):
-        path = urlparse(text).path
-        text = REFERRAL_PREFIX + path[len(LINK_PATH):] if path.startswith(LINK_PATH) else ""
+        link = urlparse(text)
+        if not link.path.startswith(LINK_PATH):
+            return None, None
+        shared = parse_qs(link.query).get("to", [""])[0]
+        text = REFERRAL_PREFIX + link.path[len(LINK_PATH):] + ("." + shared if shared else "")
     if not text.startswith(REFERRAL_PREFIX):
-        return None
-    code = text[len(REFERRAL_PREFIX):].upper()
-    return code if _CODE_RE.match(code) else None
+        return None, None
+    code, _, shared = text[len(REFERRAL_PREFIX):].partition(".")
+    code = code.upper()
+    if not _CODE_RE.match(code):
+        return None, None
+    target = _TARGET_RE.match(shared)
+    return code, (_SHARED[target[1]], int(target[2])) if target else None

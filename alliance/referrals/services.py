@@ -10,6 +10,7 @@ the one row per invitee, or an insert under a unique index.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -36,6 +37,7 @@ class TouchOutcome:
     attributed: bool
     reason: str | None  # not_a_referral | unknown_code | self_referral | already_attributed | final
     attribution: ReferralAttribution | None
+    shared: tuple[str, int] | None = None  # what a share scene named: (kind, id)
 
 
 def code_for(owner_kind: str, owner_id: int) -> str:
@@ -60,13 +62,21 @@ def code_for(owner_kind: str, owner_id: int) -> str:
 
 def record_touch(invitee_user_id: int, reported_scene: str, channel: str,
                  window_days: int, now: dt.datetime | None = None) -> TouchOutcome:
-    """Attribute the consumer to the source behind ``reported_scene`` (first touch wins).
+    """Attribute the consumer to the source behind ``reported_scene`` (first touch wins),
+    and to what it shared when it is a share scene. Whatever the attribution, the outcome
+    names what a share scene shared (the page the mini-program opens).
 
     Idempotent: reporting the same scene again answers ``already_attributed``.
     """
+    outcome = _touch(invitee_user_id, reported_scene, channel, window_days, now)
+    return dataclasses.replace(outcome, shared=scenes.read_scene(reported_scene)[1])
+
+
+def _touch(invitee_user_id: int, reported_scene: str, channel: str, window_days: int,
+           now: dt.datetime | None) -> TouchOutcome:
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
-    code = scenes.referral_code_of(reported_scene)
+    code, shared = scenes.read_scene(reported_scene)
     if code is None:
         return TouchOutcome(False, "not_a_referral", current_attribution(invitee_user_id))
     now = now or utcnow()
@@ -81,6 +91,8 @@ def record_touch(invitee_user_id: int, reported_scene: str, channel: str,
                       referrer=source.owner_id if source.owner_kind == USER else None,
                       merchant_id=source.owner_id if source.owner_kind == MERCHANT else None,
                       code=code, channel=channel, bound_at=now,
+                      share_kind=shared[0] if shared else None,
+                      share_id=shared[1] if shared else None,
                       expires_at=now + dt.timedelta(days=window_days), updated_at=now)
         if current is None:
             try:

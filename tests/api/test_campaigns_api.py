@@ -137,7 +137,8 @@ class PlatformCampaignTest(CampaignTestCase):
         assert effect == {"campaign_id": campaign["id"], "participants": 1, "orders": 1,
                           "units": 1, "sales_fen": 2000, "discount_fen": 1000,
                           "budget_fen": 100000, "budget_used_fen": 1000,
-                          "budget_left_fen": 99000}
+                          "budget_left_fen": 99000,
+                          "shares": {"new_consumers": 0, "converted": 0}}
         self.refund(order["order_no"], order["paid_fen"])
         events = campaign_subsidy_events(*WIDE)
         assert sorted(e.amount_fen for e in events) == [-1000, 1000]

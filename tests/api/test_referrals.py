@@ -148,7 +148,7 @@ class AttributionTest(ApiTestCase):
         response = self.api("POST", "/api/v1/me/attribution", {"scene": self.scene_of(token)},
                             token=token)
         assert response.json == {"attributed": False, "reason": "self_referral",
-                                 "attribution": None}
+                                 "attribution": None, "shared": None}
 
     def test_other_scenes_are_accepted_and_change_nothing(self):
         response = self.api("POST", "/api/v1/me/attribution", {"scene": "coupon=123"},
