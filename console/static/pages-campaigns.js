@@ -249,7 +249,8 @@
       e.budget_fen ? "已占用 " + fen(e.budget_used_fen) + "，剩余 " + fen(e.budget_left_fen) : "");
     return `<h2>活动效果 <small class="muted">已支付且未全额退款的订单；销售额按活动价计</small></h2><div class="kpis">
       ${kpi("购买人数", e.participants)}${kpi("订单数", e.orders)}${c.kind === "flash_sale" ? kpi("秒杀件数", e.units) : ""}
-      ${kpi("活动销售额", fen(e.sales_fen))}${kpi("优惠金额", fen(e.discount_fen))}${budget}</div>
+      ${kpi("活动销售额", fen(e.sales_fen))}${kpi("优惠金额", fen(e.discount_fen))}${budget}
+      ${e.shares ? kpi("分享带来新用户", e.shares.new_consumers, "其中 " + e.shares.converted + " 人已下单") : ""}</div>
       ${e.groups ? `<div class="kpis">${kpi("开团数", e.groups.started)}${kpi("已成团", e.groups.succeeded)}${kpi("拼团中", e.groups.open)}
       ${kpi("未成团", e.groups.failed, "自动退款 " + e.groups.refunds + " 笔，已退 " + fen(e.groups.refunded_fen))}</div>` : ""}`;
   }
