@@ -102,11 +102,14 @@ class ArbitrationHandler(AdminBase):
 class ComplaintsHandler(AdminBase):
     @authenticated("admin:complaints", kind="operator")
     async def get(self):
-        status = self.query("status")
+        status, category = self.query("status"), self.query("category")
         if status is not None:
             v.one_of(status, "status", ("open", *feedback.COMPLAINT_OUTCOMES))
+        if category is not None:
+            v.one_of(category, "category", feedback.COMPLAINT_CATEGORIES)
         self.write_json(await self.run_sync(feedback.list_complaints, status=status,
-                                            cursor=self.query("cursor"), limit=v.page_limit(self.query("limit"))))
+                                            category=category, cursor=self.query("cursor"),
+                                            limit=v.page_limit(self.query("limit"))))
 
 
 class ComplaintResolutionHandler(AdminBase):
@@ -115,8 +118,10 @@ class ComplaintResolutionHandler(AdminBase):
         body = self.json_body()
         outcome = v.one_of(body.get("outcome"), "outcome", feedback.COMPLAINT_OUTCOMES)
         resolution = v.string(body, "resolution", max_length=500)
+        notifier, operator = self.ctx.notifier, self.principal.id
         self.write_json(await self.run_sync(lambda: feedback.complaint_view(
-            feedback.resolve_complaint(self.principal.id, int(complaint_id), outcome, resolution))))
+            feedback.resolve_complaint(notifier, operator, int(complaint_id), outcome,
+                                       resolution))))
 
 
 def routes() -> list:
@@ -202,11 +207,16 @@ def _openapi() -> dict:
             tags=tags, ok=ref("AfterSale"), params=entity, errors=(403, 404, 409, 422),
             body=obj({"refund": BOOL, "note": STR, "amount_fen": FEN}, ["refund", "note"]))},
         "/api/admin/v1/complaints": {"get": op(
-            "Complaints, newest first", tags=tags, ok=list_of(ref("Complaint")),
-            errors=(400, 403), params=[query_param("status", {"type": "string", "enum": [
-                "open", *feedback.COMPLAINT_OUTCOMES]}), *PAGING])},
+            "Complaints and suggestions, newest first", tags=tags,
+            ok=list_of(ref("Complaint")), errors=(400, 403),
+            params=[query_param("status", {"type": "string", "enum": [
+                        "open", *feedback.COMPLAINT_OUTCOMES]}),
+                    query_param("category", {"type": "string",
+                                             "enum": list(feedback.COMPLAINT_CATEGORIES)},
+                                "suggestion: the consumers' suggestions"), *PAGING])},
         "/api/admin/v1/complaints/{id}/resolution": {"post": op(
-            "Resolve or dismiss a complaint (audited)", tags=tags, ok=ref("Complaint"),
+            "Resolve or dismiss a complaint or suggestion (audited; the consumer is told "
+            "through complaint.resolved)", tags=tags, ok=ref("Complaint"),
             params=entity, errors=(403, 404, 409),
             body=obj({"outcome": {"type": "string", "enum": list(feedback.COMPLAINT_OUTCOMES)},
                       "resolution": STR}, ["outcome", "resolution"]))},

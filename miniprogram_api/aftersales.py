@@ -169,7 +169,9 @@ def _schemas() -> dict:
                        "rating": {**INT, "minimum": 1, "maximum": 5}, "content": STR,
                        "photo_urls": {"type": "array", "items": STR}, "reply": STR,
                        "replied_at": nullable_time, "created_at": TIME}),
-        "Complaint": obj({"id": INT, "merchant_id": INT, "order_id": {**INT, "nullable": True},
+        "Complaint": obj({"id": INT, "merchant_id": {**INT, "nullable": True, "description":
+                                                     "null: a suggestion about the platform"},
+                          "order_id": {**INT, "nullable": True},
                           "category": {"type": "string", "enum": list(feedback.COMPLAINT_CATEGORIES)},
                           "content": STR, "photo_count": INT,
                           "status": {"type": "string", "enum": ["open", "resolved", "dismissed"]},
@@ -228,10 +230,15 @@ def _openapi() -> dict:
             ok=list_of(ref("Review")), errors=(400, 404),
             params=[path_param("id", INT), query_param("item_id", INT), *PAGING])},
         "/api/v1/complaints": {
-            "get": op("My complaints, newest first", tags=tags, ok=list_of(ref("Complaint")),
-                      params=PAGING, errors=(400,)),
-            "post": op("Complain to the platform about a merchant or an order", tags=tags,
+            "get": op("My complaints and suggestions, newest first", tags=tags,
+                      ok=list_of(ref("Complaint")), params=PAGING, errors=(400,)),
+            "post": op("Complain to the platform about a merchant or an order, or make a "
+                       "suggestion", tags=tags,
                        status=201, idempotent=True, ok=ref("Complaint"), errors=(404,),
+                       description="A complaint names an order (order_no) or a merchant "
+                                   "(merchant_id); a suggestion (category suggestion) may name "
+                                   "neither: it is about the platform. The consumer is told "
+                                   "the operator's outcome (complaint.resolved).",
                        body=obj({"category": {"type": "string",
                                               "enum": list(feedback.COMPLAINT_CATEGORIES)},
                                  "content": STR, "order_no": STR, "merchant_id": INT,

@@ -38,11 +38,12 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "group_buy.succeeded": ("order_no", "item_name", "group_size"),
     "group_buy.failed": ("order_no", "item_name", "refund_fen"),
     "campaign.audit_result": ("campaign_name", "subject_text", "result"),
+    "complaint.resolved": ("complaint_id", "subject", "result", "resolution"),
 }
 OPTIONAL_DEFAULTS = {"reason": "无", "carrier": "", "tracking_no": ""}
 RESULT_TEXT = {"approved": "审核通过", "rejected": "未通过", "suspended": "已暂停营业",
                "reinstated": "已恢复营业", "success": "退款成功", "failed": "退款失败",
-               "refused": "已拒绝"}
+               "refused": "已拒绝", "resolved": "已处理", "dismissed": "未予支持"}
 VALUE_LIMITS = {"thing": 20, "name": 10, "phrase": 5, "character_string": 32, "number": 32,
                 "letter": 32, "symbol": 5, "car_number": 8, "phone_number": 17}
 
@@ -107,6 +108,10 @@ SANDBOX_SUBSCRIBE_TEMPLATES = {
                               "page": "pages/merchant/campaign?id={campaign_id}",
                               "data": {"thing1": "{campaign_name}", "thing2": "{subject_text}",
                                        "phrase3": "{result_text}", "thing4": "{reason}"}},
+    "complaint.resolved": {"template_id": "sandbox-subscribe-complaint",
+                           "page": "pages/complaints/index?id={complaint_id}",
+                           "data": {"thing1": "{subject}", "phrase2": "{result_text}",
+                                    "thing3": "{resolution}"}},
 }
 SANDBOX_OA_TEMPLATES = {
     "order.paid": {"template_id": "sandbox-oa-order-paid",
@@ -172,6 +177,10 @@ SANDBOX_OA_TEMPLATES = {
                               "data": {"first": "营销活动审核结果", "keyword1": "{campaign_name}",
                                        "keyword2": "{subject_text}", "keyword3": "{result_text}",
                                        "remark": "{reason}"}},
+    "complaint.resolved": {"template_id": "sandbox-oa-complaint",
+                           "page": "pages/complaints/index?id={complaint_id}",
+                           "data": {"first": "您的反馈已有处理结果", "keyword1": "{subject}",
+                                    "keyword2": "{result_text}", "remark": "{resolution}"}},
 }
 
 

@@ -78,11 +78,12 @@ class Review(BaseModel):
 
 
 class Complaint(BaseModel):
-    """A consumer's complaint to the platform about a merchant (optionally an order)."""
+    """A consumer's complaint to the platform about a merchant (optionally an order), or a
+    suggestion (about a merchant, or the platform: no merchant)."""
 
     id = AutoField()
     user_id = IntegerField(index=True)
-    merchant_id = IntegerField()
+    merchant_id = IntegerField(null=True)
     order_id = IntegerField(null=True)
     category = CharField(max_length=32)
     content = TextField()

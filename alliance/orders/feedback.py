@@ -1,5 +1,10 @@
 """What buyers say: reviews of completed orders (once per item, with photos) that feed the
-merchant's rating, and complaints to the platform that operators resolve."""
+merchant's rating, and complaints and suggestions to the platform that operators resolve.
+
+A complaint is about a merchant (or one of the buyer's orders there); a suggestion
+(category ``suggestion``, 意见建议) is about the platform and may name no merchant. When an
+operator closes either, the consumer is told the outcome and the operator's answer
+(``complaint.resolved`` through the outbox, in the closing transaction)."""
 from __future__ import annotations
 
 import json
@@ -20,9 +25,12 @@ from alliance.orders.aftersales import photo_ids
 from alliance.orders.errors import AlreadyReviewed, ComplaintNotFound, OrderStateConflict
 from alliance.orders.models import COMPLETED, OrderLine
 from alliance.orders.queries import newest_page, where_given
+from alliance.ports import Notifier
 
-COMPLAINT_CATEGORIES = ("quality", "service", "fraud", "refund", "other")
+SUGGESTION = "suggestion"
+COMPLAINT_CATEGORIES = ("quality", "service", "fraud", "refund", "other", SUGGESTION)
 COMPLAINT_OUTCOMES = ("resolved", "dismissed")
+PLATFORM_SUBJECT = "平台意见建议"  # what a suggestion without a merchant is about
 
 
 def add_review(user_id: int, order_no: str, line_id: int, rating: int, content: str = "",
@@ -83,7 +91,8 @@ def reply_review(merchant_id: int, review_id: int, reply: str) -> Review:
 
 def file_complaint(user_id: int, *, category: str, content: str, order_no: str | None = None,
                    merchant_id: int | None = None, photos: list | None = None) -> Complaint:
-    """A complaint about a merchant, about one of the buyer's orders or in general."""
+    """A complaint about a merchant or one of the buyer's orders; a suggestion about one, or
+    about the platform (no merchant)."""
     if category not in COMPLAINT_CATEGORIES:
         raise ValidationFailed("投诉类型不正确", details={"field": "category",
                                                           "choices": list(COMPLAINT_CATEGORIES)})
@@ -91,6 +100,8 @@ def file_complaint(user_id: int, *, category: str, content: str, order_no: str |
         order = owned_order(user_id, order_no) if order_no else None
         if order is not None:
             merchant_id = order.merchant_id
+        elif merchant_id is None and category == SUGGESTION:
+            pass  # about the platform
         elif merchant_id is None or Merchant.get_or_none(Merchant.id == merchant_id) is None:
             raise ValidationFailed("请指定订单或商户", details={"field": "merchant_id"})
         return Complaint.create(user_id=user_id, merchant_id=merchant_id,
@@ -108,8 +119,10 @@ def get_complaint(complaint_id: int, user_id: int | None = None) -> Complaint:
     return found
 
 
-def resolve_complaint(operator_id: int, complaint_id: int, outcome: str, resolution: str) -> Complaint:
-    """An operator closes a complaint as resolved or dismissed, with the resolution (audited)."""
+def resolve_complaint(notifier: Notifier, operator_id: int, complaint_id: int, outcome: str,
+                      resolution: str) -> Complaint:
+    """An operator closes a complaint as resolved or dismissed, with the resolution (audited);
+    the consumer is told."""
     if outcome not in COMPLAINT_OUTCOMES:
         raise ValidationFailed("处理结果不正确", details={"field": "outcome",
                                                           "choices": list(COMPLAINT_OUTCOMES)})
@@ -122,14 +135,27 @@ def resolve_complaint(operator_id: int, complaint_id: int, outcome: str, resolut
             raise OrderStateConflict("投诉已处理", details={"status": complaint.status})
         record_audit(operator_id, "complaint.resolve", "complaint", complaint_id, resolution,
                      {"outcome": outcome})
+        notifier.notify("complaint.resolved", user_id=complaint.user_id,
+                        data={"complaint_id": complaint.id, "subject": _subject(complaint),
+                              "result": outcome, "resolution": resolution},
+                        dedupe_key=f"complaint.resolved:{complaint.id}")
     return Complaint.get_by_id(complaint_id)
 
 
+def _subject(complaint: Complaint) -> str:
+    if complaint.merchant_id is None:
+        return PLATFORM_SUBJECT
+    name = Merchant.select(Merchant.name).where(Merchant.id == complaint.merchant_id).scalar()
+    return f"关于「{name or '商户'}」的{'建议' if complaint.category == SUGGESTION else '投诉'}"
+
+
 def list_complaints(*, user_id: int | None = None, status: str | None = None,
-                    cursor: str | None = None, limit: int = 20) -> dict:
-    """Complaints newest first: a buyer's own, or all (operators), by status."""
+                    category: str | None = None, cursor: str | None = None,
+                    limit: int = 20) -> dict:
+    """Complaints and suggestions newest first: a buyer's own, or all (operators), by
+    status and category."""
     query = where_given(Complaint.select(), (Complaint.user_id, user_id),
-                        (Complaint.status, status))
+                        (Complaint.status, status), (Complaint.category, category))
     return newest_page(query, Complaint, cursor, limit, complaint_view)
 
 

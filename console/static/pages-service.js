@@ -1,4 +1,4 @@
-// 售后仲裁 and 投诉处理: disputed after-sale requests and consumers' complaints.
+// 售后仲裁 and 投诉与建议: disputed after-sale requests, consumers' complaints and suggestions.
 "use strict";
 (() => {
   const { esc, fen, time, label, table, api } = Console;
@@ -7,7 +7,7 @@
   const AS_TONE = { arbitrating: "warn", failed: "bad", refunded: "ok", closed: "" };
   const AS_KIND = { refund: "仅退款", return_refund: "退货退款" };
   const C_STATUS = { open: "待处理", resolved: "已解决", dismissed: "已驳回" };
-  const C_CATEGORY = { quality: "质量问题", service: "服务态度", fraud: "欺诈", refund: "退款纠纷", other: "其他" };
+  const C_CATEGORY = { quality: "质量问题", service: "服务态度", fraud: "欺诈", refund: "退款纠纷", other: "其他", suggestion: "意见建议" };
 
   function photos(urls) {
     return (urls || []).map((u, i) => `<a href="${esc(u)}" target="_blank" rel="noopener">图${i + 1}</a>`).join(" ");
@@ -48,16 +48,19 @@
   });
 
   Console.register({
-    id: "complaints", title: "投诉处理", permission: "admin:complaints",
+    id: "complaints", title: "投诉与建议", permission: "admin:complaints",
     async render(view, params) {
       const status = params.get("status") || "open";
+      const category = params.get("category") || "all";
       const filters = W.filters("complaints", [
         { name: "status", label: "状态", value: "open", options: [["all", "全部"], ...Object.entries(C_STATUS)] },
+        { name: "category", label: "类别", value: "all", options: [["all", "全部"], ...Object.entries(C_CATEGORY)] },
       ], params);
-      const page = await api("GET", "/api/admin/v1/complaints" + W.query(params, ["cursor"], status === "all" ? {} : { status }));
-      view.innerHTML = `<div class="card"><h3>投诉处理</h3>${filters}${table([
+      const page = await api("GET", "/api/admin/v1/complaints" + W.query(params, ["cursor"],
+        { ...(status === "all" ? {} : { status }), ...(category === "all" ? {} : { category }) }));
+      view.innerHTML = `<div class="card"><h3>投诉与建议 <small class="muted">处理结果会通知提交人</small></h3>${filters}${table([
         { title: "ID", value: c => c.id },
-        { title: "商户", html: c => `<a href="#/merchants?id=${c.merchant_id}">#${c.merchant_id}</a>` },
+        { title: "商户", html: c => c.merchant_id ? `<a href="#/merchants?id=${c.merchant_id}">#${c.merchant_id}</a>` : `<span class="muted">平台</span>` },
         { title: "类别", value: c => label(C_CATEGORY, c.category) },
         { title: "内容", html: c => esc(c.content) + (c.photo_count ? `<br><small class="muted">附图 ${c.photo_count} 张</small>` : "") },
         { title: "状态", html: c => W.badge(label(C_STATUS, c.status), c.status === "open" ? "warn" : "") + (c.resolution ? `<br><small class="muted">${esc(c.resolution)}</small>` : "") },
@@ -66,7 +69,7 @@
       ], page.items)}${W.pager("complaints", params, page.next_cursor)}</div>`;
       W.bindFilters(view);
       W.bindActions(view, {
-        resolve: id => W.act({ title: "处理投诉 #" + id, message: "处理结果会记入审计日志，处理后不可更改。", confirm: "提交", danger: true, done: "投诉已处理",
+        resolve: id => W.act({ title: "处理 #" + id, message: "处理结果会记入审计日志并通知提交人，处理后不可更改。", confirm: "提交", danger: true, done: "已处理",
           fields: [{ name: "outcome", label: "结论", type: "select", options: [["resolved", "已解决（投诉成立）"], ["dismissed", "驳回（投诉不成立）"]], value: "resolved" },
                    { name: "resolution", label: "处理说明", type: "textarea", required: true }],
           action: v => api("POST", `/api/admin/v1/complaints/${id}/resolution`, { outcome: v.outcome, resolution: v.resolution }) }),

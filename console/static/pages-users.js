@@ -82,7 +82,7 @@
     const u = await api("GET", `/api/admin/v1/users/${encodeURIComponent(id)}`);
     const o = u.orders, c = u.coupons;
     const merged = u.merged_from.length ? u.merged_from.map(i => `<a href="#/users?id=${i}">#${i}</a>`).join("、") : "—";
-    const complaintsLink = Console.can("admin:complaints") ? ` <a class="small-link" href="#/complaints?status=all">投诉处理 »</a>` : "";
+    const complaintsLink = Console.can("admin:complaints") ? ` <a class="small-link" href="#/complaints?status=all">投诉与建议 »</a>` : "";
     view.innerHTML = `<p><a href="#/users">« 返回消费者列表</a></p>
       <div class="card"><h3>${esc(u.nickname || "（未设置昵称）")} <small class="muted">#${u.id}</small> ${statusBadge(u)}</h3>
       ${dl([["手机号", esc(u.phone || "—")], ["邮箱", esc(u.email || "—")], ["登录方式", esc(channels(u.login_channels))],

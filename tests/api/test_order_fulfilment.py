@@ -2,6 +2,7 @@
 the sales figures of merchants and operators."""
 import datetime as dt
 import io
+import json
 from urllib.parse import urlsplit
 
 import requests
@@ -119,6 +120,42 @@ class FulfilmentTest(OrderTestCase):
         assert mine["items"][0]["status"] == "resolved"
         with connection():
             assert OperatorAuditLog.get().action == "complaint.resolve"
+        [told] = self.told("complaint.resolved")
+        assert told == {"complaint_id": filed.json["id"], "result": "resolved",
+                        "subject": f"关于「{self.merchant.name}」的投诉",
+                        "resolution": "已协调商家补偿"}
+
+    def told(self, event: str) -> list[dict]:
+        with connection():
+            return [json.loads(m.payload) for m in OutboxMessage.select()
+                    .where(OutboxMessage.event == event).order_by(OutboxMessage.id)]
+
+    def test_a_suggestion_to_the_platform_needs_no_merchant_and_is_answered(self):
+        filed = self.api("POST", "/api/v1/complaints",
+                         {"category": "suggestion", "content": "希望增加夜宵类商户"},
+                         token=self.buyer)
+        assert filed.status == 201, filed.body
+        assert (filed.json["merchant_id"], filed.json["category"]) == (None, "suggestion")
+        about = self.api("POST", "/api/v1/complaints",
+                         {"category": "suggestion", "content": "营业时间可以更长",
+                          "merchant_id": self.merchant.id}, token=self.buyer)
+        assert about.json["merchant_id"] == self.merchant.id
+        no_subject = self.api("POST", "/api/v1/complaints",
+                              {"category": "quality", "content": "没有对象"}, token=self.buyer)
+        self.assert_error(no_subject, 400, "VALIDATION_FAILED")
+        service = self.operator_token("customer_service")
+        listed = self.api("GET", "/api/admin/v1/complaints?category=suggestion", token=service)
+        assert [c["id"] for c in listed.json["items"]] == [about.json["id"], filed.json["id"]]
+        self.assert_error(self.api("GET", "/api/admin/v1/complaints?category=nope",
+                                   token=service), 400, "VALIDATION_FAILED")
+        for complaint, outcome in ((filed.json, "resolved"), (about.json, "dismissed")):
+            answered = self.api("POST", f"/api/admin/v1/complaints/{complaint['id']}/resolution",
+                                {"outcome": outcome, "resolution": "感谢反馈"}, token=service)
+            assert answered.status == 200, answered.body
+        assert [(m["subject"], m["result"]) for m in self.told("complaint.resolved")] == [
+            ("平台意见建议", "resolved"), (f"关于「{self.merchant.name}」的建议", "dismissed")]
+        mine = self.api("GET", "/api/v1/complaints", token=self.buyer).json["items"]
+        assert [c["status"] for c in mine] == ["dismissed", "resolved"]
 
     def test_merchant_sales_report_counts_the_days_sales(self):
         self.paid_order(self.buyer, self.service)
