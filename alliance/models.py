@@ -4,6 +4,7 @@ from __future__ import annotations
 from alliance.analytics.models import MerchantDailySales, MerchantDailyTraffic
 from alliance.accounts.models import (AccountMerge, LoginCode, Operator, OperatorAuditLog,
                                       RefreshFamily, RefreshToken, User, WechatIdentity)
+from alliance.backups.models import Backup
 from alliance.campaigns.models import (Campaign, CampaignGroup, CampaignGroupMember,
                                        CampaignItem, CampaignParticipant, CampaignQuota,
                                        CampaignUse)
@@ -55,6 +56,7 @@ ALL_MODELS = [
     CampaignGroup, CampaignGroupMember,
     Cooperation, CooperationEvent,
     PlatformSettings, PolicyVersion,
+    Backup,
 ]
 
 # The columns that name uploads (an id, or JSON holding ids): an upload none of them names is

@@ -171,6 +171,10 @@ class Settings:
     # Seconds a process keeps a merchant's public detail page (0: computed on every view);
     # the nearby list's items re-read their ratings every ten times as long (0: never kept).
     detail_cache_seconds: int = 60
+    # Backups (python -m server backup, the console, the daily job): where their files go,
+    # and how many successful ones are kept (the newest is never deleted).
+    backup_dir: Path = ROOT / "var" / "backups"
+    backup_keep: int = 7
 
     @property
     def is_sandbox(self) -> bool:
@@ -241,6 +245,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
         port=port,
         public_base_url=(get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{port}").rstrip("/"),
         var_dir=var_dir,
+        backup_dir=Path(get("BACKUP_DIR") or var_dir / "backups").absolute(),
     )
     for name in ("WECHAT_MINIAPP_APPID", "WECHAT_MINIAPP_SECRET", "WECHAT_OA_APPID",
                  "WECHAT_OA_SECRET", "WECHAT_OA_TOKEN", "WECHAT_OA_AES_KEY", "WECHAT_API_BASE",
@@ -278,7 +283,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
                        ("MERCHANT_PUSH_DAILY_LIMIT", "merchant_push_daily_limit"),
                        ("ALLIANCE_PLATFORM_COMMISSION_BP", "platform_commission_bp"),
                        ("ALLIANCE_DETAIL_CACHE_SECONDS", "detail_cache_seconds"),
-                       ("ALLIANCE_BODY_TIMEOUT_S", "body_timeout_s")):
+                       ("ALLIANCE_BODY_TIMEOUT_S", "body_timeout_s"),
+                       ("BACKUP_KEEP", "backup_keep")):
         if get(name):
             try:
                 values[attr] = int(get(name))
@@ -286,6 +292,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
                 raise ConfigurationError(f"{name} must be a number") from None
     if not 0 <= values.get("platform_commission_bp", 0) <= 10_000:
         raise ConfigurationError("ALLIANCE_PLATFORM_COMMISSION_BP must be 0..10000 (basis points)")
+    if values.get("backup_keep", 1) < 1:
+        raise ConfigurationError("BACKUP_KEEP must be at least 1 (the newest backup is kept)")
     if get("SCHEDULER_SCHEDULES"):
         values["scheduler_schedules"] = parse_schedules(get("SCHEDULER_SCHEDULES"))
     if env.get("TRUSTED_PROXIES") is not None:  # set and empty: trust no peer

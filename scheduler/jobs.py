@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from alliance.analytics import rollups
+from alliance.backups import services as backups
 from alliance.campaigns import group_expiry
 from alliance.cooperation import services as cooperation
 from alliance.coupons import claims as coupon_claims
@@ -80,6 +81,14 @@ def purge_unreferenced_uploads(ctx: AppContext) -> dict:
     """Delete images uploaded more than 30 days ago that nothing uses (never attached, or replaced)."""
     return {"deleted": media_purge.purge_unreferenced(ctx.storage, UPLOAD_REFERENCES,
                                                       UNREFERENCED_UPLOAD_AGE)}
+
+
+@job("backups.daily", cron="30 2 * * *", lease=dt.timedelta(hours=6))
+def daily_backup(ctx: AppContext) -> dict:
+    """Back up every table and the uploads into BACKUP_DIR, then keep the newest BACKUP_KEEP."""
+    settings = ctx.settings
+    return backups.scheduled(settings.backup_dir, settings.var_dir / "uploads",
+                             settings.backup_keep)
 
 
 @job("jobs.purge_runs", cron="15 3 * * *")

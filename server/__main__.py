@@ -6,7 +6,7 @@ backup, restore.
     python -m server load-demo [--if-empty]
     python -m server create-operator NAME --role ROLE
     python -m server makemigration NAME
-    python -m server backup FILE
+    python -m server backup [FILE]
     python -m server restore FILE [--force]
 """
 from __future__ import annotations
@@ -49,9 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     make = sub.add_parser("makemigration", help="write a migration for the models' changes")
     make.add_argument("name")
     dump = sub.add_parser("backup", help="write a consistent backup of all data and uploads")
-    dump.add_argument("file")
+    dump.add_argument("file", nargs="?",
+                      help="where to write it (default: a new, recorded file in BACKUP_DIR)")
     load = sub.add_parser("restore", help="restore a backup into an empty database")
-    load.add_argument("file")
+    load.add_argument("file", help="a backup file, or the name of one in BACKUP_DIR")
     load.add_argument("--force", action="store_true",
                       help="replace a database that holds data (and the uploaded files)")
     return parser
@@ -128,10 +129,12 @@ def cmd_create_operator(settings, name: str, role: str, display_name: str) -> in
     return 0
 
 
-def cmd_backup(settings, file: str) -> int:
+def cmd_backup(settings, file: str | None) -> int:
     from alliance.infra.backup import BackupError, backup
 
     _open_database(settings)
+    if file is None:
+        return _recorded_backup(settings)
     try:
         summary = backup(Path(file), settings.var_dir / "uploads")
     except BackupError as exc:
@@ -143,20 +146,56 @@ def cmd_backup(settings, file: str) -> int:
     return 0
 
 
+def _recorded_backup(settings) -> int:
+    """A backup into BACKUP_DIR, recorded as the console's are (listed, downloadable,
+    pruned by the daily job)."""
+    from alliance.backups import services as backups
+    from alliance.errors import AllianceError
+
+    try:
+        row = backups.run_now(settings.backup_dir, settings.var_dir / "uploads")
+    except AllianceError as exc:  # BACKUP_RUNNING, the database not migrated...
+        print(f"backup refused: {exc.code}: {exc.message} {exc.details or ''}", file=sys.stderr)
+        return 1
+    path = settings.backup_dir / row.file_name
+    if row.status != "succeeded":
+        print(f"backup {row.id} failed: {row.error}", file=sys.stderr)
+        return 1
+    print(f"backup {row.id} written to {path}: schema {row.schema_migration}, "
+          f"{row.rows_total} rows, {row.files} files, {row.size_bytes} bytes, "
+          f"sha256 {row.sha256}")
+    return 0
+
+
+def backup_file(settings, file: str) -> Path:
+    """``file`` as given when it exists; else, a bare name, the file of that name in
+    BACKUP_DIR (what the console's restore command names)."""
+    path = Path(file)
+    if path.exists() or path.name != file:
+        return path
+    return settings.backup_dir / file
+
+
 def cmd_restore(settings, file: str, force: bool) -> int:
+    from alliance.backups import services as backups
     from alliance.infra.backup import BackupError
     from alliance.infra.restore import restore
 
+    path = backup_file(settings, file)
     _open_database(settings)
     try:
-        summary = restore(Path(file), settings.var_dir / "uploads", force=force)
+        summary = restore(path, settings.var_dir / "uploads", force=force)
     except BackupError as exc:
         print(f"restore refused: {exc}", file=sys.stderr)
         return 1
     for table, count in summary.tables.items():
         print(f"  {table}: {count} rows")
-    print(f"restored {file}: schema {summary.migrations[-1]}, counts verified, "
+    print(f"restored {path}: schema {summary.migrations[-1]}, counts verified, "
           f"{len(summary.files)} files")
+    found = backups.after_restore(settings.backup_dir, path.resolve(), summary)
+    if found["found"] or found["unreadable"]:
+        print(f"backups in {settings.backup_dir}: {found['found']} newer ones recorded again"
+              + (f", {found['unreadable']} unreadable left alone" if found["unreadable"] else ""))
     return 0
 
 

@@ -29,7 +29,7 @@ import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
 
 from peewee import Table, sort_models
 
@@ -133,8 +133,13 @@ def _rows(table: str, pk: str, columns: list[str]) -> Iterator[tuple]:
         last = page[-1][position]
 
 
-def _dump(out: IO[bytes]) -> tuple[str, list[str], dict[str, int]]:
-    """Write data.jsonl from one snapshot; (sha256, migrations, row counts)."""
+Progress = Callable[[int, int], None]
+
+
+def _dump(out: IO[bytes], progress: Progress | None = None
+          ) -> tuple[str, list[str], dict[str, int]]:
+    """Write data.jsonl from one snapshot; (sha256, migrations, row counts). ``progress``
+    hears (tables written, tables) after each table."""
     digest, counts = hashlib.sha256(), {}
 
     def emit(obj) -> None:
@@ -153,13 +158,15 @@ def _dump(out: IO[bytes]) -> tuple[str, list[str], dict[str, int]]:
         emit({"format": FORMAT, "version": FORMAT_VERSION, "migrations": migrations,
               "database": "mysql" if is_mysql() else "sqlite",
               "created_at": utcnow().isoformat(timespec="seconds") + "Z"})
-        for table, pk in tables:
+        for done, (table, pk) in enumerate(tables, 1):
             columns = [c.name for c in db.get_columns(table)]
             emit({"table": table, "columns": columns})
             counts[table] = 0
             for row in _rows(table, pk, columns):
                 emit([encode(value) for value in row])
                 counts[table] += 1
+            if progress is not None:
+                progress(done, len(tables))
     return digest.hexdigest(), migrations, counts
 
 
@@ -169,13 +176,15 @@ def _upload_files(uploads: Path | None) -> list[Path]:
     return sorted(p for p in uploads.rglob("*") if p.is_file())
 
 
-def backup(path: Path, uploads: Path | None = None) -> BackupSummary:
-    """Write a backup of every table (and the files under ``uploads``) to ``path``."""
+def backup(path: Path, uploads: Path | None = None,
+           progress: Progress | None = None) -> BackupSummary:
+    """Write a backup of every table (and the files under ``uploads``) to ``path``;
+    ``progress`` hears (tables written, tables) as the tables are read."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     with tempfile.TemporaryFile() as data:
-        data_sha, migrations, counts = _dump(data)
+        data_sha, migrations, counts = _dump(data, progress)
         files: dict[str, dict] = {}
         with tarfile.open(partial, "w:gz") as tar:
             data.seek(0, os.SEEK_END)
