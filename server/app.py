@@ -43,6 +43,7 @@ from wechat_handlers.qrcodes import WechatOaProfiles, WechatQrCodes
 
 VERSION = "0.1.0"
 SANDBOX_THREADS = 8
+BACKUP_THREADS = 2  # a backup's writer and its heartbeat
 
 
 def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None) -> AppContext:
@@ -66,6 +67,7 @@ def build_context(settings: Settings, executor: ThreadPoolExecutor | None = None
         # scheduler's deliver_due picks up whatever that attempt did not finish.
         notifier=OutboxNotifier(dispatch=prompt_delivery),
         delivery_executor=deliveries,
+        backup_executor=ThreadPoolExecutor(1, thread_name_prefix="backup"),
         qr_codes=WechatQrCodes(miniapp_client, oa_client),
         oa_profiles=WechatOaProfiles(oa_client),
         outbox_channels=channels,
@@ -155,7 +157,8 @@ def make_app(settings: Settings, executor: ThreadPoolExecutor | None = None,
              **tornado_settings) -> tornado.web.Application:
     """The application for ``settings``; binds the domain to ``settings.database_url``."""
     init_db(settings.database_url,
-            settings.worker_threads + settings.delivery_threads + SANDBOX_THREADS)
+            settings.worker_threads + settings.delivery_threads + SANDBOX_THREADS
+            + BACKUP_THREADS)
     routes = api_routes() + console.routes()
     extras: dict = {}
     if settings.is_sandbox:

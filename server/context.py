@@ -37,6 +37,8 @@ class AppContext:
     # Prompt deliveries of notifications wait on WeChat's answers: their own threads, so
     # that a burst of payments never leaves requests without a worker.
     delivery_executor: ThreadPoolExecutor | None = None
+    # Backups started from the console are written here: one thread, never a request worker.
+    backup_executor: ThreadPoolExecutor | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     def shutdown(self) -> None:
@@ -44,5 +46,7 @@ class AppContext:
         self.executor.shutdown(wait=True)
         if self.delivery_executor is not None:
             self.delivery_executor.shutdown(wait=True)
+        if self.backup_executor is not None:  # a backup being written is finished first
+            self.backup_executor.shutdown(wait=True)
         if "sandbox_executor" in self.extras:
             self.extras["sandbox_executor"].shutdown(wait=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import admin_api.analytics
 import admin_api.auth
+import admin_api.backups
 import admin_api.campaigns
 import admin_api.catalog
 import admin_api.consumers
@@ -87,6 +88,7 @@ API_MODULES = [
     admin_api.campaigns,
     admin_api.cooperation,
     admin_api.platform,
+    admin_api.backups,
     admin_api.staff,
     miniprogram_api.platform,
     wechat_handlers.oa,
