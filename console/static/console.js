@@ -77,6 +77,20 @@ const Console = (() => {
     return "<table><thead><tr>" + head + "</tr></thead><tbody>" + (body || "<tr><td class=muted colspan=" + columns.length + ">暂无数据</td></tr>") + "</tbody></table>";
   }
 
+  // A file download needs the login's token: fetched, then saved from a blob.
+  async function download(path, filename) {
+    const response = await fetch(path, { headers: { Authorization: "Bearer " + session().access_token } });
+    if (!response.ok) {
+      const data = await response.json().catch(() => null);
+      throw new Error(data && data.error ? data.error.message : "下载失败 (" + response.status + ")");
+    }
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(await response.blob());
+    link.download = filename;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  }
+
   function register(page) { pages.push(page); }
 
   // A page names the permission it needs (none: every operator sees it).
@@ -144,5 +158,5 @@ const Console = (() => {
 
   window.addEventListener("hashchange", route);
   window.addEventListener("DOMContentLoaded", route);
-  return { api, create, register, esc, fen, time, label, table, session, can, params, go, reload: route, notice, failed, ROLE_NAMES };
+  return { api, create, download, register, esc, fen, time, label, table, session, can, params, go, reload: route, notice, failed, ROLE_NAMES };
 })();

@@ -1,12 +1,17 @@
 // 系统设置: the platform's name, logo and contact; its policies with their versions; the
-// system's health (version, database, scheduled jobs, backlogs).
+// system's health (version, database, scheduled jobs, backlogs); backups (start one and
+// follow it, download, how to restore one on the command line).
 "use strict";
 (() => {
-  const { esc, time, table, api } = Console;
+  const { esc, time, label, table, api } = Console;
   const W = Widgets;
-  const TABS = [["basic", "基本信息"], ["policies", "协议与政策"], ["health", "系统状态"]];
+  const TABS = [["basic", "基本信息"], ["policies", "协议与政策"], ["health", "系统状态"], ["backups", "备份与恢复"]];
   const POLICIES = [["privacy_policy", "隐私政策"], ["user_agreement", "用户协议"]];
   const OUTCOME = { ok: "成功", failed: "失败", skipped: "跳过", running: "运行中" };
+  const BACKUP_STATUS = { running: "进行中", succeeded: "成功", failed: "失败" };
+  const BACKUP_TONE = { running: "warn", succeeded: "ok", failed: "bad" };
+  const TRIGGER = { console: "控制台", schedule: "每日定时", command: "命令行", found: "恢复后登记" };
+  const POLL_MS = 2000;
 
   function tabs(current) {
     return `<div class="tabs">${TABS.map(([id, title]) => `<a href="#/settings?tab=${id}" class="${id === current ? "active" : ""}">${esc(title)}</a>`).join("")}</div>`;
@@ -132,12 +137,92 @@
       ], h.jobs)}</div>`;
   }
 
+  function size(bytes) {
+    if (bytes === null || bytes === undefined) return "—";
+    const units = ["B", "KB", "MB", "GB", "TB"];
+    let n = bytes, i = 0;
+    while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
+    return (i ? n.toFixed(1) : n) + " " + units[i];
+  }
+
+  function backupState(b) {
+    const p = b.progress;
+    const note = b.status === "running" ? ` <span class="muted" data-progress="${b.id}">${p.tables_total ? p.tables_done + "/" + p.tables_total + " 张表" : "准备中…"}</span>` : "";
+    return W.badge(label(BACKUP_STATUS, b.status), BACKUP_TONE[b.status]) + note + (b.error ? `<div class="error small">${esc(b.error)}</div>` : "");
+  }
+
+  function restoreSteps(b) {
+    return [
+      "恢复需要在命令行进行，并会替换当前的全部数据和已上传的图片：",
+      "1. 停止所有服务进程（python -m server）和定时任务进程（python -m scheduler），恢复期间不能有写入。",
+      "2. 建议先为当前数据再做一次备份：python -m server backup",
+      `3. 在备份文件所在的主机（${b.host}）上、用与服务相同的配置（DATABASE_URL 等）执行：`,
+      "   " + b.restore_command,
+      "   命令会先核对文件的校验和，再载入全部数据并逐表核对行数，然后执行新的数据迁移、写回图片；任何一步不符都会放弃恢复。",
+      "4. 恢复完成后启动服务和定时任务，登录控制台检查数据。",
+      "备份目录中比这份备份更新的备份会在恢复后自动重新登记，仍可下载。",
+      `文件 SHA-256：${b.sha256}`,
+    ].join("\n");
+  }
+
+  // While a backup runs, ask for it every POLL_MS: its progress in place, the page again
+  // when it ends. Stops once the page shows something else.
+  function follow(view, id) {
+    const marker = view.querySelector(`[data-progress="${id}"]`);
+    setTimeout(async () => {
+      if (!marker || !marker.isConnected) return;
+      try {
+        const b = await api("GET", `/api/admin/v1/backups/${id}`);
+        if (b.status !== "running") {
+          Console.notice(b.status === "succeeded" ? "备份已完成" : "备份失败：" + (b.error || ""), b.status === "succeeded" ? "" : "error");
+          Console.reload();
+          return;
+        }
+        marker.textContent = b.progress.tables_total ? b.progress.tables_done + "/" + b.progress.tables_total + " 张表" : "准备中…";
+      } catch (e) { /* a failed poll: the next one tries again */ }
+      follow(view, id);
+    }, POLL_MS);
+  }
+
+  async function renderBackups(view, params) {
+    const page = await api("GET", "/api/admin/v1/backups" + W.query(params, ["cursor"]));
+    const running = page.items.find(b => b.status === "running");
+    view.innerHTML += `<div class="card"><h3>备份 ${running ? W.badge("有备份正在进行", "warn") : W.button("start", "", "立即备份")}</h3>
+      <p class="muted">定时任务 backups.daily 每天自动备份一次（默认 02:30）；备份目录 <code>${esc(page.backup_dir)}</code>，保留最近 ${esc(page.keep)} 份成功的备份（最新的一份永不删除）。备份包含全部数据和已上传的图片，进行中不影响服务。</p>
+      ${table([
+        { title: "编号", value: b => "#" + b.id },
+        { title: "开始时间", value: b => time(b.started_at) },
+        { title: "状态", html: backupState },
+        { title: "来源", value: b => label(TRIGGER, b.trigger) + (b.started_by_name ? "（" + b.started_by_name + "）" : "") },
+        { title: "大小", value: b => size(b.size_bytes) },
+        { title: "数据行数", value: b => b.status === "succeeded" ? b.rows_total : "—" },
+        { title: "图片", value: b => b.status === "succeeded" ? b.files : "—" },
+        { title: "完成时间", value: b => time(b.finished_at) },
+        { title: "操作", html: b => b.status === "succeeded" ? [W.button("download", b.id, "下载"), W.button("restore", b.id, "恢复说明", "secondary")].join(" ") : "" },
+      ], page.items)}${W.pager("settings", params, page.next_cursor)}</div>
+      <div class="card"><h3>如何恢复</h3><p class="muted">恢复会替换全部数据，需要先停止服务，因此只能在服务器的命令行上执行。点击某份备份的“恢复说明”可查看它的完整恢复命令和步骤。恢复到一个新的空数据库时可以去掉 <code>--force</code>。</p></div>`;
+    const byId = Object.fromEntries(page.items.map(b => [String(b.id), b]));
+    W.bindActions(view, {
+      start: async (_, button) => {
+        button.disabled = true;
+        try {
+          await Console.create("/api/admin/v1/backups", {});
+          Console.notice("备份已开始");
+          Console.reload();
+        } catch (e) { button.disabled = false; Console.failed(e); }
+      },
+      download: id => Console.download(byId[id].download_url, byId[id].file_name).catch(Console.failed),
+      restore: id => W.dialog({ title: `恢复备份 #${id}`, message: restoreSteps(byId[id]), confirm: "关闭" }),
+    });
+    if (running) follow(view, running.id);
+  }
+
   Console.register({
     id: "settings", title: "系统设置", permission: "admin:settings",
     async render(view, params) {
       const tab = TABS.some(([id]) => id === params.get("tab")) ? params.get("tab") : "basic";
       view.innerHTML = tabs(tab);
-      await ({ basic: renderBasic, policies: renderPolicies, health: renderHealth })[tab](view);
+      await ({ basic: renderBasic, policies: renderPolicies, health: renderHealth, backups: renderBackups })[tab](view, params);
     },
   });
 })();

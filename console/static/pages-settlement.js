@@ -14,17 +14,6 @@
     return (n < 0 ? "−" : "") + fen(Math.abs(n));
   }
 
-  // A CSV download needs the login's token: fetched, then saved from a blob.
-  async function download(path, filename) {
-    const response = await fetch(path, { headers: { Authorization: "Bearer " + Console.session().access_token } });
-    if (!response.ok) throw new Error("导出失败 (" + response.status + ")");
-    const link = document.createElement("a");
-    link.href = URL.createObjectURL(await response.blob());
-    link.download = filename;
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
-  }
-
   function counterparty(id) { return id ? `商户 #${id}` : "平台"; }
 
   function lastMonth() {
@@ -103,7 +92,7 @@
         { title: "发生时间", value: i => time(i.occurred_at) },
       ], items.items)}${W.pager("settlement", params, items.next_cursor)}</div>`;
     W.bindActions(view, {
-      csv: sid => download(`/api/admin/v1/statements/${encodeURIComponent(sid)}/items.csv`, `对账单-${s.period}-${s.merchant_id}.csv`).catch(Console.failed),
+      csv: sid => Console.download(`/api/admin/v1/statements/${encodeURIComponent(sid)}/items.csv`, `对账单-${s.period}-${s.merchant_id}.csv`).catch(Console.failed),
       payout: sid => W.act({
         title: "登记打款 #" + sid, confirm: "登记", danger: true, done: "已登记打款",
         message: "确认已按结算金额完成打款（或收款），登记后对账单变为已打款，记入审计日志。",

@@ -65,7 +65,7 @@ class ConsoleContractTest(ApiTestCase):
                      "/api/admin/v1/settings", "/api/admin/v1/settings/{}/versions",
                      "/api/admin/v1/uploads", "/api/admin/v1/system", "/api/admin/v1/operators",
                      "/api/admin/v1/operators/{}", "/api/admin/v1/operators/{}/password",
-                     "/api/admin/v1/roles"):
+                     "/api/admin/v1/roles", "/api/admin/v1/backups", "/api/admin/v1/backups/{}"):
             assert area in seen, area
 
     def test_console_role_permissions_match_the_server(self):
