@@ -38,7 +38,7 @@
             { name: "username", label: "用户名（登录用）", required: true, hint: "字母、数字和 _.@-，3-64 位" },
             { name: "display_name", label: "姓名" },
             { name: "role", label: "角色", type: "select", options: ROLE_OPTIONS, value: "operator", required: true },
-            { name: "password", label: "初始密码", required: true, hint: PASSWORD_HINT },
+            { name: "password", label: "初始密码", type: "password", required: true, hint: PASSWORD_HINT },
           ],
           action: v => Console.create("/api/admin/v1/operators", v),
         }),
@@ -68,7 +68,7 @@
         password: id => W.act({
           title: "重置密码 " + byId[id].username, confirm: "重置", danger: true, done: "密码已重置",
           message: id === String(me) ? "你的其他登录会话将失效，当前会话保留。" : "该账号已登录的会话将立即失效，请把新密码告知本人。",
-          fields: [{ name: "password", label: "新密码", required: true, hint: PASSWORD_HINT }],
+          fields: [{ name: "password", label: "新密码", type: "password", required: true, hint: PASSWORD_HINT }],
           action: v => Console.create(`/api/admin/v1/operators/${id}/password`, { password: v.password }),
         }),
       });

@@ -11,6 +11,8 @@ const Widgets = (() => {
     if (f.type === "textarea") input = `<textarea id="${id}" name="${f.name}" rows="4"${req}>${esc(value)}</textarea>`;
     else if (f.type === "select") input = `<select id="${id}" name="${f.name}"${req}>${f.options.map(([v, t]) => `<option value="${esc(v)}"${String(v) === String(value) ? " selected" : ""}>${esc(t)}</option>`).join("")}</select>`;
     else if (f.type === "checkbox") input = `<input id="${id}" name="${f.name}" type="checkbox"${value ? " checked" : ""}>`;
+    // A password is hidden as typed; its button shows it, to check it before it is set.
+    else if (f.type === "password") input = `<span class="secret"><input id="${id}" name="${f.name}" type="password" autocomplete="new-password"${req}><button type="button" class="small secondary" data-role="reveal" aria-controls="${id}" aria-pressed="false">显示</button></span>`;
     else if (f.type === "checks") input = f.options.map(([v, t]) => `<label class="inline"><input type="checkbox" name="${f.name}" value="${esc(v)}"${(value || []).includes(v) ? " checked" : ""}> ${esc(t)}</label>`).join(" ");
     else {
       const type = { money: "number", number: "number", datetime: "datetime-local" }[f.type] || "text";
@@ -55,6 +57,13 @@ const Widgets = (() => {
       const form = overlay.querySelector("form");
       const close = (result) => { overlay.remove(); resolve(result); };
       overlay.querySelector('[data-role="cancel"]').onclick = () => close(null);
+      overlay.querySelectorAll('[data-role="reveal"]').forEach(b => b.onclick = () => {
+        const secret = overlay.querySelector("#" + b.getAttribute("aria-controls"));
+        const show = secret.type === "password";
+        secret.type = show ? "text" : "password";
+        b.textContent = show ? "隐藏" : "显示";
+        b.setAttribute("aria-pressed", String(show));
+      });
       form.onsubmit = async (event) => {
         event.preventDefault();
         const missing = fields.find(f => f.required && f.type !== "checks" && !input(form, f.name).value.trim());
