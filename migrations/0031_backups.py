@@ -1,5 +1,6 @@
-# Generated from a schema diff on 2026-12-07 22:05. Numbered 0031: 0030 is written beside it
-# on another branch; this one needs nothing newer than 0029.
+# Generated from a schema diff on 2026-12-07 22:05, and the orders index added by hand.
+# Numbered 0031: 0030 is written beside it on another branch; this one needs nothing newer
+# than 0029.
 from peewee import *
 from alliance.db import UTCDateTimeField
 
@@ -29,7 +30,10 @@ def up(migrator, db):
             table_name = 'backup'
             indexes = ((('status', 'id'), False),)
     db.create_tables([Backup])
+    # The consumer behaviour report's covering index (alliance/orders/models.py).
+    migrator.migrate(migrator.add_index('orders', ('paid_at', 'user_id', 'merchant_id', 'paid_fen')))
 
 
 def down(migrator, db):
+    migrator.migrate(migrator.drop_index('orders', 'orders_paid_at_user_id_merchant_id_paid_fen'))
     migrator.migrate(migrator.drop_table('backup'))

@@ -106,6 +106,10 @@ class Order(BaseModel):
             (("status", "expires_at"), False),
             (("abnormal", "id"), False),
             (("paid_at",), False),
+            # Covers the consumer behaviour report's grouped reads of a period's paid orders
+            # (per day: buyers and fen; per buyer: orders) without reading the rows
+            # (EXPLAIN: a covering range scan on SQLite and MariaDB).
+            (("paid_at", "user", "merchant", "paid_fen"), False),
             (("created_at",), False),
         )
 
