@@ -149,13 +149,19 @@ def cmd_backup(settings, file: str | None) -> int:
 def _recorded_backup(settings) -> int:
     """A backup into BACKUP_DIR, recorded as the console's are (listed, downloadable,
     pruned by the daily job)."""
+    from peewee import DatabaseError
+
     from alliance.backups import services as backups
     from alliance.errors import AllianceError
 
     try:
         row = backups.run_now(settings.backup_dir, settings.var_dir / "uploads")
-    except AllianceError as exc:  # BACKUP_RUNNING, the database not migrated...
+    except AllianceError as exc:  # BACKUP_RUNNING
         print(f"backup refused: {exc.code}: {exc.message} {exc.details or ''}", file=sys.stderr)
+        return 1
+    except DatabaseError as exc:  # no backup table yet
+        print(f"backup refused: {exc} (is the database migrated? python -m server migrate)",
+              file=sys.stderr)
         return 1
     path = settings.backup_dir / row.file_name
     if row.status != "succeeded":

@@ -23,6 +23,9 @@ def backups_of(path: Path) -> list[tuple]:
 
 
 def test_backup_into_the_directory_then_restore_it_by_name(tmp_path):
+    unmigrated = run(tmp_path, "live.sqlite3", "backup")
+    assert unmigrated.returncode == 1 and "python -m server migrate" in unmigrated.stderr
+    assert "Traceback" not in unmigrated.stderr
     assert run(tmp_path, "live.sqlite3", "migrate").returncode == 0
     first = run(tmp_path, "live.sqlite3", "backup")
     assert first.returncode == 0 and "backup 1 written to" in first.stdout, first.stderr
