@@ -64,7 +64,8 @@ class SystemHandler(BaseHandler):
             jobs = [{**job_item(name, active.get(name), states[name], now), **failures[name]}
                     for name in names]
             return {"database": health.database(), "outbox": health.outbox(),
-                    "payment_notifications": health.payment_notifications(), "jobs": jobs}
+                    "payment_notifications": health.payment_notifications(), "jobs": jobs,
+                    "backups": health.backups()}
 
         answer = await self.run_sync(read)
         self.write_json({"version": VERSION, "environment": self.ctx.settings.env,
@@ -144,7 +145,8 @@ def _openapi() -> dict:
                     "url": STR}))},
         "/api/admin/v1/system": {"get": op(
             "System health: version, database and migration level, scheduled jobs' runs and "
-            "failures, outbox backlog, unapplied payment notifications (admin:settings)",
+            "failures, outbox backlog, unapplied payment notifications, backups "
+            "(admin:settings)",
             tags=tags, errors=(403,), ok=obj({
                 "version": STR, "environment": STR,
                 "database": obj({"kind": STR, "server_version": STR, "migration": STR,
@@ -156,6 +158,10 @@ def _openapi() -> dict:
                                               "oldest_unapplied_at": {**TIME, "nullable": True},
                                               "overdue": BOOL}),
                 "jobs": {"type": "array", "items": job},
+                "backups": obj({"last_succeeded_at": {**TIME, "nullable": True},
+                                "last_failed_at": {**TIME, "nullable": True},
+                                "running": BOOL, "overdue": {**BOOL, "description": (
+                                    "no backup succeeded in the last 26 hours")}}),
                 "job_configuration_errors": {"type": "array", "items": STR}}))},
     }
 

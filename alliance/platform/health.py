@@ -1,7 +1,7 @@
 """System health for operators: what can be read cheaply (indexed counts, one row each).
 
 The database and its migration level, the outbox's backlog, payment notifications not yet
-applied, and the scheduled jobs' recent failures; the caller adds what the process knows
+applied, the scheduled jobs' recent failures and the latest backups; the caller adds what the process knows
 (its version, each job's schedule).
 """
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sqlite3
 
 from peewee import fn
 
+from alliance.backups.models import FAILED, RUNNING, SUCCEEDED, Backup
 from alliance.clock import to_local_iso
 from alliance.db import db, is_mysql, utcnow
 from alliance.jobs.models import JobRun
@@ -22,6 +23,8 @@ FAILURE_WINDOW = dt.timedelta(hours=24)
 # A notification recorded this long ago and still not applied is overdue (the sweep that
 # applies them again runs every few minutes).
 NOTIFICATION_OVERDUE = dt.timedelta(minutes=15)
+# Without a successful backup this long, the daily one (backups.daily) has been missed.
+BACKUP_OVERDUE = dt.timedelta(hours=26)
 
 
 def database() -> dict:
@@ -75,3 +78,16 @@ def job_failures(names: list[str]) -> dict[str, dict]:
             .where(JobRun.id.in_(last_ids)).tuples()}
     return {name: {"failures_24h": recent.get(name, 0),
                    "last_failed_at": to_local_iso(last.get(name))} for name in names}
+
+
+def backups() -> dict:
+    """When the latest backup succeeded and the latest failed, whether one runs now, and
+    whether the daily one is overdue (none succeeded for BACKUP_OVERDUE)."""
+    def latest(status: str):
+        return Backup.select(fn.MAX(Backup.finished_at)).where(Backup.status == status).scalar()
+
+    succeeded = latest(SUCCEEDED)
+    return {"last_succeeded_at": to_local_iso(succeeded),
+            "last_failed_at": to_local_iso(latest(FAILED)),
+            "running": Backup.select().where(Backup.status == RUNNING).exists(),
+            "overdue": succeeded is None or succeeded < utcnow() - BACKUP_OVERDUE}

@@ -115,7 +115,7 @@
 
   async function renderHealth(view) {
     const h = await api("GET", "/api/admin/v1/system");
-    const db = h.database, out = h.outbox, pay = h.payment_notifications;
+    const db = h.database, out = h.outbox, pay = h.payment_notifications, bk = h.backups;
     const failing = h.jobs.filter(j => j.failures_24h > 0).length;
     view.innerHTML += `<div class="kpis">
         ${kpi("版本", h.version, "运行环境：" + (h.environment === "production" ? "生产" : "沙箱"))}
@@ -124,6 +124,7 @@
         ${kpi("待发送通知", out.pending + out.sending, out.oldest_pending_due_at ? "最早应发：" + time(out.oldest_pending_due_at) : "无积压")}
         ${kpi("发送失败通知", out.failed, "已放弃重试", out.failed > 0)}
         ${kpi("未处理支付通知", pay.unapplied, pay.overdue ? "已超过 15 分钟未处理" : (pay.abnormal ? "异常 " + pay.abnormal + " 笔" : "正常"), pay.overdue)}
+        ${kpi("最近备份", bk.last_succeeded_at ? time(bk.last_succeeded_at) : "从未", bk.running ? "有备份正在进行" : (bk.overdue ? "超过 26 小时没有成功的备份" : "正常"), bk.overdue)}
         ${kpi("定时任务", h.jobs.length + " 个", failing ? failing + " 个 24 小时内失败过" : "24 小时内无失败", failing > 0)}
       </div>
       ${h.job_configuration_errors.length ? `<p class="error">定时任务配置有误：${esc(h.job_configuration_errors.join("、"))}</p>` : ""}

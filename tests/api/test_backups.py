@@ -97,6 +97,16 @@ class BackupsTest(ApiTestCase):
             backups.after_restore(self.backup_dir, copy, restored)
             assert Backup.get(Backup.file_name == copy.name).status == SUCCEEDED
 
+    def test_system_health_tells_the_latest_backup_and_when_one_is_overdue(self):
+        def health():
+            return self.api("GET", "/api/admin/v1/system", token=self.admin).json["backups"]
+
+        assert health() == {"last_succeeded_at": None, "last_failed_at": None,
+                            "running": False, "overdue": True}
+        done = self.finished(self.start().json["id"])
+        assert health() == {"last_succeeded_at": done["finished_at"], "last_failed_at": None,
+                            "running": False, "overdue": False}
+
     def test_a_second_start_while_one_runs_is_refused_with_409(self):
         with connection():
             running = backups.begin("command")
