@@ -6,6 +6,8 @@ from __future__ import annotations
 from alliance.campaigns import group_queries, queries, review, services
 from alliance.campaigns.models import KINDS
 from alliance.campaigns.queries import participant_view
+from alliance.pushes import platform as platform_pushes
+from alliance.merchants.industries import INDUSTRIES
 from server import validation as v
 from server.base import BaseHandler, authenticated, idempotent
 
@@ -102,6 +104,35 @@ class CampaignGroupsHandler(BaseHandler):
         self.write_json(await self.run_sync(read))
 
 
+class PromotionsHandler(BaseHandler):
+    @authenticated(PERMISSION, kind="operator")
+    async def get(self, campaign_id: str):
+        cursor, limit = self.query("cursor"), v.page_limit(self.query("limit"))
+
+        def read():
+            queries.admin_campaign(int(campaign_id))
+            return platform_pushes.promotions(int(campaign_id), cursor, limit)
+
+        self.write_json(await self.run_sync(read))
+
+    @authenticated(PERMISSION, kind="operator")
+    @idempotent
+    async def post(self, campaign_id: str):
+        body, operator = self.json_body(), self.principal.id
+        title = v.string(body, "title", max_length=32)
+        content = v.string(body, "content", max_length=200)
+        audience = platform_pushes.parse_audience(body.get("segment"))
+        notifier = self.ctx.extras["bulk_notifier"]
+        limit = self.ctx.settings.platform_push_daily_limit
+
+        def start():
+            return platform_pushes.push_view(platform_pushes.start_promotion(
+                notifier, operator, int(campaign_id), title=title, content=content,
+                audience=audience, daily_limit=limit))
+
+        self.write_json(await self.run_sync(start), 201)
+
+
 class JoinsHandler(BaseHandler):
     @authenticated(PERMISSION, kind="operator")
     async def get(self):
@@ -119,7 +150,8 @@ def routes() -> list:
             (campaign + "/review", CampaignReviewHandler),
             (campaign + r"/participants/([0-9]{1,10})/review", ParticipantReviewHandler),
             (campaign + "/effect", CampaignEffectHandler),
-            (campaign + "/groups", CampaignGroupsHandler)]
+            (campaign + "/groups", CampaignGroupsHandler),
+            (campaign + "/promotions", PromotionsHandler)]
 
 
 def _openapi() -> dict:
@@ -179,6 +211,26 @@ def _openapi() -> dict:
                 "campaign_kind": {"type": "string", "enum": list(KINDS)}})]}),
             errors=(400, 403), params=[query_param("status", {
                 "type": "string", "enum": ["pending", "approved", "rejected"]}), *PAGING])},
+        "/api/admin/v1/campaigns/{id}/promotions": {
+            "get": op("The campaign's promotions pushed to consumers, newest first, with "
+                      "how many each has queued", tags=tags, ok=list_of(ref("Promotion")),
+                      errors=(400, 403, 404), params=[*one, *PAGING]),
+            "post": op("Promote an approved campaign that is not over to consumers "
+                       "(campaign.promoted; audited)", tags=tags, status=201,
+                       ok=ref("Promotion"), errors=(403, 404, 409, 429), params=one,
+                       idempotent=True,
+                       body=obj({"title": {"type": "string", "maxLength": 32},
+                                 "content": {"type": "string", "maxLength": 200},
+                                 "segment": ref("PromotionSegment")}, ["title", "content"]),
+                       description="Every active consumer in the segment who refused "
+                                   "neither the platform's promotions nor every push gets "
+                                   "it (subscribe or official-account template message, "
+                                   "opening the campaign's page), queued in batches of 500 "
+                                   "by the pushes.platform_batches job after the first. At "
+                                   "most PLATFORM_PUSH_DAILY_LIMIT per Asia/Shanghai day: "
+                                   "beyond it 429 RATE_LIMITED with Retry-After. 409 "
+                                   "CAMPAIGN_NOT_PROMOTABLE for a campaign not approved or "
+                                   "over.")},
         "/api/admin/v1/campaigns/{id}/groups": {"get": op(
             "A group buy's groups, newest first", tags=tags, ok=list_of(ref("Group")),
             errors=(400, 403, 404), params=[*one, query_param("status", {
@@ -187,3 +239,22 @@ def _openapi() -> dict:
 
 
 OPENAPI = _openapi()
+
+SCHEMAS = {
+    "PromotionSegment": {"type": "object", "description": "absent: every active consumer",
+                         "properties": {
+        "industries": {"type": "array", "items": {"type": "string", "enum": list(INDUSTRIES)},
+                       "description": "members of merchants of these industries"},
+        "active_within_days": {"type": "integer", "minimum": 1, "maximum": 3650,
+                               "description": "visited a merchant within the last N days"},
+        "registered_within_days": {"type": "integer", "minimum": 1, "maximum": 3650}}},
+    "Promotion": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "campaign_id": {"type": "integer"},
+        "title": {"type": "string"}, "content": {"type": "string"},
+        "segment": {"$ref": "#/components/schemas/PromotionSegment"},
+        "status": {"type": "string", "enum": ["sending", "done"]},
+        "recipients": {"type": "integer", "description": "messages queued so far"},
+        "local_day": {"type": "string"}, "created_by": {"type": "integer"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "finished_at": {"type": "string", "format": "date-time", "nullable": True}}},
+}

@@ -29,7 +29,8 @@ from alliance.orders.aftersale_models import AfterSale, Complaint, Review
 from alliance.orders.models import (CartItem, Order, OrderDiscount, OrderLine, PaymentAttempt,
                                     Refund, ServiceCode)
 from alliance.points.models import PointsAccount, PointsAllocation, PointsEntry
-from alliance.pushes.models import MerchantPush, MerchantPushQuota, PushOptOut
+from alliance.pushes.models import (MerchantPush, MerchantPushQuota, PlatformPush,
+                                    PlatformPushQuota, PushOptOut)
 from alliance.redemptions.models import Redemption
 from alliance.referrals.models import QrImage, ReferralAttribution, ReferralCode, ReferralReward
 from alliance.settlement.models import SettlementItem, SettlementLine, SettlementStatement
@@ -50,7 +51,7 @@ ALL_MODELS = [
     CouponTemplate, CouponDistribution, Coupon, Redemption, CommissionEntry,
     MerchantLevelRule, MerchantMember, PointsAward,
     MerchantDailySales, MerchantDailyTraffic,
-    MerchantPush, MerchantPushQuota, PushOptOut,
+    MerchantPush, MerchantPushQuota, PushOptOut, PlatformPush, PlatformPushQuota,
     SettlementStatement, SettlementLine, SettlementItem,
     Campaign, CampaignParticipant, CampaignItem, CampaignQuota, CampaignUse,
     CampaignGroup, CampaignGroupMember,

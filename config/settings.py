@@ -165,6 +165,7 @@ class Settings:
     wechat_oa_templates: str | None = None
     redemption_undo_minutes: int = 30
     merchant_push_daily_limit: int = 3
+    platform_push_daily_limit: int = 3
     # Settlement: the platform's commission per paid order, in basis points of what was paid
     # (0..10000; a merchant's own ``commission_bp`` overrides it).
     platform_commission_bp: int = 0
@@ -281,6 +282,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, root: Path = ROOT
                        ("SMTP_PORT", "smtp_port"),
                        ("ALLIANCE_REDEMPTION_UNDO_MINUTES", "redemption_undo_minutes"),
                        ("MERCHANT_PUSH_DAILY_LIMIT", "merchant_push_daily_limit"),
+                       ("PLATFORM_PUSH_DAILY_LIMIT", "platform_push_daily_limit"),
                        ("ALLIANCE_PLATFORM_COMMISSION_BP", "platform_commission_bp"),
                        ("ALLIANCE_DETAIL_CACHE_SECONDS", "detail_cache_seconds"),
                        ("ALLIANCE_BODY_TIMEOUT_S", "body_timeout_s"),

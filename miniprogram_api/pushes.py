@@ -50,6 +50,11 @@ class PushPreferencesHandler(BaseHandler):
         body = self.json_body()
         merchant_id = v.integer(body, "merchant_id", required=False, minimum=1,
                                 maximum=2**31 - 1)
+        platform = body.get("platform", False)
+        if not isinstance(platform, bool) or (platform and merchant_id is not None):
+            raise ValidationFailed("参数 platform 必须是 true 或 false，且不能与 merchant_id 同时给出",
+                                   details={"field": "platform", "issue": "must be a boolean "
+                                            "without merchant_id"})
         opt_out = body.get("opt_out")
         if not isinstance(opt_out, bool):
             raise ValidationFailed("参数 opt_out 必须是 true 或 false",
@@ -57,7 +62,7 @@ class PushPreferencesHandler(BaseHandler):
         user_id = self.principal.id
 
         def change():
-            pushes.set_opt_out(user_id, merchant_id, opt_out)
+            pushes.set_opt_out(user_id, merchant_id, opt_out, platform)
             return push_queries.push_preferences(user_id)
 
         self.write_json(await self.run_sync(change))
@@ -92,6 +97,9 @@ def _openapi() -> dict:
     from server.openapi import BOOL, INT, PAGING, STR, TIME, list_of, obj, op, ref
 
     preferences = obj({"opt_out_all": BOOL, "opt_out_all_since": {**TIME, "nullable": True},
+                       "opt_out_platform": {**BOOL, "description": "refuses the platform's "
+                                            "campaign promotions (opt_out_all refuses them "
+                                            "too)"},
                        "items": {"type": "array", "items": obj({
                            "merchant_id": INT, "merchant_name": STR, "opt_out": BOOL,
                            "since": TIME})},
@@ -123,10 +131,11 @@ def _openapi() -> dict:
         "/api/v1/me/push-preferences": {
             "get": op("The consumer's push opt-outs (all merchants, and merchants refused)",
                       tags=["account"], ok=preferences, params=PAGING, errors=(400,)),
-            "put": op("Opt out of (or back into) one merchant's pushes, or every merchant's "
-                      "when merchant_id is absent", tags=["account"], ok=preferences,
-                      errors=(404,),
-                      body=obj({"merchant_id": INT, "opt_out": BOOL}, ["opt_out"]),
+            "put": op("Opt out of (or back into) one merchant's pushes, the platform's "
+                      "promotions (platform: true), or every push when neither is given",
+                      tags=["account"], ok=preferences, errors=(404,),
+                      body=obj({"merchant_id": INT, "platform": BOOL, "opt_out": BOOL},
+                               ["opt_out"]),
                       description="Error: MERCHANT_NOT_FOUND.")},
     }
 

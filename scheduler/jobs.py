@@ -28,6 +28,7 @@ from alliance.orders import payments as order_payments
 from alliance.orders import refunds as order_refunds
 from alliance.payments import notices as payment_notices
 from alliance.points import services as points
+from alliance.pushes import platform as platform_pushes
 from alliance.settlement import statements as settlement
 from alliance.settlement.periods import period_containing
 from scheduler.registry import JOBS, job
@@ -110,6 +111,12 @@ def deliver_outbox(ctx: AppContext) -> dict:
     """Send due outbox messages (those the server's after-commit attempt did not finish)."""
     report = delivery.deliver_due(ctx.outbox_channels, batch=200)
     return {"sent": report.sent, "retried": report.retried, "failed": report.failed}
+
+
+@job("pushes.platform_batches", every=dt.timedelta(minutes=1))
+def send_platform_promotions(ctx: AppContext) -> dict:
+    """Queue the next batches of the platform's campaign promotions still sending."""
+    return platform_pushes.send_batches(ctx.extras["bulk_notifier"])
 
 
 @job("coupons.expire", every=dt.timedelta(minutes=5))

@@ -39,6 +39,7 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "group_buy.failed": ("order_no", "item_name", "refund_fen"),
     "campaign.audit_result": ("campaign_name", "subject_text", "result"),
     "complaint.resolved": ("complaint_id", "subject", "result", "resolution"),
+    "campaign.promoted": ("campaign_id", "campaign_name", "title", "content", "ends_at"),
 }
 OPTIONAL_DEFAULTS = {"reason": "无", "carrier": "", "tracking_no": ""}
 RESULT_TEXT = {"approved": "审核通过", "rejected": "未通过", "suspended": "已暂停营业",
@@ -112,6 +113,10 @@ SANDBOX_SUBSCRIBE_TEMPLATES = {
                            "page": "pages/complaints/index?id={complaint_id}",
                            "data": {"thing1": "{subject}", "phrase2": "{result_text}",
                                     "thing3": "{resolution}"}},
+    "campaign.promoted": {"template_id": "sandbox-subscribe-campaign",
+                          "page": "pages/campaign/detail?id={campaign_id}",
+                          "data": {"thing1": "{title}", "thing2": "{campaign_name}",
+                                   "time3": "{ends_at_text}", "thing4": "{content}"}},
 }
 SANDBOX_OA_TEMPLATES = {
     "order.paid": {"template_id": "sandbox-oa-order-paid",
@@ -181,6 +186,10 @@ SANDBOX_OA_TEMPLATES = {
                            "page": "pages/complaints/index?id={complaint_id}",
                            "data": {"first": "您的反馈已有处理结果", "keyword1": "{subject}",
                                     "keyword2": "{result_text}", "remark": "{resolution}"}},
+    "campaign.promoted": {"template_id": "sandbox-oa-campaign",
+                          "page": "pages/campaign/detail?id={campaign_id}",
+                          "data": {"first": "{title}", "keyword1": "{campaign_name}",
+                                   "keyword2": "{ends_at_text}", "remark": "{content}"}},
 }
 
 

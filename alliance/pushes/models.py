@@ -8,6 +8,7 @@ from alliance.db import BaseModel, UTCDateTimeField, utcnow
 from alliance.merchants.models import Merchant
 
 ALL_MERCHANTS = 0  # PushOptOut.merchant_id of a consumer who refuses every merchant's pushes
+PLATFORM = -1  # PushOptOut.merchant_id of a consumer who refuses the platform's promotions
 
 
 class MerchantPush(BaseModel):
@@ -41,8 +42,38 @@ class MerchantPushQuota(BaseModel):
         indexes = ((("merchant", "local_day"), True),)
 
 
+class PlatformPush(BaseModel):
+    """A promotion of a campaign the platform pushes to consumers, written to the outbox in
+    batches by user id (``after_user_id``: the last one queued) until ``done``."""
+
+    id = AutoField()
+    campaign_id = IntegerField()
+    title = CharField(max_length=32)
+    content = CharField(max_length=200)
+    segment = TextField()  # JSON: industries, active_within_days, registered_within_days
+    status = CharField(max_length=16, default="sending")  # sending | done
+    recipients = IntegerField(default=0)  # queued so far
+    after_user_id = IntegerField(default=0)
+    local_day = CharField(max_length=10)  # Asia/Shanghai date it counts against
+    created_by = IntegerField()  # the operator
+    created_at = UTCDateTimeField(default=utcnow)
+    finished_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("status", "id"), False), (("campaign_id", "id"), False))
+
+
+class PlatformPushQuota(BaseModel):
+    """How many promotions the platform pushed on one Shanghai calendar day; ``used`` grows
+    only by a guarded UPDATE (``used < limit``)."""
+
+    local_day = CharField(max_length=10, primary_key=True)
+    used = IntegerField(default=0)
+
+
 class PushOptOut(BaseModel):
-    """A consumer refusing pushes of one merchant, or of all (``merchant_id`` 0)."""
+    """A consumer refusing pushes of one merchant, of all merchants (``merchant_id`` 0:
+    the platform's promotions too), or of the platform's promotions (-1)."""
 
     id = AutoField()
     user = ForeignKeyField(User, backref="+", on_delete="CASCADE")

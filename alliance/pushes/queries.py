@@ -8,7 +8,8 @@ from alliance.clock import to_local_iso
 from alliance.db import utcnow
 from alliance.merchants.models import Merchant
 from alliance.paging import newest_first
-from alliance.pushes.models import ALL_MERCHANTS, MerchantPush, MerchantPushQuota, PushOptOut
+from alliance.pushes.models import (ALL_MERCHANTS, PLATFORM, MerchantPush, MerchantPushQuota,
+                                    PushOptOut)
 from alliance.pushes.services import local_day
 
 
@@ -40,8 +41,11 @@ def push_preferences(user_id: int) -> dict:
                 .where(PushOptOut.user == user_id).order_by(PushOptOut.id))
     everything = PushOptOut.get_or_none(PushOptOut.user == user_id,
                                         PushOptOut.merchant_id == ALL_MERCHANTS)
+    platform = PushOptOut.get_or_none(PushOptOut.user == user_id,
+                                      PushOptOut.merchant_id == PLATFORM)
     return {"opt_out_all": everything is not None,
             "opt_out_all_since": to_local_iso(everything.created_at) if everything else None,
+            "opt_out_platform": platform is not None,
             "items": [{"merchant_id": row.merchant_id, "merchant_name": row.merchant.name,
                        "opt_out": True, "since": to_local_iso(row.created_at)} for row in rows],
             "next_cursor": None}

@@ -25,7 +25,8 @@ from alliance.members.models import MerchantMember
 from alliance.merchants.models import Merchant
 from alliance.merchants.queries import MerchantNotFound
 from alliance.ports import Notifier
-from alliance.pushes.models import ALL_MERCHANTS, MerchantPush, MerchantPushQuota, PushOptOut
+from alliance.pushes.models import (ALL_MERCHANTS, PLATFORM, MerchantPush, MerchantPushQuota,
+                                    PushOptOut)
 
 MAX_LEVELS = 20
 MAX_DAYS = 3650
@@ -164,10 +165,11 @@ def send_push(notifier: Notifier, merchant_id: int, staff_user_id: int, *, title
     return push
 
 
-def set_opt_out(user_id: int, merchant_id: int | None, opt_out: bool) -> None:
-    """Refuse (``opt_out``) or accept again the pushes of one merchant, or of all merchants
-    when ``merchant_id`` is None. Idempotent."""
-    scope = ALL_MERCHANTS if merchant_id is None else merchant_id
+def set_opt_out(user_id: int, merchant_id: int | None, opt_out: bool,
+                platform: bool = False) -> None:
+    """Refuse (``opt_out``) or accept again the pushes of one merchant, the platform's
+    promotions (``platform``), or every push when neither is given. Idempotent."""
+    scope = PLATFORM if platform else ALL_MERCHANTS if merchant_id is None else merchant_id
     with transaction():
         if merchant_id is not None and not Merchant.select().where(
                 Merchant.id == merchant_id).exists():

@@ -255,6 +255,39 @@
       ${kpi("未成团", e.groups.failed, "自动退款 " + e.groups.refunds + " 笔，已退 " + fen(e.groups.refunded_fen))}</div>` : ""}`;
   }
 
+  let industries = null;
+  async function industryOptions() {
+    if (!industries) industries = (await api("GET", "/api/v1/industries")).items;
+    return industries.map(i => [i.code, i.name]);
+  }
+
+  function audienceText(segment) {
+    const parts = [];
+    const names = Object.fromEntries((industries || []).map(i => [i.code, i.name]));
+    if (segment.industries) parts.push("行业：" + segment.industries.map(code => label(names, code)).join("、"));
+    if (segment.active_within_days) parts.push(segment.active_within_days + " 天内到店");
+    if (segment.registered_within_days) parts.push(segment.registered_within_days + " 天内注册");
+    return parts.length ? parts.join("；") : "全部用户";
+  }
+
+  async function promoteCampaign(c) {
+    const options = await industryOptions();
+    W.act({ title: "推送推广：" + c.name, confirm: "推送", done: "已开始推送",
+      message: "推送给选定人群中未关闭平台推广的用户（小程序订阅消息或公众号模板消息），分批发送；每天最多推送若干次，记入审计日志。",
+      fields: [{ name: "title", label: "标题（≤32 字）", required: true },
+               { name: "content", label: "内容（≤200 字）", type: "textarea", required: true },
+               { name: "industries", label: "行业会员（不选为全部用户）", type: "checks", options, value: [] },
+               { name: "active_within_days", label: "近 N 天到店（可空）", type: "number" },
+               { name: "registered_within_days", label: "近 N 天注册（可空）", type: "number" }],
+      action: v => {
+        const segment = {};
+        if (v.industries && v.industries.length) segment.industries = v.industries;
+        if (v.active_within_days) segment.active_within_days = v.active_within_days;
+        if (v.registered_within_days) segment.registered_within_days = v.registered_within_days;
+        return api("POST", `/api/admin/v1/campaigns/${c.id}/promotions`, { title: v.title, content: v.content, segment });
+      } });
+  }
+
   async function renderDetail(view, id) {
     const [c, e] = await Promise.all([
       api("GET", `/api/admin/v1/campaigns/${encodeURIComponent(id)}`),
@@ -262,8 +295,13 @@
     ]);
     const groups = c.kind === "group_buy"
       ? await api("GET", `/api/admin/v1/campaigns/${encodeURIComponent(id)}/groups?limit=50`) : null;
+    const promotable = c.status === "approved" && new Date(c.ends_at) > new Date();
+    const promotions = c.status === "approved"
+      ? await api("GET", `/api/admin/v1/campaigns/${encodeURIComponent(id)}/promotions?limit=20`) : null;
+    if (promotions && promotions.items.length) await industryOptions();
     const platform = !c.merchant_id;
     const actions = [
+      ...(promotable ? [W.button("promote", c.id, "推送推广")] : []),
       ...(platform && c.status !== "ended" ? [W.button("edit", c.id, "修改", "secondary")] : []),
       ...(!platform && c.status === "pending" ? [W.button("approve", c.id, "通过"), W.button("reject", c.id, "驳回", "danger")] : []),
       ...(endable(c) ? [W.button("end", c.id, "结束活动", "danger")] : []),
@@ -306,8 +344,16 @@
         { title: "状态", html: g => W.badge(label(GROUP, g.status), GROUP_TONE[g.status]) },
         { title: "开团时间", value: g => time(g.created_at) },
         { title: "截止时间", value: g => time(g.deadline) },
-      ], groups.items)}</div>` : ""}`;
+      ], groups.items)}</div>` : ""}
+      ${promotions && promotions.items.length ? `<div class="card"><h3>推送推广 <small class="muted">最近 20 次</small></h3>${table([
+        { title: "标题", html: p => esc(p.title) + `<br><small class="muted">${esc(p.content)}</small>` },
+        { title: "人群", value: p => audienceText(p.segment) },
+        { title: "已推送", value: p => p.recipients + " 人" },
+        { title: "状态", html: p => W.badge(p.status === "done" ? "已完成" : "推送中", p.status === "done" ? "" : "warn") },
+        { title: "发起时间", value: p => time(p.created_at) },
+      ], promotions.items)}</div>` : ""}`;
     W.bindActions(view, {
+      promote: () => promoteCampaign(c),
       edit: () => editCampaign(c),
       approve: cid => reviewCampaign(cid, true),
       reject: cid => reviewCampaign(cid, false),
