@@ -15,6 +15,7 @@ from alliance.db import connection, transaction
 from alliance.officialaccount.models import OaAutoReply
 from alliance.ports import WeChatSession
 from config.settings import Settings
+from sandbox.demo_campaigns import campaigns_step
 from sandbox.demo_coupons import coupons_step
 from sandbox.demo_merchants import merchants_step
 from sandbox.wechat import stand_in_id
@@ -59,7 +60,7 @@ def oa_step(settings: Settings, people: dict) -> None:
 
 
 STEPS: list[Callable[[Settings, dict], None]] = [people_step, merchants_step, coupons_step,
-                                                 oa_step]
+                                                 campaigns_step, oa_step]
 
 
 def is_empty() -> bool:

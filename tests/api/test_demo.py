@@ -28,3 +28,14 @@ class DemoCooperationTest(ApiTestCase):
         assert (handed_out["template_name"], handed_out["commission_fen"],
                 handed_out["cooperation_id"], handed_out["status"]) == (
             "观影立减15元", 300, agreed["id"], "active")
+
+
+class DemoCampaignTest(ApiTestCase):
+    def test_the_demo_runs_a_campaign_of_each_kind(self):
+        assert load(self.settings) is True
+        running = self.api("GET", "/api/v1/campaigns").json["items"]
+        assert sorted(c["kind"] for c in running) == ["flash_sale", "full_reduction", "group_buy"]
+        assert {c["state"] for c in running} == {"running"}
+        flash = next(c for c in running if c["kind"] == "flash_sale")
+        [item] = self.api("GET", f"/api/v1/campaigns/{flash['id']}").json["items"]
+        assert item["campaign_price_fen"] == 2990
