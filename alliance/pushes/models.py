@@ -104,6 +104,9 @@ def _register() -> None:
                                               .where(PushOptOut.user == user_id).execute()))
     # Who sent a push is a record of a staff action; it stays with that account.
     register_user_data("merchant_pushes", models=(MerchantPush,))
+    # A promotion's after_user_id is a position in user id order, not a reference to anyone:
+    # a merge or a deletion leaves it.
+    register_user_data("platform_push_cursors", models=(PlatformPush,))
 
 
 _register()
