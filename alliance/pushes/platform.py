@@ -34,10 +34,10 @@ from alliance.paging import newest_first
 from alliance.ports import Notifier
 from alliance.pushes.models import (ALL_MERCHANTS, PLATFORM, PlatformPush, PlatformPushQuota,
                                     PushOptOut)
-from alliance.pushes.services import PushLimitReached, local_day
+from alliance.pushes.services import (PushLimitReached, local_day, segment_days,
+                                      segment_fields)
 
 BATCH = 500
-MAX_DAYS = 3650
 SENDING, DONE = "sending", "done"
 
 
@@ -60,36 +60,19 @@ class Audience:
         return values
 
 
-def _days(raw: dict, field: str) -> int | None:
-    value = raw.get(field)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DAYS:
-        raise ValidationFailed(f"参数 segment.{field} 应为 1 到 {MAX_DAYS} 的整数",
-                               details={"field": f"segment.{field}", "minimum": 1,
-                                        "maximum": MAX_DAYS})
-    return value
-
-
 def parse_audience(raw: Any) -> Audience:
-    if raw is None:
-        return Audience()
-    if not isinstance(raw, dict):
-        raise ValidationFailed("参数 segment 应为对象", details={"field": "segment"})
-    unknown = sorted(set(raw) - {"industries", "active_within_days", "registered_within_days"})
-    if unknown:
-        raise ValidationFailed("参数 segment 含有不支持的字段",
-                               details={"field": f"segment.{unknown[0]}", "issue": "unknown"})
+    """The segment of a promotion request (``{}`` or absent: every active consumer)."""
+    raw = segment_fields(raw, {"industries", "active_within_days", "registered_within_days"})
     industries = raw.get("industries")
     if industries is not None:
         if (not isinstance(industries, list) or not 1 <= len(industries) <= len(INDUSTRIES)
-                or any(i not in INDUSTRIES for i in industries)):
+                or any(not isinstance(i, str) or i not in INDUSTRIES for i in industries)):
             raise ValidationFailed("参数 segment.industries 应为行业代码列表",
                                    details={"field": "segment.industries",
                                             "choices": list(INDUSTRIES)})
         industries = tuple(sorted(set(industries)))
-    return Audience(industries, _days(raw, "active_within_days"),
-                    _days(raw, "registered_within_days"))
+    return Audience(industries, segment_days(raw, "active_within_days"),
+                    segment_days(raw, "registered_within_days"))
 
 
 def _audience_batch(audience: Audience, after_user_id: int, now: dt.datetime,

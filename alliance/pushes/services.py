@@ -52,7 +52,21 @@ class Segment:
         return values
 
 
-def _days(raw: dict, field: str) -> int | None:
+def segment_fields(raw: Any, allowed: set[str]) -> dict:
+    """A request's ``segment`` object, of only ``allowed`` fields ({} when absent)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValidationFailed("参数 segment 必须是对象", details={"field": "segment"})
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise ValidationFailed("参数 segment 含有未知字段",
+                               details={"field": "segment", "unknown": unknown})
+    return raw
+
+
+def segment_days(raw: dict, field: str) -> int | None:
+    """A segment's number of days (1 to MAX_DAYS), or None when absent."""
     value = raw.get(field)
     if value is None:
         return None
@@ -65,14 +79,7 @@ def _days(raw: dict, field: str) -> int | None:
 
 def parse_segment(raw: Any) -> Segment:
     """The segment of a push request (``{}`` or absent: every member)."""
-    if raw is None:
-        return Segment()
-    if not isinstance(raw, dict):
-        raise ValidationFailed("参数 segment 必须是对象", details={"field": "segment"})
-    unknown = sorted(set(raw) - {"levels", "last_visit_within_days", "last_visit_before_days"})
-    if unknown:
-        raise ValidationFailed("参数 segment 含有未知字段",
-                               details={"field": "segment", "unknown": unknown})
+    raw = segment_fields(raw, {"levels", "last_visit_within_days", "last_visit_before_days"})
     levels = raw.get("levels")
     if levels is not None:
         if (not isinstance(levels, list) or not 1 <= len(levels) <= MAX_LEVELS
@@ -81,8 +88,8 @@ def parse_segment(raw: Any) -> Segment:
             raise ValidationFailed("参数 segment.levels 应为会员等级（0 到 99）的列表",
                                    details={"field": "segment.levels", "max_items": MAX_LEVELS})
         levels = tuple(sorted(set(levels)))
-    within = _days(raw, "last_visit_within_days")
-    before = _days(raw, "last_visit_before_days")
+    within = segment_days(raw, "last_visit_within_days")
+    before = segment_days(raw, "last_visit_before_days")
     if within is not None and before is not None and within <= before:
         raise ValidationFailed("最近到店的时间范围为空：within 须大于 before",
                                details={"field": "segment.last_visit_within_days"})

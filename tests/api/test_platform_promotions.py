@@ -108,8 +108,8 @@ class PlatformPromotionTest(CampaignTestCase):
         recent = self.promote(campaign["id"], {**PROMOTION, "segment": {
             "industries": ["catering"], "active_within_days": 30}})
         assert recent.json["recipients"] == 0  # alice visited 40 days ago
-        for segment in ({"industries": ["nope"]}, {"active_within_days": 0}, {"city": "上海"},
-                        []):
+        for segment in ({"industries": ["nope"]}, {"industries": [{"a": 1}]},
+                        {"active_within_days": 0}, {"city": "上海"}, []):
             with self.subTest(segment=segment):
                 self.assert_error(self.promote(campaign["id"], {**PROMOTION, "segment": segment}),
                                   400, "VALIDATION_FAILED")
