@@ -1,6 +1,7 @@
 """The operators' console for merchants: the list, one merchant, the audit actions."""
 from __future__ import annotations
 
+from alliance.members.member_days import member_day
 from alliance.merchants import admin_queries
 from alliance.merchants.audit import TRANSITIONS, review_merchant
 from alliance.merchants.queries import get_shop
@@ -24,8 +25,13 @@ class AdminMerchantsHandler(BaseHandler):
 class AdminMerchantHandler(BaseHandler):
     @authenticated(PERMISSION, kind="operator")
     async def get(self, merchant_id: str):
-        self.write_json(await self.run_sync(admin_queries.operator_detail, int(merchant_id),
-                                            self.ctx.settings.secret_key))
+        secret = self.ctx.settings.secret_key
+
+        def detail():
+            return {**admin_queries.operator_detail(int(merchant_id), secret),
+                    "member_day": member_day(int(merchant_id))}
+
+        self.write_json(await self.run_sync(detail))
 
 
 class AdminMerchantActionHandler(BaseHandler):
@@ -126,7 +132,10 @@ def _openapi() -> dict:
                 "application": ref("Application"),
                 "shops": {"type": "array", "items": ref("Shop")},
                 "staff_count": {"type": "object", "additionalProperties": INT},
-                "same_legal_rep_merchant_ids": {"type": "array", "items": INT}})]})},
+                "same_legal_rep_merchant_ids": {"type": "array", "items": INT},
+                "member_day": {"allOf": [ref("MemberDayRule")],
+                               "description": "the merchant's member day rule (read-only "
+                                              "here; the merchant sets it)"}})]})},
         **operations,
         **_stats_and_shop_openapi(),
     }

@@ -16,7 +16,8 @@ from alliance.infra.models import CacheInvalidation, IdempotencyRecord, KeyValue
 from alliance.jobs.models import JobLease, JobRun
 from alliance.media.models import Upload
 from alliance.members.member_code import UsedMemberCode
-from alliance.members.models import MerchantLevelRule, MerchantMember, PointsAward
+from alliance.members.models import (MerchantLevelRule, MerchantMember, MerchantMemberDay,
+                                     PointsAward)
 from alliance.merchants.models import (Merchant, MerchantStatusChange, Shop, StaffInvite,
                                        StaffMembership)
 from alliance.merchants import user_data as _merchant_user_data  # noqa: F401  (merge handlers)
@@ -49,7 +50,7 @@ ALL_MODELS = [
     Order, OrderLine, OrderDiscount, PaymentAttempt, Refund, ServiceCode, CartItem, AfterSale,
     Review, Complaint,
     CouponTemplate, CouponDistribution, Coupon, Redemption, CommissionEntry,
-    MerchantLevelRule, MerchantMember, PointsAward,
+    MerchantLevelRule, MerchantMember, PointsAward, MerchantMemberDay,
     MerchantDailySales, MerchantDailyTraffic,
     MerchantPush, MerchantPushQuota, PushOptOut, PlatformPush, PlatformPushQuota,
     SettlementStatement, SettlementLine, SettlementItem,

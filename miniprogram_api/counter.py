@@ -143,7 +143,10 @@ def _schemas() -> dict:
             ["user", "level", "points", "coupons"]),
         "PointsAward": obj({
             "id": INT, "user_id": INT, "merchant_id": INT, "shop_id": nullable_int,
-            "amount_fen": FEN, "multiplier_pct": INT, "points": INT,
+            "amount_fen": FEN, "multiplier_pct": {**INT, "description": "the member's level's"},
+            "member_day_multiplier_pct": {**INT, "description": "on top of it, on a member "
+                                                                "day; 100: none"},
+            "points": INT,
             "receipt_no": {"type": "string", "nullable": True},
             "balance": {"type": "integer", "nullable": True,
                         "description": "the member's points after it; only when awarded by "

@@ -75,7 +75,15 @@ def _openapi() -> dict:
         "/api/v1/me/membership": {"get": op(
             "The consumer's platform level and memberships at merchants", tags=tags,
             ok=obj({"platform_level": ref("PlatformLevel"), "points_balance": {"type": "integer"},
-                    "memberships": {"type": "array", "items": ref("MerchantMembership")}},
+                    "memberships": {"type": "array", "items": {"allOf": [
+                        ref("MerchantMembership"), obj({
+                            "merchant_name": {"type": "string"},
+                            "member_day": {"allOf": [ref("MemberDay"), obj({
+                                "eligible": {"type": "boolean",
+                                             "description": "the member's level gets it"}})],
+                                "nullable": True,
+                                "description": "the merchant's member day: the next one; "
+                                               "null: none ahead"}})]}}},
                    ["platform_level", "memberships"]))},
         "/api/v1/me/points": {"get": op(
             "Points balance and ledger (newest first)", tags=tags, params=PAGING,

@@ -125,7 +125,10 @@ def _schemas() -> dict:
                                  "description": "coupon templates a consumer can claim now"},
             "campaigns": {"type": "array", "items": ref("Campaign"),
                           "description": "campaigns running at the merchant now, with its "
-                                         "items' campaign prices"}},
+                                         "items' campaign prices"},
+            "member_day": {"allOf": [ref("MemberDay")], "nullable": True,
+                           "description": "the merchant's member day (会员日) for its members: "
+                                          "the next one and what it gives; null: none ahead"}},
             ["shops", "coupon_templates"])]},
         "Item": obj({
             "id": INT, "merchant_id": INT, "kind": {"type": "string", "enum": ["goods", "service"]},

@@ -181,6 +181,14 @@ def routes() -> list:
 def _schemas() -> dict:
     from server.openapi import BOOL, FEN, INT, STR, TIME, obj
 
+    member_day = {**obj({"discount_fen": {**FEN, "description": "after the level "
+                                                                      "discount"},
+                              "points_multiplier_pct": {**INT, "description": "times the "
+                                                                              "level's"}}),
+                       "nullable": True,
+                       "description": "the merchant's member day, as checkout found it "
+                                      "(members only); null: none"}
+
     status = {"type": "string", "enum": ["pending_payment", "paid", "shipped", "service_issued",
                                          "completed", "cancelled", "refunding", "refunded"]}
     nullable_time = {**TIME, "nullable": True}
@@ -189,8 +197,11 @@ def _schemas() -> dict:
                 "returned_quantity": INT, "reviewed": BOOL})
     breakdown = obj({"items_fen": FEN, "shipping_fen": FEN, "campaign_discount_fen": {
         **FEN, "description": "flash-sale prices and the full reduction"}, "level_discount_fen": FEN,
+                     "member_day_discount_fen": FEN, "member_day": member_day,
                      "coupon_discount_fen": FEN, "points_used": INT, "points_discount_fen": FEN,
-                     "earn_points": INT})
+                     "earn_points": {**INT, "description": "the points the payment earns: the "
+                                                           "level's multiplier times the "
+                                                           "member day's"}})
     return {
         "Order": obj({
             "order_no": STR, "status": status, "kind": {"type": "string", "enum": ["goods", "service"]},
@@ -221,6 +232,9 @@ def _schemas() -> dict:
                           "campaign_price_fen": {**FEN, "nullable": True},
                           "discount_fen": FEN})},
                       "level_discount_percent": INT, "level_discount_fen": FEN,
+                      "member_day_discount_fen": FEN,
+                      "member_day": {**member_day, "properties": {
+                          **member_day["properties"], "discount_percent": INT}},
                       "coupon_discount_fen": FEN, "points_used": INT, "points_discount_fen": FEN,
                       "max_points": INT, "shipping_fen": FEN, "total_fen": FEN,
                       "discount_fen": FEN, "payable_fen": FEN, "earn_points": INT,

@@ -12,7 +12,7 @@ from alliance.accounts.models import User
 from alliance.db import db, transaction, utcnow
 from alliance.errors import Conflict, PermissionDenied, ValidationFailed
 from alliance.members.models import PointsAward
-from alliance.members.services import MemberNotFound, credit_purchase, membership_of
+from alliance.members.services import MemberNotFound, credit_purchase, member_terms
 from alliance.merchants.models import Merchant
 from alliance.points import services as points
 from alliance.points.rules import points_earned_for
@@ -45,7 +45,8 @@ def award_points(merchant_id: int, staff_user_id: int, user_id: int, amount_fen:
                  notifier: Notifier, shop_id: int | None = None, receipt_no: str | None = None,
                  now: dt.datetime | None = None, members_only: bool = False) -> Award:
     """Award points at the counter for a purchase of ``amount_fen`` (1 point per yuan times
-    the member's multiplier at this merchant, funded by it). A repeated ``receipt_no`` of
+    the member's multiplier at this merchant, times its member day's on a member day for a
+    member of the level it asks: ``alliance.members.member_days``; funded by it). A repeated ``receipt_no`` of
     the merchant returns the first award; staff cannot award themselves.
 
     ``members_only``: the consumer is named by id, not by the member code they showed, so
@@ -75,17 +76,20 @@ def _award(merchant_id: int, staff_user_id: int, user_id: int, amount_fen: int, 
            notifier: Notifier, shop_id: int | None, receipt_no: str | None,
            now: dt.datetime, members_only: bool) -> Award:
     with transaction():
-        benefits, member = membership_of(user_id, merchant_id)
+        terms = member_terms(user_id, merchant_id, now)
+        member = terms.member
         if (members_only and not member) or not User.select().where(
                 User.id == user_id, User.status == "active").exists():
             raise MemberNotFound(details={"user_id": user_id})
-        multiplier = benefits.points_multiplier_pct
-        earned = points_earned_for(amount_fen, multiplier)
+        multiplier = terms.benefits.points_multiplier_pct
+        member_day_pct = terms.member_day_multiplier_pct
+        earned = points_earned_for(amount_fen, multiplier, member_day_pct)
         try:
             with db.atomic():
                 award = PointsAward.create(merchant=merchant_id, shop_id=shop_id,
                                            staff_user_id=staff_user_id, user_id=user_id,
                                            amount_fen=amount_fen, multiplier_pct=multiplier,
+                                           member_day_multiplier_pct=member_day_pct,
                                            points=earned, receipt_no=receipt_no, created_at=now)
         except IntegrityError:
             if receipt_no is None:

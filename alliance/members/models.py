@@ -7,7 +7,8 @@ recomputed whenever the spend grows or the merchant changes its rules.
 """
 from __future__ import annotations
 
-from peewee import AutoField, BigIntegerField, CharField, ForeignKeyField, IntegerField
+from peewee import (AutoField, BigIntegerField, BooleanField, CharField, DateField,
+                    ForeignKeyField, IntegerField)
 
 from alliance.db import BaseModel, UTCDateTimeField, utcnow
 from alliance.merchants.models import Merchant
@@ -60,7 +61,8 @@ class PointsAward(BaseModel):
     staff_user_id = IntegerField()
     user_id = IntegerField(index=True)
     amount_fen = IntegerField()
-    multiplier_pct = IntegerField()
+    multiplier_pct = IntegerField()  # the member's level's
+    member_day_multiplier_pct = IntegerField(default=100)  # 100: not a member day
     points = IntegerField()
     receipt_no = CharField(max_length=64, null=True)
     created_at = UTCDateTimeField(default=utcnow)
@@ -68,6 +70,30 @@ class PointsAward(BaseModel):
     class Meta:
         indexes = ((("merchant", "receipt_no"), True),
                    (("merchant", "id"), False))
+
+
+class MerchantMemberDay(BaseModel):
+    """A merchant's member day (会员日) rule, one per merchant (``alliance.members.member_days``).
+
+    The days are Asia/Shanghai calendar days: ``weekdays`` a bit per ISO weekday (bit 1
+    Monday ... bit 7 Sunday), ``month_days`` a bit per day of the month (bit 1 ... bit 31);
+    a day is a member day when either names it, within ``starts_on``..``ends_on`` (either
+    open) and while ``enabled``. Members at ``min_level`` or above (0: every member) get
+    ``points_multiplier_pct`` on top of their level's multiplier and
+    ``discount_percent`` off after their level's discount."""
+
+    id = AutoField()
+    merchant = ForeignKeyField(Merchant, backref="member_day", unique=True, on_delete="CASCADE")
+    enabled = BooleanField(default=True)
+    weekdays = IntegerField(default=0)
+    month_days = BigIntegerField(default=0)
+    min_level = IntegerField(default=0)
+    points_multiplier_pct = IntegerField(default=100)
+    discount_percent = IntegerField(default=0)
+    starts_on = DateField(null=True)
+    ends_on = DateField(null=True)
+    updated_by = IntegerField(null=True)
+    updated_at = UTCDateTimeField(default=utcnow)
 
 
 def _move_memberships(source_id: int, target_id: int) -> int:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from alliance.accounts.models import User
 from alliance.clock import to_local_iso
+from alliance.db import utcnow
 from alliance.coupons.queries import usable_coupons
 from alliance.members.levels import platform_level
+from alliance.members.member_days import membership_member_day, rules_by_merchant
 from alliance.members.models import MerchantLevelRule, MerchantMember
 from alliance.members.awards import Award
 from alliance.members.services import (BASE_BENEFITS, BASE_LEVEL_NAME, Benefits, MemberNotFound,
@@ -49,7 +51,8 @@ def _account(user_id: int) -> tuple[int, int]:
 
 
 def my_membership(user_id: int) -> dict:
-    """The consumer's platform level (by growth value) and memberships at merchants."""
+    """The consumer's platform level (by growth value) and memberships at merchants, each
+    with its merchant's member day (the next one, and whether their level gets it)."""
     balance, growth = _account(user_id)
     members = list(MerchantMember.select(MerchantMember, Merchant).join(Merchant)
                    .where(MerchantMember.user_id == user_id)
@@ -59,11 +62,17 @@ def my_membership(user_id: int) -> dict:
     benefits = {(r.merchant_id, r.level): Benefits.of_rule(r)
                 for r in (MerchantLevelRule.select()
                           .where(MerchantLevelRule.merchant.in_(merchants)) if merchants else ())}
+    member_days, now = rules_by_merchant({m.merchant_id for m in members}), utcnow()
+
+    def entry(member: MerchantMember) -> dict:
+        level = benefits.get((member.merchant_id, member.level), BASE_BENEFITS)
+        return {**membership_view(member, member.merchant_id, level),
+                "merchant_name": member.merchant.name,
+                "member_day": membership_member_day(member_days.get(member.merchant_id),
+                                                    level.level, now)}
+
     return {"platform_level": platform_level(growth), "points_balance": balance,
-            "memberships": [{**membership_view(m, m.merchant_id,
-                                               benefits.get((m.merchant_id, m.level),
-                                                            BASE_BENEFITS)),
-                             "merchant_name": m.merchant.name} for m in members]}
+            "memberships": [entry(m) for m in members]}
 
 
 def member_at_counter(user_id: int, merchant_id: int) -> dict:
@@ -101,7 +110,9 @@ def award_view(outcome: Award, with_balance: bool) -> dict:
     award = outcome.award
     return {"id": award.id, "user_id": award.user_id, "merchant_id": award.merchant_id,
             "shop_id": award.shop_id, "amount_fen": award.amount_fen,
-            "multiplier_pct": award.multiplier_pct, "points": award.points,
+            "multiplier_pct": award.multiplier_pct,
+            "member_day_multiplier_pct": award.member_day_multiplier_pct,
+            "points": award.points,
             "receipt_no": award.receipt_no,
             "balance": balance_of(award.user_id) if with_balance else None,
             "replayed": outcome.replayed, "created_at": to_local_iso(award.created_at)}

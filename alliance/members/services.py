@@ -16,7 +16,9 @@ from alliance.checks import printable
 from alliance.db import transaction, utcnow
 from alliance.prepared import Arg, Prepared, PreparedInsert
 from alliance.errors import NotFound, ValidationFailed
-from alliance.members.models import MerchantLevelRule, MerchantMember, PointsAward
+from alliance.members.member_days import MemberDayOffer, MemberDayRule, offer_for
+from alliance.members.models import (MerchantLevelRule, MerchantMember, MerchantMemberDay,
+                                     PointsAward)
 from alliance.merchants.models import Shop
 from alliance.merchants.queries import get_shop
 from alliance.points import services as points
@@ -128,7 +130,7 @@ def benefits_of_level(merchant_id: int, level: int) -> Benefits:
 
 
 def member_benefits(user_id: int, merchant_id: int) -> Benefits:
-    """The member's current benefits at the merchant (orders apply ``discount_percent``)."""
+    """The member's current benefits at the merchant."""
     return membership_of(user_id, merchant_id)[0]
 
 
@@ -138,6 +140,51 @@ def membership_of(user_id: int, merchant_id: int) -> tuple[Benefits, bool]:
     if row is None or row[1] is None:
         return BASE_BENEFITS, row is not None
     return Benefits(*row), True
+
+
+# The membership with its level's benefits and the merchant's member day rule, in one read:
+# every checkout and counter award runs it.
+_MEMBER_TERMS = Prepared(lambda: MerchantMember.select(
+    MerchantMember.level, MerchantLevelRule.name, MerchantLevelRule.discount_percent,
+    MerchantLevelRule.points_multiplier_pct, MerchantMemberDay.enabled,
+    MerchantMemberDay.weekdays, MerchantMemberDay.month_days, MerchantMemberDay.min_level,
+    MerchantMemberDay.points_multiplier_pct, MerchantMemberDay.discount_percent,
+    MerchantMemberDay.starts_on, MerchantMemberDay.ends_on)
+    .join(MerchantLevelRule, JOIN.LEFT_OUTER, on=_level_rule_of_member(MerchantLevelRule))
+    .switch(MerchantMember)
+    .join(MerchantMemberDay, JOIN.LEFT_OUTER,
+          on=(MerchantMemberDay.merchant == MerchantMember.merchant))
+    .where(MerchantMember.merchant == Arg(0), MerchantMember.user_id == Arg(1))
+    .limit(1).tuples())
+
+
+@dataclass(frozen=True)
+class MemberTerms:
+    """What a member gets at a merchant now: the level's benefits, whether the membership
+    exists, and the member day's offer (None: none today, not for this level, or not a
+    member: only members get it)."""
+
+    benefits: Benefits
+    member: bool
+    member_day: MemberDayOffer | None
+
+    @property
+    def member_day_multiplier_pct(self) -> int:
+        return self.member_day.points_multiplier_pct if self.member_day else 100
+
+    @property
+    def member_day_discount_percent(self) -> int:
+        return self.member_day.discount_percent if self.member_day else 0
+
+
+def member_terms(user_id: int, merchant_id: int, now: dt.datetime) -> MemberTerms:
+    """The member's benefits at the merchant and its member day's offer at ``now``."""
+    row = _MEMBER_TERMS.first(merchant_id, user_id)
+    if row is None:
+        return MemberTerms(BASE_BENEFITS, False, None)
+    benefits = BASE_BENEFITS if row[1] is None else Benefits(*row[:4])
+    rule = None if row[4] is None else MemberDayRule.of_columns(*row[4:])
+    return MemberTerms(benefits, True, offer_for(rule, benefits.level, now))
 
 
 @dataclass(frozen=True)
@@ -171,14 +218,16 @@ def join_purchase_terms(query, merchant, user):
                   on=_level_rule_of_member(_JOINED_RULE)))
 
 
-def joined_purchase_terms(row, amount_fen: int) -> PurchaseTerms:
+def joined_purchase_terms(row, amount_fen: int, member_day_pct: int = 100) -> PurchaseTerms:
     """``purchase_terms`` of a purchase of ``amount_fen``, from a row of a query made with
     ``join_purchase_terms`` (no membership: not a member yet; no rule: level 0, or a rule
-    since removed)."""
+    since removed), with ``member_day_pct`` on top of the level's multiplier (what the
+    member day gave when the purchase was decided: an order's checkout)."""
     membership = row.joined_membership
     rule = membership.joined_rule if membership is not None else None
     multiplier = (rule if rule is not None else BASE_BENEFITS).points_multiplier_pct
-    return PurchaseTerms(points_earned_for(amount_fen, multiplier), membership is not None)
+    return PurchaseTerms(points_earned_for(amount_fen, multiplier, member_day_pct),
+                         membership is not None)
 
 
 def _clean_rules(rules: Any) -> list[dict]:

@@ -21,7 +21,7 @@ from alliance.catalog.queries import ItemNotFound
 from alliance.coupons.checkout import AppliedCoupon, plan_coupons, reserve_coupons
 from alliance.coupons.checkout import Line as CouponLine
 from alliance.db import pipelined_transaction, utcnow
-from alliance.members.services import member_benefits
+from alliance.members.services import member_terms
 from alliance.merchants.models import Merchant
 from alliance.orders import funding, pricing, reservations
 from alliance.orders.context import OrderContext
@@ -107,7 +107,8 @@ def price_basket(user_id: int, basket: Basket, now: dt.datetime | None = None) -
         user_id, now) if basket.group is not None else None)
     campaigns = _campaigns(merchant.id, lines, kind, now, group)
     charged = campaigns.prices  # coupons see the items at the prices the campaigns charge
-    benefits = member_benefits(user_id, merchant.id)
+    member = member_terms(user_id, merchant.id, now)
+    benefits = member.benefits
     coupons = plan_coupons(user_id, list(basket.coupon_ids), merchant.id,
                            [CouponLine(line.item_id, charged.get(line.item_id, line.unit_price_fen),
                                        line.quantity)
@@ -115,6 +116,8 @@ def price_basket(user_id: int, basket: Basket, now: dt.datetime | None = None) -
     terms = {"level_percent_off": benefits.discount_percent,
              "coupon_discount_fen": sum(c.discount_fen for c in coupons),
              "multiplier_pct": benefits.points_multiplier_pct,
+             "member_day_percent_off": member.member_day_discount_percent,
+             "member_day_multiplier_pct": member.member_day_multiplier_pct,
              "campaign_prices": charged, "full_reduction_fen": campaigns.reduction_fen}
     quote = pricing.quote(lines, kind, **terms)
     if basket.points > quote.max_points:
@@ -208,6 +211,8 @@ def create_order(octx: OrderContext, user_id: int, basket: Basket, *,
             items_fen=quote.items_fen, shipping_fen=quote.shipping_fen,
             campaign_discount_fen=quote.campaign_discount_fen,
             level_discount_fen=quote.level_discount_fen,
+            member_day_discount_fen=quote.member_day_discount_fen,
+            member_day_points_pct=quote.member_day_multiplier_pct,
             coupon_discount_fen=quote.coupon_discount_fen, points_used=quote.points_used,
             points_discount_fen=quote.points_discount_fen, total_fen=quote.total_fen,
             coupon_ids=json.dumps([c.coupon_id for c in priced.coupons]),

@@ -41,8 +41,9 @@ class PaymentTerms:
 
 def join_payment_terms(query):
     """``query`` of orders with what their payment terms are made of: the buyer's
-    membership at the merchant and referral attribution, read with the order in one
-    statement (``payment_terms``). The join context is left on the attribution."""
+    membership at the merchant and referral attribution, read with the order (which must
+    select ``Order.member_day_points_pct``) in one statement (``payment_terms``). The join
+    context is left on the attribution."""
     query = join_purchase_terms(query.switch(Order), Order.merchant, Order.user)
     return join_attribution_to_close(query.switch(Order), Order.user)
 
@@ -52,8 +53,11 @@ def payment_terms(order: Order, paid_fen: int) -> PaymentTerms:
     buyer's referral attribution, from the order as a query made with
     ``join_payment_terms`` read it: before the payment's transaction (on SQLite it holds
     the one write lock while it runs) and before its guarded UPDATE, which stores the points
-    on the order."""
-    return PaymentTerms(joined_purchase_terms(order, paid_fen - order.shipping_fen),
+    on the order. The member day's multiplier is the one checkout stored on the order
+    (``member_day_points_pct``, read with it): an order placed on a member day earns by it
+    whenever it is paid; the level's is the buyer's as of now."""
+    return PaymentTerms(joined_purchase_terms(order, paid_fen - order.shipping_fen,
+                                              order.member_day_points_pct),
                         joined_attribution(order))
 
 

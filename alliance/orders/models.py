@@ -63,6 +63,10 @@ class Order(BaseModel):
     shipping_fen = IntegerField(default=0)
     campaign_discount_fen = BigIntegerField(default=0)  # flash sales and full reduction
     level_discount_fen = IntegerField(default=0)
+    # The merchant's member day, as checkout found it: its discount, and its points
+    # multiplier (100: not a member day), which the payment earns by whenever it is paid.
+    member_day_discount_fen = IntegerField(default=0)
+    member_day_points_pct = IntegerField(default=100)
     coupon_discount_fen = IntegerField(default=0)
     points_used = IntegerField(default=0)
     points_discount_fen = IntegerField(default=0)

@@ -175,7 +175,7 @@ def _trade_with_order():
         PaymentAttempt.id, PaymentAttempt.order, PaymentAttempt.channel,
         PaymentAttempt.amount_fen,
         Order.id, Order.order_no, Order.user, Order.merchant, Order.kind, Order.shipping_fen,
-        Order.coupon_ids, Merchant.id, Merchant.name,
+        Order.coupon_ids, Order.member_day_points_pct, Merchant.id, Merchant.name,
         OrderLine.select(fn.SUM(OrderLine.quantity)).where(OrderLine.order == Order.id)
         .alias("units"),
         CampaignGroupMember.select(CampaignGroupMember.group)

@@ -13,6 +13,7 @@ from alliance.merchants.models import Merchant
 from alliance.orders.aftersale_models import AFTER_SALE_STATUSES, AfterSale
 from alliance.orders.models import (ORDER_STATUSES, PENDING_PAYMENT, SERVICE, Order,
                                     OrderLine, PaymentAttempt, Refund, ServiceCode)
+from alliance.orders.pricing import member_day_part
 from alliance.paging import newest_first
 from alliance.payments.models import ABNORMAL, PaymentNotification
 
@@ -38,6 +39,9 @@ def order_view(order: Order, audience: str = BUYER, *, detail: bool = True) -> d
         "breakdown": {"items_fen": order.items_fen, "shipping_fen": order.shipping_fen,
                       "campaign_discount_fen": order.campaign_discount_fen,
                       "level_discount_fen": order.level_discount_fen,
+                      "member_day_discount_fen": order.member_day_discount_fen,
+                      "member_day": member_day_part(order.member_day_discount_fen,
+                                                    order.member_day_points_pct),
                       "coupon_discount_fen": order.coupon_discount_fen,
                       "points_used": order.points_used,
                       "points_discount_fen": order.points_discount_fen,

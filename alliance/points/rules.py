@@ -7,9 +7,10 @@ POINTS_PER_YUAN = 1  # earned per whole yuan spent, before the member's multipli
 MAX_PAY_SHARE_PERCENT = 50  # points pay at most this share of an order's amount
 
 
-def points_earned_for(amount_fen: int, multiplier_pct: int = 100) -> int:
-    """Points a purchase of ``amount_fen`` earns with a multiplier (100 = 1x), rounded down."""
-    return max(0, amount_fen) // 100 * POINTS_PER_YUAN * multiplier_pct // 100
+def points_earned_for(amount_fen: int, multiplier_pct: int = 100, extra_pct: int = 100) -> int:
+    """Points a purchase of ``amount_fen`` earns with a multiplier (100 = 1x) and an extra
+    one on top (a member day's: the two multiply), rounded down once, at the end."""
+    return max(0, amount_fen) // 100 * POINTS_PER_YUAN * multiplier_pct * extra_pct // 10_000
 
 
 def points_value_fen(points: int) -> int:

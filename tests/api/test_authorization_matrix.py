@@ -26,7 +26,7 @@ CROSS_MERCHANT_OWNER = [
 # Naming merchant B explicitly.
 CHOOSING_B = ["/api/v1/merchant/profile", "/api/v1/merchant/shops", "/api/v1/merchant/items",
               "/api/v1/merchant/staff", "/api/v1/merchant/staff-invites",
-              "/api/v1/merchant/application"]
+              "/api/v1/merchant/application", "/api/v1/merchant/member-day"]
 STATUS = {"SHOP_NOT_FOUND": 404, "ITEM_NOT_FOUND": 404, "INVITE_INVALID": 404,
           "STAFF_NOT_FOUND": 404, "FORBIDDEN": 403, "NOT_MERCHANT_STAFF": 403}
 

@@ -348,6 +348,8 @@ CLERK_FORBIDDEN = [
     ("POST", "/api/v1/merchant/pushes", {"title": "上新", "content": "新品到店"},
      "merchant:marketing"),
     ("PUT", "/api/v1/merchant/level-rules", LEVEL_RULES, "merchant:marketing"),
+    ("PUT", "/api/v1/merchant/member-day", {"weekdays": [3], "points_multiplier_pct": 200},
+     "merchant:marketing"),
     ("POST", "/api/v1/merchant/redemptions/{redemption}/undo", {}, "merchant:redeem:undo"),
     ("GET", "/api/v1/merchant/daily-sales", None, "merchant:finance"),
     ("GET", "/api/v1/merchant/insights", None, "merchant:finance"),
@@ -358,7 +360,8 @@ CLERK_READS = ["/api/v1/merchant/orders", "/api/v1/merchant/orders/{order}",
                "/api/v1/merchant/coupon-templates", "/api/v1/merchant/coupon-templates/{template}",
                "/api/v1/merchant/coupon-templates/{template}/distributions",
                "/api/v1/merchant/coupon-distributions", "/api/v1/merchant/redemptions",
-               "/api/v1/merchant/level-rules", "/api/v1/merchant/members"]
+               "/api/v1/merchant/level-rules", "/api/v1/merchant/member-day",
+               "/api/v1/merchant/members"]
 
 
 class ClerkTest(MerchantObjectsCase):

@@ -175,7 +175,8 @@ def test_my_memberships_read_every_levels_benefits_at_once(database):
                               total_spent_fen=500, last_visit_at=utcnow())
     with recorded_sql() as statements:
         mine = my_membership(user.id)
-    assert len(statements) == 3  # the account, the memberships, the levels' rules
+    # the account, the memberships, the levels' rules, the merchants' member days
+    assert len(statements) == 4
     levels = {m["merchant_name"]: (m["level"], m["level_name"], m["discount_percent"])
               for m in mine["memberships"]}
     assert levels == {f"会员店{n}": (1, f"银卡{n}", n) if n % 3 else (0, BASE_LEVEL_NAME, 0)
