@@ -59,3 +59,33 @@ def test_allocate_shares_exactly_by_largest_remainder():
     assert allocate(100, [3000, 1000]) == [75, 25]
     assert allocate(7, [0, 0]) == [0, 0]
     assert sum(allocate(999, [17, 23, 41, 1])) == 999
+
+
+def test_member_day_discount_applies_after_the_level_discount_rounding_down():
+    # Level: floor(3333 x 15 %) = floor(499.95) = 499, 2834 left; member day:
+    # floor(2834 x 7 %) = floor(198.38) = 198 (added to the level's percent: 733).
+    result = quote([goods(3333)], "goods", level_percent_off=15, member_day_percent_off=7)
+    assert (result.level_discount_fen, result.member_day_discount_fen) == (499, 198)
+    assert (result.discount_fen, result.payable_fen) == (697, 2636 + pricing.SHIPPING_FEN)
+    assert result.breakdown()["member_day"] == {"discount_fen": 198, "discount_percent": 7,
+                                                "points_multiplier_pct": 100}
+
+
+def test_member_day_multiplier_multiplies_the_levels_and_rounds_once():
+    # 26 whole yuan x 125 % x 150 % = 48.75 -> 48; 7 x 110 % x 190 % = 14.63 -> 14, where
+    # rounding the level's step first would give 7 x 190 % = 13.3 -> 13.
+    assert quote([goods(2636)], "goods", multiplier_pct=125,
+                 member_day_multiplier_pct=150).earn_points == 48
+    assert quote([goods(700)], "goods", multiplier_pct=110,
+                 member_day_multiplier_pct=190).earn_points == 14
+    assert quote([goods(700)], "goods").breakdown()["member_day"] is None
+
+
+def test_member_day_discount_counts_before_coupons_shipping_and_the_line_shares():
+    lines = [goods(6000, item_id=1), goods(4000, item_id=2)]
+    result = quote(lines, "goods", level_percent_off=10, member_day_percent_off=10,
+                   coupon_discount_fen=10_000)
+    # 10000 -> 9000 -> 8100; the coupon is capped to leave 1 fen; shipping below 99 yuan.
+    assert (result.member_day_discount_fen, result.coupon_discount_fen) == (900, 8099)
+    assert result.shipping_fen == pricing.SHIPPING_FEN
+    assert sum(line.discount_fen for line in result.lines) == result.discount_fen == 9999
