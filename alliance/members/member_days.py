@@ -297,16 +297,16 @@ def membership_member_day(rule: MemberDayRule | None, level: int,
     return {**view, "eligible": level >= rule.min_level}
 
 
-def merchant_section(merchant: Merchant, now: dt.datetime) -> tuple[dict | None, dt.datetime]:
+def merchant_section(merchant: Merchant,
+                     now: dt.datetime) -> tuple[dict | None, dt.datetime | None]:
     """The merchant page's ``member_day``: the next member day and what it gives members
-    (None: no member day ahead); true until the next Shanghai midnight at most."""
+    (None: no member day ahead); with a rule, true until the next Shanghai midnight at most
+    (without one, only setting it changes it)."""
     row = rule_of(merchant.id)
-    view = None
-    if row is not None and row.enabled:
-        view = offer_view(MemberDayRule.of(row), now)
-        if view["next_date"] is None:
-            view = None
-    return view, next_midnight(now)
+    if row is None:
+        return None, None
+    view = offer_view(MemberDayRule.of(row), now) if row.enabled else None
+    return (view if view and view["next_date"] else None), next_midnight(now)
 
 
 register_detail_section("member_day", merchant_section)

@@ -64,6 +64,16 @@
     return `<dl class="grid">${pairs.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join("")}</dl>`;
   }
 
+  const WEEKDAY = ["", "周一", "周二", "周三", "周四", "周五", "周六", "周日"];
+
+  function memberDay(d) {
+    if (!d.configured) return "未设置";
+    const days = d.weekdays.map(n => WEEKDAY[n]).concat(d.month_days.map(n => "每月" + n + "日")).join("、");
+    const span = d.starts_on || d.ends_on ? `（${d.starts_on || "…"} 至 ${d.ends_on || "…"}）` : "";
+    return esc(`${d.enabled ? "已开启" : "已关闭"}：${days}${span}，${d.summary}，` +
+      (d.min_level ? `${d.min_level} 级及以上会员` : "所有会员") + `；下一次 ${d.next_date || "—"}`);
+  }
+
   async function renderDetail(view, id) {
     const m = await api("GET", `/api/admin/v1/merchants/${encodeURIComponent(id)}`);
     const a = m.application;
@@ -75,6 +85,7 @@
         ["店主", esc(a.owner.nickname) + ` (用户 #${a.owner.id})`], ["简介", esc(a.intro || "—")],
         ["提交时间", esc(time(a.submitted_at))], ["审核时间", esc(time(a.reviewed_at))],
         ["状态说明", esc(a.status_reason || "—")],
+        ["会员日", memberDay(m.member_day)],
         ["员工", esc(Object.entries(m.staff_count).map(([r, n]) => label(ROLE, r) + " " + n).join("，") || "—")],
         ["资质材料", Object.entries(a.images).map(([k, url]) => `<a href="${esc(url)}" target="_blank" rel="noopener">${esc(label(IMAGE, k))}</a>`).join("　") || "—"]])}
       <div class="actions-row">${actionButtons(m)} <a href="#/cooperations?merchant_id=${m.id}">查看异业合作</a></div></div>

@@ -79,6 +79,7 @@ const OrderLabels = {
       <div class="card"><h3>订单 ${esc(o.order_no)} ${W.badge(label(STATUS, o.status), TONE[o.status])}</h3>
       ${dl([["商户", o.merchant_name + " #" + o.merchant_id], ["用户", "#" + o.user_id], ["类型", label(KIND, o.kind)],
         ["商品金额", fen(b.items_fen)], ["运费", fen(b.shipping_fen)], ["会员折扣", fen(b.level_discount_fen)],
+        ["会员日", b.member_day ? fen(b.member_day.discount_fen) + "，积分 " + b.member_day.points_multiplier_pct + "%" : "—"],
         ["优惠券", fen(b.coupon_discount_fen)], ["积分抵扣", b.points_used + " 分 / " + fen(b.points_discount_fen)],
         ["应付", fen(o.payable_fen)], ["已付", fen(o.paid_fen) + (o.paid_channel ? "（" + label(CHANNEL, o.paid_channel) + "）" : "")],
         ["已退", fen(o.refunded_fen)], ["支付流水号", o.transaction_id || "—"],

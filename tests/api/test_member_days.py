@@ -11,6 +11,8 @@ from alliance.db import connection, utcnow
 from alliance.members.member_days import shanghai_day
 from alliance.members.models import MerchantMember
 from alliance.merchants.models import StaffMembership
+from alliance.orders.checkout import Basket, create_order
+from alliance.orders.models import Order
 from tests.factories import make_item, make_merchant
 from tests.orders_support import OrderTestCase
 
@@ -187,6 +189,22 @@ class MemberDayCheckoutTest(MemberDayTestCase):
         self.provider_pays(self.start_payment(buyer, later["order_no"]))
         assert self.get_order(buyer, later["order_no"])["breakdown"]["earn_points"] == 60
         assert self.balance("alice") == 240
+
+    def test_an_order_placed_yesterday_on_the_member_day_earns_by_it_when_paid_today(self):
+        buyer = self.make_member("alice")
+        placed_at = utcnow() - dt.timedelta(days=1)
+        self.set_rule(weekdays=[shanghai_day(placed_at).isoweekday()])
+        with connection():
+            order = create_order(self.octx, self.user_id("alice"),
+                                 Basket([(self.goods.id, 1)]), now=placed_at)
+            # Still open today (it would have closed unpaid after 15 minutes).
+            Order.update(expires_at=utcnow() + dt.timedelta(minutes=15)).where(
+                Order.id == order.id).execute()
+        assert self.quote(buyer)["member_day"] is None  # today is not a member day
+        self.provider_pays(self.start_payment(buyer, order.order_no))
+        paid = self.get_order(buyer, order.order_no)
+        assert paid["status"] == "paid" and paid["breakdown"]["earn_points"] == 60
+        assert self.balance("alice") == 60
 
     def test_non_members_and_lower_levels_do_not_get_it(self):
         self.set_rule(discount_percent=10, points_multiplier_pct=200)
