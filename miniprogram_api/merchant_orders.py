@@ -6,12 +6,15 @@ from __future__ import annotations
 from alliance.errors import ValidationFailed
 from alliance.orders import aftersales, feedback, fulfilment, reports
 from alliance.orders.access import merchant_order
+from alliance.orders.exports import orders_csv
 from alliance.orders.queries import (MERCHANT, after_sale_view, list_after_sales, list_orders,
                                      order_view, refund_view)
 from miniprogram_api.orders import ORDER_NO
 from miniprogram_api.staff import MERCHANT_CHOICE, StaffHandler
 from server import validation as v
 from server.base import authenticated, idempotent
+
+FINANCE_PERMISSION = "merchant:finance"  # who reads the merchant's money: statements, exports
 
 
 class MerchantOrderBase(StaffHandler):
@@ -32,6 +35,15 @@ class MerchantOrdersHandler(MerchantOrderBase):
             status=self.query("status"), order_no=self.query("order_no"),
             created_from=self.query("from"), created_to=self.query("to"),
             cursor=self.query("cursor"), limit=v.page_limit(self.query("limit"))))
+
+
+class MerchantOrdersCsvHandler(MerchantOrderBase):
+    @authenticated()
+    async def get(self):
+        membership = await self.membership(FINANCE_PERMISSION)
+        filters = {"merchant_id": membership.merchant_id, "status": self.query("status"),
+                   "created_from": self.query("from"), "created_to": self.query("to")}
+        await self.write_csv("orders.csv", lambda after: orders_csv(filters, after))
 
 
 class MerchantOrderHandler(MerchantOrderBase):
@@ -135,6 +147,7 @@ def routes() -> list:
     prefix, after_sale = "/api/v1/merchant", r"([0-9]{1,10})"
     return [
         (rf"{prefix}/orders", MerchantOrdersHandler),
+        (rf"{prefix}/orders\.csv", MerchantOrdersCsvHandler),
         (rf"{prefix}/orders/{ORDER_NO}", MerchantOrderHandler),
         (rf"{prefix}/orders/{ORDER_NO}/confirm", ConfirmHandler),
         (rf"{prefix}/orders/{ORDER_NO}/shipment", ShipmentHandler),
@@ -153,8 +166,8 @@ GROUP_WAITS = ("A group buy's order waits for its group to fill: 409 GROUP_PENDI
 
 
 def _openapi() -> dict:
-    from server.openapi import (BOOL, FEN, INT, PAGING, STR, list_of, obj, op, path_param,
-                                query_param, ref)
+    from server.openapi import (BOOL, FEN, INT, PAGING, STR, csv_answer, list_of, obj, op,
+                                path_param, query_param, ref)
 
     tags = ["merchant orders"]
     order_no = [*MERCHANT_CHOICE, path_param("order_no", STR)]
@@ -171,6 +184,12 @@ def _openapi() -> dict:
             "The merchant's orders, newest first", tags=tags, ok=list_of(ref("Order")),
             errors=(400, 403), params=[*MERCHANT_CHOICE, query_param("status", STR),
                                        query_param("order_no", STR), *dates, *PAGING])},
+        "/api/v1/merchant/orders.csv": {"get": csv_answer(op(
+            "The merchant's orders as CSV, newest first (UTF-8 with BOM; owner, manager or "
+            "whoever reads its statements)", tags=tags, errors=(400, 403),
+            params=[*MERCHANT_CHOICE, query_param("status", STR), *dates]),
+            "The columns of GET /api/admin/v1/orders.csv: amounts in fen and 实收 in yuan, "
+            "times in Asia/Shanghai, the buyer's id only.")},
         "/api/v1/merchant/orders/{order_no}": {"get": op(
             "One of the merchant's orders", tags=tags, ok=ref("Order"), params=order_no,
             errors=(403, 404))},

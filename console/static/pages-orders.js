@@ -53,7 +53,7 @@ const OrderLabels = {
     ], params);
     const page = await api("GET", "/api/admin/v1/orders" + W.query(params, ["order_no", "status", "abnormal", "merchant_id", "user_id", "from", "to", "cursor"]));
     const abnormalOnly = params.get("abnormal") === "true";
-    view.innerHTML = `<div class="card"><h3>订单管理 ${abnormalOnly ? W.badge("异常订单", "bad") : `<a class="small-link" href="#/orders?abnormal=true">只看异常订单</a>`}</h3>${filters}${table([
+    view.innerHTML = `<div class="card"><h3>订单管理 ${abnormalOnly ? W.badge("异常订单", "bad") : `<a class="small-link" href="#/orders?abnormal=true">只看异常订单</a>`} ${W.button("export", "", "导出 CSV", "secondary")}</h3>${filters}${table([
       { title: "订单号", html: o => `<a href="#/orders?no=${encodeURIComponent(o.order_no)}">${esc(o.order_no)}</a>` },
       { title: "商户", html: o => `<a href="#/merchants?id=${o.merchant_id}">${esc(o.merchant_name)}</a>` },
       { title: "类型", value: o => label(KIND, o.kind) },
@@ -64,6 +64,9 @@ const OrderLabels = {
     ], page.items)}${W.pager("orders", params, page.next_cursor)}</div>`
       + (abnormalOnly ? await abnormalNotices() : "");
     W.bindFilters(view);
+    W.bindActions(view, {
+      export: () => Console.download("/api/admin/v1/orders.csv" + W.query(params, ["status", "abnormal", "merchant_id", "user_id", "from", "to"]), "orders.csv").catch(Console.failed),
+    });
   }
 
   function dl(pairs) {
