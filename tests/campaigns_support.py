@@ -3,8 +3,6 @@ approved through the API as they are in the mini-program and the console."""
 from __future__ import annotations
 
 import datetime as dt
-import http.client
-import json
 
 from alliance.campaigns.models import CampaignGroup, CampaignItem, CampaignUse
 from alliance.clock import to_local_iso
@@ -120,15 +118,3 @@ class CampaignTestCase(OrderTestCase):
     def uses(self, campaign_id: int) -> list[CampaignUse]:
         with connection():
             return list(CampaignUse.select().where(CampaignUse.campaign == campaign_id))
-
-    def post_from_thread(self, path: str, body: dict, token: str) -> tuple[int, dict]:
-        """A request sent from a plain thread (for the concurrency tests): status, JSON."""
-        connection_ = http.client.HTTPConnection("127.0.0.1", self.get_http_port(), timeout=30)
-        try:
-            connection_.request("POST", path, json.dumps(body),
-                                {"Authorization": f"Bearer {token}",
-                                 "Content-Type": "application/json"})
-            response = connection_.getresponse()
-            return response.status, json.loads(response.read() or b"null")
-        finally:
-            connection_.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import http.client
 import itertools
 import json
 import logging
@@ -240,6 +241,19 @@ class ApiTestCase(AsyncHTTPTestCase):
         response = self.fetch(path, method=method, body=body, headers=headers,
                               raise_error=False, allow_nonstandard_methods=True)
         return Response(response.code, dict(response.headers), response.body or b"")
+
+    def post_from_thread(self, path: str, body: dict, token: str,
+                         headers: dict | None = None) -> tuple[int, dict]:
+        """A request sent from a plain thread (for the concurrency tests): status, JSON."""
+        connection_ = http.client.HTTPConnection("127.0.0.1", self.get_http_port(), timeout=30)
+        try:
+            connection_.request("POST", path, json.dumps(body),
+                                {"Authorization": f"Bearer {token}",
+                                 "Content-Type": "application/json", **(headers or {})})
+            response = connection_.getresponse()
+            return response.status, json.loads(response.read() or b"null")
+        finally:
+            connection_.close()
 
     def run_blocking(self, fn, *args):
         """Call blocking ``fn`` on a thread while the server (and its sandbox) keeps serving."""
