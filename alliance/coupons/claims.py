@@ -260,6 +260,16 @@ def exchange(template_id: int, user_id: int, now: dt.datetime | None = None) -> 
             return coupon
 
 
+def award(template_id: int, user_id: int, now: dt.datetime, *, channel: str) -> Coupon:
+    """Give a coupon away (a lottery prize, ``channel`` "lottery"), whatever the template's
+    channels, inside the caller's transaction: its stock, window and per-user limit hold as
+    for a claim (COUPON_TEMPLATE_NOT_FOUND, COUPON_NOT_CLAIMABLE, COUPON_SOLD_OUT,
+    COUPON_LIMIT_REACHED when it cannot be given; the caller's rollback gives the stock
+    back)."""
+    template = _open_template(template_id, user_id, now)
+    return _issue(template, user_id, now, _free_slots(template, user_id), channel=channel)
+
+
 def expire_coupons(now: dt.datetime | None = None, batch: int = 1000) -> int:
     """Mark unused coupons past their validity ``expired`` (coupons held by an unpaid order
     are left to the order); the number marked. For the scheduler."""

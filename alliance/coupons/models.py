@@ -123,7 +123,7 @@ class Coupon(BaseModel):
     status = CharField(max_length=16, default="active")
     valid_from = UTCDateTimeField()
     valid_until = UTCDateTimeField()
-    channel = CharField(max_length=16)  # how it was claimed (one of CHANNELS)
+    channel = CharField(max_length=16)  # how it was got: one of CHANNELS, or "lottery" (won)
     distribution = ForeignKeyField(CouponDistribution, null=True, backref="coupons",
                                    on_delete="SET NULL")
     distributor_merchant_id = IntegerField(null=True, index=True)
