@@ -14,6 +14,7 @@ from alliance.cooperation.models import Cooperation, CooperationEvent
 from alliance.coupons.models import Coupon, CouponDistribution, CouponTemplate
 from alliance.infra.models import CacheInvalidation, IdempotencyRecord, KeyValue, RateCounter
 from alliance.jobs.models import JobLease, JobRun
+from alliance.lottery.models import Lottery, LotteryDraw, LotteryEntrant, LotteryPrize
 from alliance.media.models import Upload
 from alliance.members.member_code import UsedMemberCode
 from alliance.members.models import (MerchantLevelRule, MerchantMember, MerchantMemberDay,
@@ -57,6 +58,7 @@ ALL_MODELS = [
     Campaign, CampaignParticipant, CampaignItem, CampaignQuota, CampaignUse,
     CampaignGroup, CampaignGroupMember,
     Cooperation, CooperationEvent,
+    Lottery, LotteryPrize, LotteryEntrant, LotteryDraw,
     PlatformSettings, PolicyVersion,
     Backup,
 ]

@@ -10,6 +10,7 @@ import admin_api.consumers
 import admin_api.cooperation
 import admin_api.coupons
 import admin_api.jobs
+import admin_api.lottery
 import admin_api.merchants
 import admin_api.oa
 import admin_api.orders
@@ -23,6 +24,7 @@ import miniprogram_api.auth
 import miniprogram_api.campaigns
 import miniprogram_api.counter
 import miniprogram_api.group_buys
+import miniprogram_api.lottery
 import miniprogram_api.coupons
 import miniprogram_api.members
 import miniprogram_api.merchant_analytics
@@ -86,6 +88,8 @@ API_MODULES = [
     miniprogram_api.campaigns,
     miniprogram_api.group_buys,
     admin_api.campaigns,
+    miniprogram_api.lottery,
+    admin_api.lottery,
     admin_api.cooperation,
     admin_api.platform,
     admin_api.backups,
