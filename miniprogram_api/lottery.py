@@ -3,6 +3,7 @@ logged-in consumer also sees their own draws), drawing (points spent, a prize gi
 the consumer's own draws."""
 from __future__ import annotations
 
+from alliance.checks import refuse_unknown
 from alliance.errors import ValidationFailed
 from alliance.lottery import draws, queries
 from miniprogram_api.merchants import BrowseHandler
@@ -32,8 +33,7 @@ class DrawHandler(BaseHandler):
         if not key:
             raise ValidationFailed("抽奖请求须带 Idempotency-Key",
                                    details={"header": "Idempotency-Key", "issue": "required"})
-        if self.json_body():
-            raise ValidationFailed("包含不支持的字段", details={"fields": sorted(self.json_body())})
+        refuse_unknown(self.json_body(), ())
         user_id = self.principal.id
 
         def run():

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from peewee import IntegrityError
 
 from alliance.analytics.rollups import local_day
+from alliance.clock import to_local_iso
 from alliance.coupons import claims
 from alliance.coupons.errors import (CouponLimitReached, CouponNotClaimable, CouponSoldOut,
                                      CouponTemplateNotFound)
@@ -76,7 +77,7 @@ def open_lottery(lottery_id: int, now: dt.datetime) -> Lottery:
         raise LotteryEnded(details={"lottery_id": lottery_id})
     if now < lottery.starts_at:
         raise LotteryNotStarted(details={"lottery_id": lottery_id,
-                                         "starts_at": lottery.starts_at.isoformat() + "Z"})
+                                         "starts_at": to_local_iso(lottery.starts_at)})
     return lottery
 
 

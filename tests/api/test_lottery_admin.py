@@ -67,6 +67,8 @@ class LotteryManagementTest(LotteryTestCase):
                                     lottery_body(**overrides), token=self.operator)
                 self.assert_error(response, 400, "VALIDATION_FAILED")
                 assert response.json["error"]["details"]["field"] == field, response.body
+        self.assert_error(self.api("GET", "/api/admin/v1/lotteries?status=live",
+                                   token=self.operator), 400, "VALIDATION_FAILED")
         typo = self.api("POST", "/api/admin/v1/lotteries", lottery_body(cost=5),
                         token=self.operator)
         self.assert_error(typo, 400, "VALIDATION_FAILED")
@@ -227,3 +229,36 @@ class LotteryAccessTest(LotteryTestCase):
         assert mine[0]["me"]["can_draw"] is False
         shown = self.api("GET", f"/api/v1/lotteries/{ended['id']}").json
         assert shown["state"] == "ended" and shown["prizes"][0]["remaining"] is None
+
+
+class LotteryHostileInputTest(LotteryTestCase):
+    def test_hostile_values_answer_400_in_the_envelope_and_change_nothing(self):
+        edge_of_time = "9999-12-31T23:00:00+00:00"  # year 10000 in Asia/Shanghai
+        cases = [{"ends_at": edge_of_time}, {"starts_at": "明天"}, {"starts_at": 5},
+                 {"title": "转盘\x00"}, {"title": "\u202e盘转"}, {"title": ["x"]},
+                 {"points_cost": 1.5}, {"points_cost": True}, {"points_cost": 10 ** 30},
+                 {"daily_limit": "3"}, {"prizes": {"kind": "none"}}, {"prizes": "none"},
+                 {"prizes": [1, 2]}, {"prizes": [{"kind": ["points"], "weight": 1}, NONE_PRIZE]},
+                 {"prizes": [{"kind": "points", "points": 5, "weight": True}, NONE_PRIZE]},
+                 {"prizes": [{"kind": "points", "points": 5, "weight": 1, "stock": -1},
+                             NONE_PRIZE]},
+                 {"prizes": [{"kind": "points", "points": 5, "weight": 1, "odds": 1},
+                             NONE_PRIZE]},
+                 {"prizes": [{"kind": "coupon", "coupon_template_id": "1", "weight": 1,
+                              "stock": 1}, NONE_PRIZE]},
+                 {"prizes": [{"kind": "coupon", "coupon_template_id": 2 ** 40, "weight": 1,
+                              "stock": 1}, NONE_PRIZE]},
+                 {"prizes": [{"kind": "points", "points": 5, "weight": 1}] * 12 + [NONE_PRIZE]}]
+        for overrides in cases:
+            with self.subTest(overrides=overrides):
+                response = self.api("POST", "/api/admin/v1/lotteries", lottery_body(**overrides),
+                                    token=self.operator)
+                self.assert_error(response, 400, "VALIDATION_FAILED")
+        for body in (b"[]", b'"x"', b"{", b"null"):
+            with self.subTest(body=body):
+                response = self.api("POST", "/api/admin/v1/lotteries", body=body,
+                                    token=self.operator)
+                assert response.status == 400 and response.error_code in (
+                    "VALIDATION_FAILED", "MALFORMED_JSON"), response.body
+        with connection():
+            assert Lottery.select().count() == 0

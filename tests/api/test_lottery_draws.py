@@ -119,6 +119,7 @@ class DrawTest(LotteryTestCase):
         response = self.draw(upcoming["id"], token)
         self.assert_error(response, 409, "LOTTERY_NOT_STARTED")
         assert response.json["error"]["message"] == "抽奖活动尚未开始"
+        assert response.json["error"]["details"]["starts_at"] == upcoming["starts_at"]
         ended = self.live()
         assert self.api("POST", f"/api/admin/v1/lotteries/{ended['id']}/end",
                         token=self.operator).status == 200
