@@ -15,9 +15,7 @@ PERMISSION = "admin:campaigns"
 class PlatformTemplatesHandler(BaseHandler):
     @authenticated(PERMISSION, kind="operator")
     async def get(self):
-        status = self.query("status")
-        if status is not None:
-            v.one_of(status, "status", TEMPLATE_STATUSES)
+        status = v.optional_choice(self.query("status"), "status", TEMPLATE_STATUSES)
         limit = v.page_limit(self.query("limit"))
         self.write_json(await self.run_sync(coupon_queries.issuer_templates, None, status,
                                             self.query("cursor"), limit))

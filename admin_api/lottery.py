@@ -13,9 +13,7 @@ PERMISSION = "admin:campaigns"
 class LotteriesHandler(BaseHandler):
     @authenticated(PERMISSION, kind="operator")
     async def get(self):
-        status = self.query("status")
-        if status is not None:
-            v.one_of(status, "status", STATUSES)
+        status = v.optional_choice(self.query("status"), "status", STATUSES)
         limit = v.page_limit(self.query("limit"))
         self.write_json(await self.run_sync(queries.admin_lotteries, status,
                                             self.query("cursor"), limit))

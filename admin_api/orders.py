@@ -116,11 +116,10 @@ class ArbitrationHandler(AdminBase):
 class ComplaintsHandler(AdminBase):
     @authenticated("admin:complaints", kind="operator")
     async def get(self):
-        status, category = self.query("status"), self.query("category")
-        if status is not None:
-            v.one_of(status, "status", ("open", *feedback.COMPLAINT_OUTCOMES))
-        if category is not None:
-            v.one_of(category, "category", feedback.COMPLAINT_CATEGORIES)
+        status = v.optional_choice(self.query("status"), "status",
+                                   ("open", *feedback.COMPLAINT_OUTCOMES))
+        category = v.optional_choice(self.query("category"), "category",
+                                     feedback.COMPLAINT_CATEGORIES)
         self.write_json(await self.run_sync(feedback.list_complaints, status=status,
                                             category=category, cursor=self.query("cursor"),
                                             limit=v.page_limit(self.query("limit"))))

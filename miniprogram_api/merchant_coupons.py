@@ -14,9 +14,7 @@ class TemplatesHandler(StaffHandler):
     @authenticated()
     async def get(self):
         membership = await self.membership("merchant:read")
-        status = self.query("status")
-        if status is not None:
-            v.one_of(status, "status", TEMPLATE_STATUSES)
+        status = v.optional_choice(self.query("status"), "status", TEMPLATE_STATUSES)
         limit = v.page_limit(self.query("limit"))
         self.write_json(await self.run_sync(coupon_queries.issuer_templates,
                                             membership.merchant_id, status,

@@ -67,6 +67,11 @@ def one_of(value: Any, field: str, choices: tuple) -> Any:
     return value
 
 
+def optional_choice(raw: str | None, field: str, choices: tuple) -> str | None:
+    """A list's optional filter (``status``, ...): None when absent, else one of ``choices``."""
+    return None if raw is None else one_of(raw, field, choices)
+
+
 def query_float(raw: str | None, field: str, *, minimum: float, maximum: float) -> float | None:
     if raw in (None, ""):
         return None
