@@ -89,7 +89,8 @@ def clean_prizes(value: Any) -> list[dict]:
             prize["coupon_template_id"] = template.id
             prize["stock"] = _int(stock, f"{field}.stock", 0, MAX_STOCK)
             default_name = template.name
-        prize["name"] = _text(entry, "name", 64, False) or default_name
+        named = f"{field}.name"
+        prize["name"] = _text({named: entry.get("name")}, named, 64, False) or default_name
         prizes.append(prize)
     if [p["kind"] for p in prizes].count(NONE) != 1:
         raise _invalid("prizes", "none", "奖品中须有且只有一个“谢谢参与”")

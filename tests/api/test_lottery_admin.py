@@ -52,6 +52,8 @@ class LotteryManagementTest(LotteryTestCase):
             ({"prizes": [{"kind": "points", "points": 5, "weight": -1}, NONE_PRIZE]},
              "prizes[0].weight"),
             ({"prizes": [{"kind": "gift", "weight": 1}, NONE_PRIZE]}, "prizes[0].kind"),
+            ({"prizes": [{"kind": "points", "points": 5, "weight": 1}, {**NONE_PRIZE, "name": ""}]},
+             "prizes[1].name"),
             ({"prizes": [{"kind": "points", "points": 5, "weight": 1},
                          {**NONE_PRIZE, "stock": 5}]}, "prizes[1]"),
             ({"prizes": [{"kind": "coupon", "coupon_template_id": merchant_template.id,
