@@ -34,10 +34,10 @@ class DrawHandler(BaseHandler):
             raise ValidationFailed("抽奖请求须带 Idempotency-Key",
                                    details={"header": "Idempotency-Key", "issue": "required"})
         refuse_unknown(self.json_body(), ())
-        user_id = self.principal.id
+        user_id, notifier = self.principal.id, self.ctx.notifier
 
         def run():
-            return queries.draw_answer(draws.draw(int(lottery_id), user_id, key).draw)
+            return queries.draw_answer(draws.draw(int(lottery_id), user_id, key, notifier).draw)
 
         self.write_json(await self.run_sync(run), 201)
 

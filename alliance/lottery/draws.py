@@ -40,6 +40,7 @@ from alliance.lottery.errors import (LotteryDailyLimitReached, LotteryEnded, Lot
 from alliance.lottery.models import (ACTIVE, COUPON, ENDED, NONE, POINTS, Lottery, LotteryDraw,
                                      LotteryEntrant, LotteryPrize)
 from alliance.points import services as points
+from alliance.ports import Notifier
 
 CHANNEL = "lottery"  # the issued coupons' channel (their source)
 LEDGER_REF = "lottery_draw"  # the points entries' ref_type; ref_id is the draw's id
@@ -81,11 +82,12 @@ def open_lottery(lottery_id: int, now: dt.datetime) -> Lottery:
     return lottery
 
 
-def draw(lottery_id: int, user_id: int, request_key: str,
+def draw(lottery_id: int, user_id: int, request_key: str, notifier: Notifier | None = None,
          now: dt.datetime | None = None) -> Drawn:
-    """Draw once: spend the lottery's cost, give a prize, record it (see the module). The
-    same ``request_key`` again answers the first draw and spends nothing; the key used for
-    another lottery is IDEMPOTENCY_KEY_REUSED."""
+    """Draw once: spend the lottery's cost, give a prize, record it (see the module); a
+    winner is told what they won (``lottery.won``, with the draw). The same ``request_key``
+    again answers the first draw and spends nothing; the key used for another lottery is
+    IDEMPOTENCY_KEY_REUSED."""
     now = now or utcnow()
     with connection():
         earlier = _drawn(user_id, request_key, lottery_id)
@@ -119,6 +121,13 @@ def draw(lottery_id: int, user_id: int, request_key: str,
                                     prize_kind=given.kind, prize_name=given.name,
                                     spend_entry_id=spent.entry.id, **awarded)
                  .where(LotteryDraw.id == record.id).execute())
+                if given.kind != NONE and notifier is not None:
+                    notifier.notify("lottery.won", user_id=user_id,
+                                    data={"draw_id": record.id, "lottery_id": lottery.id,
+                                          "lottery_title": lottery.title,
+                                          "prize_name": given.name,
+                                          "won_at": to_local_iso(now)},
+                                    dedupe_key=f"lottery.won:{record.id}")
                 return Drawn(LotteryDraw.get_by_id(record.id), False)
         except IntegrityError:
             earlier = _drawn(user_id, request_key, lottery_id)

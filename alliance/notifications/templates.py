@@ -40,6 +40,7 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "campaign.audit_result": ("campaign_name", "subject_text", "result"),
     "complaint.resolved": ("complaint_id", "subject", "result", "resolution"),
     "campaign.promoted": ("campaign_id", "campaign_name", "title", "content", "ends_at"),
+    "lottery.won": ("draw_id", "lottery_id", "lottery_title", "prize_name", "won_at"),
 }
 OPTIONAL_DEFAULTS = {"reason": "无", "carrier": "", "tracking_no": ""}
 RESULT_TEXT = {"approved": "审核通过", "rejected": "未通过", "suspended": "已暂停营业",
@@ -117,6 +118,10 @@ SANDBOX_SUBSCRIBE_TEMPLATES = {
                           "page": "pages/campaign/detail?id={campaign_id}",
                           "data": {"thing1": "{title}", "thing2": "{campaign_name}",
                                    "time3": "{ends_at_text}", "thing4": "{content}"}},
+    "lottery.won": {"template_id": "sandbox-subscribe-lottery",
+                    "page": "pages/lottery/detail?id={lottery_id}",
+                    "data": {"thing1": "{lottery_title}", "thing2": "{prize_name}",
+                             "time3": "{won_at_text}"}},
 }
 SANDBOX_OA_TEMPLATES = {
     "order.paid": {"template_id": "sandbox-oa-order-paid",
@@ -190,6 +195,10 @@ SANDBOX_OA_TEMPLATES = {
                           "page": "pages/campaign/detail?id={campaign_id}",
                           "data": {"first": "{title}", "keyword1": "{campaign_name}",
                                    "keyword2": "{ends_at_text}", "remark": "{content}"}},
+    "lottery.won": {"template_id": "sandbox-oa-lottery",
+                    "page": "pages/lottery/detail?id={lottery_id}",
+                    "data": {"first": "恭喜您中奖了", "keyword1": "{lottery_title}",
+                             "keyword2": "{prize_name}", "keyword3": "{won_at_text}"}},
 }
 
 

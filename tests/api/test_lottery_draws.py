@@ -2,6 +2,7 @@
 transaction, the ledger reading 积分抽奖, idempotent draws, limits that hold under a double
 tap, prize stock never oversold in a rush, and the refusals in the contract's envelope."""
 import datetime as dt
+import json
 from unittest import mock
 
 from alliance.coupons.models import Coupon, CouponTemplate
@@ -9,6 +10,7 @@ from alliance.analytics.rollups import local_day
 from alliance.db import connection, utcnow
 from alliance.infra.models import IdempotencyRecord
 from alliance.lottery.models import Lottery, LotteryEntrant
+from alliance.notifications.models import OutboxMessage
 from tests.campaigns_support import at
 from tests.concurrency import run_at_once
 from tests.lottery_support import NONE_PRIZE, LotteryTestCase
@@ -56,6 +58,11 @@ class DrawTest(LotteryTestCase):
         assert (first["prize_kind"], second["prize_kind"]) == ("points", "none")
         assert second["won"] is False and second["prize_name"] == "谢谢参与"
         assert self.prize(lottery["prizes"][0]["id"]).stock_left == 0
+        with connection():  # the winner is told once, the draw that fell back not at all
+            told = [json.loads(m.payload) for m in OutboxMessage.select()
+                    .where(OutboxMessage.event == "lottery.won")]
+        assert [(m["draw_id"], m["prize_name"], m["lottery_id"]) for m in told] == [
+            (first["id"], first["prize_name"], lottery["id"])]
         detail = self.api("GET", f"/api/admin/v1/lotteries/{lottery['id']}",
                           token=self.operator).json
         by_kind = {p["kind"]: p for p in detail["prizes"]}
