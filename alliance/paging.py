@@ -93,13 +93,24 @@ def decode_keys(cursor: str | None, types: tuple[type, ...]) -> list | None:
 
 
 def after(fields: tuple[Field, ...], keys: list, descending: bool):
-    """The rows strictly after ``keys`` in the order of ``fields`` (all asc or all desc)."""
+    """The rows strictly after ``keys`` in the order of ``fields`` (all asc or all desc).
+
+    With several fields it leads with the first field's bound (``first <= head``): the
+    disjunction alone gives SQLite no range of an index, so a deep page scanned every row
+    before it (200 ms at 100k goods), while the bound makes it a seek."""
+    return _after(fields, keys, descending, bounded=len(fields) > 1)
+
+
+def _after(fields: tuple[Field, ...], keys: list, descending: bool, bounded: bool):
     first, *rest = fields
     head, *tail = keys
     beyond = first < head if descending else first > head
     if not rest:
         return beyond
-    return beyond | ((first == head) & after(tuple(rest), tail, descending))
+    rows = beyond | ((first == head) & _after(tuple(rest), tail, descending, False))
+    if bounded:
+        return (first <= head if descending else first >= head) & rows
+    return rows
 
 
 def keyset_page(rows: list, limit: int, key) -> tuple[list, str | None]:
