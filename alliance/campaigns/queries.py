@@ -161,15 +161,31 @@ register_detail_section("campaigns", merchant_section)
 
 def item_campaign(item: CatalogItem) -> dict | None:
     """The flash sale running for an item now (consumers' item view), or None."""
+    return item_campaigns([item]).get(item.id)
+
+
+def item_campaigns(items: list[CatalogItem]) -> dict[int, dict]:
+    """item id -> the flash sale running for it now, for those of ``items`` that have one
+    (consumers' item views and lists): the offers come from the running campaigns'
+    snapshot, what is left of their campaign stocks from one query."""
     now = utcnow()
-    offer = offer_for(item.id, item.merchant_id, item.price_fen, now)
-    if offer is None:
-        return None
-    left = (CampaignItem.select(CampaignItem.stock_left)
-            .where(CampaignItem.id == offer.campaign_item_id).scalar())
-    return {"campaign_id": offer.campaign_id, "campaign_price_fen": offer.price_fen,
-            "remaining_stock": item.stock if left is None else max(0, min(left, item.stock)),
+    offers = {item.id: offer for item in items
+              if (offer := offer_for(item.id, item.merchant_id, item.price_fen, now))}
+    if not offers:
+        return {}
+    left = dict(CampaignItem.select(CampaignItem.id, CampaignItem.stock_left)
+                .where(CampaignItem.id.in_([o.campaign_item_id for o in offers.values()]))
+                .tuples())
+    stock = {item.id: item.stock for item in items}
+    views = {}
+    for item_id, offer in offers.items():
+        remaining = left.get(offer.campaign_item_id)
+        views[item_id] = {
+            "campaign_id": offer.campaign_id, "campaign_price_fen": offer.price_fen,
+            "remaining_stock": (stock[item_id] if remaining is None
+                                else max(0, min(remaining, stock[item_id]))),
             "per_user_limit": offer.per_user_limit, "ends_at": to_local_iso(offer.ends_at)}
+    return views
 
 
 def _choice(value: str, field: str, choices: tuple) -> str:
