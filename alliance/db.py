@@ -11,7 +11,7 @@ import threading
 from typing import Callable
 
 from peewee import (SQL, DatabaseProxy, DateTimeField, IntegrityError, Model, MySQLDatabase,
-                    NodeList, SqliteDatabase, fn)
+                    Node, NodeList, SqliteDatabase, fn)
 
 from alliance.engines import (PipelineSurprise, PooledMySQLStatusDatabase,
                               QueuedWriterSqliteDatabase, WriterBusy, make_database)
@@ -63,6 +63,25 @@ def is_mysql() -> bool:
 
 def is_sqlite() -> bool:
     return isinstance(db.obj, SqliteDatabase)
+
+
+class _ForcedIndex(Node):
+    """A model's table in a FROM clause with MySQL's ``FORCE INDEX (name)``."""
+
+    def __init__(self, model: type[Model], index: str):
+        self.model, self.index = model, index
+
+    def __sql__(self, ctx):
+        return ctx.sql(self.model).literal(f" FORCE INDEX (`{self.index}`)")
+
+
+def walk_index(query, model: type[Model], index: str):
+    """``query`` (of ``model``, before its joins) reading ``model`` through ``index`` on
+    MySQL. MariaDB, given ``status = ? AND key < ?`` and ORDER BY the index's next columns
+    with a join, reads the index by ``status`` alone and filters the rest (a deep page of
+    the goods search scanned 50k rows, 120 ms) where the forced index makes it a range
+    (0.3 ms); SQLite finds the range itself."""
+    return query.from_(_ForcedIndex(model, index)) if is_mysql() else query
 
 
 def per_shanghai_day(query, at, *aggregates) -> list[tuple]:

@@ -26,6 +26,7 @@ import miniprogram_api.counter
 import miniprogram_api.group_buys
 import miniprogram_api.lottery
 import miniprogram_api.coupons
+import miniprogram_api.goods
 import miniprogram_api.members
 import miniprogram_api.merchant_analytics
 import miniprogram_api.merchant_catalog
@@ -57,6 +58,7 @@ API_MODULES = [
     miniprogram_api.referrals,
     miniprogram_api.shares,
     miniprogram_api.merchants,
+    miniprogram_api.goods,
     miniprogram_api.staff,
     miniprogram_api.uploads,
     miniprogram_api.applications,

@@ -42,4 +42,8 @@ class CatalogItem(BaseModel):
             (("merchant", "status", "price_fen", "id"), False),
             (("merchant", "status", "sales_count", "id"), False),
             (("review_pending", "updated_at"), False),
+            # The alliance-wide goods search (alliance.catalog.search), one per sort.
+            (("status", "sales_count", "id"), False),
+            (("status", "price_fen", "id"), False),
+            (("status", "id"), False),
         )

@@ -180,6 +180,16 @@ class GeoIndex:
                 nearest[merchant_id] = (distance, shop_id)
         return nearest
 
+    def nearest_shop(self, merchant_id: int, lat: float,
+                     lng: float) -> tuple[float, int] | None:
+        """(distance, shop id) of the merchant's nearest listed shop (None: it has none):
+        for a few merchants, cheaper than ``within`` a radius that holds many shops."""
+        listed = self._listed.get(merchant_id)
+        if listed is None:
+            return None
+        return min((haversine_m(lat, lng, entry[2], entry[0]), entry[1])
+                   for _, entry in listed[1])
+
     def _ratings_stale(self) -> bool:
         return (self.items_lifetime_s > 0
                 and time.monotonic() >= self._ratings_read_at + self.items_lifetime_s)
