@@ -1,4 +1,6 @@
-// 数据统计: merchants by industry and status, sales ranking, order trends; inline-SVG charts.
+// 数据统计: merchants by industry and status, sales ranking, order trends; 热门商品: the items
+// with most units paid in the last 7 or 30 days and their move since the period before.
+// Inline-SVG charts.
 "use strict";
 (() => {
   const { esc, fen, table, api } = Console;
@@ -41,6 +43,33 @@
       </div>`;
   }
 
+  const KINDS = { goods: "商品", service: "服务" };
+  const ITEM_STATUS = { on_shelf: "在售", off_shelf: "已下架", taken_down: "已下架（平台）", pending_review: "待审核", draft: "草稿", rejected: "已驳回" };
+
+  // Rank change: ↑ moved up, ↓ down, 新上榜 unsold in the period before.
+  function move(row) {
+    if (row.rank_change === null) return "新上榜";
+    if (row.rank_change > 0) return "↑ " + row.rank_change;
+    return row.rank_change < 0 ? "↓ " + (-row.rank_change) : "持平";
+  }
+
+  async function hotSection(params) {
+    const industries = (await api("GET", "/api/v1/industries")).items;
+    const r = await api("GET", "/api/admin/v1/hot-items" + W.query(params, ["days", "industry"], { limit: 20 }));
+    const top = r.items.slice(0, 10);
+    return `<h2>热门商品（近 ${esc(r.days)} 天，${esc(Console.time(r.from))} 至 ${esc(Console.time(r.to))}）</h2>
+      ${W.filters("hot-items", [{ name: "days", label: "周期", options: [["7", "近 7 天"], ["30", "近 30 天"]] },
+        { name: "industry", label: "行业", options: [["", "全部"], ...industries.map(i => [i.code, i.name])] }], params)}
+      <div class="charts">
+      ${card("销量前十（件）", Charts.bar({ labels: top.map(x => x.name || ("#" + x.item_id)), series: [{ name: "销量", values: top.map(x => x.units) }], format: v => v + " 件", height: 240, width: 760 }) +
+        table([{ title: "名次", value: x => x.rank }, { title: "变化", value: move }, { title: "商品", value: x => x.name || ("#" + x.item_id) },
+          { title: "类型", value: x => KINDS[x.kind] || x.kind || "—" }, { title: "状态", value: x => ITEM_STATUS[x.status] || x.status || "—" },
+          { title: "商户", html: x => x.merchant ? `<a href="#/merchants?id=${x.merchant.id}">${esc(x.merchant.name)}</a>` : "—" },
+          { title: "行业", value: x => x.merchant ? x.merchant.industry_name : "—" },
+          { title: "销量", value: x => x.units }, { title: "销售额", value: x => fen(x.sales_fen) }, { title: "订单数", value: x => x.orders }], r.items), true)}
+      </div>`;
+  }
+
   Console.register({
     id: "stats", title: "数据统计", permission: "admin:analytics",
     async render(view, params) {
@@ -48,6 +77,14 @@
       if (Console.can("admin:merchants")) parts.push(await merchantSection());
       if (Console.can("admin:orders")) parts.push(await orderSection(params));
       view.innerHTML = parts.join("") || "<p class=muted>没有可查看的统计。</p>";
+      W.bindFilters(view);
+    },
+  });
+
+  Console.register({
+    id: "hot-items", title: "热门商品", permission: "admin:analytics",
+    async render(view, params) {
+      view.innerHTML = await hotSection(params);
       W.bindFilters(view);
     },
   });
