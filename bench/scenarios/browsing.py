@@ -1,5 +1,5 @@
-"""Reads and logins: the handler stack, the signed-in user, logins, merchant pages and the
-nearby search."""
+"""Reads and logins: the handler stack, the signed-in user, logins, merchant pages, the
+nearby search and the goods search."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import random
 
 from alliance.accounts.models import RefreshFamily, User
 from alliance.db import connection
+from alliance.merchants.industries import INDUSTRIES
 from bench.data import bench_position, merchant_ids
 from bench.loadgen import Measurement, http_request
 from bench.scenarios.core import Bench, Workload, count, scenario
@@ -95,3 +96,17 @@ def nearby_search(bench: Bench) -> Workload:
             "GET", f"/api/v1/merchants?lat={lat}&lng={lng}&sort=distance&limit=20", client=c)
             for lat, lng in points])
     return Workload(requests, prime=True)
+
+
+@scenario("goods", data=("merchants", "shops", "goods"))
+def goods_search(bench: Bench) -> Workload:
+    """GET /api/v1/items of an industry from a price, cheapest first, and GET /api/v1/items/hot near points of the loaded area, in turn."""
+    rng, industries = random.Random(14), sorted(INDUSTRIES)
+    requests = []
+    for c in range(bench.connections):
+        paths = [f"/api/v1/items?industry={rng.choice(industries)}&min_price_fen="
+                 f"{rng.randint(100, 40_000)}&sort=price_asc&limit=20" if n % 2 else
+                 "/api/v1/items/hot?lat={}&lng={}&limit=20".format(*bench_position(rng))
+                 for n in range(200)]
+        requests.append([bench.request("GET", path, client=c) for path in paths])
+    return Workload(requests)
