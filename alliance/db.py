@@ -10,8 +10,8 @@ import datetime as dt
 import threading
 from typing import Callable
 
-from peewee import (SQL, DatabaseProxy, DateTimeField, IntegrityError, Model, MySQLDatabase,
-                    Node, NodeList, SqliteDatabase, fn)
+from peewee import (JOIN, SQL, DatabaseProxy, DateTimeField, IntegrityError, Model,
+                    MySQLDatabase, Node, NodeList, SqliteDatabase, fn)
 
 from alliance.engines import (PipelineSurprise, PooledMySQLStatusDatabase,
                               QueuedWriterSqliteDatabase, WriterBusy, make_database)
@@ -82,6 +82,14 @@ def walk_index(query, model: type[Model], index: str):
     the goods search scanned 50k rows, 120 ms) where the forced index makes it a range
     (0.3 ms); SQLite finds the range itself."""
     return query.from_(_ForcedIndex(model, index)) if is_mysql() else query
+
+
+def join_as_written() -> str:
+    """The join type that reads the joined table after the one before it, never first:
+    SQLite's CROSS JOIN (its planner keeps the order) or MySQL's STRAIGHT_JOIN. For a walk
+    of the first table's index, which planners otherwise trade for reading the other table
+    first and sorting; the join's condition goes in WHERE (peewee takes no ON for it)."""
+    return JOIN.CROSS if is_sqlite() else "STRAIGHT_JOIN"
 
 
 def per_shanghai_day(query, at, *aggregates) -> list[tuple]:

@@ -26,7 +26,7 @@ from alliance.catalog.models import CatalogItem
 from alliance.catalog.search import (Filters, Nearby, best_selling, checked, filtered,
                                      list_views)
 from alliance.clock import to_local_iso
-from alliance.db import utcnow
+from alliance.db import join_as_written, utcnow
 from alliance.errors import ValidationFailed
 from alliance.infra.localcache import LocalCache
 from alliance.merchants.industries import industry_name
@@ -50,9 +50,13 @@ def _units_paid(since: dt.datetime, until: dt.datetime | None = None,
                 industry: str | None = None):
     """(item id, units, fen paid for them, orders) of the orders paid in [since, until)
     (``until`` None: up to now, this second included)."""
-    query = (OrderLine.select(OrderLine.item_id, fn.SUM(OrderLine.quantity),
-                              fn.SUM(OrderLine.payable_fen), fn.COUNT(OrderLine.order.distinct()))
-             .join(Order).where(Order.paid_at >= since))
+    # The period's orders through their paid_at index, then their lines: planners otherwise
+    # read every order line of all time (grouped by item through its index) and look each
+    # order up.
+    query = (Order.select(OrderLine.item_id, fn.SUM(OrderLine.quantity),
+                          fn.SUM(OrderLine.payable_fen), fn.COUNT(Order.id.distinct()))
+             .join(OrderLine, join_as_written())
+             .where(OrderLine.order == Order.id, Order.paid_at >= since))
     if until is not None:
         query = query.where(Order.paid_at < until)
     if industry is not None:
