@@ -96,6 +96,8 @@ def _key(industry: str | None, area: tuple[float, float] | None, limit: int) -> 
 def cached_hot_items(industry: str | None, lat: float | None, lng: float | None,
                      limit: int) -> dict | None:
     """``hot_items`` when this process has it (no database), else None."""
+    if (lat is None) != (lng is None):
+        return None  # refused by hot_items
     return HOT.get(_key(industry, area_of(lat, lng), limit))
 
 

@@ -93,6 +93,7 @@ class HotGoodsTest(CampaignTestCase):
         assert self.hot_list(limit=1) == [(self.goods.id, 2)]
 
     def test_hot_bad_input_is_a_400(self):
+        self.hot_list(limit=20)  # kept: a position half given is still refused
         for query, field in {"limit=51": "limit", "limit=0": "limit", "industry=mining":
                              "industry", "lat=31": "lng", "lng=200&lat=1": "lng"}.items():
             response = self.api("GET", f"/api/v1/items/hot?{query}")
