@@ -84,6 +84,12 @@ class Cooperation(BaseModel):
         waited = self.updated_at + ANSWER_WITHIN
         return min(waited, self.ends_at) if self.ends_at is not None else waited
 
+    @classmethod
+    def unlapsed(cls, now: dt.datetime):
+        """SQL: the row's ``answer_by`` is still ahead of ``now`` (a proposal not lapsed)."""
+        return ((cls.ends_at.is_null() | (cls.ends_at > now))
+                & (cls.updated_at > now - ANSWER_WITHIN))
+
     def terms(self) -> dict:
         """The current terms, as the history keeps them."""
         return {"commission_fen": self.commission_fen, "sales_share_bp": self.sales_share_bp,

@@ -38,9 +38,8 @@ from alliance.cooperation.errors import (CooperationAlreadyOpen, CooperationExpi
                                          CooperationNotFound, CooperationNotProposer,
                                          CooperationNotYourTurn, CooperationStatusConflict,
                                          CooperationTermsChanged)
-from alliance.cooperation.models import (ACCEPTED, ANSWER_WITHIN, ENDED, EXPIRED, PROPOSED,
-                                         REJECTED, WITHDRAWN, Cooperation, CooperationEvent,
-                                         open_key)
+from alliance.cooperation.models import (ACCEPTED, ENDED, EXPIRED, PROPOSED, REJECTED,
+                                         WITHDRAWN, Cooperation, CooperationEvent, open_key)
 from alliance.db import transaction, utcnow
 from alliance.errors import ValidationFailed
 from alliance.merchants.models import Merchant
@@ -188,7 +187,7 @@ def expire_proposals(notifier: Notifier, now: dt.datetime | None = None,
     are told); how many. One accepted, countered to another end or closed meanwhile is
     left as it is."""
     now = now or utcnow()
-    return _close_due(notifier, PROPOSED, EXPIRED, ~_still_open(now), now, batch)
+    return _close_due(notifier, PROPOSED, EXPIRED, ~Cooperation.unlapsed(now), now, batch)
 
 
 def _close_due(notifier: Notifier, status: str, closed_as: str, due_clause, now: dt.datetime,
@@ -312,11 +311,6 @@ def _lapsed(cooperation: Cooperation, now: dt.datetime) -> bool:
     return cooperation.status == PROPOSED and cooperation.answer_by() <= now
 
 
-def _still_open(now: dt.datetime):
-    """SQL: a proposal not lapsed at ``now`` (``_lapsed`` of the row, negated)."""
-    return ((Cooperation.ends_at.is_null() | (Cooperation.ends_at > now))
-            & (Cooperation.updated_at > now - ANSWER_WITHIN))
-
 
 def _refuse(cooperation: Cooperation, merchant_id: int, version: int | None, status: str,
             turn: bool, open_at: dt.datetime | None = None) -> None:
@@ -350,7 +344,7 @@ def _guarded(cooperation: Cooperation, merchant_id: int, version: int | None, ex
     if version is not None:
         query = query.where(Cooperation.version == version)
     if open_at is not None:
-        query = query.where(_still_open(open_at))
+        query = query.where(Cooperation.unlapsed(open_at))
     if query.execute() != 1:
         _refuse(_reload(cooperation), merchant_id, version, expected, turn, open_at)
         # A snapshot older than the change that beat us (MySQL's repeatable read) still
