@@ -8,9 +8,9 @@ import io
 
 from alliance.clock import to_local_iso
 from alliance.merchants.models import Merchant
+from alliance.money import yuan
 from alliance.orders.models import Order
 from alliance.orders.queries import filtered_orders
-from alliance.settlement.queries import yuan
 
 CSV_BATCH = 500
 STATUS_NAMES = {"pending_payment": "待支付", "paid": "已支付", "shipped": "已发货",

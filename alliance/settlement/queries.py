@@ -10,6 +10,7 @@ from peewee import fn
 from alliance.clock import to_local_iso
 from alliance.errors import NotFound, ValidationFailed
 from alliance.merchants.models import Merchant
+from alliance.money import yuan
 from alliance.paging import after, decode_keys, keyset_page, newest_first
 from alliance.settlement.models import (STATEMENT_STATUSES, SettlementItem, SettlementLine,
                                         SettlementStatement)
@@ -199,11 +200,6 @@ def statement_csv(statement_id: int, merchant_id: int | None,
                          "" if item.rate_bp is None else item.rate_bp,
                          to_local_iso(item.occurred_at)))
     return out.getvalue(), (items[-1].id if len(items) == CSV_BATCH else None)
-
-
-def yuan(fen: int) -> str:
-    """Fen as yuan with two decimals, exactly (no float)."""
-    return f"{'-' if fen < 0 else ''}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
 def line_label(line: str) -> str:
