@@ -1,8 +1,8 @@
 """Platform promotions: operators push a campaign to consumers (``campaign.promoted``).
 
 Starting one takes one of the platform's daily promotions (``PLATFORM_PUSH_DAILY_LIMIT``
-per Shanghai calendar day) by a guarded UPDATE of the day's counter and records the push,
-audited. Its recipients (every active consumer, or those of a segment: members of merchants
+per Shanghai calendar day) by a guarded UPDATE of the day's counter, in the transaction that
+records the push, audited. Its recipients (every active consumer, or those of a segment: members of merchants
 of some industries, visitors within N days, registered within N days; never those who
 refused the platform's promotions or every push) are written to the outbox in batches in
 user id order: a batch is read after ``after_user_id``, its messages written (dedupe key per
@@ -18,8 +18,6 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from peewee import IntegrityError
-
 from alliance.accounts.models import User
 from alliance.accounts.operators import record_audit
 from alliance.campaigns.errors import CampaignNotFound
@@ -34,8 +32,8 @@ from alliance.paging import newest_first
 from alliance.ports import Notifier
 from alliance.pushes.models import (ALL_MERCHANTS, PLATFORM, PlatformPush, PlatformPushQuota,
                                     PushOptOut)
-from alliance.pushes.services import (PushLimitReached, local_day, segment_days,
-                                      segment_fields)
+from alliance.pushes.services import (ensure_quota_row, local_day, segment_days,
+                                      segment_fields, take_quota)
 
 BATCH = 500
 SENDING, DONE = "sending", "done"
@@ -97,22 +95,6 @@ def _audience_batch(audience: Audience, after_user_id: int, now: dt.datetime,
     return [row.id for row in query.order_by(User.id).limit(limit)]
 
 
-def _take_daily_promotion(day: str, daily_limit: int, retry_after: int) -> None:
-    if not PlatformPushQuota.select().where(PlatformPushQuota.local_day == day).exists():
-        try:  # its own short transaction: see pushes.services._ensure_day_row
-            with transaction():
-                PlatformPushQuota.create(local_day=day, used=0)
-        except IntegrityError:
-            pass
-    with transaction():
-        taken = (PlatformPushQuota.update(used=PlatformPushQuota.used + 1)
-                 .where(PlatformPushQuota.local_day == day,
-                        PlatformPushQuota.used < daily_limit).execute())
-    if not taken:
-        raise PushLimitReached(retry_after, message="今日平台推广次数已用完，请明天再试",
-                               details={"daily_limit": daily_limit, "day": day})
-
-
 def start_promotion(notifier: Notifier, operator_id: int, campaign_id: int, *, title: str,
                     content: str, audience: Audience, daily_limit: int,
                     now: dt.datetime | None = None) -> PlatformPush:
@@ -128,8 +110,10 @@ def start_promotion(notifier: Notifier, operator_id: int, campaign_id: int, *, t
                                              "status": campaign.status,
                                              "ends_at": to_local_iso(campaign.ends_at)})
     day, retry_after = local_day(now)
-    _take_daily_promotion(day, daily_limit, retry_after)
+    ensure_quota_row(PlatformPushQuota, local_day=day)
     with transaction():
+        take_quota(PlatformPushQuota, daily_limit, retry_after,
+                   "今日平台推广次数已用完，请明天再试", local_day=day)
         push = PlatformPush.create(campaign_id=campaign_id, title=title, content=content,
                                    segment=json.dumps(audience.as_dict()), local_day=day,
                                    created_by=operator_id, created_at=now)

@@ -123,27 +123,30 @@ def recipients(merchant_id: int, segment: Segment, now: dt.datetime) -> list[int
     return [row.user_id for row in query.order_by(MerchantMember.user_id)]
 
 
-def _ensure_day_row(merchant_id: int, day: str) -> None:
-    # In its own short transaction, before the push's: the guarded UPDATE then never
-    # follows a duplicate-key error, whose shared lock deadlocks concurrent updaters on
-    # InnoDB.
-    if MerchantPushQuota.select().where(MerchantPushQuota.merchant == merchant_id,
-                                        MerchantPushQuota.local_day == day).exists():
+def ensure_quota_row(model, **keys) -> None:
+    """The day's counter row of ``model`` (``keys``: its unique key, the Shanghai day in it)
+    created at 0 if missing. In its own short transaction, before the push's: the guarded
+    UPDATE (``take_quota``) then never follows a duplicate-key error, whose shared lock
+    deadlocks concurrent updaters on InnoDB."""
+    if model.select().where(*[getattr(model, k) == v for k, v in keys.items()]).exists():
         return
     try:
         with transaction():
-            MerchantPushQuota.create(merchant=merchant_id, local_day=day, used=0)
+            model.create(**keys, used=0)
     except IntegrityError:
         pass  # another push created it
 
 
-def _take_daily_push(merchant_id: int, day: str, daily_limit: int, retry_after: int) -> None:
-    taken = (MerchantPushQuota.update(used=MerchantPushQuota.used + 1)
-             .where(MerchantPushQuota.merchant == merchant_id,
-                    MerchantPushQuota.local_day == day,
-                    MerchantPushQuota.used < daily_limit).execute())
+def take_quota(model, daily_limit: int, retry_after: int, message: str | None = None,
+               **keys) -> None:
+    """Take one of the day's ``daily_limit`` on the counter row ``keys`` names (guarded:
+    ``used < limit``), in the caller's transaction; RATE_LIMITED when none is left."""
+    taken = (model.update(used=model.used + 1)
+             .where(*[getattr(model, k) == v for k, v in keys.items()],
+                    model.used < daily_limit).execute())
     if not taken:
-        raise PushLimitReached(retry_after, details={"daily_limit": daily_limit, "day": day})
+        raise PushLimitReached(retry_after, message=message,
+                               details={"daily_limit": daily_limit, "day": keys["local_day"]})
 
 
 def send_push(notifier: Notifier, merchant_id: int, staff_user_id: int, *, title: str,
@@ -156,9 +159,10 @@ def send_push(notifier: Notifier, merchant_id: int, staff_user_id: int, *, title
     day, retry_after = local_day(now)
     merchant = Merchant.get_by_id(merchant_id)
     page = page or f"pages/merchant/detail?id={merchant_id}"
-    _ensure_day_row(merchant_id, day)
+    ensure_quota_row(MerchantPushQuota, merchant=merchant_id, local_day=day)
     with transaction():
-        _take_daily_push(merchant_id, day, daily_limit, retry_after)
+        take_quota(MerchantPushQuota, daily_limit, retry_after, merchant=merchant_id,
+                   local_day=day)
         users = recipients(merchant_id, segment, now)
         push = MerchantPush.create(merchant=merchant_id, title=title, content=content,
                                    page=page, segment=json.dumps(segment.as_dict()),
