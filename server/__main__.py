@@ -230,7 +230,7 @@ def cmd_serve(settings, processes: int) -> int:
           f"  console:  {settings.local_origin}/console/", flush=True)
     if settings.delivery_processes < 1:
         if processes == 1:
-            asyncio.run(_serve(settings, sockets))
+            asyncio.run(_serve(settings, sockets, None, None))
             return 0
         handoff, helpers = None, ()
     else:  # server processes hand committed notifications over to the delivery process(es)
@@ -241,18 +241,25 @@ def cmd_serve(settings, processes: int) -> int:
     from server import supervisor
 
     count = processes or os.cpu_count() or 1
+    dealer = None
     if count > 1:  # a notification's copies reaching two processes are applied once
         from payments.arrivals import share_between_processes
+        from server.dealer import Dealer
 
         share_between_processes()
-    return supervisor.run(count, lambda: asyncio.run(_serve(settings, sockets, handoff)),
-                          helpers)
+        dealer = Dealer(sockets)  # the parent deals the connections to the workers in turn
+    return supervisor.run(
+        count, lambda channel: asyncio.run(_serve(settings, sockets, channel, handoff)),
+        helpers, dealer)
 
 
-async def _serve(settings, sockets, handoff: int | None = None) -> None:
+async def _serve(settings, sockets, channel, handoff: int | None = None) -> None:
+    """Serve on ``sockets``, or, with a ``channel``, the connections the parent deals over
+    it (``server.dealer``)."""
     from tornado.httpserver import HTTPServer
 
     from server.app import flush_traffic_now, make_app, start_cache_feed, start_traffic_flush
+    from server.dealer import serve_dealt
 
     app = make_app(settings)
     if handoff is not None:
@@ -264,13 +271,19 @@ async def _serve(settings, sockets, handoff: int | None = None) -> None:
     # must arrive within body_timeout_s: Tornado holds it whole before a handler sees it.
     server = HTTPServer(app, max_body_size=settings.max_upload_bytes + 1024 * 1024,
                         idle_connection_timeout=75, body_timeout=settings.body_timeout_s)
-    server.add_sockets(sockets)
+    stop_dealt = None
+    if channel is None:
+        server.add_sockets(sockets)
+    else:
+        stop_dealt = serve_dealt(server, channel)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     server.stop()
+    if stop_dealt is not None:
+        stop_dealt()
     await asyncio.wait_for(server.close_all_connections(), timeout=10)
     traffic_flush.periodic.stop()
     flush_traffic_now(app.settings["ctx"])  # the views counted since the last flush

@@ -81,3 +81,59 @@ def test_a_body_that_stops_arriving_is_dropped_after_the_body_timeout(database, 
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def _serving_pid(port: int, client: socket.socket, pids: list[int]) -> int:
+    """Which of ``pids`` holds the server's end of ``client`` (read from /proc)."""
+    client_port = client.getsockname()[1]
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local, remote = fields[1].rsplit(":", 1)[1], fields[2].rsplit(":", 1)[1]
+            if int(local, 16) == port and int(remote, 16) == client_port:
+                inodes.add(f"socket:[{fields[9]}]")
+    holders = {pid for pid in pids for fd in Path(f"/proc/{pid}/fd").iterdir()
+               if os.readlink(fd) in inodes}
+    assert len(holders) == 1, (client_port, inodes, holders)
+    return holders.pop()
+
+
+def test_the_connections_are_dealt_to_the_workers_in_turn(database, tmp_path):
+    # Workers accepting on one shared socket each take whatever the kernel wakes them for:
+    # a burst of keep-alive connections often landed whole on one of them. The parent now
+    # deals them in turn, and each worker serves the ones it is handed.
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": database, "ALLIANCE_VAR_DIR": str(tmp_path)}
+    server = subprocess.Popen([sys.executable, "-m", "server", "--port", str(port),
+                               "--processes", "2"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    clients = []
+    try:
+        _wait_until_serving(port)
+        time.sleep(0.5)  # the delivery process too
+        workers = sorted(_children(server.pid))[:2]
+        for _ in range(8):  # opened at once, as a client's pool opens them
+            clients.append(socket.create_connection(("127.0.0.1", port)))
+        for client in clients:  # each served on its connection (kept alive)
+            client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        for client in clients:
+            client.settimeout(10)
+            assert client.recv(4096).startswith(b"HTTP/1.1 200")
+        served = [_serving_pid(port, client, workers) for client in clients]
+        assert sorted(served.count(pid) for pid in workers) == [4, 4], served
+        # A connection the parent dealt is served like any other, to its end.
+        clients[0].sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := clients[0].recv(4096):
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200")
+    finally:
+        for client in clients:
+            client.close()
+        server.send_signal(signal.SIGTERM)
+        try:
+            assert server.wait(timeout=20) == 0
+        except subprocess.TimeoutExpired:
+            server.kill()
+            raise
