@@ -20,6 +20,8 @@ import datetime as dt
 import json
 import logging
 import threading
+import time
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
@@ -105,22 +107,34 @@ class _Refused(Exception):
     pass
 
 
-def deliver_due(channels: Channels, batch: int = 50,
-                now: dt.datetime | None = None) -> DeliveryReport:
-    """Deliver up to ``batch`` due outbox messages; what happened to each.
+def deliver_due(channels: Channels, batch: int = 50, now: dt.datetime | None = None, *,
+                executor: Executor | None = None, budget_s: float = 0.0) -> DeliveryReport:
+    """Deliver due outbox messages, ``batch`` at a time; what happened to each.
 
-    Safe to run in several processes at once: each message is claimed by one of them.
+    One batch, or with ``budget_s`` batch after batch for as long as full batches keep coming
+    and the time lasts: a promotion queues thousands of messages at once. With ``executor``
+    the messages of a batch are sent on its threads together (each send waits on WeChat),
+    each thread with its own connection. Safe to run in several processes at once: each
+    message is claimed by one of them.
     """
-    now = now or utcnow()
     report = DeliveryReport()
-    with connection():
-        due = (OutboxMessage.select(OutboxMessage.id)
-               .where(OutboxMessage.status.in_([PENDING, SENDING]),
-                      OutboxMessage.next_attempt_at <= now)
-               .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-               .limit(batch))
-        for message_id in [row.id for row in due]:
-            outcome = deliver_one(channels, message_id, now=now)
+    deadline = time.monotonic() + budget_s
+    while True:
+        moment = now or utcnow()
+        with connection():
+            due = [row.id for row in (
+                OutboxMessage.select(OutboxMessage.id)
+                .where(OutboxMessage.status.in_([PENDING, SENDING]),
+                       OutboxMessage.next_attempt_at <= moment)
+                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                .limit(batch))]
+        if executor is None:
+            with connection():
+                outcomes = [deliver_one(channels, message_id, now=moment) for message_id in due]
+        else:
+            outcomes = list(executor.map(
+                lambda message_id: _deliver_one_connected(channels, message_id, moment), due))
+        for message_id, outcome in zip(due, outcomes):
             if outcome is None:
                 continue
             report.outcomes[message_id] = outcome
@@ -130,7 +144,14 @@ def deliver_due(channels: Channels, batch: int = 50,
                 report.retried += 1
             else:
                 report.failed += 1
-    return report
+        if len(due) < batch or time.monotonic() >= deadline:
+            return report
+
+
+def _deliver_one_connected(channels: Channels, message_id: int,
+                           now: dt.datetime) -> str | None:
+    with connection():
+        return deliver_one(channels, message_id, now=now)
 
 
 def deliver_soon(channels: Channels, message: OutboxMessage, miniapp_openid=_UNREAD) -> None:

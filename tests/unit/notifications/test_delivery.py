@@ -424,3 +424,50 @@ def test_sent_outcomes_left_are_recorded_when_the_delivery_process_stops(databas
     outcomes(message, "subscribe")
     outcomes.stop()
     assert row(message.id).status == "sent"
+
+
+class ThreadRecordingSender(FakeSender):
+    """Records which threads sent."""
+
+    def __init__(self, delay: float = 0.0):
+        super().__init__(delay=delay)
+        self.threads: set[str] = set()
+
+    def send_subscribe(self, openid, template_id, data, page):
+        self.threads.add(threading.current_thread().name)
+        super().send_subscribe(openid, template_id, data, page)
+
+
+def test_a_sweep_with_time_sends_batch_after_batch_on_the_delivery_threads(database):
+    # A promotion queues thousands of messages: one batch of them, one at a time, every
+    # 10 s took a promotion to 100,000 consumers over 80 minutes.
+    messages = [notify(consumer()) for _ in range(25)]
+    sender = ThreadRecordingSender(delay=0.01)
+    with ThreadPoolExecutor(4, thread_name_prefix="sweep") as executor:
+        report = deliver_due(channels(sender), batch=10, executor=executor, budget_s=30)
+    assert report.sent == 25 and sorted(report.outcomes) == messages
+    assert len(sender.sent) == 25 and len(sender.threads) > 1
+    assert {row(message_id).status for message_id in messages} == {"sent"}
+
+
+def test_a_sweep_without_time_sends_one_batch(database):
+    for _ in range(5):
+        notify(consumer())
+    sender = FakeSender()
+    assert deliver_due(channels(sender), batch=3).sent == 3
+    assert deliver_due(channels(sender), batch=3).sent == 2 and len(sender.sent) == 5
+
+
+def test_sweeps_running_at_once_send_each_message_once(database):
+    messages = [notify(consumer()) for _ in range(30)]
+    sender = FakeSender(delay=0.005)
+
+    def sweep():
+        with ThreadPoolExecutor(3) as executor:
+            return deliver_due(channels(sender), batch=7, executor=executor, budget_s=30)
+
+    with ThreadPoolExecutor(2) as sweeps:
+        reports = list(sweeps.map(lambda _: sweep(), range(2)))
+    assert sum(report.sent for report in reports) == 30
+    assert len(sender.sent) == 30  # none twice
+    assert {row(message_id).status for message_id in messages} == {"sent"}
