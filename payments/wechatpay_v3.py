@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import threading
 import time
 from typing import Any, Callable, Mapping
 
@@ -36,6 +37,10 @@ SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
 PROBE_PREFIX = "WECHATPAY/SIGNTEST/"
 PUBLIC_KEY_ID_PREFIX = "PUB_KEY_ID_"
 MAX_CLOCK_SKEW_S = 300
+# Notifications verified lately, by their exact headers and body: WeChat Pay sends copies of
+# one notification, often at once, and a copy's checks after the timestamp's (the signature,
+# the decryption, the fields) give what the first copy's gave.
+VERIFIED_KEPT = 2048
 TRADE_STATES = {"SUCCESS": "paid", "REFUND": "refunded", "NOTPAY": "unpaid",
                 "USERPAYING": "unpaid", "CLOSED": "closed", "REVOKED": "closed",
                 "PAYERROR": "closed"}
@@ -59,6 +64,8 @@ class WechatPayV3Gateway:
         self._public_key = load_public_key(public_key_file)
         self._public_key_id = public_key_id
         self._clock = clock
+        self._verified: dict[tuple, PaymentNotice | RefundNotice] = {}
+        self._verified_lock = threading.Lock()
         self._pay = WeChatPay(
             wechatpay_type=WeChatPayType.MINIPROG, mchid=mchid, appid=appid,
             private_key=None, cert_serial_no=cert_serial, apiv3_key=apiv3_key,
@@ -173,6 +180,20 @@ class WechatPayV3Gateway:
             raise NotificationRejected("UNKNOWN_SERIAL", details={"serial": serial[:64]})
         if not ascii_digits(timestamp, 12) or abs(self._clock() - int(timestamp)) >= MAX_CLOCK_SKEW_S:
             raise NotificationRejected("STALE_TIMESTAMP")
+        seen = (signature, timestamp, nonce, serial, bytes(body))
+        notice = self._verified.get(seen)
+        if notice is None:
+            notice = self._verify_and_read(timestamp, nonce, signature, key, body)
+            with self._verified_lock:
+                if len(self._verified) >= VERIFIED_KEPT:
+                    self._verified.pop(next(iter(self._verified)))
+                self._verified[seen] = notice
+        return notice
+
+    def _verify_and_read(self, timestamp: str, nonce: str, signature: str, key,
+                         body: bytes) -> PaymentNotice | RefundNotice:
+        """The notice of a notification whose headers were checked; NotificationRejected
+        when its signature, encryption or fields are not what WeChat Pay sends."""
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:

@@ -335,3 +335,49 @@ class WechatPayNotifyTest(PaymentTestCase):
     def test_notify_of_an_unknown_event_is_rejected(self):
         response = self.post(self.body(event_type="MARKETING.CREATED"))
         self.assert_rejected(response, 400, "UNSUPPORTED_EVENT")
+
+    def count_verifications(self) -> list:
+        """The bodies whose signature the gateway checks from now on."""
+        import payments.wechatpay_v3 as v3
+
+        verified, real = [], v3.rsa_verify
+
+        def counting(*args):
+            verified.append(args[2])
+            return real(*args)
+
+        v3.rsa_verify = counting
+        self.addCleanup(setattr, v3, "rsa_verify", real)
+        return verified
+
+    def test_a_copy_of_a_verified_notification_is_not_verified_again(self):
+        # WeChat Pay sends copies of one notification, often at once: the same headers and
+        # body give what the first copy's signature check and decryption gave.
+        verified = self.count_verifications()
+        body = self.body()
+        headers = self.stand_in.signed_headers(body)
+        for _ in range(3):
+            response = self.api("POST", PATH, body=body.encode(), headers=headers)
+            assert response.status == 204, response.body
+        assert len(verified) == 1
+        assert [(r.status, r.notification_id) for r in self.notifications()] == [
+            ("received", "EV-2026112800000001")]
+
+    def test_a_copy_still_has_its_timestamp_and_its_bytes_checked(self):
+        verified = self.count_verifications()
+        body = self.body()
+        headers = self.stand_in.signed_headers(body)
+        assert self.api("POST", PATH, body=body.encode(), headers=headers).status == 204
+        # Another body under the same signature is verified, and refused.
+        tampered = body.replace("EV-2026112800000001", "EV-2026112800000002")
+        response = self.api("POST", PATH, body=tampered.encode(), headers=headers)
+        assert response.status == 401 and len(verified) == 2
+        # The same copy once its timestamp is stale is refused, as any would be.
+        gateway = self.gateway("wechatpay")
+        clock = gateway._clock
+        gateway._clock = lambda: clock() + 360
+        self.addCleanup(setattr, gateway, "_clock", clock)
+        response = self.api("POST", PATH, body=body.encode(), headers=headers)
+        assert response.status == 400 and response.json == FAIL
+        assert [r.reason for r in self.notifications() if r.status == "rejected"] == [
+            "BAD_SIGNATURE", "STALE_TIMESTAMP"]
