@@ -184,10 +184,12 @@ def measure(plan: Plan, scenario: Scenario, server, bench: Bench, database: str,
         return report.Row(database, processes, scenario.name, connections, 0.0, 0.0, 0.0, 0.0,
                           os.getloadavg()[0], {}, [f"setup failed: {exc!r}"[:300]])
     primed: dict[int, int] = {}
-    # Connections land on any of the server's processes: a pass per process warms each one
-    # with (nearly) every request of the workload.
-    for _ in range(processes if workload.prime else 0):
-        for status, count in loadgen.prime(HOST, server.port, workload.requests).items():
+    # The server's parent deals connections to its processes in turn (server/dealer.py): a
+    # pass per process, each with the lists moved one connection on, warms each process with
+    # every request of the workload.
+    for shift in range(processes if workload.prime else 0):
+        lists = workload.requests[shift:] + workload.requests[:shift]
+        for status, count in loadgen.prime(HOST, server.port, lists).items():
             primed[status] = primed.get(status, 0) + count
     cpu_before = server.cpu_seconds()
     providers_before = providers.cpu_seconds() if providers else 0.0
