@@ -36,12 +36,17 @@ def _wait_until_serving(port: int) -> None:
         time.sleep(0.2)
 
 
-def test_sigterm_to_the_parent_stops_every_worker(database, tmp_path):
+def _two_processes(database: str, tmp_path) -> tuple[subprocess.Popen, int]:
+    """`python -m server --processes 2` starting on a free port."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": database, "ALLIANCE_VAR_DIR": str(tmp_path)}
-    server = subprocess.Popen([sys.executable, "-m", "server", "--port", str(port),
-                               "--processes", "2"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen([sys.executable, "-m", "server", "--port", str(port),
+                             "--processes", "2"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), port
+
+
+def test_sigterm_to_the_parent_stops_every_worker(database, tmp_path):
+    server, port = _two_processes(database, tmp_path)
     try:
         _wait_until_serving(port)
         workers = _children(server.pid)
@@ -103,11 +108,7 @@ def test_the_connections_are_dealt_to_the_workers_in_turn(database, tmp_path):
     # Workers accepting on one shared socket each take whatever the kernel wakes them for:
     # a burst of keep-alive connections often landed whole on one of them. The parent now
     # deals them in turn, and each worker serves the ones it is handed.
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database, "ALLIANCE_VAR_DIR": str(tmp_path)}
-    server = subprocess.Popen([sys.executable, "-m", "server", "--port", str(port),
-                               "--processes", "2"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, port = _two_processes(database, tmp_path)
     clients = []
     try:
         _wait_until_serving(port)
