@@ -230,7 +230,7 @@ def cmd_serve(settings, processes: int) -> int:
           f"  console:  {settings.local_origin}/console/", flush=True)
     if settings.delivery_processes < 1:
         if processes == 1:
-            asyncio.run(_serve(settings, sockets, None, None))
+            asyncio.run(_serve(settings, sockets))
             return 0
         handoff, helpers = None, ()
     else:  # server processes hand committed notifications over to the delivery process(es)
@@ -253,7 +253,7 @@ def cmd_serve(settings, processes: int) -> int:
         helpers, dealer)
 
 
-async def _serve(settings, sockets, channel, handoff: int | None = None) -> None:
+async def _serve(settings, sockets, channel=None, handoff: int | None = None) -> None:
     """Serve on ``sockets``, or, with a ``channel``, the connections the parent deals over
     it (``server.dealer``)."""
     from tornado.httpserver import HTTPServer

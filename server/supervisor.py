@@ -25,7 +25,6 @@ def run(count: int, serve: Callable[[object], None],
     """Run ``serve`` in ``count`` child processes, and each of ``helpers`` in one, until told
     to stop; the exit status. ``serve`` is called with the process's channel from
     ``dealer``, or None without one."""
-    targets = [serve] * count + list(helpers)
     children: dict[int, int] = {}
     stopping = False
     restarts: list[float] = []
@@ -36,7 +35,7 @@ def run(count: int, serve: Callable[[object], None],
         if pid == 0:
             if dealer is not None:
                 dealer.in_child(channel)
-            run_child((lambda: serve(channel)) if slot < count else targets[slot], slot)
+            run_child((lambda: serve(channel)) if slot < count else helpers[slot - count], slot)
         if channel is not None:
             channel.close()  # the child's end
         children[pid] = slot
@@ -54,7 +53,7 @@ def run(count: int, serve: Callable[[object], None],
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for slot in range(len(targets)):
+    for slot in range(count + len(helpers)):
         spawn(slot)
     if dealer is not None:
         dealer.start()
